@@ -1,0 +1,99 @@
+import { Decimal } from '../shared/decimal';
+import { Liquidity } from '../model/fill';
+import { OrderType, Side } from '../model/order';
+
+/** What the execution engine sends to a broker. */
+export interface BrokerOrderRequest {
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly quantity: Decimal;
+  readonly limitPrice?: Decimal;
+  readonly reduceOnly: boolean;
+}
+
+export type BrokerOrderStatus = 'open' | 'partially_filled' | 'filled' | 'cancelled' | 'rejected' | 'expired';
+
+/** The broker's own view of one order. */
+export interface BrokerOrderView {
+  readonly clientOrderId: string;
+  readonly brokerOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly quantity: Decimal;
+  readonly limitPrice?: Decimal;
+  readonly filledQuantity: Decimal;
+  readonly averageFillPrice: Decimal;
+  readonly status: BrokerOrderStatus;
+}
+
+export interface BrokerPosition {
+  readonly symbol: string;
+  readonly netQuantity: Decimal;
+  readonly averageEntryPrice: Decimal;
+  readonly realizedPnl: Decimal;
+}
+
+export interface BrokerBalance {
+  readonly currency: string;
+  /** Wallet balance: deposits plus realized P&L after fees. */
+  readonly cash: Decimal;
+}
+
+/** Asynchronous reports from the broker: the user channel of a venue. */
+export type BrokerReport =
+  | { readonly type: 'acknowledged'; readonly clientOrderId: string; readonly brokerOrderId: string; readonly at: string }
+  | {
+      readonly type: 'fill';
+      readonly clientOrderId: string;
+      readonly brokerOrderId: string;
+      readonly tradeId: string;
+      readonly symbol: string;
+      readonly side: Side;
+      readonly quantity: Decimal;
+      readonly price: Decimal;
+      readonly fee: Decimal;
+      readonly liquidity: Liquidity;
+      readonly at: string;
+    }
+  | { readonly type: 'cancelled'; readonly clientOrderId: string; readonly reason: string; readonly at: string }
+  | {
+      readonly type: 'replaced';
+      readonly clientOrderId: string;
+      readonly quantity: Decimal;
+      readonly limitPrice?: Decimal;
+      readonly at: string;
+    }
+  | { readonly type: 'rejected'; readonly clientOrderId: string; readonly reasonCode: string; readonly message: string; readonly at: string }
+  | { readonly type: 'expired'; readonly clientOrderId: string; readonly reason: string; readonly at: string };
+
+export type BrokerFill = Extract<BrokerReport, { type: 'fill' }>;
+
+export interface SubmitAccepted {
+  readonly clientOrderId: string;
+  readonly brokerOrderId: string;
+}
+
+/**
+ * The port through which the trading system reaches a broker. Adapters: the in-process simulator
+ * core for fast scenarios, HTTP + WebSocket for the wire. Every failure is thrown as a TradingError
+ * whose kind says what happened (BrokerRejected, BrokerUnavailable, RateLimited, Timeout, ...).
+ */
+export interface BrokerGateway {
+  readonly name: string;
+  submit(request: BrokerOrderRequest): Promise<SubmitAccepted>;
+  cancel(clientOrderId: string): Promise<void>;
+  replace(clientOrderId: string, change: { quantity: Decimal; limitPrice?: Decimal }): Promise<void>;
+  getOrder(clientOrderId: string): Promise<BrokerOrderView | undefined>;
+  openOrders(): Promise<BrokerOrderView[]>;
+  positions(): Promise<BrokerPosition[]>;
+  balance(): Promise<BrokerBalance>;
+  /** Fills after a cursor (0 = from the start), and the cursor to ask from next time. */
+  fills(sinceCursor: number): Promise<{ fills: BrokerFill[]; cursor: number }>;
+  /** Cancel every open order (the kill switch). */
+  cancelAll(): Promise<number>;
+  onReport(listener: (report: BrokerReport) => void): () => void;
+  close(): Promise<void>;
+}

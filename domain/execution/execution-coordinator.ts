@@ -1,0 +1,193 @@
+import { Decimal } from '../shared/decimal';
+import { TradingError, describeError } from '../shared/errors';
+import { Order } from '../model/order';
+import { LiveRiskManager, RiskDecision } from '../risk/live-risk-manager';
+import { StoredEvent } from '../state/events';
+import { TradingLedger } from '../state/ledger';
+import { Telemetry } from '../telemetry/telemetry';
+import { LiveExecutionEngine, asTradingError } from './live-execution-engine';
+import { OrderInput, parseOrderInput } from './order-input';
+import { PositionReconciler } from './position-reconciler';
+
+export type PlaceResult =
+  | { outcome: 'accepted'; order: Order; decision: RiskDecision }
+  | { outcome: 'rejected'; stage: 'input'; error: TradingError }
+  | { outcome: 'rejected'; stage: 'risk'; order: Order; decision: RiskDecision; error: TradingError }
+  | { outcome: 'rejected'; stage: 'broker'; order: Order; decision: RiskDecision; error: TradingError }
+  | { outcome: 'failed'; order: Order; decision: RiskDecision; error: TradingError };
+
+export type CancelResult = { outcome: 'cancelled'; order: Order } | { outcome: 'refused'; error: TradingError };
+
+export type ModifyResult =
+  | { outcome: 'modified'; order: Order; decision: RiskDecision }
+  | { outcome: 'refused'; stage: 'input' | 'risk' | 'broker'; error: TradingError; decision?: RiskDecision };
+
+export interface ModifyInput {
+  readonly quantity?: string;
+  readonly limitPrice?: string;
+}
+
+/**
+ * The one entry point for trading: place, cancel, modify. Every order passes the live risk manager,
+ * goes to the broker through the execution engine, and after each fill the position is reconciled
+ * against the broker's.
+ */
+export class ExecutionCoordinator {
+  constructor(
+    private readonly ledger: TradingLedger,
+    private readonly risk: LiveRiskManager,
+    private readonly engine: LiveExecutionEngine,
+    private readonly reconciler: PositionReconciler,
+    private readonly telemetry: Telemetry,
+  ) {
+    this.engine.onFill(event => this.afterFill(event));
+  }
+
+  async place(input: OrderInput): Promise<PlaceResult> {
+    const placedAt = this.telemetry.startTimer();
+    const state = this.ledger.state;
+    const clientOrderId = input.clientOrderId ?? this.nextClientOrderId();
+    let request;
+    try {
+      if (state.orders.has(clientOrderId)) {
+        throw new TradingError('DuplicateClientOrderId', `client order id ${clientOrderId} is already in use`, { clientOrderId });
+      }
+      request = parseOrderInput(input, clientOrderId, state.instruments, symbol => state.marks.get(symbol));
+    } catch (cause) {
+      const error = cause instanceof TradingError ? cause : asTradingError(cause, 'coordinator');
+      this.ledger.record({ type: 'InputRejected', payload: { clientOrderId, errorKind: error.kind, reason: error.message, input: { ...input } } });
+      this.telemetry.increment('orders.rejected.input');
+      return { outcome: 'rejected', stage: 'input', error };
+    }
+    this.ledger.record({
+      type: 'OrderRequested',
+      payload: {
+        clientOrderId,
+        symbol: request.symbol,
+        side: request.side,
+        orderType: request.type,
+        quantity: request.quantity.toString(),
+        ...(request.limitPrice ? { limitPrice: request.limitPrice.toString() } : {}),
+        reduceOnly: request.reduceOnly,
+      },
+    });
+    const decision = this.risk.evaluate(request);
+    if (decision.outcome === 'rejected') {
+      this.ledger.record({
+        type: 'OrderRejected',
+        payload: {
+          clientOrderId,
+          stage: 'risk',
+          reasonCode: decision.reasonCode,
+          reason: `rejected by ${decision.failed.map(r => r.check).join(', ')}`,
+          settingsVersion: decision.settingsVersion,
+          checks: [...decision.rows],
+        },
+      });
+      this.telemetry.increment('orders.rejected.risk');
+      const error = new TradingError('RiskRejected', `order ${clientOrderId} rejected by ${decision.failed.map(r => r.check).join(', ')}`, {
+        reasonCode: decision.reasonCode,
+      });
+      return { outcome: 'rejected', stage: 'risk', order: state.order(clientOrderId), decision, error };
+    }
+    this.ledger.record({ type: 'RiskCheckPassed', payload: { clientOrderId, settingsVersion: decision.settingsVersion, checks: [...decision.rows] } });
+    // No await between the risk check above and this call: the submission (and so the reservation) is recorded synchronously.
+    const submitted = await this.engine.submit(state.order(clientOrderId), placedAt);
+    if (submitted.outcome === 'acknowledged') return { outcome: 'accepted', order: submitted.order, decision };
+    const error = asTradingError(submitted.error, 'coordinator');
+    if (submitted.outcome === 'rejected') return { outcome: 'rejected', stage: 'broker', order: submitted.order, decision, error };
+    return { outcome: 'failed', order: submitted.order, decision, error };
+  }
+
+  async cancel(clientOrderId: string, reason = 'requested by trader'): Promise<CancelResult> {
+    const order = this.ledger.state.orders.get(clientOrderId);
+    if (!order) return { outcome: 'refused', error: new TradingError('UnknownOrder', `no order with client order id ${clientOrderId}`, { clientOrderId }) };
+    if (order.status !== 'acknowledged' && order.status !== 'partially_filled') {
+      return {
+        outcome: 'refused',
+        error: new TradingError('IllegalTransition', `order ${clientOrderId} is ${order.status} and cannot be cancelled`, { clientOrderId, status: order.status }),
+      };
+    }
+    try {
+      return { outcome: 'cancelled', order: await this.engine.cancel(order, reason) };
+    } catch (cause) {
+      return { outcome: 'refused', error: asTradingError(cause, 'coordinator') };
+    }
+  }
+
+  async modify(clientOrderId: string, change: ModifyInput): Promise<ModifyResult> {
+    const state = this.ledger.state;
+    const order = state.orders.get(clientOrderId);
+    if (!order) return { outcome: 'refused', stage: 'input', error: new TradingError('UnknownOrder', `no order with client order id ${clientOrderId}`, { clientOrderId }) };
+    if (order.status !== 'acknowledged' && order.status !== 'partially_filled') {
+      return { outcome: 'refused', stage: 'input', error: new TradingError('IllegalTransition', `order ${clientOrderId} is ${order.status} and cannot be modified`, { clientOrderId }) };
+    }
+    let quantity: Decimal;
+    let limitPrice: Decimal | undefined;
+    try {
+      const parsed = parseOrderInput(
+        {
+          symbol: order.symbol,
+          side: order.side,
+          type: order.type,
+          quantity: change.quantity ?? order.quantity.toString(),
+          limitPrice: change.limitPrice ?? order.limitPrice?.toString(),
+        },
+        clientOrderId,
+        state.instruments,
+        symbol => state.marks.get(symbol),
+      );
+      quantity = parsed.quantity;
+      limitPrice = parsed.limitPrice;
+      if (quantity.lte(order.filledQuantity)) {
+        throw new TradingError('InvalidInput', `new quantity ${quantity} must exceed the ${order.filledQuantity} already filled`, { field: 'quantity' });
+      }
+    } catch (cause) {
+      const error = cause instanceof TradingError ? cause : asTradingError(cause, 'coordinator');
+      this.ledger.record({ type: 'OrderReplaceRefused', payload: { clientOrderId, stage: 'input', errorKind: error.kind, reason: error.message } });
+      return { outcome: 'refused', stage: 'input', error };
+    }
+    // The modification is checked as if the order were placed anew with its new remaining quantity.
+    const decision = this.risk.evaluate(
+      { symbol: order.symbol, side: order.side, type: order.type, quantity: quantity.minus(order.filledQuantity), limitPrice, reduceOnly: order.reduceOnly },
+      { replacing: clientOrderId },
+    );
+    if (decision.outcome === 'rejected') {
+      this.ledger.record({
+        type: 'OrderReplaceRefused',
+        payload: { clientOrderId, stage: 'risk', errorKind: 'RiskRejected', reason: `refused by ${decision.failed.map(r => r.check).join(', ')}`, checks: [...decision.rows] },
+      });
+      const error = new TradingError('RiskRejected', `modification of ${clientOrderId} refused by ${decision.failed.map(r => r.check).join(', ')}`, {
+        reasonCode: decision.reasonCode,
+      });
+      return { outcome: 'refused', stage: 'risk', error, decision };
+    }
+    try {
+      return { outcome: 'modified', order: await this.engine.replace(order, { quantity, limitPrice }, decision), decision };
+    } catch (cause) {
+      return { outcome: 'refused', stage: 'broker', error: asTradingError(cause, 'coordinator'), decision };
+    }
+  }
+
+  /** Cancel every working order, for example before a shutdown. */
+  async cancelAllWorking(reason: string): Promise<CancelResult[]> {
+    const working = this.ledger.state.workingOrders().filter(o => o.status === 'acknowledged' || o.status === 'partially_filled');
+    return Promise.all(working.map(o => this.cancel(o.clientOrderId, reason)));
+  }
+
+  private afterFill(event: StoredEvent): void {
+    if (event.type !== 'OrderFilled') return;
+    const order = this.ledger.state.order(event.payload.clientOrderId);
+    void this.reconciler.reconcile(order.symbol, `fill ${event.payload.tradeId}`).catch(error => {
+      this.telemetry.increment(`reconciliation.errors.${describeError(error).kind}`);
+    });
+  }
+
+  /** Deterministic ids that continue after a restart, because they count the orders in the log. */
+  private nextClientOrderId(): string {
+    let n = this.ledger.state.orders.size + 1;
+    const id = () => `CO-${String(n).padStart(6, '0')}`;
+    while (this.ledger.state.orders.has(id())) n += 1;
+    return id();
+  }
+}

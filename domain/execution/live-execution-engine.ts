@@ -1,0 +1,225 @@
+import { Decimal } from '../shared/decimal';
+import { TradingError, describeError } from '../shared/errors';
+import { Order, isTerminal, remainingQuantity } from '../model/order';
+import { DecisionRow, StoredEvent } from '../state/events';
+import { TradingLedger } from '../state/ledger';
+import { Telemetry } from '../telemetry/telemetry';
+import { BrokerFill, BrokerGateway, BrokerReport } from './broker-gateway';
+
+export type SubmitOutcome =
+  | { outcome: 'acknowledged'; order: Order }
+  | { outcome: 'rejected'; order: Order; error: TradingError }
+  | { outcome: 'failed'; order: Order; error: TradingError };
+
+/** Wrap a lower layer's error so the chain says where it passed. */
+export function asTradingError(error: unknown, layer: string): TradingError {
+  if (error instanceof TradingError) return new TradingError(error.kind, `${layer}: ${error.message}`, error.details, { cause: error });
+  const { message } = describeError(error);
+  return new TradingError('BrokerUnavailable', `${layer}: ${message}`, {}, { cause: error });
+}
+
+/**
+ * Talks to one broker through the gateway port: submits approved orders, cancels and replaces, and
+ * turns the broker's reports (acks, fills, cancels, rejects) into events. Fills are checked before
+ * they are recorded: a duplicate trade id or an overfill is refused and logged, never applied.
+ */
+export class LiveExecutionEngine {
+  private readonly placedAt = new Map<string, number>();
+  private readonly fillListeners = new Set<(event: StoredEvent) => void>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly ledger: TradingLedger,
+    private broker: BrokerGateway,
+    private readonly telemetry: Telemetry,
+  ) {}
+
+  get brokerName(): string {
+    return this.broker.name;
+  }
+
+  start(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = this.broker.onReport(report => this.handleReport(report));
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  onFill(listener: (event: StoredEvent) => void): () => void {
+    this.fillListeners.add(listener);
+    return () => this.fillListeners.delete(listener);
+  }
+
+  /**
+   * Records the submission before the first await, so the order's exposure is reserved in the same
+   * synchronous step as the risk check that approved it.
+   */
+  async submit(order: Order, placedAt: number): Promise<SubmitOutcome> {
+    const id = order.clientOrderId;
+    this.ledger.record({ type: 'OrderSubmitted', payload: { clientOrderId: id, broker: this.broker.name } });
+    this.placedAt.set(id, placedAt);
+    this.telemetry.increment('orders.submitted');
+    const submitStarted = this.telemetry.startTimer();
+    try {
+      const accepted = await this.broker.submit({
+        clientOrderId: id,
+        symbol: order.symbol,
+        side: order.side,
+        type: order.type,
+        quantity: order.quantity,
+        limitPrice: order.limitPrice,
+        reduceOnly: order.reduceOnly,
+      });
+      this.telemetry.recordSince('submit', submitStarted);
+      this.acknowledge(id, accepted.brokerOrderId);
+      return { outcome: 'acknowledged', order: this.ledger.state.order(id) };
+    } catch (cause) {
+      this.telemetry.recordSince('submit', submitStarted);
+      const error = asTradingError(cause, 'execution engine');
+      this.telemetry.increment(`broker.errors.${error.kind}`);
+      const current = this.ledger.state.order(id);
+      if (error.kind === 'BrokerRejected') {
+        if (!isTerminal(current)) {
+          this.ledger.record({
+            type: 'OrderRejected',
+            payload: { clientOrderId: id, stage: 'broker', reasonCode: String(error.details.reasonCode ?? 'BROKER_REJECTED'), reason: error.message },
+          });
+        }
+        this.telemetry.increment('orders.rejected.broker');
+        return { outcome: 'rejected', order: this.ledger.state.order(id), error };
+      }
+      if (!isTerminal(current)) {
+        this.ledger.record({ type: 'OrderFailed', payload: { clientOrderId: id, errorKind: error.kind, reason: error.message, causeChain: error.causeChain() } });
+      }
+      this.telemetry.increment('orders.failed');
+      return { outcome: 'failed', order: this.ledger.state.order(id), error };
+    }
+  }
+
+  async cancel(order: Order, reason: string): Promise<Order> {
+    const id = order.clientOrderId;
+    this.ledger.record({ type: 'OrderCancelRequested', payload: { clientOrderId: id, reason } });
+    try {
+      await this.broker.cancel(id);
+      const current = this.ledger.state.order(id);
+      if (current.status === 'pending_cancel') this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason } });
+      this.telemetry.increment('orders.cancelled');
+      return this.ledger.state.order(id);
+    } catch (cause) {
+      const error = asTradingError(cause, 'execution engine');
+      this.ledger.record({ type: 'OrderCancelRefused', payload: { clientOrderId: id, errorKind: error.kind, reason: error.message } });
+      throw error;
+    }
+  }
+
+  async replace(order: Order, change: { quantity: Decimal; limitPrice?: Decimal }, decision: { settingsVersion: number; rows: readonly DecisionRow[] }): Promise<Order> {
+    const id = order.clientOrderId;
+    this.ledger.record({
+      type: 'OrderReplaceRequested',
+      payload: {
+        clientOrderId: id,
+        quantity: change.quantity.toString(),
+        ...(change.limitPrice ? { limitPrice: change.limitPrice.toString() } : {}),
+        settingsVersion: decision.settingsVersion,
+        checks: [...decision.rows],
+      },
+    });
+    try {
+      await this.broker.replace(id, change);
+      if (this.ledger.state.order(id).status === 'pending_replace') this.recordReplaced(id, change.quantity, change.limitPrice);
+      this.telemetry.increment('orders.replaced');
+      return this.ledger.state.order(id);
+    } catch (cause) {
+      const error = asTradingError(cause, 'execution engine');
+      this.ledger.record({ type: 'OrderReplaceRefused', payload: { clientOrderId: id, stage: 'broker', errorKind: error.kind, reason: error.message } });
+      throw error;
+    }
+  }
+
+  /** Apply a fill the broker reports; returns the stored event, or null when it was refused. */
+  applyFill(fill: BrokerFill, inferred = false): StoredEvent | null {
+    const state = this.ledger.state;
+    const order = state.orders.get(fill.clientOrderId);
+    const refuse = (errorKind: string, reason: string) => {
+      this.telemetry.increment(`fills.refused.${errorKind}`);
+      this.ledger.record({ type: 'FillRejected', payload: { clientOrderId: fill.clientOrderId, tradeId: fill.tradeId, errorKind, reason } });
+      return null;
+    };
+    if (!order) return refuse('UnknownOrder', `fill ${fill.tradeId} for unknown order ${fill.clientOrderId}`);
+    if (state.tradeIds.has(fill.tradeId)) return refuse('DuplicateFill', `trade ${fill.tradeId} was already applied`);
+    if (fill.quantity.gt(remainingQuantity(order))) {
+      return refuse('Overfill', `fill of ${fill.quantity} exceeds the ${remainingQuantity(order)} left on ${order.clientOrderId}`);
+    }
+    if (order.brokerOrderId === undefined && order.status === 'submitted') this.acknowledge(order.clientOrderId, fill.brokerOrderId);
+    const stored = this.ledger.record({
+      type: 'OrderFilled',
+      payload: {
+        clientOrderId: fill.clientOrderId,
+        tradeId: fill.tradeId,
+        quantity: fill.quantity.toString(),
+        price: fill.price.toString(),
+        fee: fill.fee.toString(),
+        liquidity: fill.liquidity,
+        ...(inferred ? { inferred: true } : {}),
+      },
+    });
+    this.telemetry.increment('fills.applied');
+    const placedAt = this.placedAt.get(fill.clientOrderId);
+    if (placedAt !== undefined) this.telemetry.recordSince('fill', placedAt);
+    for (const listener of this.fillListeners) listener(stored);
+    return stored;
+  }
+
+  private handleReport(report: BrokerReport): void {
+    try {
+      const order = this.ledger.state.orders.get(report.clientOrderId);
+      switch (report.type) {
+        case 'fill':
+          this.applyFill(report);
+          return;
+        case 'acknowledged':
+          if (order) this.acknowledge(order.clientOrderId, report.brokerOrderId);
+          return;
+        case 'cancelled':
+          if (order && !isTerminal(order)) this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: order.clientOrderId, reason: report.reason } });
+          return;
+        case 'expired':
+          if (order && !isTerminal(order)) this.ledger.record({ type: 'OrderExpired', payload: { clientOrderId: order.clientOrderId, reason: report.reason } });
+          return;
+        case 'replaced':
+          if (order?.status === 'pending_replace') this.recordReplaced(order.clientOrderId, report.quantity, report.limitPrice);
+          return;
+        case 'rejected':
+          if (order?.status === 'submitted') {
+            this.ledger.record({
+              type: 'OrderRejected',
+              payload: { clientOrderId: order.clientOrderId, stage: 'broker', reasonCode: report.reasonCode, reason: report.message },
+            });
+          }
+          return;
+      }
+    } catch (error) {
+      // A report the state refuses must not take the engine down; it is counted and the state stays as it was.
+      this.telemetry.increment(`reports.refused.${describeError(error).kind}`);
+    }
+  }
+
+  private acknowledge(clientOrderId: string, brokerOrderId: string): void {
+    const order = this.ledger.state.order(clientOrderId);
+    if (order.brokerOrderId !== undefined) return;
+    this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId, brokerOrderId } });
+    const placedAt = this.placedAt.get(clientOrderId);
+    if (placedAt !== undefined) this.telemetry.recordSince('ack', placedAt);
+    this.telemetry.increment('orders.acknowledged');
+  }
+
+  private recordReplaced(clientOrderId: string, quantity: Decimal, limitPrice?: Decimal): void {
+    this.ledger.record({
+      type: 'OrderReplaced',
+      payload: { clientOrderId, quantity: quantity.toString(), ...(limitPrice ? { limitPrice: limitPrice.toString() } : {}) },
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import { Decimal, ZERO } from '../shared/decimal';
+import { StoredEvent } from '../state/events';
+import { TradingLedger } from '../state/ledger';
+import { Telemetry } from '../telemetry/telemetry';
+import { BrokerGateway } from './broker-gateway';
+
+/** Average prices agree when they differ by at most 0.01 % (REFERENCE.md). */
+export const AVERAGE_PRICE_TOLERANCE = new Decimal('0.0001');
+
+export function averagesAgree(local: Decimal, broker: Decimal): boolean {
+  if (local.eq(broker)) return true;
+  if (broker.isZero()) return local.isZero();
+  return local.minus(broker).abs().div(broker.abs()).lte(AVERAGE_PRICE_TOLERANCE);
+}
+
+/**
+ * Compares the local position with the broker's after a fill and records the result. Reports can
+ * still be on their way when the broker already counts a fill, so a difference is re-read a few
+ * times, each after the pending reports had their turn, before it is recorded as a mismatch.
+ */
+export class PositionReconciler {
+  constructor(
+    private readonly ledger: TradingLedger,
+    private readonly broker: () => BrokerGateway,
+    private readonly telemetry: Telemetry,
+    private readonly settle: () => Promise<void> = () => new Promise(resolve => setImmediate(resolve)),
+    private readonly attempts = 5,
+  ) {}
+
+  async reconcile(symbol: string, trigger: string): Promise<StoredEvent> {
+    let last: { brokerQuantity: Decimal; brokerAverage: Decimal } = { brokerQuantity: ZERO, brokerAverage: ZERO };
+    for (let attempt = 1; attempt <= this.attempts; attempt += 1) {
+      const brokerPosition = (await this.broker().positions()).find(p => p.symbol === symbol);
+      last = { brokerQuantity: brokerPosition?.netQuantity ?? ZERO, brokerAverage: brokerPosition?.averageEntryPrice ?? ZERO };
+      const local = this.ledger.state.position(symbol);
+      if (local.netQuantity.eq(last.brokerQuantity) && averagesAgree(local.averageEntryPrice, last.brokerAverage)) {
+        return this.record(symbol, trigger, 'matched', last);
+      }
+      if (attempt < this.attempts) await this.settle();
+    }
+    return this.record(symbol, trigger, 'mismatched', last);
+  }
+
+  private record(symbol: string, trigger: string, status: 'matched' | 'mismatched', broker: { brokerQuantity: Decimal; brokerAverage: Decimal }): StoredEvent {
+    const local = this.ledger.state.position(symbol);
+    this.telemetry.increment(`reconciliation.${status}`);
+    return this.ledger.record({
+      type: 'PositionReconciled',
+      payload: {
+        symbol,
+        trigger,
+        status,
+        localQuantity: local.netQuantity.toString(),
+        brokerQuantity: broker.brokerQuantity.toString(),
+        localAverage: local.averageEntryPrice.toString(),
+        brokerAverage: broker.brokerAverage.toString(),
+      },
+    });
+  }
+}

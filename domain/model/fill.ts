@@ -1,0 +1,16 @@
+import { Decimal } from '../shared/decimal';
+import { Side } from './order';
+
+export type Liquidity = 'maker' | 'taker';
+
+export interface Fill {
+  readonly tradeId: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: Decimal;
+  readonly price: Decimal;
+  readonly fee: Decimal;
+  readonly liquidity: Liquidity;
+  readonly at: string;
+}

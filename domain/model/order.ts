@@ -1,0 +1,131 @@
+import { Decimal, ZERO } from '../shared/decimal';
+import { TradingError } from '../shared/errors';
+
+export type Side = 'buy' | 'sell';
+export type OrderType = 'market' | 'limit';
+
+export type OrderStatus =
+  | 'new'
+  | 'pending_risk'
+  | 'rejected'
+  | 'submitted'
+  | 'acknowledged'
+  | 'partially_filled'
+  | 'filled'
+  | 'pending_cancel'
+  | 'cancelled'
+  | 'pending_replace'
+  | 'failed'
+  | 'expired';
+
+/**
+ * The order state machine. A fill may race a cancel or a replace, so the pending states accept fills;
+ * a refused cancel or replace returns the order to the state it came from.
+ */
+const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  new: ['pending_risk', 'rejected'],
+  pending_risk: ['rejected', 'submitted'],
+  submitted: ['acknowledged', 'rejected', 'failed', 'partially_filled', 'filled', 'cancelled', 'expired'],
+  acknowledged: ['partially_filled', 'filled', 'pending_cancel', 'pending_replace', 'cancelled', 'expired'],
+  partially_filled: ['partially_filled', 'filled', 'pending_cancel', 'pending_replace', 'cancelled', 'expired'],
+  pending_cancel: ['cancelled', 'partially_filled', 'filled', 'acknowledged', 'expired'],
+  pending_replace: ['acknowledged', 'partially_filled', 'filled', 'cancelled', 'expired'],
+  rejected: [],
+  filled: [],
+  cancelled: [],
+  failed: [],
+  expired: [],
+};
+
+export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['rejected', 'filled', 'cancelled', 'failed', 'expired']);
+export const WORKING_STATUSES: ReadonlySet<OrderStatus> = new Set([
+  'submitted',
+  'acknowledged',
+  'partially_filled',
+  'pending_cancel',
+  'pending_replace',
+]);
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export interface OrderRequest {
+  clientOrderId: string;
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  quantity: Decimal;
+  /** Required for limit orders; absent for market orders. */
+  limitPrice?: Decimal;
+  reduceOnly: boolean;
+}
+
+export interface Order {
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly reduceOnly: boolean;
+  quantity: Decimal;
+  limitPrice?: Decimal;
+  status: OrderStatus;
+  /** The status to return to when a cancel or replace is refused. */
+  statusBeforePending?: OrderStatus;
+  brokerOrderId?: string;
+  filledQuantity: Decimal;
+  averageFillPrice: Decimal;
+  fees: Decimal;
+  reason?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** A replace waiting for the broker's answer. */
+  pendingReplace?: { quantity: Decimal; limitPrice?: Decimal };
+}
+
+export function createOrder(request: OrderRequest, at: string): Order {
+  return {
+    clientOrderId: request.clientOrderId,
+    symbol: request.symbol,
+    side: request.side,
+    type: request.type,
+    reduceOnly: request.reduceOnly,
+    quantity: request.quantity,
+    limitPrice: request.limitPrice,
+    status: 'new',
+    filledQuantity: ZERO,
+    averageFillPrice: ZERO,
+    fees: ZERO,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+export function transition(order: Order, to: OrderStatus, at: string): void {
+  if (!canTransition(order.status, to)) {
+    throw new TradingError(
+      'IllegalTransition',
+      `order ${order.clientOrderId} cannot go from ${order.status} to ${to}`,
+      { clientOrderId: order.clientOrderId, from: order.status, to },
+    );
+  }
+  if ((to === 'pending_cancel' || to === 'pending_replace') && order.status !== to) order.statusBeforePending = order.status;
+  order.status = to;
+  order.updatedAt = at;
+}
+
+export function remainingQuantity(order: Order): Decimal {
+  return order.quantity.minus(order.filledQuantity);
+}
+
+export function isWorking(order: Order): boolean {
+  return WORKING_STATUSES.has(order.status);
+}
+
+export function isTerminal(order: Order): boolean {
+  return TERMINAL_STATUSES.has(order.status);
+}
+
+export function signedQuantity(side: Side, quantity: Decimal): Decimal {
+  return side === 'buy' ? quantity : quantity.neg();
+}

@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { Clock } from '../shared/clock';
+import { TradingError } from '../shared/errors';
+import { DomainEvent, StoredEvent } from './events';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+interface EventRow {
+  seq: number;
+  type: string;
+  at: string;
+  payload: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export function eventHash(prevHash: string, seq: number, type: string, at: string, payload: string): string {
+  return createHash('sha256').update(`${prevHash}|${seq}|${type}|${at}|${payload}`).digest('hex');
+}
+
+export type ChainVerification = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };
+
+/**
+ * Append-only event log on SQLite (WAL, synchronous FULL: an acknowledged append survives a crash).
+ * Each event carries a gap-free sequence number and the hash of its predecessor, so a gap, an edit
+ * or a deletion is detected when the log is opened.
+ */
+export class SqliteEventStore {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private lastSeq = 0;
+  private lastHash = GENESIS_HASH;
+  private readonly listeners = new Set<(event: StoredEvent) => void>();
+  private closed = false;
+
+  private constructor(readonly path: string, private readonly clock: Clock) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS events (
+      seq INTEGER PRIMARY KEY,
+      type TEXT NOT NULL,
+      at TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      prev_hash TEXT NOT NULL,
+      hash TEXT NOT NULL
+    )`);
+    this.insert = this.db.prepare('INSERT INTO events (seq, type, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)');
+  }
+
+  /** Open (or create) a log; a log whose chain does not verify is refused with EventStoreCorrupted. */
+  static open(path: string, clock: Clock): SqliteEventStore {
+    const store = new SqliteEventStore(path, clock);
+    const verification = store.verify();
+    if (!verification.ok) {
+      store.close();
+      throw new TradingError('EventStoreCorrupted', `event store ${path} is corrupted at seq ${verification.brokenAt}: ${verification.problem}`, {
+        path,
+        brokenAt: verification.brokenAt,
+        problem: verification.problem,
+      });
+    }
+    const last = store.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    if (last) {
+      store.lastSeq = last.seq;
+      store.lastHash = last.hash;
+    }
+    return store;
+  }
+
+  get length(): number {
+    return this.lastSeq;
+  }
+
+  append(event: DomainEvent): StoredEvent {
+    if (this.closed) throw new TradingError('EventStoreClosed', `event store ${this.path} is closed`);
+    const seq = this.lastSeq + 1;
+    const at = this.clock.now().toISOString();
+    const payload = JSON.stringify(event.payload);
+    const hash = eventHash(this.lastHash, seq, event.type, at, payload);
+    this.insert.run(seq, event.type, at, payload, this.lastHash, hash);
+    const stored = { ...event, seq, at, prevHash: this.lastHash, hash } as StoredEvent;
+    this.lastSeq = seq;
+    this.lastHash = hash;
+    for (const listener of this.listeners) listener(stored);
+    return stored;
+  }
+
+  read(fromSeq = 1): StoredEvent[] {
+    const rows = this.db.prepare('SELECT seq, type, at, payload, prev_hash, hash FROM events WHERE seq >= ? ORDER BY seq').all(fromSeq) as EventRow[];
+    return rows.map(toStoredEvent);
+  }
+
+  verify(): ChainVerification {
+    let expectedPrev = GENESIS_HASH;
+    let expectedSeq = 1;
+    let count = 0;
+    for (const row of this.db.prepare('SELECT seq, type, at, payload, prev_hash, hash FROM events ORDER BY seq').iterate() as IterableIterator<EventRow>) {
+      if (row.seq !== expectedSeq) return { ok: false, events: count, brokenAt: expectedSeq, problem: `sequence gap: expected ${expectedSeq}, found ${row.seq}` };
+      if (row.prev_hash !== expectedPrev) return { ok: false, events: count, brokenAt: row.seq, problem: 'previous-hash link broken' };
+      if (eventHash(row.prev_hash, row.seq, row.type, row.at, row.payload) !== row.hash) {
+        return { ok: false, events: count, brokenAt: row.seq, problem: 'content does not match its hash' };
+      }
+      expectedPrev = row.hash;
+      expectedSeq += 1;
+      count += 1;
+    }
+    return { ok: true, events: count };
+  }
+
+  subscribe(listener: (event: StoredEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    this.db.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    seq: row.seq,
+    type: row.type,
+    at: row.at,
+    payload: JSON.parse(row.payload) as unknown,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  } as StoredEvent;
+}

@@ -1,0 +1,84 @@
+import { OrderType, Side } from '../model/order';
+import { Liquidity } from '../model/fill';
+
+/**
+ * The facts the system records. Money, prices and quantities are decimal strings here, exactly as
+ * they are stored, so the log never carries a rounded float.
+ */
+/** One line of a risk decision: what was checked, what was seen, against which limit. */
+export interface DecisionRow {
+  readonly check: string;
+  /** As a person reads it: "4.00x", "40,000.00 USD". */
+  readonly observed: string;
+  readonly limit: string;
+  readonly passed: boolean;
+  /** The standard denial code when the check fails (LEVERAGE_EXCEEDS_MAXIMUM, ...). */
+  readonly code: string;
+  /** The raw figures behind observed and limit, as decimal strings, where the check has figures. */
+  readonly observedValue?: string;
+  readonly limitValue?: string;
+  readonly note?: string;
+}
+
+export type RejectionStage = 'input' | 'risk' | 'broker';
+
+export type DomainEvent =
+  | { type: 'AccountFunded'; payload: { currency: string; amount: string } }
+  | { type: 'TradingDayStarted'; payload: { tradingDay: string; startEquity: string } }
+  | { type: 'SettingsChanged'; payload: { version: number; changes: Record<string, string>; actor: string; reason: string } }
+  | { type: 'MarkPriceUpdated'; payload: { symbol: string; price: string } }
+  | { type: 'InputRejected'; payload: { clientOrderId?: string; errorKind: string; reason: string; input: Record<string, unknown> } }
+  | {
+      type: 'OrderRequested';
+      payload: {
+        clientOrderId: string;
+        symbol: string;
+        side: Side;
+        orderType: OrderType;
+        quantity: string;
+        limitPrice?: string;
+        reduceOnly: boolean;
+      };
+    }
+  | { type: 'RiskCheckPassed'; payload: { clientOrderId: string; settingsVersion: number; checks: DecisionRow[] } }
+  | {
+      type: 'OrderRejected';
+      payload: { clientOrderId: string; stage: RejectionStage; reasonCode: string; reason: string; settingsVersion?: number; checks?: DecisionRow[] };
+    }
+  | { type: 'OrderSubmitted'; payload: { clientOrderId: string; broker: string } }
+  | { type: 'OrderAcknowledged'; payload: { clientOrderId: string; brokerOrderId: string } }
+  | {
+      type: 'OrderFilled';
+      payload: { clientOrderId: string; tradeId: string; quantity: string; price: string; fee: string; liquidity: Liquidity; inferred?: boolean };
+    }
+  | { type: 'FillRejected'; payload: { clientOrderId: string; tradeId: string; errorKind: string; reason: string } }
+  | { type: 'OrderCancelRequested'; payload: { clientOrderId: string; reason: string } }
+  | { type: 'OrderCancelRefused'; payload: { clientOrderId: string; errorKind: string; reason: string } }
+  | { type: 'OrderCancelled'; payload: { clientOrderId: string; reason: string } }
+  | { type: 'OrderReplaceRequested'; payload: { clientOrderId: string; quantity: string; limitPrice?: string; settingsVersion: number; checks: DecisionRow[] } }
+  | { type: 'OrderReplaceRefused'; payload: { clientOrderId: string; stage: RejectionStage; errorKind: string; reason: string; checks?: DecisionRow[] } }
+  | { type: 'OrderReplaced'; payload: { clientOrderId: string; quantity: string; limitPrice?: string } }
+  | { type: 'OrderFailed'; payload: { clientOrderId: string; errorKind: string; reason: string; causeChain: string[] } }
+  | { type: 'OrderExpired'; payload: { clientOrderId: string; reason: string } }
+  | {
+      type: 'PositionReconciled';
+      payload: {
+        symbol: string;
+        trigger: string;
+        status: 'matched' | 'mismatched';
+        localQuantity: string;
+        brokerQuantity: string;
+        localAverage: string;
+        brokerAverage: string;
+      };
+    };
+
+export type EventType = DomainEvent['type'];
+export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
+
+export type StoredEvent = DomainEvent & {
+  readonly seq: number;
+  readonly at: string;
+  readonly prevHash: string;
+  readonly hash: string;
+};

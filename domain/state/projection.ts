@@ -1,0 +1,246 @@
+import { Decimal, ZERO } from '../shared/decimal';
+import { TradingError } from '../shared/errors';
+import { Order, OrderStatus, canTransition, createOrder, isWorking, remainingQuantity, transition } from '../model/order';
+import { Position, applyFill, flatPosition } from '../model/position';
+import { AccountSnapshot, accountSnapshot } from '../model/account';
+import { InstrumentRegistry } from '../model/instrument';
+import { DomainEvent, StoredEvent } from './events';
+import { RuntimeSettings } from './runtime-settings';
+
+/**
+ * Orders, positions, balances, marks and settings as a projection of the event log. Applying an
+ * event is split in two: prepare() checks it against the current state and throws if it is
+ * illegal, so nothing is appended that the projection would refuse; the returned commit applies it.
+ */
+/** Applies a prepared event; `at` is the time the event store gave it. */
+export type Commit = (at: string) => void;
+
+export class StateProjection {
+  readonly orders = new Map<string, Order>();
+  readonly positions = new Map<string, Position>();
+  readonly marks = new Map<string, Decimal>();
+  readonly tradeIds = new Set<string>();
+  readonly settings: RuntimeSettings;
+  deposits = ZERO;
+  currency = 'USD';
+  tradingDay: string | null = null;
+  startOfDayEquity: Decimal | null = null;
+  lastSeq = 0;
+
+  constructor(readonly instruments: InstrumentRegistry, defaults?: Readonly<Record<string, string>>) {
+    this.settings = new RuntimeSettings(defaults);
+  }
+
+  order(clientOrderId: string): Order {
+    const order = this.orders.get(clientOrderId);
+    if (!order) throw new TradingError('UnknownOrder', `no order with client order id ${clientOrderId}`, { clientOrderId });
+    return order;
+  }
+
+  position(symbol: string): Position {
+    return this.positions.get(symbol) ?? flatPosition(symbol);
+  }
+
+  openPositions(): Position[] {
+    return [...this.positions.values()].filter(p => !p.netQuantity.isZero());
+  }
+
+  workingOrders(): Order[] {
+    return [...this.orders.values()].filter(isWorking);
+  }
+
+  account(): AccountSnapshot {
+    return accountSnapshot({
+      currency: this.currency,
+      deposits: this.deposits,
+      positions: [...this.positions.values()],
+      marks: this.marks,
+      instruments: symbol => this.instruments.get(symbol),
+    });
+  }
+
+  /** Rebuild from a log, in order. */
+  replay(events: readonly StoredEvent[]): void {
+    for (const event of events) {
+      this.prepare(event)(event.at);
+      this.lastSeq = event.seq;
+    }
+  }
+
+  prepare(event: DomainEvent): Commit {
+    switch (event.type) {
+      case 'AccountFunded': {
+        const amount = new Decimal(event.payload.amount);
+        return (at: string) => {
+          this.currency = event.payload.currency;
+          this.deposits = this.deposits.plus(amount);
+        };
+      }
+      case 'TradingDayStarted':
+        return (at: string) => {
+          this.tradingDay = event.payload.tradingDay;
+          this.startOfDayEquity = new Decimal(event.payload.startEquity);
+        };
+      case 'SettingsChanged': {
+        if (event.payload.version !== this.settings.version + 1) {
+          throw new TradingError('InvalidSettings', `settings version ${event.payload.version} does not follow ${this.settings.version}`);
+        }
+        return (at: string) => this.settings.apply(event.payload.version, event.payload.changes);
+      }
+      case 'MarkPriceUpdated': {
+        const price = new Decimal(event.payload.price);
+        return (at: string) => this.marks.set(event.payload.symbol, price);
+      }
+      case 'InputRejected':
+        return (at: string) => undefined;
+      case 'OrderRequested': {
+        const p = event.payload;
+        if (this.orders.has(p.clientOrderId)) {
+          throw new TradingError('DuplicateClientOrderId', `client order id ${p.clientOrderId} is already in use`, { clientOrderId: p.clientOrderId });
+        }
+        return (at: string) => {
+          const order = createOrder(
+            {
+              clientOrderId: p.clientOrderId,
+              symbol: p.symbol,
+              side: p.side,
+              type: p.orderType,
+              quantity: new Decimal(p.quantity),
+              limitPrice: p.limitPrice !== undefined ? new Decimal(p.limitPrice) : undefined,
+              reduceOnly: p.reduceOnly,
+            },
+            at,
+          );
+          transition(order, 'pending_risk', at);
+          this.orders.set(order.clientOrderId, order);
+        };
+      }
+      case 'RiskCheckPassed':
+        this.requireStatus(event.payload.clientOrderId, 'pending_risk');
+        return (at: string) => undefined;
+      case 'OrderRejected':
+        return this.moveTo(event.payload.clientOrderId, 'rejected', order => {
+          order.reason = event.payload.reason;
+        });
+      case 'OrderSubmitted':
+        return this.moveTo(event.payload.clientOrderId, 'submitted');
+      case 'OrderAcknowledged': {
+        const order = this.order(event.payload.clientOrderId);
+        // An ack that arrives after a fill (the report stream can overtake the REST answer) only records the broker's id.
+        if (order.status !== 'submitted') return (at: string) => (order.brokerOrderId = event.payload.brokerOrderId);
+        return this.moveTo(order.clientOrderId, 'acknowledged', o => (o.brokerOrderId = event.payload.brokerOrderId));
+      }
+      case 'OrderFilled':
+        return this.prepareFill(event);
+      case 'FillRejected':
+        return (at: string) => undefined;
+      case 'OrderCancelRefused': {
+        const order = this.order(event.payload.clientOrderId);
+        if (order.status !== 'pending_cancel') return (at: string) => undefined;
+        return this.moveTo(order.clientOrderId, order.statusBeforePending ?? 'acknowledged');
+      }
+      case 'OrderCancelRequested':
+        return this.moveTo(event.payload.clientOrderId, 'pending_cancel');
+      case 'OrderCancelled':
+        return this.moveTo(event.payload.clientOrderId, 'cancelled', order => {
+          order.reason = event.payload.reason;
+          order.pendingReplace = undefined;
+        });
+      case 'OrderReplaceRequested': {
+        const quantity = new Decimal(event.payload.quantity);
+        const limitPrice = event.payload.limitPrice !== undefined ? new Decimal(event.payload.limitPrice) : undefined;
+        return this.moveTo(event.payload.clientOrderId, 'pending_replace', order => {
+          order.pendingReplace = { quantity, limitPrice };
+        });
+      }
+      case 'OrderReplaceRefused': {
+        const order = this.order(event.payload.clientOrderId);
+        if (order.status !== 'pending_replace') return (at: string) => undefined;
+        return this.moveTo(order.clientOrderId, order.statusBeforePending ?? 'acknowledged', o => (o.pendingReplace = undefined));
+      }
+      case 'OrderReplaced': {
+        const order = this.order(event.payload.clientOrderId);
+        const quantity = new Decimal(event.payload.quantity);
+        const limitPrice = event.payload.limitPrice !== undefined ? new Decimal(event.payload.limitPrice) : undefined;
+        const next: OrderStatus = order.filledQuantity.isZero() ? 'acknowledged' : 'partially_filled';
+        return this.moveTo(order.clientOrderId, next, o => {
+          o.quantity = quantity;
+          o.limitPrice = limitPrice;
+          o.pendingReplace = undefined;
+        });
+      }
+      case 'OrderFailed':
+        return this.moveTo(event.payload.clientOrderId, 'failed', order => {
+          order.reason = event.payload.reason;
+        });
+      case 'OrderExpired':
+        return this.moveTo(event.payload.clientOrderId, 'expired', order => {
+          order.reason = event.payload.reason;
+        });
+      case 'PositionReconciled':
+        return (at: string) => undefined;
+    }
+  }
+
+  private prepareFill(event: Extract<DomainEvent, { type: 'OrderFilled' }>): Commit {
+    const p = event.payload;
+    const order = this.order(p.clientOrderId);
+    const quantity = new Decimal(p.quantity);
+    const price = new Decimal(p.price);
+    const fee = new Decimal(p.fee);
+    if (this.tradeIds.has(p.tradeId)) {
+      throw new TradingError('DuplicateFill', `trade ${p.tradeId} was already applied`, { tradeId: p.tradeId, clientOrderId: p.clientOrderId });
+    }
+    if (quantity.gt(remainingQuantity(order))) {
+      throw new TradingError('Overfill', `fill of ${quantity} exceeds the ${remainingQuantity(order)} left on ${order.clientOrderId}`, {
+        clientOrderId: order.clientOrderId,
+        tradeId: p.tradeId,
+      });
+    }
+    const filledAfter = order.filledQuantity.plus(quantity);
+    const complete = filledAfter.eq(order.quantity);
+    // A fill during pending cancel or replace keeps the pending state until the broker answers it.
+    const pending = order.status === 'pending_cancel' || order.status === 'pending_replace';
+    const next: OrderStatus = complete ? 'filled' : pending ? order.status : 'partially_filled';
+    if (next !== order.status && !canTransition(order.status, next)) {
+      throw new TradingError('IllegalTransition', `order ${order.clientOrderId} in ${order.status} cannot take a fill`, {
+        clientOrderId: order.clientOrderId,
+        from: order.status,
+        to: next,
+      });
+    }
+    return (at: string) => {
+      order.averageFillPrice = order.averageFillPrice.times(order.filledQuantity).plus(price.times(quantity)).div(filledAfter);
+      order.filledQuantity = filledAfter;
+      order.fees = order.fees.plus(fee);
+      if (next !== order.status) transition(order, next, at);
+      else order.updatedAt = at;
+      if (complete) order.pendingReplace = undefined;
+      this.tradeIds.add(p.tradeId);
+      this.positions.set(order.symbol, applyFill(this.position(order.symbol), { side: order.side, quantity, price, fee }));
+    };
+  }
+
+  private requireStatus(clientOrderId: string, status: OrderStatus): void {
+    const order = this.order(clientOrderId);
+    if (order.status !== status) {
+      throw new TradingError('IllegalTransition', `order ${clientOrderId} is ${order.status}, expected ${status}`, { clientOrderId, from: order.status });
+    }
+  }
+
+  private moveTo(clientOrderId: string, to: OrderStatus, update?: (order: Order) => void): Commit {
+    const order = this.order(clientOrderId);
+    if (!canTransition(order.status, to)) {
+      throw new TradingError('IllegalTransition', `order ${clientOrderId} cannot go from ${order.status} to ${to}`, {
+        clientOrderId,
+        from: order.status,
+        to,
+      });
+    }
+    return (at: string) => {
+      transition(order, to, at);
+      update?.(order);
+    };
+  }
+
+}

@@ -1,0 +1,161 @@
+import { Decimal, InvalidNumberError, parseDecimal } from '../shared/decimal';
+import { TradingError } from '../shared/errors';
+
+export type TradingState = 'ACTIVE' | 'REDUCE_ONLY' | 'HALTED';
+const TRADING_STATES: readonly TradingState[] = ['ACTIVE', 'REDUCE_ONLY', 'HALTED'];
+
+/** The risk limits in force, typed. Percentages are fractions here (0.8 = 80 %). */
+export interface RiskLimits {
+  readonly maxLeverage: Decimal;
+  readonly maxOrderNotional: Decimal;
+  readonly maxOrderQuantity: ReadonlyMap<string, Decimal>;
+  readonly maxPositionShare: Decimal;
+  readonly maxPositionNotional: ReadonlyMap<string, Decimal>;
+  readonly maxGrossExposureShare: Decimal;
+  readonly maxNetExposureShare: Decimal;
+  readonly maxCorrelatedExposureShare: Decimal;
+  readonly dailyLossLimitShare: Decimal;
+  readonly dailyLossLimitAmount: Decimal | null;
+  readonly priceCollarShare: Decimal;
+  readonly tradingState: TradingState;
+  readonly correlations: ReadonlyMap<string, Decimal>;
+}
+
+/**
+ * Settings are a flat map of names to decimal strings, as an operator edits them and as the report
+ * shows them. Defaults follow the reference figures (REFERENCE.md).
+ */
+export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
+  max_leverage: '5',
+  max_order_notional: '100000',
+  max_position_pct: '20',
+  max_gross_exposure_pct: '80',
+  max_net_exposure_pct: '80',
+  max_correlated_exposure_pct: '80',
+  daily_loss_limit_pct: '5',
+  price_collar_pct: '5',
+  trading_state: 'ACTIVE',
+};
+
+/** Human names for the report and for Gherkin tables. */
+export const SETTING_LABELS: Readonly<Record<string, string>> = {
+  max_leverage: 'max leverage (x)',
+  max_order_notional: 'max order notional (USD)',
+  max_position_pct: 'max position per symbol (% of equity)',
+  max_gross_exposure_pct: 'max gross exposure (% of equity)',
+  max_net_exposure_pct: 'max net exposure (% of equity)',
+  max_correlated_exposure_pct: 'max correlated exposure (% of equity)',
+  daily_loss_limit_pct: 'daily loss limit (% of start-of-day equity)',
+  daily_loss_limit_amount: 'daily loss limit (USD)',
+  price_collar_pct: 'price collar (% from mark)',
+  trading_state: 'trading state',
+};
+
+const PER_SYMBOL_PREFIXES = ['max_order_quantity.', 'max_position_notional.'];
+const CORRELATION_PREFIX = 'correlation.';
+
+function isKnownKey(key: string): boolean {
+  return key in SETTING_LABELS || PER_SYMBOL_PREFIXES.some(p => key.startsWith(p) && key.length > p.length) || /^correlation\.[^/]+\/[^/]+$/.test(key);
+}
+
+/** Correlation keys are order-independent: BTC-PERP/ETH-PERP and ETH-PERP/BTC-PERP are one setting. */
+export function correlationKey(a: string, b: string): string {
+  return `${CORRELATION_PREFIX}${[a, b].sort().join('/')}`;
+}
+
+function invalid(key: string, value: string, reason: string): never {
+  throw new TradingError('InvalidSettings', `setting ${key}=${JSON.stringify(value)} refused: ${reason}`, { key, value, reason });
+}
+
+/** Validate one setting; throws InvalidSettings with the reason. Returns its canonical key. */
+export function validateSetting(key: string, value: string): string {
+  if (!isKnownKey(key)) invalid(key, value, 'unknown setting');
+  if (key === 'trading_state') {
+    if (!TRADING_STATES.includes(value as TradingState)) invalid(key, value, `must be one of ${TRADING_STATES.join(', ')}`);
+    return key;
+  }
+  let number: Decimal;
+  try {
+    number = parseDecimal(value, key);
+  } catch (error) {
+    if (error instanceof InvalidNumberError) invalid(key, value, error.reason);
+    throw error;
+  }
+  if (key.startsWith(CORRELATION_PREFIX)) {
+    const [a, b] = key.slice(CORRELATION_PREFIX.length).split('/');
+    if (a === b) invalid(key, value, 'a symbol is always perfectly correlated with itself');
+    if (number.lt(-1) || number.gt(1)) invalid(key, value, 'a correlation lies between -1 and 1');
+    return correlationKey(a, b);
+  }
+  if (number.lt(0)) invalid(key, value, 'must not be negative');
+  if (key === 'max_leverage' && number.isZero()) invalid(key, value, 'must be greater than zero');
+  return key;
+}
+
+export function toRiskLimits(values: Readonly<Record<string, string>>): RiskLimits {
+  const pct = (key: string) => new Decimal(values[key]).div(100);
+  const perSymbol = (prefix: string) =>
+    new Map(
+      Object.entries(values)
+        .filter(([k]) => k.startsWith(prefix))
+        .map(([k, v]) => [k.slice(prefix.length), new Decimal(v)] as const),
+    );
+  return {
+    maxLeverage: new Decimal(values.max_leverage),
+    maxOrderNotional: new Decimal(values.max_order_notional),
+    maxOrderQuantity: perSymbol('max_order_quantity.'),
+    maxPositionShare: pct('max_position_pct'),
+    maxPositionNotional: perSymbol('max_position_notional.'),
+    maxGrossExposureShare: pct('max_gross_exposure_pct'),
+    maxNetExposureShare: pct('max_net_exposure_pct'),
+    maxCorrelatedExposureShare: pct('max_correlated_exposure_pct'),
+    dailyLossLimitShare: pct('daily_loss_limit_pct'),
+    dailyLossLimitAmount: values.daily_loss_limit_amount !== undefined ? new Decimal(values.daily_loss_limit_amount) : null,
+    priceCollarShare: pct('price_collar_pct'),
+    tradingState: values.trading_state as TradingState,
+    correlations: perSymbol(CORRELATION_PREFIX),
+  };
+}
+
+export function correlationBetween(limits: RiskLimits, a: string, b: string): Decimal {
+  if (a === b) return new Decimal(1);
+  return limits.correlations.get([a, b].sort().join('/')) ?? new Decimal(0);
+}
+
+/** The versioned settings: version 0 is the defaults, every change is a SettingsChanged event. */
+export class RuntimeSettings {
+  private values: Record<string, string>;
+  private versionNumber = 0;
+  private limitsCache: RiskLimits;
+
+  constructor(defaults: Readonly<Record<string, string>> = DEFAULT_SETTINGS) {
+    this.values = { ...defaults };
+    this.limitsCache = toRiskLimits(this.values);
+  }
+
+  get version(): number {
+    return this.versionNumber;
+  }
+
+  get limits(): RiskLimits {
+    return this.limitsCache;
+  }
+
+  snapshot(): Readonly<Record<string, string>> {
+    return { ...this.values };
+  }
+
+  /** Validate a change as a whole without applying it; returns the canonical changes. */
+  prepare(changes: Readonly<Record<string, string>>): Record<string, string> {
+    if (Object.keys(changes).length === 0) throw new TradingError('InvalidSettings', 'a settings change must change something');
+    const canonical: Record<string, string> = {};
+    for (const [key, value] of Object.entries(changes)) canonical[validateSetting(key, value.trim())] = value.trim();
+    return canonical;
+  }
+
+  apply(version: number, changes: Readonly<Record<string, string>>): void {
+    this.values = { ...this.values, ...changes };
+    this.versionNumber = version;
+    this.limitsCache = toRiskLimits(this.values);
+  }
+}

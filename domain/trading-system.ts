@@ -1,0 +1,152 @@
+import { Clock } from './shared/clock';
+import { Decimal, parsePositiveDecimal } from './shared/decimal';
+import { TradingError } from './shared/errors';
+import { InstrumentRegistry } from './model/instrument';
+import { isTerminal, remainingQuantity } from './model/order';
+import { LiveRiskManager } from './risk/live-risk-manager';
+import { SqliteEventStore } from './state/event-store';
+import { StoredEvent } from './state/events';
+import { TradingLedger } from './state/ledger';
+import { StateProjection } from './state/projection';
+import { DEFAULT_SETTINGS } from './state/runtime-settings';
+import { Telemetry } from './telemetry/telemetry';
+import { BrokerGateway } from './execution/broker-gateway';
+import { ExecutionCoordinator } from './execution/execution-coordinator';
+import { LiveExecutionEngine } from './execution/live-execution-engine';
+import { PositionReconciler } from './execution/position-reconciler';
+
+export interface TradingSystemOptions {
+  readonly eventStorePath: string;
+  readonly broker: BrokerGateway;
+  readonly clock: Clock;
+  readonly instruments?: InstrumentRegistry;
+  /** Settings version 0; later changes are events. */
+  readonly defaultSettings?: Readonly<Record<string, string>>;
+}
+
+export interface RecoveryReport {
+  readonly eventsReplayed: number;
+  readonly fillsRecovered: number;
+  readonly ordersClosed: number;
+  readonly ordersStillWorking: number;
+}
+
+/**
+ * The reference trading system, assembled from its ports. Opening it on an existing event log
+ * rebuilds orders, positions, balances and settings from that log.
+ */
+export class TradingSystem {
+  readonly telemetry = new Telemetry();
+  readonly ledger: TradingLedger;
+  readonly risk: LiveRiskManager;
+  readonly engine: LiveExecutionEngine;
+  readonly reconciler: PositionReconciler;
+  readonly coordinator: ExecutionCoordinator;
+  readonly eventsReplayed: number;
+  private closed = false;
+
+  private constructor(readonly options: TradingSystemOptions) {
+    const store = SqliteEventStore.open(options.eventStorePath, options.clock);
+    const state = new StateProjection(options.instruments ?? new InstrumentRegistry(), options.defaultSettings ?? DEFAULT_SETTINGS);
+    try {
+      this.ledger = TradingLedger.rebuild(store, state);
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    this.eventsReplayed = store.length;
+    this.risk = new LiveRiskManager(state, this.telemetry);
+    this.engine = new LiveExecutionEngine(this.ledger, options.broker, this.telemetry);
+    this.reconciler = new PositionReconciler(this.ledger, () => options.broker, this.telemetry);
+    this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry);
+    this.engine.start();
+  }
+
+  static open(options: TradingSystemOptions): TradingSystem {
+    return new TradingSystem(options);
+  }
+
+  get state(): StateProjection {
+    return this.ledger.state;
+  }
+
+  get events(): StoredEvent[] {
+    return this.ledger.store.read();
+  }
+
+  fund(amount: string, currency = 'USD'): StoredEvent {
+    const value = parsePositiveDecimal(amount, 'deposit');
+    return this.ledger.record({ type: 'AccountFunded', payload: { currency, amount: value.toString() } });
+  }
+
+  /** Start-of-day equity is the base of the daily loss limit. */
+  startTradingDay(): StoredEvent {
+    const tradingDay = this.options.clock.now().toISOString().slice(0, 10);
+    return this.ledger.record({ type: 'TradingDayStarted', payload: { tradingDay, startEquity: this.state.account().equity.toString() } });
+  }
+
+  updateMark(symbol: string, price: string | Decimal): StoredEvent {
+    this.state.instruments.get(symbol);
+    const value = parsePositiveDecimal(price, `mark price of ${symbol}`);
+    return this.ledger.record({ type: 'MarkPriceUpdated', payload: { symbol, price: value.toString() } });
+  }
+
+  /** A settings change is validated as a whole; a refused change leaves version and values as they were. */
+  changeSettings(changes: Readonly<Record<string, string>>, actor: string, reason: string): StoredEvent {
+    if (!actor.trim() || !reason.trim()) throw new TradingError('InvalidSettings', 'a settings change needs an actor and a reason');
+    const canonical = this.state.settings.prepare(changes);
+    this.telemetry.increment('settings.changed');
+    return this.ledger.record({ type: 'SettingsChanged', payload: { version: this.state.settings.version + 1, changes: canonical, actor, reason } });
+  }
+
+  /**
+   * After a restart: ask the broker what happened to every order the log still has working, apply
+   * the fills that arrived while the system was down, close what the broker closed, then
+   * reconcile every position.
+   */
+  async recover(): Promise<RecoveryReport> {
+    const broker = this.options.broker;
+    let fillsRecovered = 0;
+    let ordersClosed = 0;
+    const { fills } = await broker.fills(0);
+    for (const fill of fills) {
+      const order = this.state.orders.get(fill.clientOrderId);
+      if (order && !this.state.tradeIds.has(fill.tradeId) && !remainingQuantity(order).isZero()) {
+        if (this.engine.applyFill(fill)) fillsRecovered += 1;
+      }
+    }
+    for (const order of this.state.workingOrders()) {
+      const view = await broker.getOrder(order.clientOrderId);
+      if (isTerminal(order)) continue;
+      if (!view) {
+        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: order.clientOrderId, reason: 'not known at the broker on recovery' } });
+        ordersClosed += 1;
+      } else if (view.status === 'cancelled' || view.status === 'rejected') {
+        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: order.clientOrderId, reason: `broker reports ${view.status} on recovery` } });
+        ordersClosed += 1;
+      } else if (view.status === 'expired') {
+        this.ledger.record({ type: 'OrderExpired', payload: { clientOrderId: order.clientOrderId, reason: 'broker reports expired on recovery' } });
+        ordersClosed += 1;
+      } else if (order.status === 'submitted') {
+        this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId: order.clientOrderId, brokerOrderId: view.brokerOrderId } });
+      }
+    }
+    const symbols = new Set([...this.state.positions.keys(), ...(await broker.positions()).map(p => p.symbol)]);
+    for (const symbol of symbols) await this.reconciler.reconcile(symbol, 'recovery');
+    return {
+      eventsReplayed: this.eventsReplayed,
+      fillsRecovered,
+      ordersClosed,
+      ordersStillWorking: this.state.workingOrders().length,
+    };
+  }
+
+  /** Close the log; the broker connection belongs to whoever opened it. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.engine.stop();
+    this.ledger.store.close();
+  }
+}
+

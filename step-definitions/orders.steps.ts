@@ -1,0 +1,313 @@
+import { DataTable, Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { Decimal } from '../domain/shared/decimal';
+import { TradingWorld } from '../support/world';
+
+type Side = 'buy' | 'sell';
+
+function expectAccepted(world: TradingWorld): string {
+  const result = world.lastPlace;
+  expect(result, 'an order was placed').to.not.equal(null);
+  if (result?.outcome !== 'accepted') throw new Error(`expected the order to be accepted, it was ${result?.outcome}: ${'error' in result! ? result.error.message : ''}`);
+  return result.order.clientOrderId;
+}
+
+// ---- placing orders ----
+
+When('the trader {side} {figure} {symbol} at market', async function (this: TradingWorld, side: Side, quantity: Decimal, symbol: string) {
+  await this.placeAndSettle({ symbol, side, type: 'market', quantity: quantity.toString() });
+});
+
+When('the trader {side} {figure} {symbol} with a limit of {money}', async function (this: TradingWorld, side: Side, quantity: Decimal, symbol: string, price: Decimal) {
+  await this.placeAndSettle({ symbol, side, type: 'limit', quantity: quantity.toString(), limitPrice: price.toString() });
+});
+
+Given('the trader has a working order to {side} {figure} {symbol} at {money}', async function (this: TradingWorld, side: Side, quantity: Decimal, symbol: string, price: Decimal) {
+  await this.placeAndSettle({ symbol, side, type: 'limit', quantity: quantity.toString(), limitPrice: price.toString() });
+  const id = expectAccepted(this);
+  expect(this.system.state.order(id).status).to.equal('acknowledged');
+  this.workingOrderId = id;
+});
+
+Given('the trader holds {figure} {symbol} bought at {money}', async function (this: TradingWorld, quantity: Decimal, symbol: string, price: Decimal) {
+  await this.placeAndSettle({ symbol, side: 'buy', type: 'market', quantity: quantity.toString() });
+  const order = this.system.state.order(expectAccepted(this));
+  expect(order.status).to.equal('filled');
+  expect(order.averageFillPrice.eq(price), `filled at ${order.averageFillPrice}`).to.equal(true);
+});
+
+When('the trader sends the order {string}', async function (this: TradingWorld, text: string) {
+  const [side, quantity, symbol, type, price] = text.split(' ');
+  await this.place({ side, quantity, symbol, type, ...(price !== '-' ? { limitPrice: price } : {}) });
+});
+
+When('the trader sends the basket:', async function (this: TradingWorld, table: DataTable) {
+  const orders = table.hashes().map(row => ({ symbol: row.symbol, side: row.side, type: 'market', quantity: row.quantity }));
+  this.basket = await Promise.all(orders.map(order => this.place(order)));
+  for (const result of this.basket) if (result.outcome === 'accepted') await this.settle(result.order.clientOrderId);
+});
+
+When('the trader sends {int} orders at once, each to buy {figure} {symbol} at {money}', async function (this: TradingWorld, count: number, quantity: Decimal, symbol: string, price: Decimal) {
+  const inputs = Array.from({ length: count }, () => ({ symbol, side: 'buy', type: 'limit', quantity: quantity.toString(), limitPrice: price.toString() }));
+  this.basket = await Promise.all(inputs.map(input => this.place(input)));
+  for (const result of this.basket) if (result.outcome === 'accepted') await this.settle(result.order.clientOrderId);
+});
+
+When('the trader sends {int} orders at once, each to buy {figure} {symbol} at market', async function (this: TradingWorld, count: number, quantity: Decimal, symbol: string) {
+  const inputs = Array.from({ length: count }, () => ({ symbol, side: 'buy', type: 'market', quantity: quantity.toString() }));
+  this.basket = await Promise.all(inputs.map(input => this.place(input)));
+  for (const result of this.basket) if (result.outcome === 'accepted') await this.settle(result.order.clientOrderId);
+  await this.reconciliationsSettled();
+});
+
+// ---- the broker and the market ----
+
+Given('the order book offers {figure} {symbol} at {money}', function (this: TradingWorld, quantity: Decimal, symbol: string, price: Decimal) {
+  this.broker.setBook(symbol, 'asks', [{ price, quantity }]);
+});
+
+When('the market trades {figure} {symbol} against the order', async function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  const id = this.workingOrderId ?? this.lastOrder().clientOrderId;
+  expect(this.system.state.order(id).symbol).to.equal(symbol);
+  this.broker.tradeAgainst(id, quantity);
+  await this.settle(id);
+  await this.reconciliationsSettled();
+});
+
+When('while it is down the market trades {figure} {symbol} against the order', function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  expect(this.systemIsRunning, 'the trading system is down').to.equal(false);
+  const order = this.broker.allOrders().find(o => o.clientOrderId === this.workingOrderId);
+  expect(order?.symbol).to.equal(symbol);
+  this.broker.tradeAgainst(this.workingOrderId!, quantity);
+});
+
+When('{symbol} is marked at {money}', function (this: TradingWorld, symbol: string, price: Decimal) {
+  this.mark(symbol, price);
+});
+
+Given('the broker will refuse the next order with {string}', function (this: TradingWorld, code: string) {
+  this.broker.rejectNextOrder(code as Parameters<typeof this.broker.rejectNextOrder>[0], 'scripted refusal');
+});
+
+Given('the broker will be unreachable for the next request', function (this: TradingWorld) {
+  this.gateway.failNextRequest('unavailable');
+});
+
+When('the broker sends the same fill again', async function (this: TradingWorld) {
+  this.seqMark = this.system.ledger.store.length;
+  this.gateway.redeliverLastFill();
+});
+
+// ---- cancel and modify ----
+
+When('the trader cancels the working order', async function (this: TradingWorld) {
+  this.lastCancel = await this.system.coordinator.cancel(this.workingOrder().clientOrderId);
+  await this.settle(this.workingOrder().clientOrderId);
+});
+
+When('the trader modifies the working order to {figure} at {money}', async function (this: TradingWorld, quantity: Decimal, price: Decimal) {
+  this.lastModify = await this.system.coordinator.modify(this.workingOrder().clientOrderId, { quantity: quantity.toString(), limitPrice: price.toString() });
+  await this.settle(this.workingOrder().clientOrderId);
+});
+
+// ---- outcomes ----
+
+Then('the order is filled at an average price of {money}', async function (this: TradingWorld, price: Decimal) {
+  const id = this.lastOrder().clientOrderId;
+  await this.waitUntil(`order ${id} to be filled`, () => this.system.state.order(id).status === 'filled');
+  const order = this.system.state.order(id);
+  expect(order.averageFillPrice.eq(price), `average fill price ${order.averageFillPrice}`).to.equal(true);
+});
+
+Then('the order is partially filled: {figure} of {figure}', function (this: TradingWorld, filled: Decimal, quantity: Decimal) {
+  const order = this.lastOrder();
+  expect(order.status).to.equal('partially_filled');
+  expect(order.filledQuantity.toString()).to.equal(filled.toString());
+  expect(order.quantity.toString()).to.equal(quantity.toString());
+});
+
+Then('the order is cancelled with {figure} of {figure} filled', function (this: TradingWorld, filled: Decimal, quantity: Decimal) {
+  const order = this.lastOrder();
+  expect(order.status).to.equal('cancelled');
+  expect(order.filledQuantity.toString()).to.equal(filled.toString());
+  expect(order.quantity.toString()).to.equal(quantity.toString());
+  const atBroker = this.broker.allOrders().find(o => o.clientOrderId === order.clientOrderId);
+  expect(atBroker?.status, 'status at the broker').to.equal('cancelled');
+});
+
+Then('every order in the basket is filled', function (this: TradingWorld) {
+  expect(this.basket.length).to.be.greaterThan(0);
+  for (const result of this.basket) {
+    expect(result.outcome).to.equal('accepted');
+    if (result.outcome === 'accepted') expect(this.system.state.order(result.order.clientOrderId).status).to.equal('filled');
+  }
+});
+
+Then('{int} orders are accepted and {int} are rejected by the {string} check', function (this: TradingWorld, accepted: number, rejected: number, check: string) {
+  const outcomes = this.basket.map(r => r.outcome);
+  expect(outcomes.filter(o => o === 'accepted')).to.have.length(accepted);
+  const refused = this.basket.filter(r => r.outcome === 'rejected');
+  expect(refused).to.have.length(rejected);
+  for (const r of refused) {
+    if (r.outcome !== 'rejected' || r.stage !== 'risk') throw new Error(`expected a risk rejection, got ${r.outcome} ${'stage' in r ? r.stage : ''}`);
+    expect(r.decision.failed.map(c => c.check)).to.include(check);
+  }
+});
+
+Then('the broker has no open orders', function (this: TradingWorld) {
+  expect(this.broker.openOrders()).to.have.length(0);
+});
+
+Then('the broker holds exactly {int} open orders', function (this: TradingWorld, count: number) {
+  expect(this.broker.openOrders()).to.have.length(count);
+});
+
+Then('the cancel is refused because {string}', function (this: TradingWorld, reason: string) {
+  const result = this.lastCancel;
+  if (result?.outcome !== 'refused') throw new Error(`expected the cancel to be refused, it was ${result?.outcome}`);
+  expect(result.error.message).to.include(reason);
+});
+
+Then('the broker received no cancel request', function (this: TradingWorld) {
+  expect(this.broker.requests.filter(r => r.action === 'cancel')).to.have.length(0);
+});
+
+Then('the working order is for {figure} at {money}, here and at the broker', function (this: TradingWorld, quantity: Decimal, price: Decimal) {
+  const order = this.workingOrder();
+  expect(order.quantity.toString(), 'quantity here').to.equal(quantity.toString());
+  expect(order.limitPrice?.toString(), 'limit price here').to.equal(price.toString());
+  expect(['acknowledged', 'partially_filled']).to.include(order.status);
+  const atBroker = this.broker.openOrders().find(o => o.clientOrderId === order.clientOrderId);
+  expect(atBroker, 'the order is open at the broker').to.not.equal(undefined);
+  expect(atBroker!.quantity.toString(), 'quantity at the broker').to.equal(quantity.toString());
+  expect(atBroker!.limitPrice?.toString(), 'limit price at the broker').to.equal(price.toString());
+});
+
+Then('the modification is refused because {string}', function (this: TradingWorld, reason: string) {
+  const result = this.lastModify;
+  if (result?.outcome !== 'refused') throw new Error(`expected the modification to be refused, it was ${result?.outcome}`);
+  expect(result.error.message).to.include(reason);
+});
+
+Then('the order is rejected by the broker with the code {string}', function (this: TradingWorld, code: string) {
+  const result = this.lastPlace;
+  if (result?.outcome !== 'rejected' || result.stage !== 'broker') throw new Error(`expected a broker rejection, got ${result?.outcome}`);
+  const event = this.eventsFor(result.order.clientOrderId).find(e => e.type === 'OrderRejected');
+  expect(event?.type === 'OrderRejected' && event.payload.stage).to.equal('broker');
+  expect(event?.type === 'OrderRejected' && event.payload.reasonCode).to.equal(code);
+  expect(this.system.state.order(result.order.clientOrderId).status).to.equal('rejected');
+});
+
+Then('the order failed with a {string} error', function (this: TradingWorld, kind: string) {
+  const result = this.lastPlace;
+  if (result?.outcome !== 'failed') throw new Error(`expected the order to fail, got ${result?.outcome}`);
+  expect(result.error.kind).to.equal(kind);
+  expect(this.system.state.order(result.order.clientOrderId).status).to.equal('failed');
+});
+
+Then('the error passed through the coordinator, the execution engine and the broker gateway', function (this: TradingWorld) {
+  const result = this.lastPlace;
+  if (result?.outcome !== 'failed') throw new Error(`expected a failed order, got ${result?.outcome}`);
+  const messages: string[] = [];
+  let current: unknown = result.error;
+  while (current instanceof Error) {
+    messages.push(current.message);
+    current = current.cause;
+  }
+  expect(messages).to.have.length(3);
+  expect(messages[0]).to.match(/^coordinator: /);
+  expect(messages[1]).to.match(/^execution engine: /);
+  expect(messages[2]).to.match(/^broker SIM /);
+  expect(result.error.causeChain()).to.deep.equal(['BrokerUnavailable', 'BrokerUnavailable', 'BrokerUnavailable']);
+});
+
+Then('the order\'s failure is in the event log with the reason {string}', function (this: TradingWorld, reason: string) {
+  const id = this.lastOrder().clientOrderId;
+  const failed = this.eventsFor(id).find(e => e.type === 'OrderFailed');
+  if (failed?.type !== 'OrderFailed') throw new Error('no OrderFailed event for the order');
+  expect(failed.payload.reason).to.include(reason);
+  expect(failed.payload.errorKind).to.equal('BrokerUnavailable');
+  expect(failed.payload.causeChain).to.have.length.greaterThan(1);
+});
+
+Then('no order reached the broker', function (this: TradingWorld) {
+  expect(this.broker.requests.filter(r => r.action === 'place')).to.deep.equal([]);
+});
+
+Then('no order for {figure} {symbol} reached the broker', function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  const reached = this.broker.allOrders().filter(o => o.symbol === symbol && o.quantity.eq(quantity));
+  expect(reached).to.deep.equal([]);
+  const id = this.lastOrder().clientOrderId;
+  expect(this.broker.requests.filter(r => r.clientOrderId === id)).to.deep.equal([]);
+});
+
+Then('the order is refused as bad input because {string}', function (this: TradingWorld, reason: string) {
+  const result = this.lastPlace;
+  if (result?.outcome !== 'rejected' || result.stage !== 'input') throw new Error(`expected an input rejection, got ${result?.outcome}`);
+  expect(result.error.message).to.include(reason);
+});
+
+Then('the only event recorded for it is the input rejection', function (this: TradingWorld) {
+  const result = this.lastPlace;
+  if (result?.outcome !== 'rejected' || result.stage !== 'input') throw new Error('expected an input rejection');
+  const after = this.system.events.filter(e => e.seq > this.seqBeforeLastPlace);
+  expect(after.map(e => e.type)).to.deep.equal(['InputRejected']);
+  expect(this.system.state.orders.size).to.equal(0);
+});
+
+Then('the duplicate fill is refused as {string}', async function (this: TradingWorld, kind: string) {
+  const event = await this.waitForEvent('the duplicate fill to be refused', e => e.type === 'FillRejected', this.seqMark + 1);
+  expect(event.type === 'FillRejected' && event.payload.errorKind).to.equal(kind);
+  expect(this.system.telemetry.count(`fills.refused.${kind}`)).to.equal(1);
+});
+
+/** The states an order passed through, as the event log tells them. */
+function statesFromLog(world: TradingWorld, clientOrderId: string): string[] {
+  const states: string[] = [];
+  let filled = new Decimal(0);
+  let quantity = new Decimal(0);
+  for (const e of world.eventsFor(clientOrderId)) {
+    switch (e.type) {
+      case 'OrderRequested':
+        quantity = new Decimal(e.payload.quantity);
+        states.push('new', 'pending risk');
+        break;
+      case 'OrderSubmitted':
+        states.push('submitted');
+        break;
+      case 'OrderAcknowledged':
+        states.push('acknowledged');
+        break;
+      case 'OrderFilled':
+        filled = filled.plus(e.payload.quantity);
+        states.push(filled.eq(quantity) ? 'filled' : 'partially filled');
+        break;
+      case 'OrderRejected':
+        states.push('rejected');
+        break;
+      case 'OrderCancelRequested':
+        states.push('pending cancel');
+        break;
+      case 'OrderCancelled':
+        states.push('cancelled');
+        break;
+      case 'OrderReplaceRequested':
+        states.push('pending replace');
+        break;
+      case 'OrderFailed':
+        states.push('failed');
+        break;
+      case 'OrderExpired':
+        states.push('expired');
+        break;
+      default:
+        break;
+    }
+  }
+  return states;
+}
+
+Then('the order went through the states {states}', function (this: TradingWorld, states: string[]) {
+  expect(statesFromLog(this, this.lastOrder().clientOrderId)).to.deep.equal(states);
+  expect(this.lastOrder().status.replace('_', ' ')).to.equal(states[states.length - 1]);
+});

@@ -1,0 +1,66 @@
+import { defineParameterType } from '@cucumber/cucumber';
+import { Decimal } from '../domain/shared/decimal';
+
+/** "50,000 USD" -> Decimal 50000 */
+defineParameterType({
+  name: 'money',
+  regexp: /-?\d[\d,]*(?:\.\d+)? USD/,
+  transformer: (text: string) => new Decimal(text.replace(/ USD$/, '').replace(/,/g, '')),
+});
+
+/** A plain figure as a risk officer writes it: "1.5", "250,000", "-100". */
+defineParameterType({
+  name: 'figure',
+  regexp: /-?\d[\d,]*(?:\.\d+)?/,
+  transformer: (text: string) => new Decimal(text.replace(/,/g, '')),
+});
+
+defineParameterType({
+  name: 'percent',
+  regexp: /-?\d+(?:\.\d+)? ?%/,
+  transformer: (text: string) => new Decimal(text.replace(/ ?%$/, '')),
+});
+
+defineParameterType({
+  name: 'leverage',
+  regexp: /\d+(?:\.\d+)?x/,
+  transformer: (text: string) => new Decimal(text.slice(0, -1)),
+});
+
+defineParameterType({
+  name: 'symbol',
+  regexp: /[A-Z][A-Z0-9]*-[A-Z]+/,
+  transformer: (text: string) => text,
+});
+
+/** "buys" / "sells" in prose, "buy" / "sell" in tables. */
+defineParameterType({
+  name: 'side',
+  regexp: /buys|sells|buy|sell/,
+  transformer: (text: string) => (text.startsWith('buy') ? 'buy' : 'sell'),
+});
+
+defineParameterType({
+  name: 'verdict',
+  regexp: /passes|fails/,
+  transformer: (text: string) => text === 'passes',
+});
+
+defineParameterType({
+  name: 'direction',
+  regexp: /long|short|flat/,
+  transformer: (text: string) => text,
+});
+
+defineParameterType({
+  name: 'limiter',
+  regexp: /risk budget|position limit|minimum notional/,
+  transformer: (text: string) => text,
+});
+
+/** "new, pending risk, submitted" -> ['new', 'pending risk', 'submitted'] */
+defineParameterType({
+  name: 'states',
+  regexp: /[a-z]+(?: [a-z]+)?(?:, [a-z]+(?: [a-z]+)?)+/,
+  transformer: (text: string) => text.split(', '),
+});

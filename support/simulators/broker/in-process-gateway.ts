@@ -1,0 +1,129 @@
+import { Decimal } from '../../../domain/shared/decimal';
+import { TradingError } from '../../../domain/shared/errors';
+import {
+  BrokerBalance,
+  BrokerFill,
+  BrokerGateway,
+  BrokerOrderRequest,
+  BrokerOrderView,
+  BrokerPosition,
+  BrokerReport,
+  SubmitAccepted,
+} from '../../../domain/execution/broker-gateway';
+import { BrokerRejection, BrokerSimulatorCore } from './broker-core';
+
+export type ScriptedOutage = 'unavailable';
+
+/**
+ * The broker gateway port implemented by calling the simulator core in the same process. Reports
+ * are delivered on a later turn of the event loop, as a socket would, so the trading system meets
+ * the same interleavings (a fill overtaking an acknowledgement) it meets on the wire.
+ */
+export class InProcessBrokerGateway implements BrokerGateway {
+  private readonly listeners = new Set<(report: BrokerReport) => void>();
+  private readonly queue: BrokerReport[] = [];
+  private flushScheduled = false;
+  private readonly unsubscribeCore: () => void;
+  private outages: ScriptedOutage[] = [];
+  private closed = false;
+
+  constructor(private readonly core: BrokerSimulatorCore) {
+    this.unsubscribeCore = core.subscribe(report => {
+      const { seq: _seq, ...plain } = report;
+      this.queue.push(plain as BrokerReport);
+      this.scheduleFlush();
+    });
+  }
+
+  get name(): string {
+    return this.core.name;
+  }
+
+  /** The next request fails as if the broker could not be reached. */
+  failNextRequest(outage: ScriptedOutage): void {
+    this.outages.push(outage);
+  }
+
+  /** Deliver the last fill a second time, as a venue that resends after a reconnect does. */
+  redeliverLastFill(): void {
+    const { fills } = this.core.fills(0);
+    const last = fills[fills.length - 1];
+    if (!last) throw new Error(`broker ${this.name} has no fill to send again`);
+    this.queue.push(last);
+    this.scheduleFlush();
+  }
+
+  async submit(request: BrokerOrderRequest): Promise<SubmitAccepted> {
+    return this.call(() => {
+      const { order } = this.core.placeOrder(request);
+      return { clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId };
+    });
+  }
+
+  async cancel(clientOrderId: string): Promise<void> {
+    await this.call(() => this.core.cancelOrder(clientOrderId));
+  }
+
+  async replace(clientOrderId: string, change: { quantity: Decimal; limitPrice?: Decimal }): Promise<void> {
+    await this.call(() => this.core.replaceOrder(clientOrderId, change));
+  }
+
+  async getOrder(clientOrderId: string): Promise<BrokerOrderView | undefined> {
+    return this.call(() => this.core.getOrder(clientOrderId));
+  }
+
+  async openOrders(): Promise<BrokerOrderView[]> {
+    return this.call(() => this.core.openOrders());
+  }
+
+  async positions(): Promise<BrokerPosition[]> {
+    return this.call(() => this.core.positions());
+  }
+
+  async balance(): Promise<BrokerBalance> {
+    return this.call(() => this.core.balance());
+  }
+
+  async fills(sinceCursor: number): Promise<{ fills: BrokerFill[]; cursor: number }> {
+    return this.call(() => this.core.fills(sinceCursor));
+  }
+
+  async cancelAll(): Promise<number> {
+    return this.call(() => this.core.cancelAll());
+  }
+
+  onReport(listener: (report: BrokerReport) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unsubscribeCore();
+    this.listeners.clear();
+    this.queue.length = 0;
+  }
+
+  private async call<T>(request: () => T): Promise<T> {
+    if (this.closed) throw new TradingError('BrokerUnavailable', `broker ${this.name}: gateway is closed`);
+    const outage = this.outages.shift();
+    if (outage === 'unavailable') throw new TradingError('BrokerUnavailable', `broker ${this.name} is unavailable`, { broker: this.name });
+    try {
+      return request();
+    } catch (error) {
+      if (error instanceof BrokerRejection) {
+        throw new TradingError('BrokerRejected', `broker ${this.name} rejected the request: ${error.code}: ${error.message}`, { reasonCode: error.code }, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      for (const report of this.queue.splice(0)) for (const listener of this.listeners) listener(report);
+    });
+  }
+}

@@ -1,0 +1,30 @@
+import { StateProjection } from '../domain/state/projection';
+
+/** A comparable picture of what the system knows: orders, positions, balances and settings. */
+export function stateSnapshot(state: StateProjection): Record<string, unknown> {
+  const account = state.account();
+  return {
+    orders: [...state.orders.values()].map(o => ({
+      clientOrderId: o.clientOrderId,
+      status: o.status,
+      quantity: o.quantity.toString(),
+      limitPrice: o.limitPrice?.toString(),
+      filled: o.filledQuantity.toString(),
+      averageFillPrice: o.averageFillPrice.toString(),
+      brokerOrderId: o.brokerOrderId,
+    })),
+    positions: [...state.positions.values()].map(p => ({
+      symbol: p.symbol,
+      netQuantity: p.netQuantity.toString(),
+      averageEntryPrice: p.averageEntryPrice.toString(),
+      realizedPnl: p.realizedPnl.toString(),
+    })),
+    cash: account.cash.toString(),
+    equity: account.equity.toString(),
+    marks: Object.fromEntries([...state.marks.entries()].map(([k, v]) => [k, v.toString()])),
+    settingsVersion: state.settings.version,
+    settings: state.settings.snapshot(),
+    tradingDay: state.tradingDay,
+    startOfDayEquity: state.startOfDayEquity?.toString(),
+  };
+}

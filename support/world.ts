@@ -1,0 +1,208 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IWorldOptions, World, setWorldConstructor } from '@cucumber/cucumber';
+import { VirtualClock } from '../domain/shared/clock';
+import { Decimal } from '../domain/shared/decimal';
+import { SeededRandom } from '../domain/shared/random';
+import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import { Order } from '../domain/model/order';
+import { RecoveryReport, TradingSystem } from '../domain/trading-system';
+import { StoredEvent } from '../domain/state/events';
+import { SETTING_LABELS } from '../domain/state/runtime-settings';
+import { ModifyResult, PlaceResult, CancelResult } from '../domain/execution/execution-coordinator';
+import { OrderInput } from '../domain/execution/order-input';
+import { SizingResult } from '../domain/risk/position-sizer';
+import { BrokerSimulatorCore } from './simulators/broker/broker-core';
+import { InProcessBrokerGateway } from './simulators/broker/in-process-gateway';
+import { runSeed } from './run-context';
+
+/** Depth the simulated market offers at the mark on both sides unless a scenario scripts the book. */
+export const DEFAULT_BOOK_DEPTH = new Decimal(1000);
+const DEFAULT_WAIT_MS = 2000;
+
+const LABEL_TO_SETTING = new Map(Object.entries(SETTING_LABELS).map(([key, label]) => [label, key]));
+
+/**
+ * One fresh trading system per scenario: its own event log file in a temp folder, its own
+ * simulated broker, a virtual clock and a seeded generator. Steps talk to the system through here.
+ */
+export class TradingWorld extends World {
+  readonly seed = runSeed();
+  readonly random = new SeededRandom(this.seed);
+  readonly clock = new VirtualClock('2026-01-05T14:30:00.000Z');
+  readonly tempDir = mkdtempSync(join(tmpdir(), 'trading-spec-'));
+  readonly eventStorePath = join(this.tempDir, 'events.sqlite');
+  readonly broker = new BrokerSimulatorCore({ name: 'SIM', clock: this.clock, instruments: DEFAULT_INSTRUMENTS });
+  readonly gateway = new InProcessBrokerGateway(this.broker);
+  private current: TradingSystem | null = null;
+
+  lastPlace: PlaceResult | null = null;
+  lastCancel: CancelResult | null = null;
+  lastModify: ModifyResult | null = null;
+  lastError: Error | null = null;
+  /** The order that "the working order" refers to. */
+  workingOrderId: string | null = null;
+  readonly placeResults: PlaceResult[] = [];
+  /** Orders sent together (a basket, a burst). */
+  basket: PlaceResult[] = [];
+  /** The log length before the last order was placed, to find what that order left behind. */
+  seqBeforeLastPlace = 0;
+  sizing: SizingResult | null = null;
+  snapshotBeforeCrash: Record<string, unknown> | null = null;
+  recovery: RecoveryReport | null = null;
+  /** A log position a step remembers to look for later events from. */
+  seqMark = 0;
+
+  constructor(options: IWorldOptions) {
+    super(options);
+  }
+
+  get system(): TradingSystem {
+    if (!this.current) this.current = TradingSystem.open({ eventStorePath: this.eventStorePath, broker: this.gateway, clock: this.clock });
+    return this.current;
+  }
+
+  get systemIsRunning(): boolean {
+    return this.current !== null;
+  }
+
+  fund(amount: Decimal): void {
+    this.system.fund(amount.toString());
+    this.broker.deposit(amount);
+    this.system.startTradingDay();
+  }
+
+  /** The market moves: the system's mark, the broker's mark and the book around it. */
+  mark(symbol: string, price: Decimal): void {
+    this.system.updateMark(symbol, price);
+    this.broker.setMark(symbol, price);
+    this.broker.setBook(symbol, 'asks', [{ price, quantity: DEFAULT_BOOK_DEPTH }]);
+    this.broker.setBook(symbol, 'bids', [{ price, quantity: DEFAULT_BOOK_DEPTH }]);
+  }
+
+  settingKey(label: string): string {
+    const key = LABEL_TO_SETTING.get(label);
+    if (!key) throw new Error(`unknown setting label "${label}"; known: ${[...LABEL_TO_SETTING.keys()].join('; ')}`);
+    return key;
+  }
+
+  changeSettings(changes: Record<string, string>, actor = 'risk officer', reason = 'scenario set-up'): StoredEvent {
+    return this.system.changeSettings(changes, actor, reason);
+  }
+
+  async place(input: OrderInput): Promise<PlaceResult> {
+    this.seqBeforeLastPlace = this.system.ledger.store.length;
+    const result = await this.system.coordinator.place(input);
+    this.lastPlace = result;
+    this.placeResults.push(result);
+    return result;
+  }
+
+  /** Place and wait until the order has settled (filled, cancelled or resting at the broker). */
+  async placeAndSettle(input: OrderInput): Promise<PlaceResult> {
+    const result = await this.place(input);
+    if (result.outcome === 'accepted') await this.settle(result.order.clientOrderId);
+    return result;
+  }
+
+  lastOrder(): Order {
+    const result = this.lastPlace;
+    if (!result) throw new Error('no order was placed in this scenario');
+    if (result.outcome === 'rejected' && result.stage === 'input') throw new Error(`the last order was refused as input: ${result.error.message}`);
+    return this.system.state.order(result.order.clientOrderId);
+  }
+
+  workingOrder(): Order {
+    if (!this.workingOrderId) throw new Error('no working order in this scenario');
+    return this.system.state.order(this.workingOrderId);
+  }
+
+  /**
+   * Wait until every report the broker has sent for an order has been applied: the broker's own
+   * view of the order and ours agree on filled quantity and openness.
+   */
+  async settle(clientOrderId: string): Promise<void> {
+    await this.waitUntil(`order ${clientOrderId} to settle`, () => {
+      const view = this.broker.allOrders().find(o => o.clientOrderId === clientOrderId);
+      const local = this.system.state.orders.get(clientOrderId);
+      if (!view || !local) return true;
+      const brokerOpen = view.status === 'open' || view.status === 'partially_filled';
+      const localOpen = local.status === 'acknowledged' || local.status === 'partially_filled';
+      return local.filledQuantity.eq(view.filledQuantity) && brokerOpen === localOpen;
+    });
+  }
+
+  /** Wait for the first event (from a sequence number on) that matches, as it is appended. */
+  waitForEvent(description: string, match: (event: StoredEvent) => boolean, fromSeq = 1, timeoutMs = DEFAULT_WAIT_MS): Promise<StoredEvent> {
+    const store = this.system.ledger.store;
+    const existing = store.read(fromSeq).find(match);
+    if (existing) return Promise.resolve(existing);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`));
+      }, timeoutMs);
+      const unsubscribe = store.subscribe(event => {
+        if (event.seq >= fromSeq && match(event)) {
+          clearTimeout(timer);
+          unsubscribe();
+          resolve(event);
+        }
+      });
+    });
+  }
+
+  /** Re-check a condition after each appended event until it holds. */
+  waitUntil(description: string, condition: () => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    if (condition()) return Promise.resolve();
+    const store = this.system.ledger.store;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`));
+      }, timeoutMs);
+      const unsubscribe = store.subscribe(() => {
+        if (condition()) {
+          clearTimeout(timer);
+          unsubscribe();
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Wait for the reconciliation a fill triggers, so assertions see its result. */
+  async reconciliationsSettled(): Promise<void> {
+    await this.waitUntil('every fill to be reconciled', () => {
+      const events = this.system.ledger.store.read();
+      const fills = events.filter(e => e.type === 'OrderFilled').length;
+      const reconciled = events.filter(e => e.type === 'PositionReconciled' && e.payload.trigger.startsWith('fill')).length;
+      return reconciled >= fills;
+    });
+  }
+
+  eventsFor(clientOrderId: string): StoredEvent[] {
+    return this.system.events.filter(e => 'clientOrderId' in e.payload && e.payload.clientOrderId === clientOrderId);
+  }
+
+  /** Simulate a crash: the process dies; the log file and the broker live on. */
+  crash(): void {
+    this.current?.close();
+    this.current = null;
+  }
+
+  restart(): TradingSystem {
+    this.crash();
+    return this.system;
+  }
+
+  async dispose(): Promise<void> {
+    this.current?.close();
+    this.current = null;
+    await this.gateway.close();
+    rmSync(this.tempDir, { recursive: true, force: true });
+  }
+}
+
+setWorldConstructor(TradingWorld);
