@@ -1,4 +1,5 @@
 import { DecisionRow, StoredEvent } from '../domain/state/events';
+import { SETTING_LABELS } from '../domain/state/runtime-settings';
 
 /** Evidence for the living documentation: plain HTML a risk officer reads without reading code. */
 
@@ -69,4 +70,12 @@ function describe(e: StoredEvent): string {
 export function timelineHtml(events: readonly StoredEvent[]): string {
   const rows = events.map(e => [String(e.seq), e.at.slice(11, 23), e.type, describe(e), e.hash.slice(0, 10)]);
   return `<h4 style="font-family:sans-serif;margin:8px 0 4px">Event timeline (${events.length} events, hash-chained)</h4>` + table(['seq', 'time (UTC)', 'event', 'details', 'hash'], rows);
+}
+
+/** The risk limits this scenario ran under, as the operator named them. */
+export function limitsInForceHtml(version: number, settings: Readonly<Record<string, string>>): string {
+  const rows = Object.entries(settings)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => [SETTING_LABELS[key] ?? key, value]);
+  return `<h4 style="font-family:sans-serif;margin:8px 0 4px">Risk limits in force at the end of the scenario (settings v${version})</h4>` + table(['setting', 'value'], rows);
 }

@@ -3,7 +3,7 @@ import { execSync } from 'node:child_process';
 import { After, AfterAll, BeforeAll, Status } from '@cucumber/cucumber';
 import { DEFAULT_SETTINGS, SETTING_LABELS } from '../domain/state/runtime-settings';
 import { TradingWorld } from './world';
-import { decisionTablesHtml, timelineHtml } from './evidence';
+import { decisionTablesHtml, limitsInForceHtml, timelineHtml } from './evidence';
 import { runSeed } from './run-context';
 
 const startedAt = new Date().toISOString();
@@ -16,6 +16,7 @@ After(async function (this: TradingWorld, { result }) {
   try {
     if (this.systemIsRunning) {
       const events = this.system.events;
+      this.attach(limitsInForceHtml(this.system.state.settings.version, this.system.state.settings.snapshot()), 'text/html');
       const decisions = decisionTablesHtml(events);
       if (decisions) this.attach(decisions, 'text/html');
       this.attach(timelineHtml(events), 'text/html');
@@ -45,5 +46,6 @@ AfterAll(function () {
     transport: 'in-process',
     riskLimits,
   };
-  writeFileSync(`reports/run-metadata${process.env.CUCUMBER_WORKER_ID ? `-${process.env.CUCUMBER_WORKER_ID}` : ''}.json`, JSON.stringify(metadata, null, 2));
+  // Under --parallel every worker writes the same run facts; the last one wins.
+  writeFileSync('reports/run-metadata.json', JSON.stringify(metadata, null, 2));
 });

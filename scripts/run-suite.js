@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+'use strict';
+
+// Runs the Cucumber suite with a profile, prints "N passed, N failed" from the JSON report and,
+// with --report, builds the HTML living documentation.
+//
+//   node scripts/run-suite.js --profile <default|smoke|ci> [--report] [cucumber-js args...]
+
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const PROFILES = ['default', 'smoke', 'ci'];
+const ROOT = path.resolve(__dirname, '..');
+const REPORTS_DIR = path.join(ROOT, 'reports');
+const CUCUMBER_JSON = path.join(REPORTS_DIR, 'cucumber.json');
+const HTML_INDEX = path.join(REPORTS_DIR, 'html', 'index.html');
+const USAGE = `usage: node scripts/run-suite.js --profile <${PROFILES.join('|')}> [--report] [cucumber-js args...]`;
+
+function parseArgs(argv) {
+  const options = { profile: undefined, report: false, passThrough: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--profile' || arg === '-p') {
+      options.profile = argv[++i];
+    } else if (arg.startsWith('--profile=')) {
+      options.profile = arg.slice('--profile='.length);
+    } else if (arg === '--report') {
+      options.report = true;
+    } else {
+      options.passThrough.push(arg);
+    }
+  }
+  return options;
+}
+
+function isScenarioPassed(scenario) {
+  // Hidden hook steps count too: a failing Before or After hook fails the scenario.
+  const steps = scenario.steps || [];
+  return steps.every((step) => step.result !== undefined && step.result.status === 'passed');
+}
+
+function countScenarios(features) {
+  let passed = 0;
+  let failed = 0;
+  for (const feature of features) {
+    for (const element of feature.elements || []) {
+      if (element.type !== 'scenario') continue;
+      if (isScenarioPassed(element)) passed++;
+      else failed++;
+    }
+  }
+  return { passed, failed };
+}
+
+function readCucumberJson(file) {
+  if (!fs.existsSync(file)) return undefined;
+  const text = fs.readFileSync(file, 'utf8').trim();
+  if (text === '') return undefined;
+  const parsed = JSON.parse(text);
+  return Array.isArray(parsed) ? parsed : undefined;
+}
+
+function cucumberBin() {
+  const packageJsonPath = require.resolve('@cucumber/cucumber/package.json', { paths: [ROOT] });
+  const { bin } = JSON.parse(fs.readFileSync(packageJsonPath, 'utf8'));
+  const relative = typeof bin === 'string' ? bin : bin['cucumber-js'];
+  return path.join(path.dirname(packageJsonPath), relative);
+}
+
+function exitCodeOf(result) {
+  if (result.error) {
+    console.error(`run-suite: could not start ${result.error.path || 'child process'}: ${result.error.message}`);
+    return 1;
+  }
+  if (result.signal) return 128 + (os.constants.signals[result.signal] || 0);
+  return result.status === null ? 1 : result.status;
+}
+
+function main() {
+  const options = parseArgs(process.argv.slice(2));
+  if (!PROFILES.includes(options.profile)) {
+    console.error(options.profile === undefined ? 'run-suite: --profile is required' : `run-suite: unknown profile "${options.profile}"`);
+    console.error(USAGE);
+    return 2;
+  }
+
+  fs.mkdirSync(REPORTS_DIR, { recursive: true });
+  // A JSON report left by an earlier run must never be counted as this run's result.
+  fs.rmSync(CUCUMBER_JSON, { force: true });
+
+  const cucumber = spawnSync(
+    process.execPath,
+    [cucumberBin(), '--profile', options.profile, ...options.passThrough],
+    { cwd: ROOT, stdio: 'inherit', env: process.env },
+  );
+  const cucumberExit = exitCodeOf(cucumber);
+
+  let features;
+  try {
+    features = readCucumberJson(CUCUMBER_JSON);
+  } catch (error) {
+    console.error(`run-suite: ${path.relative(ROOT, CUCUMBER_JSON)} is not valid JSON: ${error.message}`);
+  }
+  if (features === undefined) {
+    console.error(`run-suite: no scenario results in ${path.relative(ROOT, CUCUMBER_JSON)} (cucumber-js exited with ${cucumberExit})`);
+  }
+
+  const { passed, failed } = countScenarios(features || []);
+  console.log('');
+  console.log(`${passed} passed, ${failed} failed`);
+
+  let exitCode = cucumberExit;
+  if (exitCode === 0 && (features === undefined || passed + failed === 0)) {
+    console.error('run-suite: no scenarios ran');
+    exitCode = 1;
+  }
+  // Strict mode still exits 0 for skipped scenarios; the line above counts them as failed.
+  if (exitCode === 0 && failed > 0) exitCode = 1;
+
+  if (options.report && features !== undefined) {
+    const report = spawnSync(
+      process.execPath,
+      ['-r', 'ts-node/register', path.join('scripts', 'report.ts')],
+      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' } },
+    );
+    const reportExit = exitCodeOf(report);
+    if (reportExit === 0) {
+      console.log(`HTML report: ${HTML_INDEX}`);
+    } else {
+      console.error(`run-suite: the HTML report failed (exit ${reportExit})`);
+      if (exitCode === 0) exitCode = reportExit;
+    }
+  }
+
+  return exitCode;
+}
+
+if (require.main === module) {
+  process.exitCode = main();
+}
+
+module.exports = { countScenarios, isScenarioPassed, parseArgs };
