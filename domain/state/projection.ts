@@ -7,14 +7,14 @@ import { InstrumentRegistry } from '../model/instrument';
 import { DomainEvent, StoredEvent } from './events';
 import { RuntimeSettings } from './runtime-settings';
 
+/** Applies a prepared event; `at` is the time the event store gave it. */
+export type Commit = (at: string) => void;
+
 /**
  * Orders, positions, balances, marks and settings as a projection of the event log. Applying an
  * event is split in two: prepare() checks it against the current state and throws if it is
  * illegal, so nothing is appended that the projection would refuse; the returned commit applies it.
  */
-/** Applies a prepared event; `at` is the time the event store gave it. */
-export type Commit = (at: string) => void;
-
 export class StateProjection {
   readonly orders = new Map<string, Order>();
   readonly positions = new Map<string, Position>();
@@ -71,13 +71,13 @@ export class StateProjection {
     switch (event.type) {
       case 'AccountFunded': {
         const amount = new Decimal(event.payload.amount);
-        return (at: string) => {
+        return () => {
           this.currency = event.payload.currency;
           this.deposits = this.deposits.plus(amount);
         };
       }
       case 'TradingDayStarted':
-        return (at: string) => {
+        return () => {
           this.tradingDay = event.payload.tradingDay;
           this.startOfDayEquity = new Decimal(event.payload.startEquity);
         };
@@ -85,14 +85,14 @@ export class StateProjection {
         if (event.payload.version !== this.settings.version + 1) {
           throw new TradingError('InvalidSettings', `settings version ${event.payload.version} does not follow ${this.settings.version}`);
         }
-        return (at: string) => this.settings.apply(event.payload.version, event.payload.changes);
+        return () => this.settings.apply(event.payload.version, event.payload.changes);
       }
       case 'MarkPriceUpdated': {
         const price = new Decimal(event.payload.price);
-        return (at: string) => this.marks.set(event.payload.symbol, price);
+        return () => this.marks.set(event.payload.symbol, price);
       }
       case 'InputRejected':
-        return (at: string) => undefined;
+        return () => undefined;
       case 'OrderRequested': {
         const p = event.payload;
         if (this.orders.has(p.clientOrderId)) {
@@ -117,7 +117,7 @@ export class StateProjection {
       }
       case 'RiskCheckPassed':
         this.requireStatus(event.payload.clientOrderId, 'pending_risk');
-        return (at: string) => undefined;
+        return () => undefined;
       case 'OrderRejected':
         return this.moveTo(event.payload.clientOrderId, 'rejected', order => {
           order.reason = event.payload.reason;
@@ -127,16 +127,16 @@ export class StateProjection {
       case 'OrderAcknowledged': {
         const order = this.order(event.payload.clientOrderId);
         // An ack that arrives after a fill (the report stream can overtake the REST answer) only records the broker's id.
-        if (order.status !== 'submitted') return (at: string) => (order.brokerOrderId = event.payload.brokerOrderId);
+        if (order.status !== 'submitted') return () => (order.brokerOrderId = event.payload.brokerOrderId);
         return this.moveTo(order.clientOrderId, 'acknowledged', o => (o.brokerOrderId = event.payload.brokerOrderId));
       }
       case 'OrderFilled':
         return this.prepareFill(event);
       case 'FillRejected':
-        return (at: string) => undefined;
+        return () => undefined;
       case 'OrderCancelRefused': {
         const order = this.order(event.payload.clientOrderId);
-        if (order.status !== 'pending_cancel') return (at: string) => undefined;
+        if (order.status !== 'pending_cancel') return () => undefined;
         return this.moveTo(order.clientOrderId, order.statusBeforePending ?? 'acknowledged');
       }
       case 'OrderCancelRequested':
@@ -155,7 +155,7 @@ export class StateProjection {
       }
       case 'OrderReplaceRefused': {
         const order = this.order(event.payload.clientOrderId);
-        if (order.status !== 'pending_replace') return (at: string) => undefined;
+        if (order.status !== 'pending_replace') return () => undefined;
         return this.moveTo(order.clientOrderId, order.statusBeforePending ?? 'acknowledged', o => (o.pendingReplace = undefined));
       }
       case 'OrderReplaced': {
@@ -178,7 +178,7 @@ export class StateProjection {
           order.reason = event.payload.reason;
         });
       case 'PositionReconciled':
-        return (at: string) => undefined;
+        return () => undefined;
     }
   }
 

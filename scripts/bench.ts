@@ -1,0 +1,91 @@
+/**
+ * Order-flow benchmark, in process: place-to-ack and place-to-fill latency through the whole
+ * system (input checks, risk, event store on SQLite, engine, broker simulator, reconciliation),
+ * and the cost of one pre-trade risk decision alone. Bounded: a fixed number of orders, then exit.
+ *
+ *   npm run bench            (ORDERS=2000 by default)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHistogram, performance, RecordableHistogram } from 'node:perf_hooks';
+import { VirtualClock } from '../domain/shared/clock';
+import { Decimal } from '../domain/shared/decimal';
+import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import { TradingSystem } from '../domain/trading-system';
+import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
+import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
+
+const ORDERS = Number(process.env.ORDERS ?? 2000);
+const WARMUP = Math.min(200, Math.floor(ORDERS / 10));
+
+function summary(name: string, h: RecordableHistogram): string {
+  const us = (ns: number) => (ns / 1000).toFixed(1).padStart(9);
+  return `${name.padEnd(28)} n=${String(h.count).padStart(6)}  p50 ${us(h.percentile(50))} us  p99 ${us(h.percentile(99))} us  p99.9 ${us(h.percentile(99.9))} us  max ${us(h.max)} us`;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'trading-bench-'));
+  const clock = new VirtualClock();
+  const broker = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  const gateway = new InProcessBrokerGateway(broker);
+  const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock });
+  try {
+    system.fund('1000000');
+    broker.deposit(new Decimal(1_000_000));
+    system.startTradingDay();
+    const price = new Decimal(50_000);
+    system.updateMark('BTC-PERP', price);
+    broker.setMark('BTC-PERP', price);
+    broker.setBook('BTC-PERP', 'asks', [{ price, quantity: new Decimal(1_000_000) }]);
+    broker.setBook('BTC-PERP', 'bids', [{ price, quantity: new Decimal(1_000_000) }]);
+
+    const toAck = createHistogram();
+    const toFill = createHistogram();
+    const filledAt = new Map<string, number>();
+    system.ledger.store.subscribe(event => {
+      if (event.type === 'OrderFilled') filledAt.set(event.payload.clientOrderId, performance.now());
+    });
+
+    for (let i = 0; i < ORDERS + WARMUP; i += 1) {
+      const started = performance.now();
+      const result = await system.coordinator.place({ symbol: 'BTC-PERP', side: i % 2 === 0 ? 'buy' : 'sell', type: 'market', quantity: '0.01' });
+      const acked = performance.now();
+      if (result.outcome !== 'accepted') throw new Error(`bench order ${i} was not accepted: ${result.outcome}`);
+      const id = result.order.clientOrderId;
+      while (!filledAt.has(id)) await new Promise(resolve => setImmediate(resolve));
+      if (i >= WARMUP) {
+        toAck.record(Math.max(1, Math.round((acked - started) * 1e6)));
+        toFill.record(Math.max(1, Math.round((filledAt.get(id)! - started) * 1e6)));
+      }
+    }
+
+    const riskOnly = createHistogram();
+    const candidate = { symbol: 'BTC-PERP', side: 'buy' as const, type: 'market' as const, quantity: new Decimal('0.01'), reduceOnly: false };
+    for (let i = 0; i < ORDERS; i += 1) {
+      const started = performance.now();
+      system.risk.evaluate(candidate);
+      riskOnly.record(Math.max(1, Math.round((performance.now() - started) * 1e6)));
+    }
+
+    console.log(`order-flow benchmark, in process, ${ORDERS} orders after ${WARMUP} warm-up, node ${process.version}`);
+    console.log(summary('place -> ack', toAck));
+    console.log(summary('place -> fill', toFill));
+    console.log(summary('risk decision alone', riskOnly));
+    const t = system.telemetry;
+    for (const stage of ['risk', 'submit', 'ack', 'fill'] as const) {
+      const s = t.latency(stage);
+      console.log(`telemetry stage ${stage.padEnd(7)} n=${String(s.count).padStart(6)}  p50 ${s.p50Micros.toFixed(1)} us  p99 ${s.p99Micros.toFixed(1)} us`);
+    }
+    console.log(`events in the log: ${system.ledger.store.length}`);
+  } finally {
+    system.close();
+    await gateway.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch(error => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { VirtualClock } from '../domain/shared/clock';
+import { TradingError } from '../domain/shared/errors';
+import { SqliteEventStore } from '../domain/state/event-store';
+
+function withStore(run: (path: string, clock: VirtualClock) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'event-store-test-'));
+  try {
+    run(join(dir, 'events.sqlite'), new VirtualClock());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('appends get gap-free sequence numbers and survive a reopen', () => {
+  withStore((path, clock) => {
+    const store = SqliteEventStore.open(path, clock);
+    store.append({ type: 'AccountFunded', payload: { currency: 'USD', amount: '100' } });
+    store.append({ type: 'MarkPriceUpdated', payload: { symbol: 'BTC-PERP', price: '50000' } });
+    store.close();
+    const reopened = SqliteEventStore.open(path, clock);
+    const events = reopened.read();
+    assert.deepEqual(events.map(e => e.seq), [1, 2]);
+    assert.equal(events[1].prevHash, events[0].hash);
+    assert.equal(reopened.append({ type: 'MarkPriceUpdated', payload: { symbol: 'BTC-PERP', price: '50001' } }).seq, 3);
+    reopened.close();
+  });
+});
+
+test('an edited, deleted or reordered event is detected on open', () => {
+  for (const tamper of ["UPDATE events SET payload = '{\"currency\":\"USD\",\"amount\":\"1000000\"}' WHERE seq = 1", 'DELETE FROM events WHERE seq = 2']) {
+    withStore((path, clock) => {
+      const store = SqliteEventStore.open(path, clock);
+      for (let i = 0; i < 3; i += 1) store.append({ type: 'AccountFunded', payload: { currency: 'USD', amount: '100' } });
+      store.close();
+      const db = new Database(path);
+      db.exec(tamper);
+      db.close();
+      assert.throws(() => SqliteEventStore.open(path, clock), (e: unknown) => e instanceof TradingError && e.kind === 'EventStoreCorrupted');
+    });
+  }
+});
+
+test('a closed store refuses appends', () => {
+  withStore((path, clock) => {
+    const store = SqliteEventStore.open(path, clock);
+    store.close();
+    assert.throws(() => store.append({ type: 'AccountFunded', payload: { currency: 'USD', amount: '1' } }), (e: unknown) => e instanceof TradingError && e.kind === 'EventStoreClosed');
+  });
+});

@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TradingError } from '../domain/shared/errors';
+import { RuntimeSettings, correlationKey } from '../domain/state/runtime-settings';
+
+const refused = (changes: Record<string, string>, reason: RegExp) =>
+  assert.throws(() => new RuntimeSettings().prepare(changes), (e: unknown) => e instanceof TradingError && e.kind === 'InvalidSettings' && reason.test(e.message));
+
+test('bad settings are refused with the reason', () => {
+  refused({ max_leverage: '-1' }, /must not be negative/);
+  refused({ max_leverage: '0' }, /greater than zero/);
+  refused({ max_leverage: 'NaN' }, /not a decimal number/);
+  refused({ max_levrage: '3' }, /unknown setting/);
+  refused({ trading_state: 'PAUSED' }, /must be one of/);
+  refused({ 'correlation.BTC-PERP/ETH-PERP': '1.5' }, /between -1 and 1/);
+  refused({}, /must change something/);
+});
+
+test('a refused change applies nothing, not even its valid part', () => {
+  const settings = new RuntimeSettings();
+  assert.throws(() => settings.prepare({ max_leverage: '2', max_order_notional: '-5' }));
+  assert.equal(settings.limits.maxLeverage.toString(), '5');
+  assert.equal(settings.version, 0);
+});
+
+test('correlation keys do not depend on the order of the symbols', () => {
+  assert.equal(correlationKey('ETH-PERP', 'BTC-PERP'), correlationKey('BTC-PERP', 'ETH-PERP'));
+  const canonical = new RuntimeSettings().prepare({ 'correlation.ETH-PERP/BTC-PERP': '0.8' });
+  assert.deepEqual(canonical, { 'correlation.BTC-PERP/ETH-PERP': '0.8' });
+});
