@@ -33,6 +33,7 @@ Feature: Order flow (plan 4.1)
       And the BTC-PERP position is reconciled with the broker
       And the order went through the states new, pending risk, submitted, acknowledged, filled
       And the account paid 25 USD in fees
+      And telemetry counted the order once at each stage: risk, submit, ack, fill
 
     @TC-IF-002 @smoke
     Scenario: An order over the per-order notional limit never reaches the broker
@@ -221,6 +222,55 @@ Feature: Order flow (plan 4.1)
       When the trader buys 0.001 BTC-PERP at market
       Then the order is rejected by the "position limit" check
       And the decision shows "position limit" at 60,050 against a limit of 60,000
+
+    @TC-IF-008
+    Scenario Outline: Each pre-trade control refuses with its standard code and still lets a reducing order through
+      Given the trader holds 2 BTC-PERP bought at 50,000 USD
+      And <condition>
+      When the trader buys 0.1 BTC-PERP at market
+      Then the order is rejected by the "<check>" check with the code "<code>"
+      When the trader sells 0.5 BTC-PERP at market
+      Then the order passed the "<check>" check
+      And the BTC-PERP position is long 1.5 at an average entry of 50,000 USD
+
+      Examples:
+        | condition                                      | check           | code                      |
+        | the trading state is REDUCE_ONLY               | trading state   | TRADING_STATE_REDUCING    |
+        | the daily loss limit is 40 USD                 | daily loss limit | DAILY_LOSS_LIMIT_REACHED |
+        | the position limit for BTC-PERP is 100,000 USD | position limit  | POSITION_LIMIT_EXCEEDED   |
+        | the maximum leverage is 1x                     | max leverage    | LEVERAGE_EXCEEDS_MAXIMUM  |
+        | the gross exposure cap is 100 % of equity      | gross exposure  | GROSS_EXPOSURE_EXCEEDS_CAP |
+        | the net exposure cap is 100 % of equity        | net exposure    | NET_EXPOSURE_EXCEEDS_CAP  |
+
+    @TC-IF-008
+    Scenario: A loss through the daily limit while positions are open stops new risk, not the way out
+      Given the trader holds 2 BTC-PERP bought at 50,000 USD
+      When BTC-PERP is marked at 47,500 USD
+      And the trader buys 0.1 BTC-PERP at market
+      Then the order is rejected by the "daily loss limit" check with the code "DAILY_LOSS_LIMIT_REACHED"
+      And the decision shows "daily loss limit" at 5,050 against a limit of 5,000
+      When the trader sells 2 BTC-PERP at market
+      Then the order passed the "daily loss limit" check
+      And the trader has no BTC-PERP position
+
+    @TC-IF-008
+    Scenario: A reduce-only order that would add to the position is refused
+      Given the trader holds 1 BTC-PERP bought at 50,000 USD
+      When the trader sends a reduce-only order to buy 0.1 BTC-PERP at market
+      Then the order is rejected by the "reduce-only order" check with the code "REDUCE_ONLY_WOULD_INCREASE_POSITION"
+      When the trader sends a reduce-only order to sell 0.4 BTC-PERP at market
+      Then the order passed every pre-trade check
+      And the BTC-PERP position is long 0.6 at an average entry of 50,000 USD
+
+    @TC-IF-008
+    Scenario: Halted trading refuses every new order, even a reducing one, but cancels still go through
+      Given the trader holds 1 BTC-PERP bought at 50,000 USD
+      And the trader has a working order to buy 0.5 BTC-PERP at 49,000 USD
+      And the trading state is HALTED
+      When the trader sells 1 BTC-PERP at market
+      Then the order is rejected by the "trading state" check with the code "TRADING_HALTED"
+      When the trader cancels the working order
+      Then the broker has no open orders
 
     @TC-IF-009
     Scenario Outline: The order is sized from the risk budget and the stop, then capped by the position limit

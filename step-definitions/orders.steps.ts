@@ -311,3 +311,16 @@ Then('the order went through the states {states}', function (this: TradingWorld,
   expect(statesFromLog(this, this.lastOrder().clientOrderId)).to.deep.equal(states);
   expect(this.lastOrder().status.replace('_', ' ')).to.equal(states[states.length - 1]);
 });
+
+When('the trader sends a reduce-only order to {side} {figure} {symbol} at market', async function (this: TradingWorld, side: Side, quantity: Decimal, symbol: string) {
+  await this.placeAndSettle({ symbol, side, type: 'market', quantity: quantity.toString(), reduceOnly: true });
+});
+
+Then('telemetry counted the order once at each stage: risk, submit, ack, fill', function (this: TradingWorld) {
+  const telemetry = this.system.telemetry;
+  expect(telemetry.count('risk.approved')).to.equal(1);
+  expect(telemetry.count('orders.submitted')).to.equal(1);
+  expect(telemetry.count('orders.acknowledged')).to.equal(1);
+  expect(telemetry.count('fills.applied')).to.equal(1);
+  for (const stage of ['risk', 'submit', 'ack', 'fill'] as const) expect(telemetry.latency(stage).count, `${stage} latency samples`).to.equal(1);
+});

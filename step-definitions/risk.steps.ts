@@ -225,3 +225,30 @@ Then('the sized order is placed and filled for {figure} {symbol}', async functio
   expect(order.status).to.equal('filled');
   expect(order.filledQuantity.toString()).to.equal(quantity.toString());
 });
+
+Given('the trading state is {word}', function (this: TradingWorld, state: string) {
+  this.changeSettings({ trading_state: state }, 'risk officer', `trading state ${state}`);
+});
+
+Given('the daily loss limit is {money}', function (this: TradingWorld, amount: Decimal) {
+  setLimit(this, 'daily_loss_limit_amount', amount.toString());
+});
+
+Given('the net exposure cap is {percent} of equity', function (this: TradingWorld, pct: Decimal) {
+  setLimit(this, 'max_net_exposure_pct', pct.toString());
+});
+
+Then('the order is rejected by the {string} check with the code {string}', function (this: TradingWorld, check: string, code: string) {
+  const order = this.lastOrder();
+  expect(order.status).to.equal('rejected');
+  const row = rowFor(recordedDecision(this, order.clientOrderId).rows, check);
+  expect(row.passed).to.equal(false);
+  expect(row.code).to.equal(code);
+});
+
+Then('the order passed the {string} check', function (this: TradingWorld, check: string) {
+  const order = this.lastOrder();
+  const row = rowFor(recordedDecision(this, order.clientOrderId).rows, check);
+  expect(row.passed, `${check}: ${row.observed} against ${row.limit}`).to.equal(true);
+  expect(order.status).to.equal('filled');
+});
