@@ -4,7 +4,7 @@ import { remainingQuantity } from '../model/order';
 import { DecisionRow } from '../state/events';
 import { StateProjection } from '../state/projection';
 import { CandidateOrder, PreTradeCheck, PRE_TRADE_CHECKS, RiskContext, runPreTradeChecks } from './pre-trade-checks';
-import { WorkingExposure, grossExposure, netExposure, signedNotionals, worstCaseQuantities } from './exposure';
+import { ExposureInputs, WorkingExposure, grossExposure, netExposure, signedNotionals, worstCaseQuantities } from './exposure';
 
 export interface RiskDecision {
   readonly outcome: 'approved' | 'rejected';
@@ -46,14 +46,7 @@ export class LiveRiskManager {
 
   /** Gross and net exposure and leverage if every working order filled, at today's marks. */
   projectedExposure(): { gross: Decimal; net: Decimal; leverage: Decimal | null } {
-    const notionals = signedNotionals(
-      worstCaseQuantities({
-        positions: new Map([...this.state.positions.values()].map(p => [p.symbol, p.netQuantity] as const)),
-        working: this.workingExposure(),
-        marks: this.state.marks,
-      }),
-      this.state.marks,
-    );
+    const notionals = signedNotionals(worstCaseQuantities(this.exposureInputs()), this.state.marks);
     const gross = grossExposure(notionals);
     const equity = this.state.account().equity;
     return { gross, net: netExposure(notionals), leverage: equity.gt(0) ? gross.div(equity) : null };
@@ -72,17 +65,21 @@ export class LiveRiskManager {
       }));
   }
 
+  private exposureInputs(excluding?: string): ExposureInputs {
+    return {
+      positions: new Map([...this.state.positions.values()].map(p => [p.symbol, p.netQuantity] as const)),
+      working: this.workingExposure(excluding),
+      marks: this.state.marks,
+    };
+  }
+
   private context(order: CandidateOrder, replacing?: string): RiskContext {
     const account = this.state.account();
     return {
       order,
       instrument: this.state.instruments.find(order.symbol),
       limits: this.state.settings.limits,
-      exposure: {
-        positions: new Map([...this.state.positions.values()].map(p => [p.symbol, p.netQuantity] as const)),
-        working: this.workingExposure(replacing),
-        marks: this.state.marks,
-      },
+      exposure: this.exposureInputs(replacing),
       equity: account.equity,
       startOfDayEquity: this.state.startOfDayEquity,
       currency: this.state.currency,
