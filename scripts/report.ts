@@ -11,7 +11,9 @@ interface RunMetadata {
   finishedAt: string;
   seed: number;
   transport: string;
-  riskLimits: Record<string, string>;
+  defaultLimits: Record<string, string>;
+  /** label -> value -> number of scenarios that ended under that value */
+  limitsInForce: Record<string, Record<string, number>>;
 }
 
 interface MetadataRow {
@@ -34,6 +36,7 @@ interface ReporterOptions {
   customMetadata: boolean;
   metadata: MetadataRow[];
   customData: { title: string; data: CustomDataRow[] };
+  customStyle: string;
   pageFooter: string;
 }
 
@@ -47,14 +50,15 @@ const reporter = require('multiple-cucumber-html-reporter') as HtmlReporter;
 const ROOT = path.resolve(__dirname, '..');
 const REPORTS_DIR = path.join(ROOT, 'reports');
 const CUCUMBER_JSON = path.join(REPORTS_DIR, 'cucumber.json');
-const RUN_METADATA_JSON = path.join(REPORTS_DIR, 'run-metadata.json');
+const RUN_METADATA_DIR = path.join(REPORTS_DIR, 'run-metadata');
 const MESSAGES_NDJSON = path.join(REPORTS_DIR, 'messages.ndjson');
 // generate() reads every *.json in jsonDir, so it gets a folder holding only this run's results.
 const JSON_DIR = path.join(REPORTS_DIR, 'json');
 const HTML_DIR = path.join(REPORTS_DIR, 'html');
 
 const REPORT_NAME = 'Trading risk specification — living documentation';
-const RISK_LIMITS_TITLE = 'Default risk limits (settings version 0; each scenario attaches the limits it ran under)';
+const RISK_LIMITS_TITLE = 'Risk limits in force (scenarios per value)';
+const CUSTOM_STYLE = path.join(__dirname, 'report-style.css');
 const NOT_RECORDED = 'not recorded';
 const SECRET_LABEL = /secret|api[ _-]?key|token|password|passphrase/i;
 
@@ -67,32 +71,42 @@ function stringField(source: Record<string, unknown>, key: string): string | und
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
+/** One file per Cucumber worker; scalar facts from the first, limit counts added up. */
 function readRunMetadata(): Partial<RunMetadata> {
-  if (!fs.existsSync(RUN_METADATA_JSON)) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(RUN_METADATA_JSON, 'utf8'));
-  } catch (error) {
-    console.warn(`report: ignoring ${path.relative(ROOT, RUN_METADATA_JSON)}: ${(error as Error).message}`);
-    return {};
+  if (!fs.existsSync(RUN_METADATA_DIR)) return {};
+  const files = fs.readdirSync(RUN_METADATA_DIR).filter((f) => f.endsWith('.json')).sort();
+  const merged: Partial<RunMetadata> = {};
+  for (const file of files) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fs.readFileSync(path.join(RUN_METADATA_DIR, file), 'utf8'));
+    } catch (error) {
+      console.warn(`report: ignoring ${file}: ${(error as Error).message}`);
+      continue;
+    }
+    if (!isRecord(parsed)) continue;
+    merged.version ??= stringField(parsed, 'version');
+    merged.gitCommit ??= stringField(parsed, 'gitCommit');
+    merged.node ??= stringField(parsed, 'node');
+    merged.transport ??= stringField(parsed, 'transport');
+    const started = stringField(parsed, 'startedAt');
+    if (started && (!merged.startedAt || started < merged.startedAt)) merged.startedAt = started;
+    const finished = stringField(parsed, 'finishedAt');
+    if (finished && (!merged.finishedAt || finished > merged.finishedAt)) merged.finishedAt = finished;
+    if (merged.seed === undefined && typeof parsed.seed === 'number' && Number.isFinite(parsed.seed)) merged.seed = parsed.seed;
+    if (isRecord(parsed.defaultLimits)) {
+      merged.defaultLimits ??= Object.fromEntries(Object.entries(parsed.defaultLimits).map(([label, value]) => [label, String(value)]));
+    }
+    if (isRecord(parsed.limitsInForce)) {
+      const inForce = (merged.limitsInForce ??= {});
+      for (const [label, counts] of Object.entries(parsed.limitsInForce)) {
+        if (!isRecord(counts)) continue;
+        const target = (inForce[label] ??= {});
+        for (const [value, count] of Object.entries(counts)) if (typeof count === 'number') target[value] = (target[value] ?? 0) + count;
+      }
+    }
   }
-  if (!isRecord(parsed)) return {};
-
-  const metadata: Partial<RunMetadata> = {
-    version: stringField(parsed, 'version'),
-    gitCommit: stringField(parsed, 'gitCommit'),
-    node: stringField(parsed, 'node'),
-    startedAt: stringField(parsed, 'startedAt'),
-    finishedAt: stringField(parsed, 'finishedAt'),
-    transport: stringField(parsed, 'transport'),
-  };
-  if (typeof parsed.seed === 'number' && Number.isFinite(parsed.seed)) metadata.seed = parsed.seed;
-  if (isRecord(parsed.riskLimits)) {
-    metadata.riskLimits = Object.fromEntries(
-      Object.entries(parsed.riskLimits).map(([label, value]) => [label, String(value)]),
-    );
-  }
-  return metadata;
+  return merged;
 }
 
 function packageVersion(): string {
@@ -142,20 +156,24 @@ function buildMetadata(run: Partial<RunMetadata>): MetadataRow[] {
     { name: 'Git commit', value: run.gitCommit ?? gitCommit() },
     { name: 'Node.js', value: run.node ?? process.version },
     { name: 'Run started', value: run.startedAt ?? runStartedFromMessages() ?? NOT_RECORDED },
-    { name: 'Seed', value: run.seed === undefined ? NOT_RECORDED : String(run.seed) },
+    { name: 'Seed', value: run.seed === undefined ? NOT_RECORDED : `${run.seed} (replay: SEED=${run.seed} npm start)` },
   ];
   return rows.map((row) => ({ name: escapeHtml(row.name), value: escapeHtml(row.value) }));
 }
 
+/** For each limit: the values scenarios ran under, most used first, and the default beside them. */
 function buildRiskLimits(run: Partial<RunMetadata>): CustomDataRow[] {
-  const rows: CustomDataRow[] =
-    run.riskLimits === undefined
-      ? [{ label: 'Risk limits', value: `${NOT_RECORDED}: ${path.relative(ROOT, RUN_METADATA_JSON)} is missing` }]
-      : Object.entries(run.riskLimits).map(([label, value]) => ({ label, value: redacted(label, value) }));
-  rows.push({
-    label: 'Replay with',
-    value: run.seed === undefined ? `${NOT_RECORDED}: no seed in this run's metadata` : `SEED=${run.seed} npm start`,
-  });
+  const rows: CustomDataRow[] = [];
+  const labels = new Set([...Object.keys(run.limitsInForce ?? {}), ...Object.keys(run.defaultLimits ?? {})]);
+  for (const label of labels) {
+    const counts = Object.entries(run.limitsInForce?.[label] ?? {}).sort(([, a], [, b]) => b - a);
+    const used = counts.map(([value, n]) => `${value} (${n} scenario${n === 1 ? '' : 's'})`).join(', ') || 'not set in any scenario';
+    const fallback = run.defaultLimits?.[label];
+    rows.push({ label, value: redacted(label, fallback !== undefined ? `${used}; default ${fallback}` : used) });
+  }
+  if (rows.length === 0) rows.push({ label: 'Risk limits', value: `${NOT_RECORDED}: no run metadata in ${path.relative(ROOT, RUN_METADATA_DIR)}` });
+  rows.push({ label: 'Run finished', value: run.finishedAt ?? NOT_RECORDED });
+  rows.push({ label: 'Broker transport', value: run.transport ?? NOT_RECORDED });
   return rows.map((row) => ({ label: escapeHtml(row.label), value: escapeHtml(row.value) }));
 }
 
@@ -182,6 +200,7 @@ function main(): number {
     customMetadata: true,
     metadata: buildMetadata(run),
     customData: { title: RISK_LIMITS_TITLE, data: buildRiskLimits(run) },
+    customStyle: CUSTOM_STYLE,
     pageFooter: '<div class="created-by"><p>Generated by scripts/report.ts from reports/cucumber.json</p></div>',
   });
   return 0;

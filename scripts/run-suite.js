@@ -89,6 +89,7 @@ function main() {
   fs.mkdirSync(REPORTS_DIR, { recursive: true });
   // A JSON report left by an earlier run must never be counted as this run's result.
   fs.rmSync(CUCUMBER_JSON, { force: true });
+  fs.rmSync(path.join(REPORTS_DIR, 'run-metadata'), { recursive: true, force: true });
 
   const cucumber = spawnSync(
     process.execPath,

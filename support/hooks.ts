@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { After, AfterAll, BeforeAll, Status } from '@cucumber/cucumber';
 import { DEFAULT_SETTINGS, SETTING_LABELS } from '../domain/state/runtime-settings';
@@ -7,6 +7,17 @@ import { decisionTablesHtml, limitsInForceHtml, timelineHtml } from './evidence'
 import { runSeed } from './run-context';
 
 const startedAt = new Date().toISOString();
+/** For each setting, how many scenarios ended under each value: the limits actually in force. */
+const limitsInForce = new Map<string, Map<string, number>>();
+
+function recordLimitsInForce(settings: Readonly<Record<string, string>>): void {
+  for (const [key, value] of Object.entries(settings)) {
+    const label = SETTING_LABELS[key] ?? key;
+    const counts = limitsInForce.get(label) ?? new Map<string, number>();
+    counts.set(value, (counts.get(value) ?? 0) + 1);
+    limitsInForce.set(label, counts);
+  }
+}
 
 BeforeAll(function () {
   console.log(`seed ${runSeed()} (replay with SEED=${runSeed()})`);
@@ -16,10 +27,12 @@ After(async function (this: TradingWorld, { result }) {
   try {
     if (this.systemIsRunning) {
       const events = this.system.events;
-      this.attach(limitsInForceHtml(this.system.state.settings.version, this.system.state.settings.snapshot()), 'text/html');
+      const settings = this.system.state.settings;
+      recordLimitsInForce(settings.snapshot());
       const decisions = decisionTablesHtml(events);
       if (decisions) this.attach(decisions, 'text/html');
       this.attach(timelineHtml(events), 'text/html');
+      this.attach(limitsInForceHtml(settings.version, settings.snapshot()), 'text/html');
       if (result?.status === Status.FAILED) this.attach(JSON.stringify(this.system.telemetry.counterSnapshot(), null, 2), 'application/json');
     }
   } finally {
@@ -28,24 +41,28 @@ After(async function (this: TradingWorld, { result }) {
 });
 
 AfterAll(function () {
-  mkdirSync('reports', { recursive: true });
+  mkdirSync('reports/run-metadata', { recursive: true });
   let gitCommit = 'unknown';
+  let gitDirty = false;
   try {
     gitCommit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    gitDirty = execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() !== '';
   } catch {
     // Not a git checkout: the report says "unknown".
   }
-  const riskLimits = Object.fromEntries(Object.entries(DEFAULT_SETTINGS).map(([key, value]) => [SETTING_LABELS[key] ?? key, value]));
+  const defaultLimits = Object.fromEntries(Object.entries(DEFAULT_SETTINGS).map(([key, value]) => [SETTING_LABELS[key] ?? key, value]));
+  const inForce = Object.fromEntries([...limitsInForce.entries()].map(([label, counts]) => [label, Object.fromEntries(counts)]));
   const metadata = {
-    version: process.env.npm_package_version ?? 'unknown',
-    gitCommit,
+    version: (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version,
+    gitCommit: gitCommit + (gitDirty ? '-dirty' : ''),
     node: process.version,
     startedAt,
     finishedAt: new Date().toISOString(),
     seed: runSeed(),
     transport: 'in-process',
-    riskLimits,
+    defaultLimits,
+    limitsInForce: inForce,
   };
-  // Under --parallel every worker writes the same run facts; the last one wins.
-  writeFileSync('reports/run-metadata.json', JSON.stringify(metadata, null, 2));
+  // Under --parallel each worker writes its own file; the report adds them up.
+  writeFileSync(`reports/run-metadata/worker-${process.env.CUCUMBER_WORKER_ID ?? 'main'}.json`, JSON.stringify(metadata, null, 2));
 });
