@@ -1,8 +1,8 @@
 import { Clock } from './shared/clock';
-import { Decimal, parsePositiveDecimal } from './shared/decimal';
+import { Decimal, ZERO, parsePositiveDecimal } from './shared/decimal';
 import { TradingError } from './shared/errors';
 import { InstrumentRegistry } from './model/instrument';
-import { isTerminal, remainingQuantity } from './model/order';
+import { Order, isTerminal } from './model/order';
 import { LiveRiskManager } from './risk/live-risk-manager';
 import { SqliteEventStore } from './state/event-store';
 import { StoredEvent } from './state/events';
@@ -10,7 +10,7 @@ import { TradingLedger } from './state/ledger';
 import { StateProjection } from './state/projection';
 import { DEFAULT_SETTINGS } from './state/runtime-settings';
 import { Telemetry } from './telemetry/telemetry';
-import { BrokerGateway } from './execution/broker-gateway';
+import { BrokerGateway, BrokerOrderView } from './execution/broker-gateway';
 import { ExecutionCoordinator } from './execution/execution-coordinator';
 import { LiveExecutionEngine } from './execution/live-execution-engine';
 import { PositionReconciler } from './execution/position-reconciler';
@@ -100,35 +100,44 @@ export class TradingSystem {
   }
 
   /**
-   * After a restart: ask the broker what happened to every order the log still has working, apply
-   * the fills that arrived while the system was down, close what the broker closed, then
-   * reconcile every position.
+   * After a restart: ask the broker what happened to every order the log still has working. Fills
+   * that arrived while the system was down are applied from the broker's fill history; a fill the
+   * history lacks is inferred from the broker's order (REFERENCE.md); orders the broker closed are
+   * closed; a cancel or replace left pending is settled by what the broker shows. Then every
+   * position is reconciled.
    */
   async recover(): Promise<RecoveryReport> {
     const broker = this.options.broker;
     let fillsRecovered = 0;
     let ordersClosed = 0;
-    const { fills } = await broker.fills(0);
-    for (const fill of fills) {
-      const order = this.state.orders.get(fill.clientOrderId);
-      if (order && !this.state.tradeIds.has(fill.tradeId) && !remainingQuantity(order).isZero()) {
-        if (this.engine.applyFill(fill)) fillsRecovered += 1;
+    for (let cursor = 0; ; ) {
+      const page = await broker.fills(cursor);
+      for (const fill of page.fills) {
+        const order = this.state.orders.get(fill.clientOrderId);
+        if (order && !this.state.tradeIds.has(fill.tradeId) && this.engine.applyFill(fill)) fillsRecovered += 1;
       }
+      if (page.fills.length === 0 || page.cursor <= cursor) break;
+      cursor = page.cursor;
     }
     for (const order of this.state.workingOrders()) {
-      const view = await broker.getOrder(order.clientOrderId);
+      const id = order.clientOrderId;
+      const view = await broker.getOrder(id);
       if (isTerminal(order)) continue;
       if (!view) {
-        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: order.clientOrderId, reason: 'not known at the broker on recovery' } });
+        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason: 'not known at the broker on recovery' } });
         ordersClosed += 1;
-      } else if (view.status === 'cancelled' || view.status === 'rejected') {
-        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: order.clientOrderId, reason: `broker reports ${view.status} on recovery` } });
+        continue;
+      }
+      if (view.filledQuantity.gt(order.filledQuantity) && this.inferFill(order, view)) fillsRecovered += 1;
+      if (isTerminal(order)) continue;
+      if (view.status === 'cancelled' || view.status === 'rejected') {
+        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason: `broker reports ${view.status} on recovery` } });
         ordersClosed += 1;
       } else if (view.status === 'expired') {
-        this.ledger.record({ type: 'OrderExpired', payload: { clientOrderId: order.clientOrderId, reason: 'broker reports expired on recovery' } });
+        this.ledger.record({ type: 'OrderExpired', payload: { clientOrderId: id, reason: 'broker reports expired on recovery' } });
         ordersClosed += 1;
-      } else if (order.status === 'submitted') {
-        this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId: order.clientOrderId, brokerOrderId: view.brokerOrderId } });
+      } else if (view.status === 'open' || view.status === 'partially_filled') {
+        this.settleOpenOrder(order.clientOrderId, view);
       }
     }
     const symbols = new Set([...this.state.positions.keys(), ...(await broker.positions()).map(p => p.symbol)]);
@@ -139,6 +148,46 @@ export class TradingSystem {
       ordersClosed,
       ordersStillWorking: this.state.workingOrders().length,
     };
+  }
+
+  /** A fill the broker's history does not show: quantity and price from the broker's order totals, a deterministic trade id. */
+  private inferFill(order: Order, view: BrokerOrderView): boolean {
+    const quantity = view.filledQuantity.minus(order.filledQuantity);
+    const price = view.averageFillPrice.times(view.filledQuantity).minus(order.averageFillPrice.times(order.filledQuantity)).div(quantity);
+    const fill = {
+      type: 'fill' as const,
+      clientOrderId: order.clientOrderId,
+      brokerOrderId: view.brokerOrderId,
+      tradeId: `inferred-${order.clientOrderId}-${view.filledQuantity.toString()}`,
+      symbol: order.symbol,
+      side: order.side,
+      quantity,
+      price,
+      fee: ZERO,
+      liquidity: 'taker' as const,
+      at: this.options.clock.now().toISOString(),
+    };
+    return this.engine.applyFill(fill, true) !== null;
+  }
+
+  /** The broker still has the order open: whatever was pending before the crash did not happen, or did. */
+  private settleOpenOrder(clientOrderId: string, view: BrokerOrderView): void {
+    const order = this.state.order(clientOrderId);
+    if (order.status === 'submitted') {
+      this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId, brokerOrderId: view.brokerOrderId } });
+    } else if (order.status === 'pending_cancel') {
+      this.ledger.record({ type: 'OrderCancelRefused', payload: { clientOrderId, errorKind: 'UnknownOrder', reason: 'cancel not confirmed before the restart; the broker still has the order open' } });
+    } else if (order.status === 'pending_replace') {
+      const applied = order.pendingReplace && view.quantity.eq(order.pendingReplace.quantity) && String(view.limitPrice) === String(order.pendingReplace.limitPrice);
+      if (applied) {
+        this.ledger.record({
+          type: 'OrderReplaced',
+          payload: { clientOrderId, quantity: view.quantity.toString(), ...(view.limitPrice ? { limitPrice: view.limitPrice.toString() } : {}) },
+        });
+      } else {
+        this.ledger.record({ type: 'OrderReplaceRefused', payload: { clientOrderId, stage: 'broker', errorKind: 'UnknownOrder', reason: 'replace not applied at the broker before the restart' } });
+      }
+    }
   }
 
   /** Close the log; the broker connection belongs to whoever opened it. Safe to call twice. */

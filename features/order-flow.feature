@@ -449,3 +449,27 @@ Feature: Order flow (plan 4.1)
       And every position is reconciled with the broker
       When the trader buys 0.1 BTC-PERP at market
       Then the order is filled at an average price of 50,000 USD
+
+    @TC-IF-017
+    Scenario: A cancel still on its way when the system crashed is settled by what the broker shows
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
+      And the broker will not answer the next request
+      When the trader asks to cancel the working order without waiting for the answer
+      And the trading system crashes
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      Then the working order is for 1 at 49,000 USD, here and at the broker
+      And the log says the cancel was "not confirmed before the restart"
+      When the trader cancels the working order
+      Then the order is cancelled with 0 of 1 filled
+
+    @TC-IF-017
+    Scenario: An order lost on its way to the broker when the system crashed is closed on recovery
+      Given the broker will not answer the next request
+      When the trader sends an order to buy 1 BTC-PERP at market without waiting for the answer
+      And the trading system crashes
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      Then the order is closed as "not known at the broker on recovery" and nothing of it was filled
+      And the trader has no BTC-PERP position
+      And the projected leverage is 0.00x

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     const toAck = createHistogram();
     const toFill = createHistogram();
     const filledAt = new Map<string, number>();
-    system.ledger.store.subscribe(event => {
+    system.ledger.subscribe(event => {
       if (event.type === 'OrderFilled') filledAt.set(event.payload.clientOrderId, performance.now());
     });
 

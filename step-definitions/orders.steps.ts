@@ -324,3 +324,35 @@ Then('telemetry counted the order once at each stage: risk, submit, ack, fill', 
   expect(telemetry.count('fills.applied')).to.equal(1);
   for (const stage of ['risk', 'submit', 'ack', 'fill'] as const) expect(telemetry.latency(stage).count, `${stage} latency samples`).to.equal(1);
 });
+
+Given('the broker will not answer the next request', function (this: TradingWorld) {
+  this.gateway.failNextRequest('no-answer');
+});
+
+When('the trader asks to cancel the working order without waiting for the answer', async function (this: TradingWorld) {
+  const id = this.workingOrder().clientOrderId;
+  void this.system.coordinator.cancel(id);
+  await this.waitUntil(`the cancel of ${id} to be recorded`, () => this.system.state.order(id).status === 'pending_cancel');
+});
+
+When('the trader sends an order to buy {figure} {symbol} at market without waiting for the answer', async function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  const before = this.system.state.orders.size;
+  void this.place({ symbol, side: 'buy', type: 'market', quantity: quantity.toString() });
+  await this.waitUntil('the order to be submitted', () => [...this.system.state.orders.values()].some(o => o.status === 'submitted'));
+  expect(this.system.state.orders.size).to.equal(before + 1);
+  this.focusOrderId = [...this.system.state.orders.values()].find(o => o.status === 'submitted')!.clientOrderId;
+});
+
+Then('the log says the cancel was {string}', function (this: TradingWorld, reason: string) {
+  const refused = this.eventsFor(this.workingOrder().clientOrderId).filter(e => e.type === 'OrderCancelRefused');
+  expect(refused).to.have.length(1);
+  expect(refused[0].type === 'OrderCancelRefused' && refused[0].payload.reason).to.include(reason);
+});
+
+Then('the order is closed as {string} and nothing of it was filled', function (this: TradingWorld, reason: string) {
+  const order = this.system.state.order(this.focusOrderId!);
+  expect(order.status).to.equal('cancelled');
+  expect(order.reason).to.equal(reason);
+  expect(order.filledQuantity.isZero()).to.equal(true);
+  expect(this.broker.allOrders().find(o => o.clientOrderId === order.clientOrderId)).to.equal(undefined);
+});

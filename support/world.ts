@@ -41,6 +41,8 @@ export class TradingWorld extends World {
   lastCancel: CancelResult | null = null;
   lastModify: ModifyResult | null = null;
   lastError: Error | null = null;
+  /** An order a step set aside to talk about later when "the last order" does not name it. */
+  focusOrderId: string | null = null;
   /** The order that "the working order" refers to. */
   workingOrderId: string | null = null;
   readonly placeResults: PlaceResult[] = [];
@@ -143,7 +145,7 @@ export class TradingWorld extends World {
         unsubscribe();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`));
       }, timeoutMs);
-      const unsubscribe = store.subscribe(event => {
+      const unsubscribe = this.system.ledger.subscribe(event => {
         if (event.seq >= fromSeq && match(event)) {
           clearTimeout(timer);
           unsubscribe();
@@ -162,7 +164,7 @@ export class TradingWorld extends World {
         unsubscribe();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`));
       }, timeoutMs);
-      const unsubscribe = store.subscribe(() => {
+      const unsubscribe = this.system.ledger.subscribe(() => {
         if (condition()) {
           clearTimeout(timer);
           unsubscribe();

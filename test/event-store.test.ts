@@ -32,8 +32,14 @@ test('appends get gap-free sequence numbers and survive a reopen', () => {
   });
 });
 
-test('an edited, deleted or reordered event is detected on open', () => {
-  for (const tamper of ["UPDATE events SET payload = '{\"currency\":\"USD\",\"amount\":\"1000000\"}' WHERE seq = 1", 'DELETE FROM events WHERE seq = 2']) {
+test('an edited, deleted, cut-off or renumbered event is detected on open', () => {
+  const tampering = [
+    `UPDATE events SET payload = '{"currency":"USD","amount":"1000000"}' WHERE seq = 1`,
+    'DELETE FROM events WHERE seq = 2',
+    'DELETE FROM events WHERE seq >= 2',
+    'UPDATE events SET seq = 9 WHERE seq = 3',
+  ];
+  for (const tamper of tampering) {
     withStore((path, clock) => {
       const store = SqliteEventStore.open(path, clock);
       for (let i = 0; i < 3; i += 1) store.append({ type: 'AccountFunded', payload: { currency: 'USD', amount: '100' } });

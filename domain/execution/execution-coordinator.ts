@@ -1,6 +1,6 @@
 import { Decimal } from '../shared/decimal';
 import { TradingError, describeError } from '../shared/errors';
-import { Order } from '../model/order';
+import { Order, OrderStatus } from '../model/order';
 import { LiveRiskManager, RiskDecision } from '../risk/live-risk-manager';
 import { StoredEvent } from '../state/events';
 import { TradingLedger } from '../state/ledger';
@@ -14,13 +14,17 @@ export type PlaceResult =
   | { outcome: 'rejected'; stage: 'input'; error: TradingError }
   | { outcome: 'rejected'; stage: 'risk'; order: Order; decision: RiskDecision; error: TradingError }
   | { outcome: 'rejected'; stage: 'broker'; order: Order; decision: RiskDecision; error: TradingError }
-  | { outcome: 'failed'; order: Order; decision: RiskDecision; error: TradingError };
+  | { outcome: 'failed'; order: Order; decision: RiskDecision; error: TradingError }
+  | { outcome: 'in_flight'; order: Order; decision: RiskDecision; error: TradingError };
 
 export type CancelResult = { outcome: 'cancelled'; order: Order } | { outcome: 'refused'; error: TradingError };
 
 export type ModifyResult =
   | { outcome: 'modified'; order: Order; decision: RiskDecision }
   | { outcome: 'refused'; stage: 'input' | 'risk' | 'broker'; error: TradingError; decision?: RiskDecision };
+
+/** Every working order can be cancelled except one whose cancel is already on its way. */
+const CANCELLABLE: ReadonlySet<OrderStatus> = new Set(['submitted', 'acknowledged', 'partially_filled', 'pending_replace']);
 
 export interface ModifyInput {
   readonly quantity?: string;
@@ -96,13 +100,14 @@ export class ExecutionCoordinator {
     if (submitted.outcome === 'acknowledged') return { outcome: 'accepted', order: submitted.order, decision };
     const error = asTradingError(submitted.error, 'coordinator');
     if (submitted.outcome === 'rejected') return { outcome: 'rejected', stage: 'broker', order: submitted.order, decision, error };
+    if (submitted.outcome === 'in_flight') return { outcome: 'in_flight', order: submitted.order, decision, error };
     return { outcome: 'failed', order: submitted.order, decision, error };
   }
 
   async cancel(clientOrderId: string, reason = 'requested by trader'): Promise<CancelResult> {
     const order = this.ledger.state.orders.get(clientOrderId);
     if (!order) return { outcome: 'refused', error: new TradingError('UnknownOrder', `no order with client order id ${clientOrderId}`, { clientOrderId }) };
-    if (order.status !== 'acknowledged' && order.status !== 'partially_filled') {
+    if (!CANCELLABLE.has(order.status)) {
       return {
         outcome: 'refused',
         error: new TradingError('IllegalTransition', `order ${clientOrderId} is ${order.status} and cannot be cancelled`, { clientOrderId, status: order.status }),
@@ -171,7 +176,7 @@ export class ExecutionCoordinator {
 
   /** Cancel every working order, for example before a shutdown. */
   async cancelAllWorking(reason: string): Promise<CancelResult[]> {
-    const working = this.ledger.state.workingOrders().filter(o => o.status === 'acknowledged' || o.status === 'partially_filled');
+    const working = this.ledger.state.workingOrders().filter(o => CANCELLABLE.has(o.status));
     return Promise.all(working.map(o => this.cancel(o.clientOrderId, reason)));
   }
 

@@ -1,15 +1,23 @@
 import { Decimal } from '../shared/decimal';
-import { TradingError, describeError } from '../shared/errors';
+import { ErrorKind, TradingError, describeError } from '../shared/errors';
 import { Order, isTerminal, remainingQuantity } from '../model/order';
 import { DecisionRow, StoredEvent } from '../state/events';
 import { TradingLedger } from '../state/ledger';
 import { Telemetry } from '../telemetry/telemetry';
-import { BrokerFill, BrokerGateway, BrokerReport } from './broker-gateway';
+import { BrokerFill, BrokerGateway, BrokerOrderView, BrokerReport } from './broker-gateway';
 
 export type SubmitOutcome =
   | { outcome: 'acknowledged'; order: Order }
   | { outcome: 'rejected'; order: Order; error: TradingError }
-  | { outcome: 'failed'; order: Order; error: TradingError };
+  | { outcome: 'failed'; order: Order; error: TradingError }
+  /** The broker's answer was lost and it could not be asked yet: the order stays submitted. */
+  | { outcome: 'in_flight'; order: Order; error: TradingError };
+
+/** Errors that prove the broker did not accept the request. */
+const PROVEN_NOT_ACCEPTED: ReadonlySet<ErrorKind> = new Set(['BrokerRejected', 'RateLimited', 'Unauthorized']);
+/** Errors after which the broker may or may not have the order. */
+const OUTCOME_UNKNOWN: ReadonlySet<ErrorKind> = new Set(['Timeout', 'ProtocolError']);
+const REASON_CODES: Partial<Record<ErrorKind, string>> = { RateLimited: 'RATE_LIMIT_EXCEEDED', Unauthorized: 'UNAUTHORIZED' };
 
 /** Wrap a lower layer's error so the chain says where it passed. */
 export function asTradingError(error: unknown, layer: string): TradingError {
@@ -80,23 +88,44 @@ export class LiveExecutionEngine {
       this.telemetry.recordSince('submit', submitStarted);
       const error = asTradingError(cause, 'execution engine');
       this.telemetry.increment(`broker.errors.${error.kind}`);
-      const current = this.ledger.state.order(id);
-      if (error.kind === 'BrokerRejected') {
-        if (!isTerminal(current)) {
-          this.ledger.record({
-            type: 'OrderRejected',
-            payload: { clientOrderId: id, stage: 'broker', reasonCode: String(error.details.reasonCode ?? 'BROKER_REJECTED'), reason: error.message },
-          });
-        }
-        this.telemetry.increment('orders.rejected.broker');
-        return { outcome: 'rejected', order: this.ledger.state.order(id), error };
-      }
-      if (!isTerminal(current)) {
-        this.ledger.record({ type: 'OrderFailed', payload: { clientOrderId: id, errorKind: error.kind, reason: error.message, causeChain: error.causeChain() } });
-      }
-      this.telemetry.increment('orders.failed');
-      return { outcome: 'failed', order: this.ledger.state.order(id), error };
+      return this.afterSubmitError(id, error);
     }
+  }
+
+  /**
+   * What a failed submit means depends on what the error proves. A refusal (400, 401, 403, 429)
+   * proves the broker did not take the order. An error after the request may have reached the
+   * broker (a timeout, a garbled answer) proves nothing: the order is looked up by its client
+   * order id before anything is decided. A broker that could not be reached never saw it.
+   */
+  private async afterSubmitError(id: string, error: TradingError): Promise<SubmitOutcome> {
+    const state = this.ledger.state;
+    // A report already moved the order on: whatever the answer said, the broker has it.
+    if (state.order(id).status !== 'submitted') return { outcome: 'acknowledged', order: state.order(id) };
+    if (PROVEN_NOT_ACCEPTED.has(error.kind)) {
+      const reasonCode = String(error.details.reasonCode ?? REASON_CODES[error.kind] ?? 'BROKER_REJECTED');
+      this.ledger.record({ type: 'OrderRejected', payload: { clientOrderId: id, stage: 'broker', reasonCode, reason: error.message } });
+      this.telemetry.increment('orders.rejected.broker');
+      return { outcome: 'rejected', order: state.order(id), error };
+    }
+    if (OUTCOME_UNKNOWN.has(error.kind) || error.details.requestSent === true) {
+      let view: BrokerOrderView | undefined;
+      try {
+        view = await this.broker.getOrder(id);
+      } catch (queryError) {
+        // Still unknown: the order stays in flight, its exposure reserved, until a later query settles it.
+        this.telemetry.increment('orders.in_flight_unresolved');
+        return { outcome: 'in_flight', order: state.order(id), error: asTradingError(queryError, 'execution engine') };
+      }
+      if (state.order(id).status !== 'submitted') return { outcome: 'acknowledged', order: state.order(id) };
+      if (view) {
+        this.acknowledge(id, view.brokerOrderId);
+        return { outcome: 'acknowledged', order: state.order(id) };
+      }
+    }
+    this.ledger.record({ type: 'OrderFailed', payload: { clientOrderId: id, errorKind: error.kind, reason: error.message, causeChain: error.causeChain() } });
+    this.telemetry.increment('orders.failed');
+    return { outcome: 'failed', order: state.order(id), error };
   }
 
   async cancel(order: Order, reason: string): Promise<Order> {
@@ -149,6 +178,9 @@ export class LiveExecutionEngine {
       return null;
     };
     if (!order) return refuse('UnknownOrder', `fill ${fill.tradeId} for unknown order ${fill.clientOrderId}`);
+    if (order.status === 'rejected' || order.status === 'new' || order.status === 'pending_risk') {
+      return refuse('IllegalTransition', `fill ${fill.tradeId} for order ${order.clientOrderId}, which is ${order.status} and never reached the broker`);
+    }
     if (state.tradeIds.has(fill.tradeId)) return refuse('DuplicateFill', `trade ${fill.tradeId} was already applied`);
     if (fill.quantity.gt(remainingQuantity(order))) {
       return refuse('Overfill', `fill of ${fill.quantity} exceeds the ${remainingQuantity(order)} left on ${order.clientOrderId}`);
@@ -189,9 +221,11 @@ export class LiveExecutionEngine {
         case 'expired':
           if (order && !isTerminal(order)) this.ledger.record({ type: 'OrderExpired', payload: { clientOrderId: order.clientOrderId, reason: report.reason } });
           return;
-        case 'replaced':
-          if (order?.status === 'pending_replace') this.recordReplaced(order.clientOrderId, report.quantity, report.limitPrice);
+        case 'replaced': {
+          const differs = order && (!order.quantity.eq(report.quantity) || String(order.limitPrice) !== String(report.limitPrice));
+          if (order && !isTerminal(order) && (order.status === 'pending_replace' || differs)) this.recordReplaced(order.clientOrderId, report.quantity, report.limitPrice);
           return;
+        }
         case 'rejected':
           if (order?.status === 'submitted') {
             this.ledger.record({

@@ -20,16 +20,17 @@ export type OrderStatus =
 
 /**
  * The order state machine. A fill may race a cancel or a replace, so the pending states accept fills;
- * a refused cancel or replace returns the order to the state it came from.
+ * a refused cancel or replace returns the order to the state it came from. A fill the broker reports
+ * after it closed the order is still a trade: it is applied without reopening the order.
  */
 const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   new: ['pending_risk', 'rejected'],
   pending_risk: ['rejected', 'submitted'],
-  submitted: ['acknowledged', 'rejected', 'failed', 'partially_filled', 'filled', 'cancelled', 'expired'],
+  submitted: ['acknowledged', 'rejected', 'failed', 'partially_filled', 'filled', 'pending_cancel', 'cancelled', 'expired'],
   acknowledged: ['partially_filled', 'filled', 'pending_cancel', 'pending_replace', 'cancelled', 'expired'],
   partially_filled: ['partially_filled', 'filled', 'pending_cancel', 'pending_replace', 'cancelled', 'expired'],
-  pending_cancel: ['cancelled', 'partially_filled', 'filled', 'acknowledged', 'expired'],
-  pending_replace: ['acknowledged', 'partially_filled', 'filled', 'cancelled', 'expired'],
+  pending_cancel: ['cancelled', 'partially_filled', 'filled', 'acknowledged', 'submitted', 'expired'],
+  pending_replace: ['acknowledged', 'partially_filled', 'filled', 'pending_cancel', 'cancelled', 'expired'],
   rejected: [],
   filled: [],
   cancelled: [],
@@ -120,6 +121,12 @@ export function remainingQuantity(order: Order): Decimal {
 
 export function isWorking(order: Order): boolean {
   return WORKING_STATUSES.has(order.status);
+}
+
+/** The state a refused cancel or replace returns to: what the order's fills say it is now. */
+export function statusAfterRefusal(order: Order): OrderStatus {
+  if (order.statusBeforePending === 'submitted') return 'submitted';
+  return order.filledQuantity.isZero() ? 'acknowledged' : 'partially_filled';
 }
 
 export function isTerminal(order: Order): boolean {

@@ -28,10 +28,9 @@ export type ChainVerification = { ok: true; events: number } | { ok: false; even
  */
 export class SqliteEventStore {
   private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
+  private readonly insert: (seq: number, type: string, at: string, payload: string, prevHash: string, hash: string) => void;
   private lastSeq = 0;
   private lastHash = GENESIS_HASH;
-  private readonly listeners = new Set<(event: StoredEvent) => void>();
   private closed = false;
 
   private constructor(readonly path: string, private readonly clock: Clock) {
@@ -45,8 +44,19 @@ export class SqliteEventStore {
       payload TEXT NOT NULL,
       prev_hash TEXT NOT NULL,
       hash TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS chain_head (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      seq INTEGER NOT NULL,
+      hash TEXT NOT NULL
     )`);
-    this.insert = this.db.prepare('INSERT INTO events (seq, type, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)');
+    const insertEvent = this.db.prepare('INSERT INTO events (seq, type, at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)');
+    // The head is written in the same transaction as the event, so a log cut short at its end is detected too.
+    const moveHead = this.db.prepare('INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash');
+    this.insert = this.db.transaction((seq: number, type: string, at: string, payload: string, prevHash: string, hash: string) => {
+      insertEvent.run(seq, type, at, payload, prevHash, hash);
+      moveHead.run(seq, hash);
+    });
   }
 
   /** Open (or create) a log; a log whose chain does not verify is refused with EventStoreCorrupted. */
@@ -79,11 +89,10 @@ export class SqliteEventStore {
     const at = this.clock.now().toISOString();
     const payload = JSON.stringify(event.payload);
     const hash = eventHash(this.lastHash, seq, event.type, at, payload);
-    this.insert.run(seq, event.type, at, payload, this.lastHash, hash);
+    this.insert(seq, event.type, at, payload, this.lastHash, hash);
     const stored = { ...event, seq, at, prevHash: this.lastHash, hash } as StoredEvent;
     this.lastSeq = seq;
     this.lastHash = hash;
-    for (const listener of this.listeners) listener(stored);
     return stored;
   }
 
@@ -106,18 +115,17 @@ export class SqliteEventStore {
       expectedSeq += 1;
       count += 1;
     }
+    const head = this.db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
+    if (head && (head.seq !== count || head.hash !== expectedPrev)) {
+      return { ok: false, events: count, brokenAt: count + 1, problem: `log ends at seq ${count} but its head says ${head.seq}: events are missing from the end` };
+    }
+    if (!head && count > 0) return { ok: false, events: count, brokenAt: count, problem: 'the chain head is missing' };
     return { ok: true, events: count };
-  }
-
-  subscribe(listener: (event: StoredEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.listeners.clear();
     this.db.close();
   }
 

@@ -7,6 +7,8 @@ import { StateProjection } from './projection';
  * it. An event the projection would refuse is never appended; an appended event is always applied.
  */
 export class TradingLedger {
+  private readonly listeners = new Set<(event: StoredEvent) => void>();
+
   constructor(
     readonly store: SqliteEventStore,
     readonly state: StateProjection,
@@ -22,6 +24,19 @@ export class TradingLedger {
     const stored = this.store.append(event);
     commit(stored.at);
     this.state.lastSeq = stored.seq;
+    for (const listener of this.listeners) {
+      try {
+        listener(stored);
+      } catch {
+        // A listener's failure is its own: the event is stored and applied either way.
+      }
+    }
     return stored;
+  }
+
+  /** Called after each event is stored and applied, so a listener sees the state that includes it. */
+  subscribe(listener: (event: StoredEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }

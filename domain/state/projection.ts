@@ -1,6 +1,6 @@
 import { Decimal, ZERO } from '../shared/decimal';
 import { TradingError } from '../shared/errors';
-import { Order, OrderStatus, canTransition, createOrder, isWorking, remainingQuantity, transition } from '../model/order';
+import { Order, OrderStatus, TERMINAL_STATUSES, canTransition, createOrder, isWorking, remainingQuantity, statusAfterRefusal, transition } from '../model/order';
 import { Position, applyFill, flatPosition } from '../model/position';
 import { AccountSnapshot, accountSnapshot } from '../model/account';
 import { InstrumentRegistry } from '../model/instrument';
@@ -137,7 +137,7 @@ export class StateProjection {
       case 'OrderCancelRefused': {
         const order = this.order(event.payload.clientOrderId);
         if (order.status !== 'pending_cancel') return () => undefined;
-        return this.moveTo(order.clientOrderId, order.statusBeforePending ?? 'acknowledged');
+        return this.moveTo(order.clientOrderId, statusAfterRefusal(order));
       }
       case 'OrderCancelRequested':
         return this.moveTo(event.payload.clientOrderId, 'pending_cancel');
@@ -156,18 +156,25 @@ export class StateProjection {
       case 'OrderReplaceRefused': {
         const order = this.order(event.payload.clientOrderId);
         if (order.status !== 'pending_replace') return () => undefined;
-        return this.moveTo(order.clientOrderId, order.statusBeforePending ?? 'acknowledged', o => (o.pendingReplace = undefined));
+        return this.moveTo(order.clientOrderId, statusAfterRefusal(order), o => (o.pendingReplace = undefined));
       }
       case 'OrderReplaced': {
         const order = this.order(event.payload.clientOrderId);
-        const quantity = new Decimal(event.payload.quantity);
+        // A new quantity at or below what is already filled leaves nothing working: the order is filled.
+        const quantity = Decimal.max(new Decimal(event.payload.quantity), order.filledQuantity);
         const limitPrice = event.payload.limitPrice !== undefined ? new Decimal(event.payload.limitPrice) : undefined;
-        const next: OrderStatus = order.filledQuantity.isZero() ? 'acknowledged' : 'partially_filled';
-        return this.moveTo(order.clientOrderId, next, o => {
+        const next: OrderStatus = quantity.eq(order.filledQuantity) ? 'filled' : order.filledQuantity.isZero() ? 'acknowledged' : 'partially_filled';
+        const update = (o: Order) => {
           o.quantity = quantity;
           o.limitPrice = limitPrice;
           o.pendingReplace = undefined;
-        });
+        };
+        // The broker may report a replace we no longer wait for (its answer timed out): apply the terms in place.
+        if (order.status === next) return (at: string) => {
+          update(order);
+          order.updatedAt = at;
+        };
+        return this.moveTo(order.clientOrderId, next, update);
       }
       case 'OrderFailed':
         return this.moveTo(event.payload.clientOrderId, 'failed', order => {
@@ -199,15 +206,19 @@ export class StateProjection {
     }
     const filledAfter = order.filledQuantity.plus(quantity);
     const complete = filledAfter.eq(order.quantity);
-    // A fill during pending cancel or replace keeps the pending state until the broker answers it.
-    const pending = order.status === 'pending_cancel' || order.status === 'pending_replace';
-    const next: OrderStatus = complete ? 'filled' : pending ? order.status : 'partially_filled';
-    if (next !== order.status && !canTransition(order.status, next)) {
-      throw new TradingError('IllegalTransition', `order ${order.clientOrderId} in ${order.status} cannot take a fill`, {
+    if (order.status === 'rejected' || order.status === 'new' || order.status === 'pending_risk') {
+      throw new TradingError('IllegalTransition', `order ${order.clientOrderId} is ${order.status} and never reached the broker: it cannot take a fill`, {
         clientOrderId: order.clientOrderId,
         from: order.status,
-        to: next,
       });
+    }
+    // A fill reported after the order closed (cancelled, expired, failed) is still a trade: apply it, keep the status.
+    const closed = TERMINAL_STATUSES.has(order.status);
+    // A fill during pending cancel or replace keeps the pending state until the broker answers it.
+    const pending = order.status === 'pending_cancel' || order.status === 'pending_replace';
+    const next: OrderStatus = closed ? order.status : complete ? 'filled' : pending ? order.status : 'partially_filled';
+    if (next !== order.status && !canTransition(order.status, next)) {
+      throw new TradingError('IllegalTransition', `order ${order.clientOrderId} in ${order.status} cannot take a fill`, { clientOrderId: order.clientOrderId, from: order.status, to: next });
     }
     return (at: string) => {
       order.averageFillPrice = order.averageFillPrice.times(order.filledQuantity).plus(price.times(quantity)).div(filledAfter);

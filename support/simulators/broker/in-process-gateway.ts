@@ -12,7 +12,11 @@ import {
 } from '../../../domain/execution/broker-gateway';
 import { BrokerRejection, BrokerSimulatorCore } from './broker-core';
 
-export type ScriptedOutage = 'unavailable';
+/**
+ * unavailable: the broker cannot be reached; the request fails at once and never arrives.
+ * no-answer: the request is lost on the way and no answer ever comes (a crash or a dead link).
+ */
+export type ScriptedOutage = 'unavailable' | 'no-answer';
 
 /**
  * The broker gateway port implemented by calling the simulator core in the same process. Reports
@@ -39,7 +43,7 @@ export class InProcessBrokerGateway implements BrokerGateway {
     return this.core.name;
   }
 
-  /** The next request fails as if the broker could not be reached. */
+  /** The next request meets this outage. */
   failNextRequest(outage: ScriptedOutage): void {
     this.outages.push(outage);
   }
@@ -108,6 +112,7 @@ export class InProcessBrokerGateway implements BrokerGateway {
     if (this.closed) throw new TradingError('BrokerUnavailable', `broker ${this.name}: gateway is closed`);
     const outage = this.outages.shift();
     if (outage === 'unavailable') throw new TradingError('BrokerUnavailable', `broker ${this.name} is unavailable`, { broker: this.name });
+    if (outage === 'no-answer') return new Promise<T>(() => undefined);
     try {
       return request();
     } catch (error) {
