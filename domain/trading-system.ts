@@ -55,10 +55,10 @@ export class TradingSystem {
       throw error;
     }
     this.eventsReplayed = store.length;
-    this.risk = new LiveRiskManager(state, this.telemetry);
+    this.risk = new LiveRiskManager(state, this.telemetry, options.clock);
     this.engine = new LiveExecutionEngine(this.ledger, options.broker, this.telemetry);
     this.reconciler = new PositionReconciler(this.ledger, () => options.broker, this.telemetry);
-    this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry);
+    this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry, options.clock);
     this.engine.start();
   }
 
@@ -79,10 +79,9 @@ export class TradingSystem {
     return this.ledger.record({ type: 'AccountFunded', payload: { currency, amount: value.toString() } });
   }
 
-  /** Start-of-day equity is the base of the daily loss limit. */
-  startTradingDay(): StoredEvent {
-    const tradingDay = this.options.clock.now().toISOString().slice(0, 10);
-    return this.ledger.record({ type: 'TradingDayStarted', payload: { tradingDay, startEquity: this.state.account().equity.toString() } });
+  /** Start-of-day equity is the base of the daily loss limit; orders also start a new day by themselves. */
+  startTradingDay(): void {
+    this.coordinator.rollTradingDay();
   }
 
   updateMark(symbol: string, price: string | Decimal): StoredEvent {

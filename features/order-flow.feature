@@ -272,6 +272,30 @@ Feature: Order flow (plan 4.1)
       When the trader cancels the working order
       Then the broker has no open orders
 
+    @TC-IF-008
+    Scenario: A stale mark price blocks new risk; twice as stale, it blocks every new order
+      Given the trader holds 1 BTC-PERP bought at 50,000 USD
+      When 31 seconds pass without a new mark price
+      And the trader buys 0.1 BTC-PERP at market
+      Then the order is rejected by the "mark price age" check with the code "MARK_PRICE_STALE"
+      When the trader sells 0.2 BTC-PERP at market
+      Then the order passed the "mark price age" check
+      When 30 seconds pass without a new mark price
+      And the trader sells 0.2 BTC-PERP at market
+      Then the order is rejected by the "mark price age" check with the code "MARK_PRICE_STALE"
+
+    @TC-IF-008
+    Scenario: A new trading day measures the daily loss from that day's equity
+      Given the trader holds 2 BTC-PERP bought at 50,000 USD
+      And BTC-PERP is marked at 47,500 USD
+      When the trader buys 0.1 BTC-PERP at market
+      Then the order is rejected by the "daily loss limit" check with the code "DAILY_LOSS_LIMIT_REACHED"
+      When 1 day passes without a new mark price
+      And BTC-PERP is marked at 47,500 USD
+      And the trader buys 0.1 BTC-PERP at market
+      Then the order passed the "daily loss limit" check
+      And the decision shows "daily loss limit" at 0 against a limit of 4,747.5
+
     @TC-IF-009
     Scenario Outline: The order is sized from the risk budget and the stop, then capped by the position limit
       Given the position limit per symbol is <position limit> % of equity
@@ -343,6 +367,8 @@ Feature: Order flow (plan 4.1)
       And the BTC-PERP position is long 1.8 at an average entry of 50,000 USD
       And the BTC-PERP position is reconciled with the broker
 
+    # The figure is the worst case over what may still fill: until the hedge fills, the
+    # unhedged position (0.5001 of equity) is the worst the book can be.
     @TC-IF-012 @smoke
     Scenario Outline: Correlated positions count together; a hedge passes
       Given the correlated exposure cap is 100 % of equity
@@ -354,9 +380,20 @@ Feature: Order flow (plan 4.1)
       Examples:
         | correlation | side  | verdict | observed |
         | 0.9         | buys  | fails   | 1.0726   |
-        | 0.9         | sells | passes  | 0.2646   |
+        | 0.9         | sells | passes  | 0.5001   |
         | 0           | buys  | passes  | 0.7812   |
         | -0.5        | buys  | passes  | 0.5569   |
+
+    @TC-IF-012
+    Scenario: Correlations that cannot hold together are refused
+      Given the correlations are:
+        | pair              | correlation |
+        | BTC-PERP/ETH-PERP | 0.9         |
+        | ETH-PERP/SOL-PERP | 0.9         |
+        | BTC-PERP/SOL-PERP | 0.8         |
+      When the risk officer tries to set the correlation between BTC-PERP and SOL-PERP to -0.9
+      Then the settings change is refused because "not positive semidefinite"
+      And the settings are still at version 2 with a maximum leverage of 3
 
     @TC-IF-012
     Scenario: A new correlation from the runtime settings changes the next decision
@@ -391,6 +428,14 @@ Feature: Order flow (plan 4.1)
       And the account cash agrees with the broker's balance
 
     @TC-IF-014
+    Scenario: A fill the broker reports after it confirmed the cancel is still applied
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
+      When the market trades 0.3 BTC-PERP against the order just as the trader cancels it
+      Then the order is cancelled with 0.3 of 1 filled
+      And the BTC-PERP position is long 0.3 at an average entry of 49,000 USD
+      And the BTC-PERP position is reconciled with the broker
+
+    @TC-IF-014
     Scenario: A duplicate fill from the broker is refused and the position is not doubled
       Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
       And the market trades 0.4 BTC-PERP against the order
@@ -408,6 +453,14 @@ Feature: Order flow (plan 4.1)
       Then the order is rejected by the "position limit" check under settings version 2
       When the trader modifies the working order to 1.2 at 49,000 USD
       Then the modification is refused by the "position limit" check
+
+    @TC-IF-015
+    Scenario: Under a tightened limit an order can still be made smaller
+      Given the trader has a working order to buy 2 BTC-PERP at 49,000 USD
+      When the risk officer sets the position limit per symbol to 30 % of equity because "volatility review"
+      And the trader modifies the working order to 1 at 49,000 USD
+      Then the modification passed the "position limit" check
+      And the working order is for 1 at 49,000 USD, here and at the broker
 
     @TC-IF-015
     Scenario: An invalid settings change is refused and the limits in force do not move

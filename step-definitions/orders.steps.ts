@@ -356,3 +356,19 @@ Then('the order is closed as {string} and nothing of it was filled', function (t
   expect(order.filledQuantity.isZero()).to.equal(true);
   expect(this.broker.allOrders().find(o => o.clientOrderId === order.clientOrderId)).to.equal(undefined);
 });
+
+When('{duration} pass(es) without a new mark price', function (this: TradingWorld, ms: number) {
+  this.clock.advance(ms);
+});
+
+When('the market trades {figure} {symbol} against the order just as the trader cancels it', async function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  const id = this.workingOrder().clientOrderId;
+  expect(this.workingOrder().symbol).to.equal(symbol);
+  // The trade happens at the broker first; its report is still on the way when the cancel is answered.
+  this.broker.tradeAgainst(id, quantity);
+  this.lastCancel = await this.system.coordinator.cancel(id);
+  expect(this.lastCancel.outcome).to.equal('cancelled');
+  expect(this.system.state.order(id).filledQuantity.isZero(), 'the fill had not arrived when the cancel was confirmed').to.equal(true);
+  await this.settle(id);
+  await this.reconciliationsSettled();
+});

@@ -252,3 +252,29 @@ Then('the order passed the {string} check', function (this: TradingWorld, check:
   expect(row.passed, `${check}: ${row.observed} against ${row.limit}`).to.equal(true);
   expect(order.status).to.equal('filled');
 });
+
+When('the risk officer tries to set the correlation between {symbol} and {symbol} to {figure}', function (this: TradingWorld, a: string, b: string, correlation: Decimal) {
+  try {
+    this.changeSettings({ [correlationKey(a, b)]: correlation.toString() }, 'risk officer', 'correlation update');
+    this.lastError = null;
+  } catch (error) {
+    this.lastError = error as Error;
+  }
+});
+
+Then('the modification passed the {string} check', function (this: TradingWorld, check: string) {
+  const result = this.lastModify;
+  if (result?.outcome !== 'modified') throw new Error(`expected the modification to go through, got ${result?.outcome}: ${result && 'error' in result ? result.error.message : ''}`);
+  const row = rowFor(result.decision.rows, check);
+  expect(row.passed, `${check}: ${row.observed} against ${row.limit}`).to.equal(true);
+});
+
+Given('the correlations are:', function (this: TradingWorld, table: DataTable) {
+  const changes = Object.fromEntries(
+    table.hashes().map(row => {
+      const [a, b] = row.pair.split('/');
+      return [correlationKey(a, b), row.correlation];
+    }),
+  );
+  this.changeSettings(changes, 'risk officer', 'correlation matrix');
+});

@@ -64,3 +64,14 @@ defineParameterType({
   regexp: /[a-z]+(?: [a-z]+)?(?:, [a-z]+(?: [a-z]+)?)+/,
   transformer: (text: string) => text.split(', '),
 });
+
+/** "31 seconds", "2 minutes", "1 hour", "1 day" -> milliseconds */
+defineParameterType({
+  name: 'duration',
+  regexp: /\d+ (?:seconds?|minutes?|hours?|days?)/,
+  transformer: (text: string) => {
+    const [amount, unit] = text.split(' ');
+    const ms = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 }[unit.replace(/s$/, '') as 'second' | 'minute' | 'hour' | 'day'];
+    return Number(amount) * ms;
+  },
+});

@@ -158,7 +158,6 @@ export class TradingWorld extends World {
   /** Re-check a condition after each appended event until it holds. */
   waitUntil(description: string, condition: () => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
     if (condition()) return Promise.resolve();
-    const store = this.system.ledger.store;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         unsubscribe();

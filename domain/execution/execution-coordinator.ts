@@ -1,4 +1,5 @@
 import { Decimal } from '../shared/decimal';
+import { Clock } from '../shared/clock';
 import { TradingError, describeError } from '../shared/errors';
 import { Order, OrderStatus } from '../model/order';
 import { LiveRiskManager, RiskDecision } from '../risk/live-risk-manager';
@@ -43,6 +44,7 @@ export class ExecutionCoordinator {
     private readonly engine: LiveExecutionEngine,
     private readonly reconciler: PositionReconciler,
     private readonly telemetry: Telemetry,
+    private readonly clock: Clock,
   ) {
     this.engine.onFill(event => this.afterFill(event));
   }
@@ -75,6 +77,7 @@ export class ExecutionCoordinator {
         reduceOnly: request.reduceOnly,
       },
     });
+    this.rollTradingDay();
     const decision = this.risk.evaluate(request);
     if (decision.outcome === 'rejected') {
       this.ledger.record({
@@ -153,6 +156,7 @@ export class ExecutionCoordinator {
       return { outcome: 'refused', stage: 'input', error };
     }
     // The modification is checked as if the order were placed anew with its new remaining quantity.
+    this.rollTradingDay();
     const decision = this.risk.evaluate(
       { symbol: order.symbol, side: order.side, type: order.type, quantity: quantity.minus(order.filledQuantity), limitPrice, reduceOnly: order.reduceOnly },
       { replacing: clientOrderId },
@@ -186,6 +190,14 @@ export class ExecutionCoordinator {
     void this.reconciler.reconcile(order.symbol, `fill ${event.payload.tradeId}`).catch(error => {
       this.telemetry.increment(`reconciliation.errors.${describeError(error).kind}`);
     });
+  }
+
+  /** The daily loss limit counts from the start of the trading day: a new day (UTC) starts from the equity of that moment. */
+  rollTradingDay(): void {
+    const today = this.clock.now().toISOString().slice(0, 10);
+    const state = this.ledger.state;
+    if (state.tradingDay === today) return;
+    this.ledger.record({ type: 'TradingDayStarted', payload: { tradingDay: today, startEquity: state.account().equity.toString() } });
   }
 
   /** Deterministic ids that continue after a restart, because they count the orders in the log. */

@@ -1,10 +1,18 @@
-import { Decimal } from '../shared/decimal';
+import { Decimal, ZERO } from '../shared/decimal';
+import { Clock } from '../shared/clock';
 import { Telemetry } from '../telemetry/telemetry';
-import { remainingQuantity } from '../model/order';
+import { Order, remainingQuantity } from '../model/order';
 import { DecisionRow } from '../state/events';
 import { StateProjection } from '../state/projection';
 import { CandidateOrder, PreTradeCheck, PRE_TRADE_CHECKS, RiskContext, runPreTradeChecks } from './pre-trade-checks';
-import { ExposureInputs, WorkingExposure, grossExposure, netExposure, signedNotionals, worstCaseQuantities } from './exposure';
+import { ExposureInputs, WorkingExposure, worstGrossExposure, worstNetExposure } from './exposure';
+
+/** What a working order reserves: its remaining quantity; while a replace is pending, the larger of old and new. */
+function reservation(order: Order): WorkingExposure {
+  const remaining = remainingQuantity(order);
+  const pending = order.pendingReplace ? Decimal.max(ZERO, order.pendingReplace.quantity.minus(order.filledQuantity)) : ZERO;
+  return { symbol: order.symbol, side: order.side, quantity: Decimal.max(ZERO, remaining, pending) };
+}
 
 export interface RiskDecision {
   readonly outcome: 'approved' | 'rejected';
@@ -25,6 +33,7 @@ export class LiveRiskManager {
   constructor(
     private readonly state: StateProjection,
     private readonly telemetry: Telemetry,
+    private readonly clock: Clock,
     private readonly checks: readonly PreTradeCheck[] = PRE_TRADE_CHECKS,
   ) {}
 
@@ -46,10 +55,10 @@ export class LiveRiskManager {
 
   /** Gross and net exposure and leverage if every working order filled, at today's marks. */
   projectedExposure(): { gross: Decimal; net: Decimal; leverage: Decimal | null } {
-    const notionals = signedNotionals(worstCaseQuantities(this.exposureInputs()), this.state.marks);
-    const gross = grossExposure(notionals);
+    const inputs = this.exposureInputs();
+    const gross = worstGrossExposure(inputs);
     const equity = this.state.account().equity;
-    return { gross, net: netExposure(notionals), leverage: equity.gt(0) ? gross.div(equity) : null };
+    return { gross, net: worstNetExposure(inputs), leverage: equity.gt(0) ? gross.div(equity) : null };
   }
 
   /** The exposure the system carries now: positions plus the remaining quantity of every working order. */
@@ -57,12 +66,7 @@ export class LiveRiskManager {
     return this.state
       .workingOrders()
       .filter(o => o.clientOrderId !== excluding)
-      .map(o => ({
-        symbol: o.symbol,
-        side: o.side,
-        // While a replace is pending, either the old or the new quantity may end up working: reserve the larger.
-        quantity: o.pendingReplace ? Decimal.max(remainingQuantity(o), o.pendingReplace.quantity.minus(o.filledQuantity)) : remainingQuantity(o),
-      }));
+      .map(reservation);
   }
 
   private exposureInputs(excluding?: string): ExposureInputs {
@@ -75,7 +79,11 @@ export class LiveRiskManager {
 
   private context(order: CandidateOrder, replacing?: string): RiskContext {
     const account = this.state.account();
+    const markTime = this.state.markTimes.get(order.symbol);
+    const replaced = replacing !== undefined ? this.state.orders.get(replacing) : undefined;
     return {
+      markAgeMs: markTime !== undefined ? Math.max(0, this.clock.now().getTime() - new Date(markTime).getTime()) : null,
+      ...(replaced ? { replacing: reservation(replaced) } : {}),
       order,
       instrument: this.state.instruments.find(order.symbol),
       limits: this.state.settings.limits,

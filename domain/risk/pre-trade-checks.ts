@@ -7,13 +7,13 @@ import { RiskLimits, correlationBetween } from '../state/runtime-settings';
 import {
   ExposureInputs,
   WorkingExposure,
-  correlatedExposure,
-  grossExposure,
   isRiskReducing,
-  netExposure,
   signedNotionals,
   withOrder,
   worstCaseQuantities,
+  worstCorrelatedExposure,
+  worstGrossExposure,
+  worstNetExposure,
 } from './exposure';
 
 export interface CandidateOrder {
@@ -34,6 +34,10 @@ export interface RiskContext {
   readonly equity: Decimal;
   readonly startOfDayEquity: Decimal | null;
   readonly currency: string;
+  /** How old the order's mark price is, in milliseconds. */
+  readonly markAgeMs: number | null;
+  /** For a modification: the exposure the order reserves now, which the new terms replace. */
+  readonly replacing?: WorkingExposure;
 }
 
 export type PreTradeCheck = (context: RiskContext) => DecisionRow | null;
@@ -72,16 +76,17 @@ function exposureRow(
   limit: Decimal,
   display: (value: Decimal) => string,
 ): DecisionRow {
-  const before = measure(context.exposure);
+  const before = measure(context.replacing ? withOrder(context.exposure, context.replacing) : context.exposure);
   const after = measure(withOrder(context.exposure, asWorking(context.order)));
   const withinLimit = after.lte(limit);
-  const notIncreasing = after.lte(before);
+  // With no equity left every share is infinite: only an order that reduces a position may pass.
+  const notIncreasing = context.equity.gt(0) ? after.lte(before) : reduces(context);
   const note = !withinLimit && notIncreasing ? 'above the limit, but the order does not increase it' : undefined;
   return row(check, withinLimit || notIncreasing, code, display(after), display(limit), { observed: after, limit }, note);
 }
 
-function notionals(inputs: ExposureInputs): Map<string, Decimal> {
-  return signedNotionals(worstCaseQuantities(inputs), inputs.marks);
+function symbolNotional(inputs: ExposureInputs, symbol: string): Decimal {
+  return (signedNotionals(worstCaseQuantities(inputs), inputs.marks).get(symbol) ?? ZERO).abs();
 }
 
 function share(value: Decimal, equity: Decimal): Decimal {
@@ -96,6 +101,17 @@ export const tradableInstrument: PreTradeCheck = ({ order, instrument }) => {
 export const markPriceAvailable: PreTradeCheck = ({ order, exposure }) => {
   const mark = exposure.marks.get(order.symbol);
   return row('mark price', mark !== undefined, 'MARK_PRICE_UNAVAILABLE', mark ? formatAmount(mark) : 'no mark price', 'a mark price to value the order');
+};
+
+/** A stale mark blocks orders that add risk; twice as stale blocks every new order (REFERENCE.md). */
+export const markPriceAge: PreTradeCheck = context => {
+  if (context.markAgeMs === null) return null;
+  const limitSeconds = context.limits.markStalenessSeconds;
+  const age = new Decimal(context.markAgeMs).div(1000);
+  const limitText = `${limitSeconds} s (${limitSeconds.times(2)} s for reducing orders)`;
+  if (age.gt(limitSeconds.times(2))) return row('mark price age', false, 'MARK_PRICE_STALE', `${age} s`, limitText, { observed: age, limit: limitSeconds });
+  if (age.gt(limitSeconds) && !reduces(context)) return row('mark price age', false, 'MARK_PRICE_STALE', `${age} s`, limitText, { observed: age, limit: limitSeconds });
+  return row('mark price age', true, '', `${age} s`, limitText, { observed: age, limit: limitSeconds });
 };
 
 export const tradingState: PreTradeCheck = context => {
@@ -156,25 +172,25 @@ export const positionLimit: PreTradeCheck = context => {
   const byShare = equity.times(limits.maxPositionShare);
   const cap = limits.maxPositionNotional.get(order.symbol);
   const limit = cap ? Decimal.min(byShare, cap) : byShare;
-  const measure = (inputs: ExposureInputs) => (notionals(inputs).get(order.symbol) ?? ZERO).abs();
+  const measure = (inputs: ExposureInputs) => symbolNotional(inputs, order.symbol);
   return exposureRow(context, 'position limit', 'POSITION_LIMIT_EXCEEDED', measure, limit, v => formatMoney(v, context.currency));
 };
 
 export const maxLeverage: PreTradeCheck = context =>
-  exposureRow(context, 'max leverage', 'LEVERAGE_EXCEEDS_MAXIMUM', inputs => share(grossExposure(notionals(inputs)), context.equity), context.limits.maxLeverage, formatLeverage);
+  exposureRow(context, 'max leverage', 'LEVERAGE_EXCEEDS_MAXIMUM', inputs => share(worstGrossExposure(inputs), context.equity), context.limits.maxLeverage, formatLeverage);
 
 export const grossExposureCap: PreTradeCheck = context =>
-  exposureRow(context, 'gross exposure', 'GROSS_EXPOSURE_EXCEEDS_CAP', inputs => share(grossExposure(notionals(inputs)), context.equity), context.limits.maxGrossExposureShare, formatShare);
+  exposureRow(context, 'gross exposure', 'GROSS_EXPOSURE_EXCEEDS_CAP', inputs => share(worstGrossExposure(inputs), context.equity), context.limits.maxGrossExposureShare, formatShare);
 
 export const netExposureCap: PreTradeCheck = context =>
-  exposureRow(context, 'net exposure', 'NET_EXPOSURE_EXCEEDS_CAP', inputs => share(netExposure(notionals(inputs)), context.equity), context.limits.maxNetExposureShare, formatShare);
+  exposureRow(context, 'net exposure', 'NET_EXPOSURE_EXCEEDS_CAP', inputs => share(worstNetExposure(inputs), context.equity), context.limits.maxNetExposureShare, formatShare);
 
 export const correlatedExposureCap: PreTradeCheck = context =>
   exposureRow(
     context,
     'correlated exposure',
     'CORRELATED_EXPOSURE_EXCEEDS_CAP',
-    inputs => share(correlatedExposure(notionals(inputs), (a, b) => correlationBetween(context.limits, a, b)), context.equity),
+    inputs => share(worstCorrelatedExposure(inputs, (a, b) => correlationBetween(context.limits, a, b)), context.equity),
     context.limits.maxCorrelatedExposureShare,
     formatShare,
   );
@@ -183,6 +199,7 @@ export const correlatedExposureCap: PreTradeCheck = context =>
 export const PRE_TRADE_CHECKS: readonly PreTradeCheck[] = [
   tradableInstrument,
   markPriceAvailable,
+  markPriceAge,
   tradingState,
   reduceOnlyFlag,
   dailyLossLimit,

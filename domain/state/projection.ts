@@ -19,6 +19,8 @@ export class StateProjection {
   readonly orders = new Map<string, Order>();
   readonly positions = new Map<string, Position>();
   readonly marks = new Map<string, Decimal>();
+  /** When each mark was recorded, as the event store stamped it. */
+  readonly markTimes = new Map<string, string>();
   readonly tradeIds = new Set<string>();
   readonly settings: RuntimeSettings;
   deposits = ZERO;
@@ -74,6 +76,8 @@ export class StateProjection {
         return () => {
           this.currency = event.payload.currency;
           this.deposits = this.deposits.plus(amount);
+          // Money paid in during the day is not profit: the daily loss base moves with it.
+          if (this.startOfDayEquity !== null) this.startOfDayEquity = this.startOfDayEquity.plus(amount);
         };
       }
       case 'TradingDayStarted':
@@ -89,7 +93,10 @@ export class StateProjection {
       }
       case 'MarkPriceUpdated': {
         const price = new Decimal(event.payload.price);
-        return () => this.marks.set(event.payload.symbol, price);
+        return (at: string) => {
+          this.marks.set(event.payload.symbol, price);
+          this.markTimes.set(event.payload.symbol, at);
+        };
       }
       case 'InputRejected':
         return () => undefined;

@@ -18,6 +18,7 @@ export interface RiskLimits {
   readonly dailyLossLimitAmount: Decimal | null;
   readonly priceCollarShare: Decimal;
   readonly tradingState: TradingState;
+  readonly markStalenessSeconds: Decimal;
   readonly correlations: ReadonlyMap<string, Decimal>;
 }
 
@@ -34,6 +35,7 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   max_correlated_exposure_pct: '80',
   daily_loss_limit_pct: '5',
   price_collar_pct: '5',
+  mark_staleness_seconds: '30',
   trading_state: 'ACTIVE',
 };
 
@@ -48,6 +50,7 @@ export const SETTING_LABELS: Readonly<Record<string, string>> = {
   daily_loss_limit_pct: 'daily loss limit (% of start-of-day equity)',
   daily_loss_limit_amount: 'daily loss limit (USD)',
   price_collar_pct: 'price collar (% from mark)',
+  mark_staleness_seconds: 'mark price staleness (s)',
   trading_state: 'trading state',
 };
 
@@ -113,8 +116,45 @@ export function toRiskLimits(values: Readonly<Record<string, string>>): RiskLimi
     dailyLossLimitAmount: values.daily_loss_limit_amount !== undefined ? new Decimal(values.daily_loss_limit_amount) : null,
     priceCollarShare: pct('price_collar_pct'),
     tradingState: values.trading_state as TradingState,
+    markStalenessSeconds: new Decimal(values.mark_staleness_seconds),
     correlations: perSymbol(CORRELATION_PREFIX),
   };
+}
+
+function correlationMatrix(values: Readonly<Record<string, string>>): Decimal[][] {
+  const pairs = Object.entries(values)
+    .filter(([k]) => k.startsWith(CORRELATION_PREFIX))
+    .map(([k, v]) => [...k.slice(CORRELATION_PREFIX.length).split('/'), v] as [string, string, string]);
+  const symbols = [...new Set(pairs.flatMap(([a, b]) => [a, b]))].sort();
+  const matrix = symbols.map((_, i) => symbols.map((__, j) => new Decimal(i === j ? 1 : 0)));
+  for (const [a, b, v] of pairs) {
+    const i = symbols.indexOf(a);
+    const j = symbols.indexOf(b);
+    matrix[i][j] = new Decimal(v);
+    matrix[j][i] = new Decimal(v);
+  }
+  return matrix;
+}
+
+/** Cholesky with a small tolerance: a correlation matrix must be positive semidefinite. */
+function isPositiveSemidefinite(matrix: readonly (readonly Decimal[])[]): boolean {
+  const n = matrix.length;
+  const tolerance = new Decimal('1e-12');
+  const l: Decimal[][] = matrix.map(() => matrix.map(() => new Decimal(0)));
+  for (let i = 0; i < n; i += 1) {
+    for (let j = 0; j <= i; j += 1) {
+      let s = matrix[i][j];
+      for (let k = 0; k < j; k += 1) s = s.minus(l[i][k].times(l[j][k]));
+      if (i === j) {
+        if (s.lt(tolerance.neg())) return false;
+        l[i][j] = s.lte(0) ? new Decimal(0) : s.sqrt();
+      } else {
+        l[i][j] = l[j][j].isZero() ? new Decimal(0) : s.div(l[j][j]);
+        if (l[j][j].isZero() && s.abs().gt(tolerance)) return false;
+      }
+    }
+  }
+  return true;
 }
 
 export function correlationBetween(limits: RiskLimits, a: string, b: string): Decimal {
@@ -150,6 +190,12 @@ export class RuntimeSettings {
     if (Object.keys(changes).length === 0) throw new TradingError('InvalidSettings', 'a settings change must change something');
     const canonical: Record<string, string> = {};
     for (const [key, value] of Object.entries(changes)) canonical[validateSetting(key, value.trim())] = value.trim();
+    const merged = { ...this.values, ...canonical };
+    if (Object.keys(canonical).some(k => k.startsWith(CORRELATION_PREFIX)) && !isPositiveSemidefinite(correlationMatrix(merged))) {
+      throw new TradingError('InvalidSettings', 'correlations refused: no set of returns can have them together (the matrix is not positive semidefinite)', {
+        reason: 'inconsistent correlations',
+      });
+    }
     return canonical;
   }
 
