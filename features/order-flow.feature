@@ -62,6 +62,27 @@ Feature: Order flow (plan 4.1)
         | 0.1      | 47,499.5 USD | price collar | fails   | 0.05001  | 0.05  |
 
     @TC-IF-002
+    Scenario Outline: The per-symbol order quantity limit holds at its boundary
+      Given the order quantity limit for BTC-PERP is 2
+      When the trader buys <quantity> BTC-PERP at market
+      Then the "order quantity" check <verdict> with <quantity> against a limit of 2
+
+      Examples:
+        | quantity | verdict |
+        | 2        | passes  |
+        | 2.001    | fails   |
+
+    @TC-IF-002
+    Scenario: An instrument switched off for trading refuses new orders, and trades again when switched back on
+      Given the risk officer switches off trading in SOL-PERP
+      When the trader buys 10 SOL-PERP at market
+      Then the order is rejected by the "tradable instrument" check with the code "INSTRUMENT_NOT_TRADABLE"
+      And no order reached the broker
+      When the risk officer switches on trading in SOL-PERP
+      And the trader buys 10 SOL-PERP at market
+      Then the order is filled at an average price of 150 USD
+
+    @TC-IF-002
     Scenario Outline: Bad input is refused with a clear reason and leaves no trace but the rejection
       When the trader sends the order "<side> <quantity> <symbol> <type> <price>"
       Then the order is refused as bad input because "<reason>"

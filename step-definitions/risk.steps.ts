@@ -278,3 +278,15 @@ Given('the correlations are:', function (this: TradingWorld, table: DataTable) {
   );
   this.changeSettings(changes, 'risk officer', 'correlation matrix');
 });
+
+Given('the order quantity limit for {symbol} is {figure}', function (this: TradingWorld, symbol: string, quantity: Decimal) {
+  setLimit(this, `max_order_quantity.${symbol}`, quantity.toString());
+});
+
+Given('the risk officer switches off trading in {symbol}', function (this: TradingWorld, symbol: string) {
+  this.changeSettings({ [`trading_disabled.${symbol}`]: 'true' }, 'risk officer', `${symbol} switched off`);
+});
+
+When('the risk officer switches on trading in {symbol}', function (this: TradingWorld, symbol: string) {
+  this.changeSettings({ [`trading_disabled.${symbol}`]: 'false' }, 'risk officer', `${symbol} switched on`);
+});

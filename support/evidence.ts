@@ -1,5 +1,5 @@
 import { DecisionRow, StoredEvent } from '../domain/state/events';
-import { SETTING_LABELS } from '../domain/state/runtime-settings';
+import { SETTING_LABELS, settingLabel } from '../domain/state/runtime-settings';
 
 /** Evidence for the living documentation: plain HTML a risk officer reads without reading code. */
 
@@ -88,7 +88,7 @@ function describe(e: StoredEvent): string {
   const parts = Object.entries(p)
     .filter(([k]) => k !== 'checks' && k !== 'input' && k !== 'changes')
     .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
-  if (e.type === 'SettingsChanged') parts.unshift(`changes: ${Object.entries(e.payload.changes).map(([k, v]) => `${SETTING_LABELS[k] ?? k} = ${v}`).join('; ')}`);
+  if (e.type === 'SettingsChanged') parts.unshift(`changes: ${Object.entries(e.payload.changes).map(([k, v]) => `${settingLabel(k)} = ${v}`).join('; ')}`);
   if ('input' in p) parts.push(`input=${JSON.stringify(p.input)}`);
   return parts.join(', ');
 }
@@ -105,6 +105,6 @@ export function limitsInForceHtml(version: number, settings: Readonly<Record<str
   const rank = (key: string) => (order.includes(key) ? order.indexOf(key) : order.length);
   const rows = Object.entries(settings)
     .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
-    .map(([key, value]) => [escape(SETTING_LABELS[key] ?? key), escape(value)]);
+    .map(([key, value]) => [escape(settingLabel(key)), escape(value)]);
   return `<h4 ${HEADING}>Risk limits in force at the end of the scenario (settings v${version})</h4>` + table([{ title: 'setting', style: NOWRAP }, { title: 'value', style: FIGURE }], rows);
 }

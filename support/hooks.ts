@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { After, AfterAll, BeforeAll, Status } from '@cucumber/cucumber';
-import { DEFAULT_SETTINGS, SETTING_LABELS } from '../domain/state/runtime-settings';
+import { DEFAULT_SETTINGS, settingLabel } from '../domain/state/runtime-settings';
 import { TradingWorld } from './world';
 import { decisionTablesHtml, limitsInForceHtml, timelineHtml } from './evidence';
 import { runSeed } from './run-context';
@@ -12,7 +12,7 @@ const limitsInForce = new Map<string, Map<string, number>>();
 
 function recordLimitsInForce(settings: Readonly<Record<string, string>>): void {
   for (const [key, value] of Object.entries(settings)) {
-    const label = SETTING_LABELS[key] ?? key;
+    const label = settingLabel(key);
     const counts = limitsInForce.get(label) ?? new Map<string, number>();
     counts.set(value, (counts.get(value) ?? 0) + 1);
     limitsInForce.set(label, counts);
@@ -50,7 +50,7 @@ AfterAll(function () {
   } catch {
     // Not a git checkout: the report says "unknown".
   }
-  const defaultLimits = Object.fromEntries(Object.entries(DEFAULT_SETTINGS).map(([key, value]) => [SETTING_LABELS[key] ?? key, value]));
+  const defaultLimits = Object.fromEntries(Object.entries(DEFAULT_SETTINGS).map(([key, value]) => [settingLabel(key), value]));
   const inForce = Object.fromEntries([...limitsInForce.entries()].map(([label, counts]) => [label, Object.fromEntries(counts)]));
   const metadata = {
     version: (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version,

@@ -93,9 +93,10 @@ function share(value: Decimal, equity: Decimal): Decimal {
   return equity.gt(0) ? value.div(equity) : new Decimal(Infinity);
 }
 
-export const tradableInstrument: PreTradeCheck = ({ order, instrument }) => {
+export const tradableInstrument: PreTradeCheck = ({ order, instrument, limits }) => {
   if (!instrument) return row('tradable instrument', false, 'INSTRUMENT_NOT_FOUND', `${order.symbol} is not listed`, 'listed instrument');
-  return row('tradable instrument', instrument.tradable, 'INSTRUMENT_NOT_TRADABLE', instrument.tradable ? 'tradable' : 'trading disabled', 'tradable');
+  const tradable = instrument.tradable && !limits.disabledSymbols.has(instrument.symbol);
+  return row('tradable instrument', tradable, 'INSTRUMENT_NOT_TRADABLE', tradable ? 'tradable' : 'trading disabled', 'tradable');
 };
 
 export const markPriceAvailable: PreTradeCheck = ({ order, exposure }) => {

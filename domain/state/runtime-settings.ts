@@ -19,6 +19,8 @@ export interface RiskLimits {
   readonly priceCollarShare: Decimal;
   readonly tradingState: TradingState;
   readonly markStalenessSeconds: Decimal;
+  /** Symbols an operator has switched off for trading. */
+  readonly disabledSymbols: ReadonlySet<string>;
   readonly correlations: ReadonlyMap<string, Decimal>;
 }
 
@@ -54,7 +56,17 @@ export const SETTING_LABELS: Readonly<Record<string, string>> = {
   trading_state: 'trading state',
 };
 
-const PER_SYMBOL_PREFIXES = ['max_order_quantity.', 'max_position_notional.'];
+/** The name a person reads for any setting, the per-symbol ones included. */
+export function settingLabel(key: string): string {
+  if (key in SETTING_LABELS) return SETTING_LABELS[key];
+  if (key.startsWith('max_order_quantity.')) return `max order quantity, ${key.slice('max_order_quantity.'.length)}`;
+  if (key.startsWith('max_position_notional.')) return `max position, ${key.slice('max_position_notional.'.length)} (USD)`;
+  if (key.startsWith('trading_disabled.')) return `trading switched off, ${key.slice('trading_disabled.'.length)}`;
+  if (key.startsWith('correlation.')) return `correlation ${key.slice('correlation.'.length).replace('/', ' / ')}`;
+  return key;
+}
+
+const PER_SYMBOL_PREFIXES = ['max_order_quantity.', 'max_position_notional.', 'trading_disabled.'];
 const CORRELATION_PREFIX = 'correlation.';
 
 function isKnownKey(key: string): boolean {
@@ -73,6 +85,10 @@ function invalid(key: string, value: string, reason: string): never {
 /** Validate one setting; throws InvalidSettings with the reason. Returns its canonical key. */
 export function validateSetting(key: string, value: string): string {
   if (!isKnownKey(key)) invalid(key, value, 'unknown setting');
+  if (key.startsWith('trading_disabled.')) {
+    if (value !== 'true' && value !== 'false') invalid(key, value, 'must be true or false');
+    return key;
+  }
   if (key === 'trading_state') {
     if (!TRADING_STATES.includes(value as TradingState)) invalid(key, value, `must be one of ${TRADING_STATES.join(', ')}`);
     return key;
@@ -117,6 +133,11 @@ export function toRiskLimits(values: Readonly<Record<string, string>>): RiskLimi
     priceCollarShare: pct('price_collar_pct'),
     tradingState: values.trading_state as TradingState,
     markStalenessSeconds: new Decimal(values.mark_staleness_seconds),
+    disabledSymbols: new Set(
+      Object.entries(values)
+        .filter(([k, v]) => k.startsWith('trading_disabled.') && v === 'true')
+        .map(([k]) => k.slice('trading_disabled.'.length)),
+    ),
     correlations: perSymbol(CORRELATION_PREFIX),
   };
 }
