@@ -45,7 +45,7 @@ Feature: Order flow (plan 4.1)
       And the trader has no BTC-PERP position
 
     @TC-IF-002
-    Scenario Outline: A limit holds exactly at its boundary and refuses one step beyond it
+    Scenario Outline: At its boundary a limit holds, one step beyond it refuses: <check> for <quantity> BTC-PERP at <price>
       When the trader buys <quantity> BTC-PERP with a limit of <price>
       Then the "<check>" check <verdict> with <observed> against a limit of <limit>
 
@@ -62,7 +62,7 @@ Feature: Order flow (plan 4.1)
         | 0.1      | 47,499.5 USD | price collar | fails   | 0.05001  | 0.05  |
 
     @TC-IF-002
-    Scenario Outline: The per-symbol order quantity limit holds at its boundary
+    Scenario Outline: The per-symbol order quantity limit of 2 holds at its boundary: <quantity> <verdict>
       Given the order quantity limit for BTC-PERP is 2
       When the trader buys <quantity> BTC-PERP at market
       Then the "order quantity" check <verdict> with <quantity> against a limit of 2
@@ -83,7 +83,7 @@ Feature: Order flow (plan 4.1)
       Then the order is filled at an average price of 150 USD
 
     @TC-IF-002
-    Scenario Outline: Bad input is refused with a clear reason and leaves no trace but the rejection
+    Scenario Outline: Bad input is refused with a clear reason and leaves no trace but the rejection: <side> <quantity> <symbol> <type> <price>
       When the trader sends the order "<side> <quantity> <symbol> <type> <price>"
       Then the order is refused as bad input because "<reason>"
       And the only event recorded for it is the input rejection
@@ -245,7 +245,7 @@ Feature: Order flow (plan 4.1)
       And the decision shows "position limit" at 60,050 against a limit of 60,000
 
     @TC-IF-008
-    Scenario Outline: Each pre-trade control refuses with its standard code and still lets a reducing order through
+    Scenario Outline: The <check> control refuses new risk with <code> and still lets a reducing order through
       Given the trader holds 2 BTC-PERP bought at 50,000 USD
       And <condition>
       When the trader buys 0.1 BTC-PERP at market
@@ -318,7 +318,7 @@ Feature: Order flow (plan 4.1)
       And the decision shows "daily loss limit" at 0 against a limit of 4,747.5
 
     @TC-IF-009
-    Scenario Outline: The order is sized from the risk budget and the stop, then capped by the position limit
+    Scenario Outline: Risking <risk> % of equity with a stop at <stop> sizes the order at <quantity> BTC-PERP, limited by the <limited by>
       Given the position limit per symbol is <position limit> % of equity
       When the trader sizes a buy of BTC-PERP risking <risk> % of equity with a stop at <stop>
       Then the sized quantity is <quantity> BTC-PERP, limited by the <limited by>
@@ -352,7 +352,7 @@ Feature: Order flow (plan 4.1)
       And the BTC-PERP position is long 5 at an average entry of 49,600 USD
 
     @TC-IF-010
-    Scenario Outline: Leverage at the limit passes, one lot beyond it fails
+    Scenario Outline: Leverage at the limit passes, one lot beyond it fails: <quantity> BTC-PERP gives <observed>x
       Given the per-order notional limit is 1,000,000 USD
       And the position limit per symbol is 1000 % of equity
       When the trader buys <quantity> BTC-PERP with a limit of 50,000 USD
@@ -391,7 +391,7 @@ Feature: Order flow (plan 4.1)
     # The figure is the worst case over what may still fill: until the hedge fills, the
     # unhedged position (0.5001 of equity) is the worst the book can be.
     @TC-IF-012 @smoke
-    Scenario Outline: Correlated positions count together; a hedge passes
+    Scenario Outline: Correlated positions count together, a hedge passes: correlation <correlation>, the trader <side> 20 ETH-PERP
       Given the correlated exposure cap is 100 % of equity
       And the correlation between BTC-PERP and ETH-PERP is <correlation>
       And the trader holds 1 BTC-PERP bought at 50,000 USD

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { formatSettingValue } from '../domain/state/runtime-settings';
 
 interface RunMetadata {
   version: string;
@@ -167,9 +168,9 @@ function buildRiskLimits(run: Partial<RunMetadata>): CustomDataRow[] {
   const labels = new Set([...Object.keys(run.limitsInForce ?? {}), ...Object.keys(run.defaultLimits ?? {})]);
   for (const label of labels) {
     const counts = Object.entries(run.limitsInForce?.[label] ?? {}).sort(([, a], [, b]) => b - a);
-    const used = counts.map(([value, n]) => `${value} (${n} scenario${n === 1 ? '' : 's'})`).join(', ') || 'not set in any scenario';
+    const used = counts.map(([value, n]) => `${formatSettingValue(value)} (${n} scenario${n === 1 ? '' : 's'})`).join(', ') || 'not set in any scenario';
     const fallback = run.defaultLimits?.[label];
-    rows.push({ label, value: redacted(label, fallback !== undefined ? `${used}; default ${fallback}` : used) });
+    rows.push({ label, value: redacted(label, fallback !== undefined ? `${used}; default ${formatSettingValue(fallback)}` : used) });
   }
   if (rows.length === 0) rows.push({ label: 'Risk limits', value: `${NOT_RECORDED}: no run metadata in ${path.relative(ROOT, RUN_METADATA_DIR)}` });
   rows.push({ label: 'Run finished', value: run.finishedAt ?? NOT_RECORDED });

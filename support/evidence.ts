@@ -1,5 +1,5 @@
 import { DecisionRow, StoredEvent } from '../domain/state/events';
-import { SETTING_LABELS, settingLabel } from '../domain/state/runtime-settings';
+import { SETTING_LABELS, formatSettingValue, settingLabel } from '../domain/state/runtime-settings';
 
 /** Evidence for the living documentation: plain HTML a risk officer reads without reading code. */
 
@@ -7,27 +7,34 @@ function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-// Explicit colours and widths: the report's theme would grey the text and stretch every table.
-const TABLE = 'style="border-collapse:collapse;font-family:sans-serif;font-size:13px;color:#222;width:auto;max-width:100%"';
-const CELL = 'border:1px solid #bbb;padding:3px 8px;text-align:left;vertical-align:top;color:#222';
-const HEADING = 'style="font-family:sans-serif;margin:10px 0 4px;color:#222"';
-
+// Classes, not inline colours: scripts/report-style.css styles them for the light and the dark theme.
 interface Column {
   readonly title: string;
-  /** Extra CSS for the column's cells. */
-  readonly style?: string;
+  /** Extra class for the column's cells. */
+  readonly className?: string;
 }
 
-function table(columns: readonly Column[], rows: readonly (readonly string[])[], rowStyle: (i: number) => string = () => ''): string {
-  const head = columns.map(c => `<th style="${CELL};background:#eef1f4">${escape(c.title)}</th>`).join('');
+/** Figures ("250,000.00 USD", "4.00x", "5.001 %", "31 s") are right-aligned; words are not. */
+const FIGURE_TEXT = /^-?[\d,]+(\.\d+)?( USD| %|x| s)?( from mark)?$/;
+
+function table(columns: readonly Column[], rows: readonly (readonly string[])[], rowClass: (i: number) => string = () => ''): string {
+  const head = columns.map(c => `<th>${escape(c.title)}</th>`).join('');
   const body = rows
-    .map((r, i) => `<tr ${rowStyle(i)}>${r.map((c, j) => `<td style="${CELL};${columns[j]?.style ?? ''}">${c}</td>`).join('')}</tr>`)
+    .map((r, i) => {
+      const cells = r.map((c, j) => {
+        const classes = [columns[j]?.className, FIGURE_TEXT.test(c) ? 'ev-num' : ''].filter(Boolean).join(' ');
+        return `<td${classes ? ` class="${classes}"` : ''}>${c}</td>`;
+      });
+      const rc = rowClass(i);
+      return `<tr${rc ? ` class="${rc}"` : ''}>${cells.join('')}</tr>`;
+    })
     .join('');
-  return `<div style="overflow-x:auto"><table ${TABLE}><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+  return `<div class="ev-scroll"><table class="ev-table"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
-const FIGURE = 'white-space:nowrap;text-align:right';
-const NOWRAP = 'white-space:nowrap';
+function heading(html: string): string {
+  return `<h4 class="ev-h">${html}</h4>`;
+}
 
 interface DecisionRecord {
   readonly title: string;
@@ -66,19 +73,20 @@ export function decisionTablesHtml(events: readonly StoredEvent[]): string | nul
     .map(d => {
       const approved = d.outcome === 'APPROVED';
       const failedChecks = d.checks.filter(c => !c.passed).map(c => c.check);
-      const verdict = `<span style="color:${approved ? '#1b5e20' : '#b00020'};font-weight:bold">${escape(d.outcome)}</span>`;
+      const verdict = `<span class="${approved ? 'ev-ok' : 'ev-bad'}">${escape(d.outcome)}</span>`;
       const failedNote = failedChecks.length > 0 ? ` — failed: ${escape(failedChecks.join(', '))}` : '';
       const version = d.settingsVersion !== undefined ? ` (settings v${d.settingsVersion})` : '';
-      const heading = `<h4 ${HEADING}>Risk decision — ${escape(d.title)} — ${verdict}${failedNote}${version}</h4>`;
+      const title = heading(`Risk decision — ${escape(d.title)} — ${verdict}${failedNote}${version}`);
+      const legend = '<p class="ev-legend">Exposure figures are the worst case: as if this order and every working order filled.</p>';
       const rows = d.checks.map(c => [
         escape(c.check),
         escape(c.observed),
         escape(c.limit),
-        c.passed ? 'pass' : '<strong style="color:#b00020">FAIL</strong>',
+        c.passed ? 'pass' : '<strong class="ev-bad">FAIL</strong>',
         escape(c.passed ? c.note ?? '' : c.code),
       ]);
-      const columns: Column[] = [{ title: 'check', style: NOWRAP }, { title: 'observed', style: FIGURE }, { title: 'limit', style: FIGURE }, { title: 'result', style: NOWRAP }, { title: 'code / note' }];
-      return heading + table(columns, rows, i => (d.checks[i].passed ? '' : 'style="background:#fde2e2"'));
+      const columns: Column[] = [{ title: 'check', className: 'ev-nowrap' }, { title: 'value checked' }, { title: 'limit' }, { title: 'result', className: 'ev-nowrap' }, { title: 'code / note' }];
+      return title + legend + table(columns, rows, i => (d.checks[i].passed ? '' : 'ev-fail'));
     })
     .join('\n');
 }
@@ -95,8 +103,8 @@ function describe(e: StoredEvent): string {
 
 export function timelineHtml(events: readonly StoredEvent[]): string {
   const rows = events.map(e => [String(e.seq), escape(e.at.replace('T', ' ').replace('Z', '')), escape(e.type), escape(describe(e)), escape(e.hash.slice(0, 10))]);
-  const columns: Column[] = [{ title: 'seq', style: FIGURE }, { title: 'simulated time (UTC)', style: NOWRAP }, { title: 'event', style: NOWRAP }, { title: 'details', style: 'overflow-wrap:anywhere;min-width:320px' }, { title: 'hash', style: 'font-family:monospace' }];
-  return `<h4 ${HEADING}>Event timeline (${events.length} events, hash-chained)</h4>` + table(columns, rows);
+  const columns: Column[] = [{ title: 'seq' }, { title: 'simulated time (UTC)', className: 'ev-nowrap' }, { title: 'event', className: 'ev-nowrap' }, { title: 'details (as recorded)', className: 'ev-wrap' }, { title: 'hash', className: 'ev-mono' }];
+  return heading(`Event timeline (${events.length} events, hash-chained)`) + table(columns, rows);
 }
 
 /** The risk limits this scenario ran under, in the order the settings are defined. */
@@ -105,6 +113,6 @@ export function limitsInForceHtml(version: number, settings: Readonly<Record<str
   const rank = (key: string) => (order.includes(key) ? order.indexOf(key) : order.length);
   const rows = Object.entries(settings)
     .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
-    .map(([key, value]) => [escape(settingLabel(key)), escape(value)]);
-  return `<h4 ${HEADING}>Risk limits in force at the end of the scenario (settings v${version})</h4>` + table([{ title: 'setting', style: NOWRAP }, { title: 'value', style: FIGURE }], rows);
+    .map(([key, value]) => [escape(settingLabel(key)), escape(formatSettingValue(value))]);
+  return heading(`Risk limits in force at the end of the scenario (settings v${version})`) + table([{ title: 'setting', className: 'ev-nowrap' }, { title: 'value' }], rows);
 }

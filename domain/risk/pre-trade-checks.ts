@@ -1,5 +1,5 @@
 import { Decimal, ZERO } from '../shared/decimal';
-import { formatAmount, formatLeverage, formatMoney, formatShare } from '../shared/format';
+import { formatAmount, formatLeverage, formatMoney, formatPair, formatShare } from '../shared/format';
 import { Instrument } from '../model/instrument';
 import { OrderType, Side } from '../model/order';
 import { DecisionRow } from '../state/events';
@@ -74,7 +74,7 @@ function exposureRow(
   code: string,
   measure: (inputs: ExposureInputs) => Decimal,
   limit: Decimal,
-  display: (value: Decimal) => string,
+  display: (value: Decimal, decimals: number) => string,
 ): DecisionRow {
   const before = measure(context.replacing ? withOrder(context.exposure, context.replacing) : context.exposure);
   const after = measure(withOrder(context.exposure, asWorking(context.order)));
@@ -82,7 +82,8 @@ function exposureRow(
   // With no equity left every share is infinite: only an order that reduces a position may pass.
   const notIncreasing = context.equity.gt(0) ? after.lte(before) : reduces(context);
   const note = !withinLimit && notIncreasing ? 'above the limit, but the order does not increase it' : undefined;
-  return row(check, withinLimit || notIncreasing, code, display(after), display(limit), { observed: after, limit }, note);
+  const [shownAfter, shownLimit] = formatPair(after, limit, display);
+  return row(check, withinLimit || notIncreasing, code, shownAfter, shownLimit, { observed: after, limit }, note);
 }
 
 function symbolNotional(inputs: ExposureInputs, symbol: string): Decimal {
@@ -138,7 +139,8 @@ export const dailyLossLimit: PreTradeCheck = context => {
   const breached = loss.gte(limit);
   const passed = !breached || reduces(context);
   const note = breached && passed ? 'limit reached; reducing orders still pass' : undefined;
-  return row('daily loss limit', passed, 'DAILY_LOSS_LIMIT_REACHED', formatMoney(loss, context.currency), formatMoney(limit, context.currency), { observed: loss, limit }, note);
+  const [shownLoss, shownLimit] = formatPair(loss, limit, (v, d) => formatMoney(v, context.currency, d));
+  return row('daily loss limit', passed, 'DAILY_LOSS_LIMIT_REACHED', shownLoss, shownLimit, { observed: loss, limit }, note);
 };
 
 export const orderQuantity: PreTradeCheck = ({ order, limits }) => {
@@ -152,17 +154,16 @@ export const orderNotional: PreTradeCheck = context => {
   if (!price) return null;
   const notional = context.order.quantity.times(price);
   const max = context.limits.maxOrderNotional;
-  return row('order notional', notional.lte(max), 'NOTIONAL_EXCEEDS_MAX_PER_ORDER', formatMoney(notional, context.currency), formatMoney(max, context.currency), {
-    observed: notional,
-    limit: max,
-  });
+  const [shownNotional, shownMax] = formatPair(notional, max, (v, d) => formatMoney(v, context.currency, d));
+  return row('order notional', notional.lte(max), 'NOTIONAL_EXCEEDS_MAX_PER_ORDER', shownNotional, shownMax, { observed: notional, limit: max });
 };
 
 export const priceCollar: PreTradeCheck = ({ order, exposure, limits }) => {
   const mark = exposure.marks.get(order.symbol);
   if (order.type === 'market' || !order.limitPrice || !mark) return null;
   const deviation = order.limitPrice.minus(mark).abs().div(mark);
-  return row('price collar', deviation.lte(limits.priceCollarShare), 'PRICE_OUTSIDE_COLLAR', `${formatShare(deviation)} from mark`, formatShare(limits.priceCollarShare), {
+  const [shownDeviation, shownCollar] = formatPair(deviation, limits.priceCollarShare, formatShare);
+  return row('price collar', deviation.lte(limits.priceCollarShare), 'PRICE_OUTSIDE_COLLAR', `${shownDeviation} from mark`, shownCollar, {
     observed: deviation,
     limit: limits.priceCollarShare,
   });
@@ -174,7 +175,7 @@ export const positionLimit: PreTradeCheck = context => {
   const cap = limits.maxPositionNotional.get(order.symbol);
   const limit = cap ? Decimal.min(byShare, cap) : byShare;
   const measure = (inputs: ExposureInputs) => symbolNotional(inputs, order.symbol);
-  return exposureRow(context, 'position limit', 'POSITION_LIMIT_EXCEEDED', measure, limit, v => formatMoney(v, context.currency));
+  return exposureRow(context, 'position limit', 'POSITION_LIMIT_EXCEEDED', measure, limit, (v, d) => formatMoney(v, context.currency, d));
 };
 
 export const maxLeverage: PreTradeCheck = context =>

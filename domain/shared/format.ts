@@ -10,16 +10,28 @@ export function formatAmount(value: Decimal, decimals = 2): string {
   return `${negative ? '-' : ''}${grouped}${fraction !== undefined ? `.${fraction}` : ''}`;
 }
 
-export function formatMoney(value: Decimal, currency = 'USD'): string {
-  return `${formatAmount(value)} ${currency}`;
+export function formatMoney(value: Decimal, currency = 'USD', decimals = 2): string {
+  return `${formatAmount(value, decimals)} ${currency}`;
 }
 
-export function formatShare(fraction: Decimal): string {
-  return `${formatAmount(fraction.times(100))} %`;
+export function formatShare(fraction: Decimal, decimals = 2): string {
+  return `${formatAmount(fraction.times(100), decimals)} %`;
 }
 
-export function formatLeverage(value: Decimal): string {
-  return `${formatAmount(value)}x`;
+export function formatLeverage(value: Decimal, decimals = 2): string {
+  return `${formatAmount(value, decimals)}x`;
+}
+
+/**
+ * Show a value and its limit with as many decimals as it takes to tell them apart (2 to 8), so a
+ * breach by a hair never reads "5.00 % against 5.00 %".
+ */
+export function formatPair(value: Decimal, limit: Decimal, format: (v: Decimal, decimals: number) => string): [string, string] {
+  for (let decimals = 2; decimals < 8; decimals += 1) {
+    const shown: [string, string] = [format(value, decimals), format(limit, decimals)];
+    if (shown[0] !== shown[1] || value.eq(limit)) return shown;
+  }
+  return [format(value, 8), format(limit, 8)];
 }
 
 export function formatQuantity(value: Decimal): string {

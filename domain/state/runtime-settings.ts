@@ -1,5 +1,6 @@
 import { Decimal, InvalidNumberError, parseDecimal } from '../shared/decimal';
 import { TradingError } from '../shared/errors';
+import { formatAmount } from '../shared/format';
 
 export type TradingState = 'ACTIVE' | 'REDUCE_ONLY' | 'HALTED';
 const TRADING_STATES: readonly TradingState[] = ['ACTIVE', 'REDUCE_ONLY', 'HALTED'];
@@ -64,6 +65,11 @@ export function settingLabel(key: string): string {
   if (key.startsWith('trading_disabled.')) return `trading switched off, ${key.slice('trading_disabled.'.length)}`;
   if (key.startsWith('correlation.')) return `correlation ${key.slice('correlation.'.length).replace('/', ' / ')}`;
   return key;
+}
+
+/** A setting's value as a person reads it: numbers with grouped thousands, words as they are. */
+export function formatSettingValue(value: string): string {
+  return /^-?\d+(\.\d+)?$/.test(value) ? formatAmount(new Decimal(value), new Decimal(value).decimalPlaces()) : value;
 }
 
 const PER_SYMBOL_PREFIXES = ['max_order_quantity.', 'max_position_notional.', 'trading_disabled.'];
