@@ -438,6 +438,14 @@ Feature: Order flow (plan 4.1)
       And the rejected order never reached the broker
       And a projection rebuilt from the event log equals the live state
 
+    @TC-IF-013
+    Scenario: The same client order id sent twice makes one order, here and at the broker
+      When the trader buys 1 BTC-PERP at market with the client order id "DESK-7"
+      And the trader buys 1 BTC-PERP at market with the client order id "DESK-7"
+      Then the second order is refused as bad input because "client order id DESK-7 is already in use"
+      And the broker has exactly 1 order for the client order id "DESK-7"
+      And the BTC-PERP position is long 1 at an average entry of 50,000 USD
+
     @TC-IF-014 @smoke
     Scenario: A position that flips through zero stays in step with the broker
       When the trader buys 1 BTC-PERP at market

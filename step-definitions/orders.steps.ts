@@ -372,3 +372,20 @@ When('the market trades {figure} {symbol} against the order just as the trader c
   await this.settle(id);
   await this.reconciliationsSettled();
 });
+
+When('the trader buys {figure} {symbol} at market with the client order id {string}', async function (this: TradingWorld, quantity: Decimal, symbol: string, clientOrderId: string) {
+  await this.placeAndSettle({ clientOrderId, symbol, side: 'buy', type: 'market', quantity: quantity.toString() });
+});
+
+Then('the second order is refused as bad input because {string}', function (this: TradingWorld, reason: string) {
+  const [first, second] = this.placeResults;
+  expect(first?.outcome).to.equal('accepted');
+  if (second?.outcome !== 'rejected' || second.stage !== 'input') throw new Error(`expected the second order to be refused as input, got ${second?.outcome}`);
+  expect(second.error.kind).to.equal('DuplicateClientOrderId');
+  expect(second.error.message).to.include(reason);
+});
+
+Then('the broker has exactly {int} order for the client order id {string}', function (this: TradingWorld, count: number, clientOrderId: string) {
+  expect(this.broker.allOrders().filter(o => o.clientOrderId === clientOrderId)).to.have.length(count);
+  expect(this.broker.requests.filter(r => r.action === 'place' && r.clientOrderId === clientOrderId)).to.have.length(count);
+});
