@@ -10,6 +10,8 @@ import { TradingLedger } from './state/ledger';
 import { StateProjection } from './state/projection';
 import { DEFAULT_SETTINGS } from './state/runtime-settings';
 import { Telemetry } from './telemetry/telemetry';
+import { Logger, SILENT_LOGGER } from './telemetry/logger';
+import { logRecordedEvent } from './telemetry/event-log-levels';
 import { BrokerGateway, BrokerOrderView } from './execution/broker-gateway';
 import { ExecutionCoordinator } from './execution/execution-coordinator';
 import { LiveExecutionEngine } from './execution/live-execution-engine';
@@ -22,6 +24,8 @@ export interface TradingSystemOptions {
   readonly instruments?: InstrumentRegistry;
   /** Settings version 0; later changes are events. */
   readonly defaultSettings?: Readonly<Record<string, string>>;
+  /** Where structured logs go; silent when not given. */
+  readonly logger?: Logger;
 }
 
 export interface RecoveryReport {
@@ -55,8 +59,10 @@ export class TradingSystem {
       throw error;
     }
     this.eventsReplayed = store.length;
+    const logger = options.logger ?? SILENT_LOGGER;
+    this.ledger.subscribe(event => logRecordedEvent(logger, event));
     this.risk = new LiveRiskManager(state, this.telemetry, options.clock);
-    this.engine = new LiveExecutionEngine(this.ledger, options.broker, this.telemetry);
+    this.engine = new LiveExecutionEngine(this.ledger, options.broker, this.telemetry, logger);
     this.reconciler = new PositionReconciler(this.ledger, () => options.broker, this.telemetry);
     this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry, options.clock);
     this.engine.start();
@@ -141,12 +147,14 @@ export class TradingSystem {
     }
     const symbols = new Set([...this.state.positions.keys(), ...(await broker.positions()).map(p => p.symbol)]);
     for (const symbol of symbols) await this.reconciler.reconcile(symbol, 'recovery');
-    return {
+    const report = {
       eventsReplayed: this.eventsReplayed,
       fillsRecovered,
       ordersClosed,
       ordersStillWorking: this.state.workingOrders().length,
     };
+    (this.options.logger ?? SILENT_LOGGER).log('info', 'recovered', { ...report });
+    return report;
   }
 
   /** A fill the broker's history does not show: quantity and price from the broker's order totals, a deterministic trade id. */

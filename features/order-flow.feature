@@ -118,6 +118,7 @@ Feature: Order flow (plan 4.1)
       Then the order failed with a "BrokerUnavailable" error
       And the error passed through the coordinator, the execution engine and the broker gateway
       And the order's failure is in the event log with the reason "unavailable"
+      And the failure is logged as one JSON line at level "error"
       And the trader has no BTC-PERP position
 
     @TC-IF-004 @smoke

@@ -389,3 +389,11 @@ Then('the broker has exactly {int} order for the client order id {string}', func
   expect(this.broker.allOrders().filter(o => o.clientOrderId === clientOrderId)).to.have.length(count);
   expect(this.broker.requests.filter(r => r.action === 'place' && r.clientOrderId === clientOrderId)).to.have.length(count);
 });
+
+Then('the failure is logged as one JSON line at level {string}', function (this: TradingWorld, level: string) {
+  const records = this.logLines.map(line => JSON.parse(line) as Record<string, unknown>);
+  const failures = records.filter(r => r.msg === 'OrderFailed');
+  expect(failures).to.have.length(1);
+  expect(failures[0]).to.include({ level, clientOrderId: this.lastOrder().clientOrderId, errorKind: 'BrokerUnavailable' });
+  expect(failures[0].ts).to.equal(this.clock.now().toISOString());
+});

@@ -33,7 +33,10 @@ After(async function (this: TradingWorld, { result }) {
       if (decisions) this.attach(decisions, 'text/html');
       this.attach(timelineHtml(events), 'text/html');
       this.attach(limitsInForceHtml(settings.version, settings.snapshot()), 'text/html');
-      if (result?.status === Status.FAILED) this.attach(JSON.stringify(this.system.telemetry.counterSnapshot(), null, 2), 'application/json');
+      if (result?.status === Status.FAILED) {
+        this.attach(JSON.stringify(this.system.telemetry.counterSnapshot(), null, 2), 'application/json');
+        if (this.logLines.length > 0) this.attach(this.logLines.join('\n'), 'text/plain');
+      }
     }
   } finally {
     await this.dispose();

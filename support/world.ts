@@ -8,6 +8,7 @@ import { SeededRandom } from '../domain/shared/random';
 import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
 import { Order } from '../domain/model/order';
 import { RecoveryReport, TradingSystem } from '../domain/trading-system';
+import { JsonLinesLogger } from '../domain/telemetry/logger';
 import { StoredEvent } from '../domain/state/events';
 import { SETTING_LABELS } from '../domain/state/runtime-settings';
 import { ModifyResult, PlaceResult, CancelResult } from '../domain/execution/execution-coordinator';
@@ -60,8 +61,12 @@ export class TradingWorld extends World {
     super(options);
   }
 
+  /** The system's structured log, one JSON object a line. */
+  readonly logLines: string[] = [];
+  private readonly logger = new JsonLinesLogger(line => this.logLines.push(line), this.clock);
+
   get system(): TradingSystem {
-    if (!this.current) this.current = TradingSystem.open({ eventStorePath: this.eventStorePath, broker: this.gateway, clock: this.clock });
+    if (!this.current) this.current = TradingSystem.open({ eventStorePath: this.eventStorePath, broker: this.gateway, clock: this.clock, logger: this.logger });
     return this.current;
   }
 

@@ -4,6 +4,7 @@ import { Order, isTerminal, remainingQuantity } from '../model/order';
 import { DecisionRow, StoredEvent } from '../state/events';
 import { TradingLedger } from '../state/ledger';
 import { Telemetry } from '../telemetry/telemetry';
+import { Logger, SILENT_LOGGER } from '../telemetry/logger';
 import { BrokerFill, BrokerGateway, BrokerOrderView, BrokerReport } from './broker-gateway';
 
 export type SubmitOutcome =
@@ -40,6 +41,7 @@ export class LiveExecutionEngine {
     private readonly ledger: TradingLedger,
     private broker: BrokerGateway,
     private readonly telemetry: Telemetry,
+    private readonly logger: Logger = SILENT_LOGGER,
   ) {}
 
   get brokerName(): string {
@@ -236,8 +238,10 @@ export class LiveExecutionEngine {
           return;
       }
     } catch (error) {
-      // A report the state refuses must not take the engine down; it is counted and the state stays as it was.
-      this.telemetry.increment(`reports.refused.${describeError(error).kind}`);
+      // A report the state refuses must not take the engine down; it is counted, logged, and the state stays as it was.
+      const { kind, message } = describeError(error);
+      this.telemetry.increment(`reports.refused.${kind}`);
+      this.logger.log('error', 'broker report refused', { kind, reason: message, report: { type: report.type, clientOrderId: report.clientOrderId } });
     }
   }
 
