@@ -178,12 +178,6 @@ export class ExecutionCoordinator {
     }
   }
 
-  /** Cancel every working order, for example before a shutdown. */
-  async cancelAllWorking(reason: string): Promise<CancelResult[]> {
-    const working = this.ledger.state.workingOrders().filter(o => CANCELLABLE.has(o.status));
-    return Promise.all(working.map(o => this.cancel(o.clientOrderId, reason)));
-  }
-
   private afterFill(event: StoredEvent): void {
     if (event.type !== 'OrderFilled') return;
     const order = this.ledger.state.order(event.payload.clientOrderId);

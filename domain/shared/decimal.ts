@@ -5,7 +5,6 @@ Decimal.set({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
 
 export { Decimal };
 export const ZERO = new Decimal(0);
-export const ONE = new Decimal(1);
 
 export class InvalidNumberError extends Error {
   readonly kind = 'InvalidNumber' as const;
@@ -35,12 +34,6 @@ export function parsePositiveDecimal(input: unknown, field: string): Decimal {
   return value;
 }
 
-export function parseNonNegativeDecimal(input: unknown, field: string): Decimal {
-  const value = parseDecimal(input, field);
-  if (value.lt(0)) throw new InvalidNumberError(field, input, 'must not be negative');
-  return value;
-}
-
 /** True when value is a whole multiple of step (tick size, lot size). */
 export function isMultipleOf(value: Decimal, step: Decimal): boolean {
   return value.mod(step).isZero();
@@ -48,8 +41,4 @@ export function isMultipleOf(value: Decimal, step: Decimal): boolean {
 
 export function sum(values: readonly Decimal[]): Decimal {
   return values.reduce((acc, v) => acc.plus(v), ZERO);
-}
-
-export function maxOf(a: Decimal, b: Decimal): Decimal {
-  return a.gte(b) ? a : b;
 }

@@ -33,7 +33,3 @@ export function formatPair(value: Decimal, limit: Decimal, format: (v: Decimal, 
   }
   return [format(value, 8), format(limit, 8)];
 }
-
-export function formatQuantity(value: Decimal): string {
-  return value.toFixed();
-}

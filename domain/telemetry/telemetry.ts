@@ -13,13 +13,6 @@ export interface LatencySummary {
   readonly maxMicros: number;
 }
 
-export interface Alert {
-  readonly name: string;
-  readonly level: 'warning' | 'critical';
-  readonly message: string;
-  readonly details: Readonly<Record<string, string>>;
-}
-
 /**
  * Counters and per-stage latency histograms (HDR histograms from perf_hooks, in nanoseconds).
  * Latency is wall time on purpose: it measures the code, while the virtual clock drives business time.
@@ -27,7 +20,6 @@ export interface Alert {
 export class Telemetry {
   private readonly counters = new Map<string, number>();
   private readonly histograms = new Map<LatencyStage, RecordableHistogram>();
-  readonly alerts: Alert[] = [];
 
   constructor() {
     for (const stage of LATENCY_STAGES) this.histograms.set(stage, createHistogram());
@@ -66,10 +58,5 @@ export class Telemetry {
       p999Micros: h.percentile(99.9) / 1000,
       maxMicros: h.max / 1000,
     };
-  }
-
-  raiseAlert(alert: Alert): void {
-    this.alerts.push(alert);
-    this.increment(`alerts.${alert.level}`);
   }
 }

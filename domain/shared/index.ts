@@ -1,0 +1,6 @@
+/** Shared kernel: decimal money, typed errors, the clock port, seeded randomness, figures for people. */
+export * from './decimal';
+export * from './errors';
+export * from './clock';
+export * from './random';
+export * from './format';

@@ -1,0 +1,6 @@
+/** State: the event catalogue, the SQLite event store, the ledger (one write path), the projection and runtime settings. */
+export * from './events';
+export * from './event-store';
+export * from './ledger';
+export * from './projection';
+export * from './runtime-settings';
