@@ -121,6 +121,22 @@ Feature: Order flow (plan 4.1)
       And the failure is logged as one JSON line at level "error"
       And the trader has no BTC-PERP position
 
+    @TC-IF-003
+    Scenario: The broker took the order but its answer was lost: the order is found by its client order id, not sent twice
+      Given the broker's answer to the next request will be lost
+      When the trader buys 1 BTC-PERP at market
+      Then the order is filled at an average price of 50,000 USD
+      And the broker received the order once and was then asked for it by its client order id
+      And the BTC-PERP position is long 1 at an average entry of 50,000 USD
+
+    @TC-IF-003
+    Scenario: A request that timed out before reaching the broker: the order is looked for, not found, and fails
+      Given the next request to the broker will time out before it arrives
+      When the trader buys 1 BTC-PERP at market
+      Then the order failed with a "Timeout" error
+      And the trader has no BTC-PERP position
+      And the projected leverage is 0.00x
+
     @TC-IF-004 @smoke
     Scenario: Partial fills are applied one by one and reconciled after each
       Given the order book offers 0.3 BTC-PERP at 49,990 USD

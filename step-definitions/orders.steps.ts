@@ -397,3 +397,17 @@ Then('the failure is logged as one JSON line at level {string}', function (this:
   expect(failures[0]).to.include({ level, clientOrderId: this.lastOrder().clientOrderId, errorKind: 'BrokerUnavailable' });
   expect(failures[0].ts).to.equal(this.clock.now().toISOString());
 });
+
+Given('the broker\'s answer to the next request will be lost', function (this: TradingWorld) {
+  this.gateway.failNextRequest('answer-lost');
+});
+
+Given('the next request to the broker will time out before it arrives', function (this: TradingWorld) {
+  this.gateway.failNextRequest('timeout');
+});
+
+Then('the broker received the order once and was then asked for it by its client order id', function (this: TradingWorld) {
+  const id = this.lastOrder().clientOrderId;
+  expect(this.broker.requests.filter(r => r.clientOrderId === id).map(r => r.action)).to.deep.equal(['place', 'get-order']);
+  expect(this.broker.allOrders().filter(o => o.clientOrderId === id)).to.have.length(1);
+});

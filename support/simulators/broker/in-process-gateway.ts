@@ -15,8 +15,11 @@ import { BrokerRejection, BrokerSimulatorCore } from './broker-core';
 /**
  * unavailable: the broker cannot be reached; the request fails at once and never arrives.
  * no-answer: the request is lost on the way and no answer ever comes (a crash or a dead link).
+ * answer-lost: the broker carries the request out, but its answer times out on the way back.
+ * timeout: the request times out before it reaches the broker.
+ * The last two look the same to the caller: a timeout after sending, outcome unknown.
  */
-export type ScriptedOutage = 'unavailable' | 'no-answer';
+export type ScriptedOutage = 'unavailable' | 'no-answer' | 'answer-lost' | 'timeout';
 
 /**
  * The broker gateway port implemented by calling the simulator core in the same process. Reports
@@ -113,8 +116,12 @@ export class InProcessBrokerGateway implements BrokerGateway {
     const outage = this.outages.shift();
     if (outage === 'unavailable') throw new TradingError('BrokerUnavailable', `broker ${this.name} is unavailable`, { broker: this.name });
     if (outage === 'no-answer') return new Promise<T>(() => undefined);
+    const timedOut = () => new TradingError('Timeout', `broker ${this.name}: no answer before the timeout`, { broker: this.name, requestSent: true });
+    if (outage === 'timeout') throw timedOut();
     try {
-      return request();
+      const answer = request();
+      if (outage === 'answer-lost') throw timedOut();
+      return answer;
     } catch (error) {
       if (error instanceof BrokerRejection) {
         throw new TradingError('BrokerRejected', `broker ${this.name} rejected the request: ${error.code}: ${error.message}`, { reasonCode: error.code }, { cause: error });
