@@ -177,6 +177,15 @@ Feature: Order flow (plan 4.1)
       And the BTC-PERP position is long 0.5 at an average entry of 49,000 USD
 
     @TC-IF-005
+    Scenario: The broker cancelled the order but its answer was lost: asking the broker confirms the cancel
+      Given the trader has a working order to buy 2 BTC-PERP at 49,000 USD
+      And the broker's answer to the next request will be lost
+      When the trader cancels the working order
+      Then the trader is told the cancel went through
+      And the order is cancelled with 0 of 2 filled
+      And the projected leverage is 0.00x
+
+    @TC-IF-005
     Scenario: A filled order cannot be cancelled and nothing changes
       Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
       And the market trades 1 BTC-PERP against the order
@@ -191,6 +200,14 @@ Feature: Order flow (plan 4.1)
       When the trader modifies the working order to 1.5 at 49,500 USD
       Then the working order is for 1.5 at 49,500 USD, here and at the broker
       And the modification passed every pre-trade check
+
+    @TC-IF-006
+    Scenario: A modification whose answer was lost is confirmed by asking the broker, so the order keeps one set of terms
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
+      And the broker's answer to the next request will be lost
+      When the trader modifies the working order to 1.5 at 49,500 USD
+      Then the trader is told the modification went through
+      And the working order is for 1.5 at 49,500 USD, here and at the broker
 
     @TC-IF-006
     Scenario: A modification that would break the leverage limit is refused and the order keeps its terms

@@ -411,3 +411,13 @@ Then('the broker received the order once and was then asked for it by its client
   expect(this.broker.requests.filter(r => r.clientOrderId === id).map(r => r.action)).to.deep.equal(['place', 'get-order']);
   expect(this.broker.allOrders().filter(o => o.clientOrderId === id)).to.have.length(1);
 });
+
+Then('the trader is told the cancel went through', function (this: TradingWorld) {
+  const result = this.lastCancel;
+  expect(result?.outcome, result?.outcome === 'refused' ? result.error.message : '').to.equal('cancelled');
+});
+
+Then('the trader is told the modification went through', function (this: TradingWorld) {
+  const result = this.lastModify;
+  expect(result?.outcome, result?.outcome === 'refused' ? result.error.message : '').to.equal('modified');
+});

@@ -110,7 +110,7 @@ export class LiveExecutionEngine {
       this.telemetry.increment('orders.rejected.broker');
       return { outcome: 'rejected', order: state.order(id), error };
     }
-    if (OUTCOME_UNKNOWN.has(error.kind) || error.details.requestSent === true) {
+    if (this.outcomeUnknown(error)) {
       let view: BrokerOrderView | undefined;
       try {
         view = await this.broker.getOrder(id);
@@ -141,6 +141,14 @@ export class LiveExecutionEngine {
       return this.ledger.state.order(id);
     } catch (cause) {
       const error = asTradingError(cause, 'execution engine');
+      // The answer was lost, not the cancel: the broker's view of the order says whether it happened.
+      const view = this.outcomeUnknown(error) ? await this.lookUp(id) : undefined;
+      if (this.ledger.state.order(id).status !== 'pending_cancel') return this.ledger.state.order(id);
+      if (view?.status === 'cancelled') {
+        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason } });
+        this.telemetry.increment('orders.cancelled');
+        return this.ledger.state.order(id);
+      }
       this.ledger.record({ type: 'OrderCancelRefused', payload: { clientOrderId: id, errorKind: error.kind, reason: error.message } });
       throw error;
     }
@@ -165,8 +173,29 @@ export class LiveExecutionEngine {
       return this.ledger.state.order(id);
     } catch (cause) {
       const error = asTradingError(cause, 'execution engine');
+      const view = this.outcomeUnknown(error) ? await this.lookUp(id) : undefined;
+      if (this.ledger.state.order(id).status !== 'pending_replace') return this.ledger.state.order(id);
+      if (view && view.quantity.eq(change.quantity) && String(view.limitPrice) === String(change.limitPrice)) {
+        this.recordReplaced(id, view.quantity, view.limitPrice);
+        this.telemetry.increment('orders.replaced');
+        return this.ledger.state.order(id);
+      }
       this.ledger.record({ type: 'OrderReplaceRefused', payload: { clientOrderId: id, stage: 'broker', errorKind: error.kind, reason: error.message } });
       throw error;
+    }
+  }
+
+  private outcomeUnknown(error: TradingError): boolean {
+    return OUTCOME_UNKNOWN.has(error.kind) || error.details.requestSent === true;
+  }
+
+  /** The broker's view of one order, or undefined when it cannot be had either. */
+  private async lookUp(clientOrderId: string): Promise<BrokerOrderView | undefined> {
+    try {
+      return await this.broker.getOrder(clientOrderId);
+    } catch {
+      this.telemetry.increment('orders.lookup_failed');
+      return undefined;
     }
   }
 
