@@ -32,7 +32,7 @@ Feature: Order flow (plan 4.1)
       And the BTC-PERP position is long 1 at an average entry of 50,000 USD
       And the BTC-PERP position is reconciled with the broker
       And the order went through the states new, pending risk, submitted, acknowledged, filled
-      And the account paid 25 USD in fees
+      And the account paid 25 USD in fees, leaving 99,975 USD cash, the same as the broker's
       And telemetry counted the order once at each stage: risk, submit, ack, fill
 
     @TC-IF-002 @smoke
@@ -108,6 +108,7 @@ Feature: Order flow (plan 4.1)
       Then the order is rejected by the broker with the code "INSUFFICIENT_MARGIN"
       And the order passed every pre-trade check
       And the trader has no BTC-PERP position
+      And the projected leverage is 0.00x
       When the trader buys 2 BTC-PERP at market
       Then the order is filled at an average price of 50,000 USD
 
@@ -134,6 +135,7 @@ Feature: Order flow (plan 4.1)
       Given the next request to the broker will time out before it arrives
       When the trader buys 1 BTC-PERP at market
       Then the order failed with a "Timeout" error
+      And the broker never received the order but was asked for it by its client order id
       And the trader has no BTC-PERP position
       And the projected leverage is 0.00x
 
@@ -217,12 +219,34 @@ Feature: Order flow (plan 4.1)
       And the working order is for 4 at 49,000 USD, here and at the broker
 
     @TC-IF-006
-    Scenario: A modification below the quantity already filled is refused
+    Scenario Outline: A modification to no more than the quantity already filled is refused: <quantity> after 1.5 filled
       Given the trader has a working order to buy 2 BTC-PERP at 49,000 USD
       And the market trades 1.5 BTC-PERP against the order
-      When the trader modifies the working order to 1 at 49,000 USD
+      When the trader modifies the working order to <quantity> at 49,000 USD
       Then the modification is refused because "must exceed the 1.5 already filled"
       And the working order is for 2 at 49,000 USD, here and at the broker
+
+      Examples:
+        | quantity |
+        | 1        |
+        | 1.5      |
+
+    @TC-IF-006
+    Scenario: Enlarging a partly filled order is checked on what is left to fill, not on the whole order again
+      Given the trader has a working order to buy 4 BTC-PERP at 49,000 USD
+      And the market trades 3 BTC-PERP against the order
+      When the trader modifies the working order to 5 at 49,000 USD
+      Then the modification passed the "max leverage" check
+      And the working order is for 5 at 49,000 USD, here and at the broker
+
+    @TC-IF-006
+    Scenario: While a modification is on its way, the larger of the old and new quantity stays reserved
+      Given the trader has a working order to buy 2 BTC-PERP at 49,000 USD
+      And the broker will not answer the next request
+      When the trader asks to modify the working order to 4 at 49,000 USD without waiting for the answer
+      Then the projected leverage is 2.00x
+      When the trader buys 2.5 BTC-PERP at market
+      Then the order is rejected by the "max leverage" check
 
     @TC-IF-007 @smoke
     Scenario: A basket of orders across three instruments builds the portfolio
@@ -298,6 +322,27 @@ Feature: Order flow (plan 4.1)
         | the net exposure cap is 100 % of equity        | net exposure    | NET_EXPOSURE_EXCEEDS_CAP  |
 
     @TC-IF-008
+    Scenario Outline: The daily loss limit counts as reached at exactly the limit: mark <mark>, loss <loss>
+      Given the trader holds 2 BTC-PERP bought at 50,000 USD
+      When BTC-PERP is marked at <mark>
+      And the trader buys 0.1 BTC-PERP at market
+      Then the "daily loss limit" check <verdict> with <loss> against a limit of 5,000
+
+      Examples:
+        | mark         | loss  | verdict |
+        | 47,525 USD   | 5,000 | fails   |
+        | 47,525.5 USD | 4,999 | passes  |
+
+    @TC-IF-008
+    Scenario: Net exposure nets longs against shorts; gross does not
+      Given the net exposure cap is 60 % of equity
+      And the gross exposure cap is 100 % of equity
+      And the trader holds 1 BTC-PERP bought at 50,000 USD
+      When the trader sells 20 ETH-PERP at market
+      Then the "net exposure" check passes with 0.5001 against a limit of 0.6
+      And the "gross exposure" check fails with 1.1003 against a limit of 1
+
+    @TC-IF-008
     Scenario: A loss through the daily limit while positions are open stops new risk, not the way out
       Given the trader holds 2 BTC-PERP bought at 50,000 USD
       When BTC-PERP is marked at 47,500 USD
@@ -325,7 +370,8 @@ Feature: Order flow (plan 4.1)
       When the trader sells 1 BTC-PERP at market
       Then the order is rejected by the "trading state" check with the code "TRADING_HALTED"
       When the trader cancels the working order
-      Then the broker has no open orders
+      Then the trader is told the cancel went through
+      And the working order is cancelled, here and at the broker
 
     @TC-IF-008
     Scenario: A stale mark price blocks new risk; twice as stale, it blocks every new order
@@ -499,11 +545,33 @@ Feature: Order flow (plan 4.1)
       And the BTC-PERP position is reconciled with the broker
 
     @TC-IF-014
+    Scenario: A trade the broker never reported shows up as a mismatch at the next reconciliation
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
+      And the market trades 0.2 BTC-PERP against the order, but the broker's report of it is lost
+      When the trader buys 0.5 BTC-PERP at market
+      Then the BTC-PERP position is reconciled as mismatched: 0.5 here, 0.7 at the broker
+      And the mismatch is logged at level "error"
+
+    @TC-IF-014
+    Scenario: A fill reported at another price than the broker booked shows up as a mismatch of average price
+      Given the broker will report the next fill at 49,000 USD
+      When the trader buys 1 BTC-PERP at market
+      Then the BTC-PERP position is reconciled as mismatched: 1 here, 1 at the broker
+      And the reconciliation shows an average entry of 49,000 here against 50,000 at the broker
+
+    @TC-IF-014
+    Scenario: A fill for more than is left on the order is refused and the position is not touched
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
+      When the broker reports a fill of 1.5 BTC-PERP for the working order
+      Then the fill is refused as "Overfill"
+      And the trader has no BTC-PERP position
+
+    @TC-IF-014
     Scenario: A duplicate fill from the broker is refused and the position is not doubled
       Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
       And the market trades 0.4 BTC-PERP against the order
       When the broker sends the same fill again
-      Then the duplicate fill is refused as "DuplicateFill"
+      Then the fill is refused as "DuplicateFill"
       And the BTC-PERP position is long 0.4 at an average entry of 49,000 USD
 
     @TC-IF-015 @smoke
@@ -527,7 +595,7 @@ Feature: Order flow (plan 4.1)
 
     @TC-IF-015
     Scenario: An invalid settings change is refused and the limits in force do not move
-      When the risk officer sets the maximum leverage to "-1" because "typo"
+      When the risk officer tries to set the maximum leverage to "-1"
       Then the settings change is refused because "must not be negative"
       And the settings are still at version 1 with a maximum leverage of 3
 
@@ -563,6 +631,7 @@ Feature: Order flow (plan 4.1)
       Then 1 fill is recovered from the broker
       And the ETH-PERP position is long 1.5 at an average entry of 2,900 USD
       And every position is reconciled with the broker
+      And the account cash agrees with the broker's balance
       When the trader buys 0.1 BTC-PERP at market
       Then the order is filled at an average price of 50,000 USD
 

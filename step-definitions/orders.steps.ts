@@ -255,8 +255,8 @@ Then('the only event recorded for it is the input rejection', function (this: Tr
   expect(this.system.state.orders.size).to.equal(0);
 });
 
-Then('the duplicate fill is refused as {string}', async function (this: TradingWorld, kind: string) {
-  const event = await this.waitForEvent('the duplicate fill to be refused', e => e.type === 'FillRejected', this.seqMark + 1);
+Then('the fill is refused as {string}', async function (this: TradingWorld, kind: string) {
+  const event = await this.waitForEvent('the fill to be refused', e => e.type === 'FillRejected', this.seqMark + 1);
   expect(event.type === 'FillRejected' && event.payload.errorKind).to.equal(kind);
   expect(this.system.telemetry.count(`fills.refused.${kind}`)).to.equal(1);
 });
@@ -336,11 +336,11 @@ When('the trader asks to cancel the working order without waiting for the answer
 });
 
 When('the trader sends an order to buy {figure} {symbol} at market without waiting for the answer', async function (this: TradingWorld, quantity: Decimal, symbol: string) {
-  const before = this.system.state.orders.size;
+  const known = new Set(this.system.state.orders.keys());
   void this.place({ symbol, side: 'buy', type: 'market', quantity: quantity.toString() });
-  await this.waitUntil('the order to be submitted', () => [...this.system.state.orders.values()].some(o => o.status === 'submitted'));
-  expect(this.system.state.orders.size).to.equal(before + 1);
-  this.focusOrderId = [...this.system.state.orders.values()].find(o => o.status === 'submitted')!.clientOrderId;
+  const isNew = () => [...this.system.state.orders.values()].find(o => !known.has(o.clientOrderId));
+  await this.waitUntil('the new order to be submitted', () => isNew()?.status === 'submitted');
+  this.focusOrderId = isNew()!.clientOrderId;
 });
 
 Then('the log says the cancel was {string}', function (this: TradingWorld, reason: string) {
@@ -420,4 +420,56 @@ Then('the trader is told the cancel went through', function (this: TradingWorld)
 Then('the trader is told the modification went through', function (this: TradingWorld) {
   const result = this.lastModify;
   expect(result?.outcome, result?.outcome === 'refused' ? result.error.message : '').to.equal('modified');
+});
+
+When('the market trades {figure} {symbol} against the order, but the broker\'s report of it is lost', function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  expect(this.workingOrder().symbol).to.equal(symbol);
+  this.gateway.dropNextFillReport();
+  this.broker.tradeAgainst(this.workingOrder().clientOrderId, quantity);
+});
+
+Given('the broker will report the next fill at {money}', function (this: TradingWorld, price: Decimal) {
+  this.gateway.misreportNextFillPrice(price);
+});
+
+When('the broker reports a fill of {figure} {symbol} for the working order', function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  const order = this.workingOrder();
+  this.seqMark = this.system.ledger.store.length;
+  this.gateway.deliverForgedFill({
+    type: 'fill',
+    clientOrderId: order.clientOrderId,
+    brokerOrderId: order.brokerOrderId ?? 'unknown',
+    tradeId: 'FORGED-1',
+    symbol,
+    side: order.side,
+    quantity,
+    price: order.limitPrice!,
+    fee: new Decimal(0),
+    liquidity: 'maker',
+    at: this.clock.now().toISOString(),
+  });
+});
+
+When('the trader asks to modify the working order to {figure} at {money} without waiting for the answer', async function (this: TradingWorld, quantity: Decimal, price: Decimal) {
+  const id = this.workingOrder().clientOrderId;
+  void this.system.coordinator.modify(id, { quantity: quantity.toString(), limitPrice: price.toString() });
+  await this.waitUntil(`the modification of ${id} to be recorded`, () => this.system.state.order(id).status === 'pending_replace');
+});
+
+Then('the broker never received the order but was asked for it by its client order id', function (this: TradingWorld) {
+  const id = this.lastOrder().clientOrderId;
+  expect(this.broker.requests.filter(r => r.clientOrderId === id).map(r => r.action)).to.deep.equal(['get-order']);
+  expect(this.broker.allOrders().filter(o => o.clientOrderId === id)).to.deep.equal([]);
+});
+
+Then('the working order is cancelled, here and at the broker', function (this: TradingWorld) {
+  const order = this.workingOrder();
+  expect(order.status).to.equal('cancelled');
+  expect(this.broker.allOrders().find(o => o.clientOrderId === order.clientOrderId)?.status).to.equal('cancelled');
+});
+
+Then('the mismatch is logged at level {string}', function (this: TradingWorld, level: string) {
+  const records = this.logLines.map(line => JSON.parse(line) as Record<string, unknown>).filter(r => r.msg === 'PositionReconciled');
+  expect(records).to.have.length(1);
+  expect(records[0]).to.include({ level, status: 'mismatched' });
 });

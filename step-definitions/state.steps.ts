@@ -58,7 +58,8 @@ function expectReconciled(world: TradingWorld, symbol: string): void {
   expect(last.payload.status, `${symbol}: local ${last.payload.localQuantity}, broker ${last.payload.brokerQuantity}`).to.equal('matched');
   const atBroker = world.broker.positions().find(p => p.symbol === symbol);
   const local = world.system.state.position(symbol);
-  expect(local.netQuantity.toString()).to.equal((atBroker?.netQuantity ?? ZERO).toString());
+  expect(local.netQuantity.toString(), 'quantity').to.equal((atBroker?.netQuantity ?? ZERO).toString());
+  expect(local.averageEntryPrice.toString(), 'average entry').to.equal((atBroker?.averageEntryPrice ?? ZERO).toString());
   expect(last.payload.localQuantity).to.equal(local.netQuantity.toString());
 }
 
@@ -90,12 +91,27 @@ Then('the account cash agrees with the broker\'s balance', function (this: Tradi
   expect(this.system.state.account().cash.toString()).to.equal(this.broker.balance().cash.toString());
 });
 
-Then('the account paid {money} in fees', async function (this: TradingWorld, fees: Decimal) {
+Then('the account paid {money} in fees, leaving {money} cash, the same as the broker\'s', async function (this: TradingWorld, fees: Decimal, cash: Decimal) {
   await this.reconciliationsSettled();
   const paid = sum([...this.system.state.positions.values()].map(p => p.fees));
-  expect(paid.toString()).to.equal(fees.toString());
-  const deposits = this.system.state.deposits;
-  expect(this.system.state.account().cash.toString()).to.equal(deposits.minus(fees).plus(sum([...this.system.state.positions.values()].map(p => p.realizedPnl.plus(p.fees)))).toString());
+  expect(paid.toString(), 'fees paid').to.equal(fees.toString());
+  expect(this.system.state.account().cash.toString(), 'cash here').to.equal(cash.toString());
+  expect(this.broker.balance().cash.toString(), 'cash at the broker').to.equal(cash.toString());
+});
+
+Then('the {symbol} position is reconciled as mismatched: {figure} here, {figure} at the broker', async function (this: TradingWorld, symbol: string, local: Decimal, broker: Decimal) {
+  await this.reconciliationsSettled();
+  const last = latestReconciliation(this, symbol);
+  expect(last.payload.status).to.equal('mismatched');
+  expect(last.payload.localQuantity).to.equal(local.toString());
+  expect(last.payload.brokerQuantity).to.equal(broker.toString());
+});
+
+Then('the reconciliation shows an average entry of {figure} here against {figure} at the broker', function (this: TradingWorld, local: Decimal, broker: Decimal) {
+  const last = this.system.events.filter(e => e.type === 'PositionReconciled').pop();
+  if (last?.type !== 'PositionReconciled') throw new Error('no reconciliation in the log');
+  expect(last.payload.localAverage).to.equal(local.toString());
+  expect(last.payload.brokerAverage).to.equal(broker.toString());
 });
 
 // ---- the system and the broker agree ----

@@ -133,7 +133,7 @@ export class TradingWorld extends World {
     await this.waitUntil(`order ${clientOrderId} to settle`, () => {
       const view = this.broker.allOrders().find(o => o.clientOrderId === clientOrderId);
       const local = this.system.state.orders.get(clientOrderId);
-      if (!view || !local) return true;
+      if (!view || !local) throw new Error(`order ${clientOrderId} is not known ${view ? 'here' : 'at the broker'}: nothing to settle`);
       const brokerOpen = view.status === 'open' || view.status === 'partially_filled';
       const localOpen = local.status === 'acknowledged' || local.status === 'partially_filled';
       return local.filledQuantity.eq(view.filledQuantity) && brokerOpen === localOpen;
@@ -196,11 +196,6 @@ export class TradingWorld extends World {
   crash(): void {
     this.current?.close();
     this.current = null;
-  }
-
-  restart(): TradingSystem {
-    this.crash();
-    return this.system;
   }
 
   async dispose(): Promise<void> {

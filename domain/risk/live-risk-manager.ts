@@ -1,11 +1,13 @@
 import { Decimal, ZERO } from '../shared/decimal';
 import { Clock } from '../shared/clock';
+import { TradingError } from '../shared/errors';
 import { Telemetry } from '../telemetry/telemetry';
 import { Order, remainingQuantity } from '../model/order';
 import { DecisionRow } from '../state/events';
 import { StateProjection } from '../state/projection';
 import { CandidateOrder, PreTradeCheck, PRE_TRADE_CHECKS, RiskContext, runPreTradeChecks } from './pre-trade-checks';
-import { ExposureInputs, WorkingExposure, worstGrossExposure, worstNetExposure } from './exposure';
+import { ExposureInputs, WorkingExposure, positionRanges, worstGrossExposure, worstNetExposure } from './exposure';
+import { SizingResult, sizePosition } from './position-sizer';
 
 /** What a working order reserves: its remaining quantity; while a replace is pending, the larger of old and new. */
 function reservation(order: Order): WorkingExposure {
@@ -51,6 +53,25 @@ export class LiveRiskManager {
       failed,
       reasonCode: failed[0]?.code ?? 'APPROVED',
     };
+  }
+
+  /**
+   * Size an order from a risk budget: equity x risk share / stop distance at the mark, rounded down to
+   * the lot and capped by what the position limit leaves for the symbol after positions and working orders.
+   */
+  sizeOrder(symbol: string, side: 'buy' | 'sell', riskShare: Decimal, stopPrice: Decimal): SizingResult {
+    const instrument = this.state.instruments.get(symbol);
+    const mark = this.state.marks.get(symbol);
+    if (!mark) throw new TradingError('InvalidInput', `no mark price for ${symbol} to size an order at`, { symbol });
+    const equity = this.state.account().equity;
+    const limits = this.state.settings.limits;
+    const byShare = equity.times(limits.maxPositionShare);
+    const cap = limits.maxPositionNotional.get(symbol);
+    const positionLimit = cap ? Decimal.min(cap, byShare) : byShare;
+    const inputs = this.exposureInputs();
+    const range = positionRanges(inputs).get(symbol) ?? { long: ZERO, short: ZERO };
+    const alreadyUsed = (side === 'buy' ? Decimal.max(ZERO, range.long) : Decimal.max(ZERO, range.short.neg())).times(mark);
+    return sizePosition({ equity, riskShare, entryPrice: mark, stopPrice, instrument, maxPositionNotional: Decimal.max(ZERO, positionLimit.minus(alreadyUsed)) });
   }
 
   /** Gross and net exposure and leverage if every working order filled, at today's marks. */

@@ -32,12 +32,21 @@ export class InProcessBrokerGateway implements BrokerGateway {
   private flushScheduled = false;
   private readonly unsubscribeCore: () => void;
   private outages: ScriptedOutage[] = [];
+  /** Faults on the report stream, applied to the next fill report. */
+  private nextFillFault: { kind: 'drop' } | { kind: 'misprice'; price: Decimal } | null = null;
   private closed = false;
 
   constructor(private readonly core: BrokerSimulatorCore) {
     this.unsubscribeCore = core.subscribe(report => {
       const { seq: _seq, ...plain } = report;
-      this.queue.push(plain as BrokerReport);
+      let delivered = plain as BrokerReport;
+      if (delivered.type === 'fill' && this.nextFillFault) {
+        const fault = this.nextFillFault;
+        this.nextFillFault = null;
+        if (fault.kind === 'drop') return;
+        delivered = { ...delivered, price: fault.price };
+      }
+      this.queue.push(delivered);
       this.scheduleFlush();
     });
   }
@@ -49,6 +58,22 @@ export class InProcessBrokerGateway implements BrokerGateway {
   /** The next request meets this outage. */
   failNextRequest(outage: ScriptedOutage): void {
     this.outages.push(outage);
+  }
+
+  /** The broker books the next fill but its report never arrives. */
+  dropNextFillReport(): void {
+    this.nextFillFault = { kind: 'drop' };
+  }
+
+  /** The next fill report carries a price other than the one the broker booked. */
+  misreportNextFillPrice(price: Decimal): void {
+    this.nextFillFault = { kind: 'misprice', price };
+  }
+
+  /** A fill report the broker never booked arrives (a corrupt or foreign message). */
+  deliverForgedFill(fill: BrokerFill): void {
+    this.queue.push(fill);
+    this.scheduleFlush();
   }
 
   /** Deliver the last fill a second time, as a venue that resends after a reconnect does. */
