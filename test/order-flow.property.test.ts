@@ -206,6 +206,16 @@ class Harness {
     return [...this.system.state.orders.values()].filter(o => LOCAL_OPEN.has(o.status)).map(o => o.clientOrderId).sort();
   }
 
+  /** The working order an action picks, or null (counted as a no-op) when there is none. */
+  pickOpen(pick: number): string | null {
+    const open = this.localOpen();
+    if (open.length === 0) {
+      stats.noops += 1;
+      return null;
+    }
+    return open[pick % open.length];
+  }
+
   async restart(): Promise<string> {
     this.unsubscribe();
     this.system.close();
@@ -387,12 +397,8 @@ class Cancel extends Action {
     super();
   }
   async apply(h: Harness): Promise<string> {
-    const open = h.localOpen();
-    if (open.length === 0) {
-      stats.noops += 1;
-      return 'no working order';
-    }
-    const id = open[this.pick % open.length];
+    const id = h.pickOpen(this.pick);
+    if (id === null) return 'no working order';
     stats.cancels += 1;
     const result = await h.system.coordinator.cancel(id);
     if (result.outcome === 'refused') stats.cancelsRefused += 1;
@@ -408,12 +414,9 @@ class Modify extends Action {
     super();
   }
   async apply(h: Harness): Promise<string> {
-    const open = h.localOpen();
-    if (open.length === 0) {
-      stats.noops += 1;
-      return 'no working order';
-    }
-    const order = h.system.state.order(open[this.pick % open.length]);
+    const id = h.pickOpen(this.pick);
+    if (id === null) return 'no working order';
+    const order = h.system.state.order(id);
     const sym = order.symbol as Sym;
     const change: { quantity?: string; limitPrice?: string } = {};
     if (this.addLots !== null) change.quantity = order.filledQuantity.plus(SPEC[sym].lot.times(this.addLots)).toString();
