@@ -2,7 +2,7 @@ import { Clock } from './shared/clock';
 import { Decimal, ZERO, parsePositiveDecimal } from './shared/decimal';
 import { TradingError } from './shared/errors';
 import { InstrumentRegistry } from './model/instrument';
-import { Order, isTerminal } from './model/order';
+import { Order, isTerminal, sameTerms } from './model/order';
 import { LiveRiskManager } from './risk/live-risk-manager';
 import { SqliteEventStore } from './state/event-store';
 import { StoredEvent } from './state/events';
@@ -185,12 +185,8 @@ export class TradingSystem {
     } else if (order.status === 'pending_cancel') {
       this.ledger.record({ type: 'OrderCancelRefused', payload: { clientOrderId, errorKind: 'UnknownOrder', reason: 'cancel not confirmed before the restart; the broker still has the order open' } });
     } else if (order.status === 'pending_replace') {
-      const applied = order.pendingReplace && view.quantity.eq(order.pendingReplace.quantity) && String(view.limitPrice) === String(order.pendingReplace.limitPrice);
-      if (applied) {
-        this.ledger.record({
-          type: 'OrderReplaced',
-          payload: { clientOrderId, quantity: view.quantity.toString(), ...(view.limitPrice ? { limitPrice: view.limitPrice.toString() } : {}) },
-        });
+      if (order.pendingReplace && sameTerms(view, order.pendingReplace)) {
+        this.engine.recordReplaced(clientOrderId, view.quantity, view.limitPrice);
       } else {
         this.ledger.record({ type: 'OrderReplaceRefused', payload: { clientOrderId, stage: 'broker', errorKind: 'UnknownOrder', reason: 'replace not applied at the broker before the restart' } });
       }

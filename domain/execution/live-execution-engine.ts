@@ -1,6 +1,6 @@
 import { Decimal } from '../shared/decimal';
 import { ErrorKind, TradingError, describeError } from '../shared/errors';
-import { Order, isTerminal, remainingQuantity } from '../model/order';
+import { Order, isTerminal, remainingQuantity, sameTerms } from '../model/order';
 import { DecisionRow, StoredEvent } from '../state/events';
 import { TradingLedger } from '../state/ledger';
 import { Telemetry } from '../telemetry/telemetry';
@@ -175,7 +175,7 @@ export class LiveExecutionEngine {
       const error = asTradingError(cause, 'execution engine');
       const view = this.outcomeUnknown(error) ? await this.lookUp(id) : undefined;
       if (this.ledger.state.order(id).status !== 'pending_replace') return this.ledger.state.order(id);
-      if (view && view.quantity.eq(change.quantity) && String(view.limitPrice) === String(change.limitPrice)) {
+      if (view && sameTerms(view, change)) {
         this.recordReplaced(id, view.quantity, view.limitPrice);
         this.telemetry.increment('orders.replaced');
         return this.ledger.state.order(id);
@@ -253,7 +253,7 @@ export class LiveExecutionEngine {
           if (order && !isTerminal(order)) this.ledger.record({ type: 'OrderExpired', payload: { clientOrderId: order.clientOrderId, reason: report.reason } });
           return;
         case 'replaced': {
-          const differs = order && (!order.quantity.eq(report.quantity) || String(order.limitPrice) !== String(report.limitPrice));
+          const differs = order && !sameTerms(order, report);
           if (order && !isTerminal(order) && (order.status === 'pending_replace' || differs)) this.recordReplaced(order.clientOrderId, report.quantity, report.limitPrice);
           return;
         }
@@ -283,7 +283,8 @@ export class LiveExecutionEngine {
     this.telemetry.increment('orders.acknowledged');
   }
 
-  private recordReplaced(clientOrderId: string, quantity: Decimal, limitPrice?: Decimal): void {
+  /** Record that the broker now works the order on these terms. */
+  recordReplaced(clientOrderId: string, quantity: Decimal, limitPrice?: Decimal): void {
     this.ledger.record({
       type: 'OrderReplaced',
       payload: { clientOrderId, quantity: quantity.toString(), ...(limitPrice ? { limitPrice: limitPrice.toString() } : {}) },

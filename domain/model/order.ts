@@ -129,6 +129,12 @@ export function statusAfterRefusal(order: Order): OrderStatus {
   return order.filledQuantity.isZero() ? 'acknowledged' : 'partially_filled';
 }
 
+/** Do two sets of order terms (quantity, limit price; none for a market order) agree? */
+export function sameTerms(a: { quantity: Decimal; limitPrice?: Decimal }, b: { quantity: Decimal; limitPrice?: Decimal }): boolean {
+  const samePrice = a.limitPrice === undefined || b.limitPrice === undefined ? a.limitPrice === b.limitPrice : a.limitPrice.eq(b.limitPrice);
+  return a.quantity.eq(b.quantity) && samePrice;
+}
+
 export function isTerminal(order: Order): boolean {
   return TERMINAL_STATUSES.has(order.status);
 }
