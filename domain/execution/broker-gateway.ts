@@ -71,6 +71,19 @@ export type BrokerReport =
 
 export type BrokerFill = Extract<BrokerReport, { type: 'fill' }>;
 
+/** One price level of the venue's order book. */
+export interface BookLevelView {
+  readonly price: Decimal;
+  readonly quantity: Decimal;
+}
+
+export interface OrderBookView {
+  readonly symbol: string;
+  /** Best first. */
+  readonly bids: readonly BookLevelView[];
+  readonly asks: readonly BookLevelView[];
+}
+
 export interface SubmitAccepted {
   readonly clientOrderId: string;
   readonly brokerOrderId: string;
@@ -92,6 +105,8 @@ export interface BrokerGateway {
   balance(): Promise<BrokerBalance>;
   /** Fills after a cursor (0 = from the start), and the cursor to ask from next time. */
   fills(sinceCursor: number): Promise<{ fills: BrokerFill[]; cursor: number }>;
+  /** The venue's order book for one symbol, best levels first (what a liquidation can take). */
+  orderBook(symbol: string): Promise<OrderBookView>;
   /** Cancel every open order (the kill switch). */
   cancelAll(): Promise<number>;
   onReport(listener: (report: BrokerReport) => void): () => void;

@@ -8,6 +8,7 @@ import {
   BrokerOrderView,
   BrokerPosition,
   BrokerReport,
+  OrderBookView,
   SubmitAccepted,
 } from '../../../domain/execution/broker-gateway';
 import { BrokerRejection, BrokerSimulatorCore } from './broker-core';
@@ -118,6 +119,10 @@ export class InProcessBrokerGateway implements BrokerGateway {
 
   async fills(sinceCursor: number): Promise<{ fills: BrokerFill[]; cursor: number }> {
     return this.call(() => this.core.fills(sinceCursor));
+  }
+
+  async orderBook(symbol: string): Promise<OrderBookView> {
+    return this.call(() => ({ symbol, ...this.core.book(symbol) }));
   }
 
   async cancelAll(): Promise<number> {

@@ -1,0 +1,321 @@
+import { createHmac } from 'node:crypto';
+import { Decimal, parseDecimal } from '../shared/decimal';
+import { TradingError } from '../shared/errors';
+import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, OrderBookView } from './broker-gateway';
+
+/**
+ * The broker wire protocol, shared by the network gateway (the client) and the broker simulator's
+ * server. REST + JSON with every price, quantity and amount a decimal string; a WebSocket user
+ * channel for reports. Decoding is strict: anything that is not exactly the expected shape is a
+ * ProtocolError, and nothing decoded half-way reaches the trading system.
+ *
+ * REST (all under /api/v1, all but /status signed):
+ *   POST   /orders                    body WireOrderRequest          -> 200 { order, duplicate }
+ *   GET    /orders?status=open                                        -> 200 { orders }
+ *   GET    /orders/{clientOrderId}                                    -> 200 { order } | 404 UNKNOWN_ORDER
+ *   DELETE /orders/{clientOrderId}                                    -> 200 { order }
+ *   PATCH  /orders/{clientOrderId}    body { quantity, limitPrice? }  -> 200 { order }
+ *   POST   /orders/cancel-all                                         -> 200 { cancelled }
+ *   GET    /positions                                                 -> 200 { positions }
+ *   GET    /balance                                                   -> 200 { balance }
+ *   GET    /fills?since=N                                             -> 200 { fills, cursor }
+ *   GET    /book/{symbol}                                             -> 200 { book }
+ *   GET    /status                                                    -> 200 { status, retryAfterSeconds? }
+ * Errors: { code, message } with 400 (reason codes of the venue), 401 (UNAUTHORIZED, BAD_SIGNATURE,
+ * TIMESTAMP_OUTSIDE_WINDOW, NONCE_REUSED), 403 (PERMISSION_DENIED), 404 (UNKNOWN_ORDER, NOT_FOUND),
+ * 413 (PAYLOAD_TOO_LARGE), 429 (RATE_LIMITED, with Retry-After and X-RateLimit-* headers),
+ * 503 (MAINTENANCE, with Retry-After).
+ *
+ * WebSocket: GET /ws/user with the same signed headers (signed as GET /ws/user, empty body). Server
+ * messages: { type: 'welcome', seq } (the last sequence number sent before this connection),
+ * { type: 'report', seq, report }, { type: 'heartbeat', counter, at }.
+ */
+export const API_PREFIX = '/api/v1';
+export const USER_CHANNEL_PATH = '/ws/user';
+export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+export const AUTH_HEADERS = {
+  key: 'x-api-key',
+  timestamp: 'x-timestamp',
+  nonce: 'x-nonce',
+  signature: 'x-signature',
+} as const;
+
+export const RATE_LIMIT_HEADERS = {
+  limit: 'x-ratelimit-limit',
+  remaining: 'x-ratelimit-remaining',
+  retryAfter: 'retry-after',
+} as const;
+
+export type BrokerServiceStatus = 'normal' | 'degraded' | 'maintenance';
+
+/** HMAC-SHA256 (hex) over timestamp, nonce, method, path (with query) and body, as crypto venues sign requests. */
+export function signRequest(secret: string, timestamp: string, nonce: string, method: string, path: string, body: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}${nonce}${method.toUpperCase()}${path}${body}`).digest('hex');
+}
+
+// ---- shapes on the wire ----
+
+export interface WireOrderRequest {
+  clientOrderId: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit';
+  quantity: string;
+  limitPrice?: string;
+  reduceOnly: boolean;
+}
+
+export interface WireOrder {
+  clientOrderId: string;
+  brokerOrderId: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit';
+  quantity: string;
+  limitPrice?: string;
+  filledQuantity: string;
+  averageFillPrice: string;
+  status: BrokerOrderStatus;
+}
+
+export interface WireError {
+  code: string;
+  message: string;
+}
+
+// ---- encoding (Decimal -> string) ----
+
+export function encodeOrder(order: BrokerOrderView): WireOrder {
+  return {
+    clientOrderId: order.clientOrderId,
+    brokerOrderId: order.brokerOrderId,
+    symbol: order.symbol,
+    side: order.side,
+    type: order.type,
+    quantity: order.quantity.toString(),
+    ...(order.limitPrice ? { limitPrice: order.limitPrice.toString() } : {}),
+    filledQuantity: order.filledQuantity.toString(),
+    averageFillPrice: order.averageFillPrice.toString(),
+    status: order.status,
+  };
+}
+
+export function encodePosition(position: BrokerPosition): Record<string, string> {
+  return {
+    symbol: position.symbol,
+    netQuantity: position.netQuantity.toString(),
+    averageEntryPrice: position.averageEntryPrice.toString(),
+    realizedPnl: position.realizedPnl.toString(),
+  };
+}
+
+export function encodeBalance(balance: BrokerBalance): Record<string, string> {
+  return { currency: balance.currency, cash: balance.cash.toString() };
+}
+
+export function encodeBook(book: OrderBookView): Record<string, unknown> {
+  const level = (l: { price: Decimal; quantity: Decimal }) => ({ price: l.price.toString(), quantity: l.quantity.toString() });
+  return { symbol: book.symbol, bids: book.bids.map(level), asks: book.asks.map(level) };
+}
+
+/** Any report with its Decimals as strings. */
+export function encodeReport(report: BrokerReport): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(report)) {
+    if (value === undefined) continue;
+    out[key] = value instanceof Decimal ? value.toString() : value;
+  }
+  return out;
+}
+
+// ---- decoding (strict; every failure is a ProtocolError) ----
+
+export function protocolError(message: string, details: Record<string, unknown> = {}, cause?: unknown): TradingError {
+  return new TradingError('ProtocolError', `invalid broker message: ${message}`, details, cause === undefined ? undefined : { cause });
+}
+
+type Json = Record<string, unknown>;
+
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw protocolError(`${what} is not JSON`, { excerpt: text.slice(0, 80) }, error);
+  }
+}
+
+export function asObject(value: unknown, what: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw protocolError(`${what} is not an object`);
+  return value as Json;
+}
+
+export function str(obj: Json, field: string, what: string): string {
+  const value = obj[field];
+  if (typeof value !== 'string' || value.length === 0) throw protocolError(`${what}.${field} must be a non-empty string`, { field });
+  return value;
+}
+
+function oneOf<T extends string>(obj: Json, field: string, allowed: readonly T[], what: string): T {
+  const value = str(obj, field, what);
+  if (!(allowed as readonly string[]).includes(value)) throw protocolError(`${what}.${field} "${value}" is not one of ${allowed.join(', ')}`, { field });
+  return value as T;
+}
+
+function dec(obj: Json, field: string, what: string, allowNegative = false): Decimal {
+  try {
+    const value = parseDecimal(obj[field], `${what}.${field}`);
+    if (!allowNegative && value.isNegative()) throw protocolError(`${what}.${field} must not be negative`, { field });
+    return value;
+  } catch (error) {
+    if (error instanceof TradingError) throw error;
+    throw protocolError(`${what}.${field} must be a decimal string`, { field }, error);
+  }
+}
+
+function optDec(obj: Json, field: string, what: string): Decimal | undefined {
+  return obj[field] === undefined ? undefined : dec(obj, field, what);
+}
+
+const SIDES = ['buy', 'sell'] as const;
+const TYPES = ['market', 'limit'] as const;
+const STATUSES: readonly BrokerOrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired'];
+
+export function decodeOrder(value: unknown): BrokerOrderView {
+  const obj = asObject(value, 'order');
+  return {
+    clientOrderId: str(obj, 'clientOrderId', 'order'),
+    brokerOrderId: str(obj, 'brokerOrderId', 'order'),
+    symbol: str(obj, 'symbol', 'order'),
+    side: oneOf(obj, 'side', SIDES, 'order'),
+    type: oneOf(obj, 'type', TYPES, 'order'),
+    quantity: dec(obj, 'quantity', 'order'),
+    limitPrice: optDec(obj, 'limitPrice', 'order'),
+    filledQuantity: dec(obj, 'filledQuantity', 'order'),
+    averageFillPrice: dec(obj, 'averageFillPrice', 'order'),
+    status: oneOf(obj, 'status', STATUSES, 'order'),
+  };
+}
+
+export function decodeOrderRequest(value: unknown): WireOrderRequest & { quantityValue: Decimal; limitPriceValue?: Decimal } {
+  const obj = asObject(value, 'order request');
+  if (typeof obj.reduceOnly !== 'boolean') throw protocolError('order request.reduceOnly must be a boolean', { field: 'reduceOnly' });
+  const request = {
+    clientOrderId: str(obj, 'clientOrderId', 'order request'),
+    symbol: str(obj, 'symbol', 'order request'),
+    side: oneOf(obj, 'side', SIDES, 'order request'),
+    type: oneOf(obj, 'type', TYPES, 'order request'),
+    quantity: str(obj, 'quantity', 'order request'),
+    ...(obj.limitPrice !== undefined ? { limitPrice: str(obj, 'limitPrice', 'order request') } : {}),
+    reduceOnly: obj.reduceOnly,
+  };
+  return { ...request, quantityValue: dec(obj, 'quantity', 'order request'), limitPriceValue: optDec(obj, 'limitPrice', 'order request') };
+}
+
+export function decodePosition(value: unknown): BrokerPosition {
+  const obj = asObject(value, 'position');
+  return {
+    symbol: str(obj, 'symbol', 'position'),
+    netQuantity: dec(obj, 'netQuantity', 'position', true),
+    averageEntryPrice: dec(obj, 'averageEntryPrice', 'position'),
+    realizedPnl: dec(obj, 'realizedPnl', 'position', true),
+  };
+}
+
+export function decodeBalance(value: unknown): BrokerBalance {
+  const obj = asObject(value, 'balance');
+  return { currency: str(obj, 'currency', 'balance'), cash: dec(obj, 'cash', 'balance', true) };
+}
+
+export function decodeBook(value: unknown): OrderBookView {
+  const obj = asObject(value, 'book');
+  const levels = (side: 'bids' | 'asks') => {
+    const items = obj[side];
+    if (!Array.isArray(items)) throw protocolError(`book.${side} must be an array`, { field: side });
+    return items.map(item => {
+      const level = asObject(item, `book.${side}[]`);
+      return { price: dec(level, 'price', 'book level'), quantity: dec(level, 'quantity', 'book level') };
+    });
+  };
+  return { symbol: str(obj, 'symbol', 'book'), bids: levels('bids'), asks: levels('asks') };
+}
+
+export function decodeFill(value: unknown): BrokerFill {
+  const obj = asObject(value, 'fill');
+  if (obj.type !== 'fill') throw protocolError('fill.type must be "fill"');
+  return {
+    type: 'fill',
+    clientOrderId: str(obj, 'clientOrderId', 'fill'),
+    brokerOrderId: str(obj, 'brokerOrderId', 'fill'),
+    tradeId: str(obj, 'tradeId', 'fill'),
+    symbol: str(obj, 'symbol', 'fill'),
+    side: oneOf(obj, 'side', SIDES, 'fill'),
+    quantity: dec(obj, 'quantity', 'fill'),
+    price: dec(obj, 'price', 'fill'),
+    fee: dec(obj, 'fee', 'fill', true),
+    liquidity: oneOf(obj, 'liquidity', ['maker', 'taker'] as const, 'fill'),
+    at: str(obj, 'at', 'fill'),
+  };
+}
+
+export function decodeReport(value: unknown): BrokerReport {
+  const obj = asObject(value, 'report');
+  const type = str(obj, 'type', 'report');
+  const at = str(obj, 'at', 'report');
+  const clientOrderId = str(obj, 'clientOrderId', 'report');
+  switch (type) {
+    case 'fill':
+      return decodeFill(obj);
+    case 'acknowledged':
+      return { type, clientOrderId, brokerOrderId: str(obj, 'brokerOrderId', 'report'), at };
+    case 'cancelled':
+    case 'expired':
+      return { type, clientOrderId, reason: str(obj, 'reason', 'report'), at };
+    case 'replaced':
+      return { type, clientOrderId, quantity: dec(obj, 'quantity', 'report'), limitPrice: optDec(obj, 'limitPrice', 'report'), at };
+    case 'rejected':
+      return { type, clientOrderId, reasonCode: str(obj, 'reasonCode', 'report'), message: str(obj, 'message', 'report'), at };
+    default:
+      throw protocolError(`unknown report type "${type}"`, { field: 'type' });
+  }
+}
+
+export type ChannelMessage =
+  | { type: 'welcome'; seq: number }
+  | { type: 'report'; seq: number; report: BrokerReport }
+  | { type: 'heartbeat'; counter: number; at: string };
+
+function seqOf(obj: Json, field: string): number {
+  const value = obj[field];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw protocolError(`channel message.${field} must be a whole number`, { field });
+  return value;
+}
+
+/** One WebSocket text frame from the user channel. */
+export function decodeChannelMessage(text: string): ChannelMessage {
+  if (text.length > MAX_FRAME_BYTES) throw protocolError(`frame of ${text.length} bytes is over the ${MAX_FRAME_BYTES} limit`);
+  const obj = asObject(parseJson(text, 'channel message'), 'channel message');
+  switch (obj.type) {
+    case 'welcome':
+      return { type: 'welcome', seq: seqOf(obj, 'seq') };
+    case 'report':
+      return { type: 'report', seq: seqOf(obj, 'seq'), report: decodeReport(obj.report) };
+    case 'heartbeat':
+      return { type: 'heartbeat', counter: seqOf(obj, 'counter'), at: str(obj, 'at', 'heartbeat') };
+    default:
+      throw protocolError(`unknown channel message type ${JSON.stringify(obj.type)}`, { field: 'type' });
+  }
+}
+
+export function decodeError(value: unknown): WireError {
+  const obj = asObject(value, 'error');
+  return { code: str(obj, 'code', 'error'), message: typeof obj.message === 'string' ? obj.message : '' };
+}
+
+export function decodeArray<T>(value: unknown, field: string, decode: (item: unknown) => T): T[] {
+  const obj = asObject(value, 'response');
+  const items = obj[field];
+  if (!Array.isArray(items)) throw protocolError(`response.${field} must be an array`, { field });
+  return items.map(decode);
+}
