@@ -16,10 +16,18 @@ import { BrokerGateway, BrokerOrderView } from './execution/broker-gateway';
 import { ExecutionCoordinator } from './execution/execution-coordinator';
 import { LiveExecutionEngine } from './execution/live-execution-engine';
 import { PositionReconciler } from './execution/position-reconciler';
+import { BrokerRouter } from './execution/broker-router';
+import { BrokerHealthPolicy, BrokerHealthTracker } from './execution/broker-health';
+import { GatewayEvent } from './execution/broker-gateway';
+import { BrokerErrorLog } from './execution/broker-error-log';
+import { describeError } from './shared/errors';
 
 export interface TradingSystemOptions {
   readonly eventStorePath: string;
   readonly broker: BrokerGateway;
+  /** Brokers to switch to, in order, when the primary turns unhealthy (same account, other routes). */
+  readonly fallbackBrokers?: readonly BrokerGateway[];
+  readonly healthPolicy?: BrokerHealthPolicy;
   readonly clock: Clock;
   readonly instruments?: InstrumentRegistry;
   /** Settings version 0; later changes are events. */
@@ -30,6 +38,7 @@ export interface TradingSystemOptions {
 
 export interface RecoveryReport {
   readonly eventsReplayed: number;
+  readonly positionsChecked: number;
   readonly fillsRecovered: number;
   readonly ordersClosed: number;
   readonly ordersStillWorking: number;
@@ -46,8 +55,16 @@ export class TradingSystem {
   readonly engine: LiveExecutionEngine;
   readonly reconciler: PositionReconciler;
   readonly coordinator: ExecutionCoordinator;
+  /** The broker the system routes to: the primary, or a fallback after a switch. */
+  readonly brokers: BrokerRouter;
+  readonly brokerErrors: BrokerErrorLog;
   readonly eventsReplayed: number;
   private closed = false;
+  private synchronising: Promise<RecoveryReport> | null = null;
+  /** The trading state to return to when degraded mode ends. */
+  private stateBeforeDegraded: string | null = null;
+  /** Brokers whose user channel dropped: reports may have been missed until the next resynchronisation. */
+  private readonly channelsDown = new Set<string>();
 
   private constructor(readonly options: TradingSystemOptions) {
     const store = SqliteEventStore.open(options.eventStorePath, options.clock);
@@ -62,9 +79,21 @@ export class TradingSystem {
     const logger = options.logger ?? SILENT_LOGGER;
     this.ledger.subscribe(event => logRecordedEvent(logger, event));
     this.risk = new LiveRiskManager(state, this.telemetry, options.clock);
-    this.engine = new LiveExecutionEngine(this.ledger, options.broker, this.telemetry, logger);
-    this.reconciler = new PositionReconciler(this.ledger, () => options.broker, this.telemetry);
-    this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry, options.clock);
+    this.brokerErrors = new BrokerErrorLog(this.ledger, this.telemetry);
+    this.brokers = new BrokerRouter([options.broker, ...(options.fallbackBrokers ?? [])], new BrokerHealthTracker(options.clock, options.healthPolicy), {
+      onHealthChange: change =>
+        this.ledger.record({
+          type: 'BrokerHealthChanged',
+          payload: { broker: change.broker, healthy: change.healthy, reason: change.reason, consecutiveFailures: change.consecutiveFailures, errorRate: change.errorRate.toFixed(2) },
+        }),
+      synchronise: (gateway, trigger) => this.synchronise(trigger, gateway).then(() => undefined),
+      onSwitch: (from, to, reason) => this.ledger.record({ type: 'BrokerSwitched', payload: { from, to, reason } }),
+      onDegraded: (degraded, reason) => this.setDegraded(degraded, reason),
+      onGatewayEvent: (broker, event) => this.onGatewayEvent(broker, event),
+    });
+    this.engine = new LiveExecutionEngine(this.ledger, this.brokers, this.telemetry, logger);
+    this.reconciler = new PositionReconciler(this.ledger, () => this.brokers, this.telemetry, undefined, undefined, this.brokerErrors);
+    this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry, options.clock, this.brokerErrors);
     this.engine.start();
   }
 
@@ -111,8 +140,34 @@ export class TradingSystem {
    * closed; a cancel or replace left pending is settled by what the broker shows. Then every
    * position is reconciled.
    */
-  async recover(): Promise<RecoveryReport> {
-    const broker = this.options.broker;
+  recover(): Promise<RecoveryReport> {
+    return this.synchronise('recovery');
+  }
+
+  /**
+   * Bring the log in line with a broker over REST: after a restart, a reconnect, a sequence gap, or
+   * before switching to a fallback broker. One at a time; a second request joins the first.
+   */
+  synchronise(trigger: string, gateway: BrokerGateway = this.brokers.active): Promise<RecoveryReport> {
+    if (this.synchronising) return this.synchronising;
+    this.synchronising = this.synchroniseWith(gateway, trigger).finally(() => {
+      this.synchronising = null;
+    });
+    return this.synchronising;
+  }
+
+  private async synchroniseWith(broker: BrokerGateway, trigger: string): Promise<RecoveryReport> {
+    try {
+      return await this.synchroniseSteps(broker, trigger);
+    } catch (error) {
+      const { kind, message } = describeError(error);
+      this.ledger.record({ type: 'BrokerSyncFailed', payload: { broker: broker.name, trigger, errorKind: kind, reason: message } });
+      this.brokerErrors.record(error, { broker: broker.name, operation: `synchronise (${trigger})`, path: [{ layer: 'trading system', saw: `synchronisation after ${trigger} stopped; state left as it was, to be retried` }] });
+      throw error;
+    }
+  }
+
+  private async synchroniseSteps(broker: BrokerGateway, trigger: string): Promise<RecoveryReport> {
     let fillsRecovered = 0;
     let ordersClosed = 0;
     for (let cursor = 0; ; ) {
@@ -129,32 +184,119 @@ export class TradingSystem {
       const view = await broker.getOrder(id);
       if (isTerminal(order)) continue;
       if (!view) {
-        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason: 'not known at the broker on recovery' } });
+        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason: `not known at the broker on ${trigger}` } });
         ordersClosed += 1;
         continue;
       }
       if (view.filledQuantity.gt(order.filledQuantity) && this.inferFill(order, view)) fillsRecovered += 1;
       if (isTerminal(order)) continue;
       if (view.status === 'cancelled' || view.status === 'rejected') {
-        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason: `broker reports ${view.status} on recovery` } });
+        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason: `broker reports ${view.status} on ${trigger}` } });
         ordersClosed += 1;
       } else if (view.status === 'expired') {
-        this.ledger.record({ type: 'OrderExpired', payload: { clientOrderId: id, reason: 'broker reports expired on recovery' } });
+        this.ledger.record({ type: 'OrderExpired', payload: { clientOrderId: id, reason: `broker reports expired on ${trigger}` } });
         ordersClosed += 1;
       } else if (view.status === 'open' || view.status === 'partially_filled') {
         this.settleOpenOrder(order.clientOrderId, view);
       }
     }
     const symbols = new Set([...this.state.positions.keys(), ...(await broker.positions()).map(p => p.symbol)]);
-    for (const symbol of symbols) await this.reconciler.reconcile(symbol, 'recovery');
+    for (const symbol of symbols) await this.reconciler.reconcile(symbol, trigger, broker);
     const report = {
       eventsReplayed: this.eventsReplayed,
       fillsRecovered,
       ordersClosed,
       ordersStillWorking: this.state.workingOrders().length,
+      positionsChecked: symbols.size,
     };
-    (this.options.logger ?? SILENT_LOGGER).log('info', 'recovered', { ...report });
+    this.ledger.record({
+      type: 'StateSynchronised',
+      payload: { broker: broker.name, trigger, fillsRecovered, ordersClosed, ordersStillWorking: report.ordersStillWorking, positionsChecked: symbols.size },
+    });
+    (this.options.logger ?? SILENT_LOGGER).log('info', 'synchronised', { trigger, broker: broker.name, ...report });
     return report;
+  }
+
+  /** What the broker's connection reported: recorded, and answered by a resynchronisation where reports may be missing. */
+  private onGatewayEvent(broker: string, event: GatewayEvent): void {
+    if (this.closed) return;
+    if (event.source === 'rest') {
+      const { source: _source, type: _type, ...retry } = event;
+      this.ledger.record({ type: 'BrokerRequestRetried', payload: { broker, ...retry } });
+      this.telemetry.increment(`broker.retries.${event.errorKind}`);
+      return;
+    }
+    switch (event.type) {
+      case 'connected':
+        this.ledger.record({ type: 'BrokerConnectionChanged', payload: { broker, channel: 'user', state: 'connected', reason: `welcome at report ${event.welcomeSeq}`, attempt: event.attempt } });
+        // Reports sent while the channel was down are not replayed: read what happened over REST.
+        if (this.channelsDown.delete(broker)) this.resynchronise(broker, 'reconnect');
+        return;
+      case 'lost':
+        this.telemetry.increment('broker.channel.lost');
+        this.channelsDown.add(broker);
+        this.ledger.record({ type: 'BrokerConnectionChanged', payload: { broker, channel: 'user', state: 'lost', reason: event.reason } });
+        return;
+      case 'gave_up':
+        this.telemetry.increment('broker.channel.gave_up');
+        this.channelsDown.add(broker);
+        this.ledger.record({ type: 'BrokerConnectionChanged', payload: { broker, channel: 'user', state: 'gave_up', reason: `${event.attempts} attempts: ${event.reason}` } });
+        return;
+      case 'sequence_gap':
+        this.telemetry.increment('broker.channel.sequence_gaps');
+        this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'gap', expected: event.expected, received: event.received } });
+        this.resynchronise(broker, 'sequence gap');
+        return;
+      case 'out_of_order':
+        this.telemetry.increment('broker.channel.out_of_order');
+        this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'out_of_order', expected: event.lastSeq + 1, received: event.received } });
+        return;
+      case 'message_rejected':
+        this.telemetry.increment(`broker.channel.rejected.${event.error.kind}`);
+        this.ledger.record({ type: 'BrokerMessageRejected', payload: { broker, channel: 'user', errorKind: event.error.kind, reason: event.error.message } });
+        return;
+    }
+  }
+
+  private resynchronise(broker: string, trigger: string): void {
+    if (broker !== this.brokers.name) return;
+    void this.synchronise(trigger).catch(() => undefined);
+  }
+
+  /** With no healthy broker the trading state falls to what the settings name; it comes back when a broker does. */
+  private setDegraded(degraded: boolean, reason: string): void {
+    const settings = this.state.settings;
+    if (degraded) {
+      const target = settings.snapshot().degraded_trading_state ?? 'REDUCE_ONLY';
+      this.stateBeforeDegraded = settings.snapshot().trading_state ?? 'ACTIVE';
+      this.ledger.record({ type: 'DegradedModeChanged', payload: { active: true, tradingState: target, reason } });
+      if (target !== this.stateBeforeDegraded) this.changeSettings({ trading_state: target }, 'broker health monitor', `degraded mode: ${reason}`);
+    } else {
+      const restore = this.stateBeforeDegraded ?? 'ACTIVE';
+      this.stateBeforeDegraded = null;
+      this.ledger.record({ type: 'DegradedModeChanged', payload: { active: false, tradingState: restore, reason } });
+      if (settings.snapshot().trading_state !== restore) this.changeSettings({ trading_state: restore }, 'broker health monitor', `degraded mode over: ${reason}`);
+    }
+  }
+
+  /** Compare cash with the broker's wallet balance; a failed query is recorded and never read as zero. */
+  async reconcileBalance(trigger: string): Promise<StoredEvent> {
+    const local = this.state.account().cash;
+    let balance;
+    try {
+      balance = await this.brokers.balance();
+    } catch (error) {
+      this.brokerErrors.record(error, { broker: this.brokers.name, operation: 'balance', path: [{ layer: 'balance reconciliation', saw: `query failed; local cash ${local.toString()} ${this.state.currency} kept, check skipped` }] });
+      return this.ledger.record({ type: 'BalanceReconciled', payload: { trigger, status: 'skipped', currency: this.state.currency, localCash: local.toString(), reason: describeError(error).message } });
+    }
+    const status = balance.cash.eq(local) ? 'matched' : 'mismatched';
+    this.telemetry.increment(`reconciliation.balance.${status}`);
+    return this.ledger.record({ type: 'BalanceReconciled', payload: { trigger, status, currency: balance.currency, localCash: local.toString(), brokerCash: balance.cash.toString() } });
+  }
+
+  /** Ask every unhealthy broker whose cool-down has passed whether it is back. */
+  checkBrokers(): Promise<void> {
+    return this.brokers.probe();
   }
 
   /** A fill the broker's history does not show: quantity and price from the broker's order totals, a deterministic trade id. */
@@ -198,6 +340,7 @@ export class TradingSystem {
     if (this.closed) return;
     this.closed = true;
     this.engine.stop();
+    void this.brokers.close();
     this.ledger.store.close();
   }
 }

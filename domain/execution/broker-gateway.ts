@@ -84,6 +84,19 @@ export interface OrderBookView {
   readonly asks: readonly BookLevelView[];
 }
 
+/** What a gateway saw happen to its connection: the trading system records each as an event. */
+export type GatewayEvent =
+  | ({ readonly source: 'user channel' } & import('./user-channel').ChannelEvent)
+  | {
+      readonly source: 'rest';
+      readonly type: 'retry';
+      readonly operation: string;
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly errorKind: string;
+      readonly clientOrderId?: string;
+    };
+
 export interface SubmitAccepted {
   readonly clientOrderId: string;
   readonly brokerOrderId: string;
@@ -110,5 +123,7 @@ export interface BrokerGateway {
   /** Cancel every open order (the kill switch). */
   cancelAll(): Promise<number>;
   onReport(listener: (report: BrokerReport) => void): () => void;
+  /** Connection events (lost, restored, sequence gaps, retries); a gateway without a connection has none. */
+  onEvent?(listener: (event: GatewayEvent) => void): () => void;
   close(): Promise<void>;
 }

@@ -9,6 +9,8 @@ import { Telemetry } from '../telemetry/telemetry';
 import { LiveExecutionEngine, asTradingError } from './live-execution-engine';
 import { OrderInput, parseOrderInput } from './order-input';
 import { PositionReconciler } from './position-reconciler';
+import { BrokerErrorLog } from './broker-error-log';
+import { formatAmount } from '../shared/format';
 
 export type PlaceResult =
   | { outcome: 'accepted'; order: Order; decision: RiskDecision }
@@ -45,6 +47,7 @@ export class ExecutionCoordinator {
     private readonly reconciler: PositionReconciler,
     private readonly telemetry: Telemetry,
     private readonly clock: Clock,
+    private readonly brokerErrors?: BrokerErrorLog,
   ) {
     this.engine.onFill(event => this.afterFill(event));
   }
@@ -102,6 +105,7 @@ export class ExecutionCoordinator {
     const submitted = await this.engine.submit(state.order(clientOrderId), placedAt);
     if (submitted.outcome === 'acknowledged') return { outcome: 'accepted', order: submitted.order, decision };
     const error = asTradingError(submitted.error, 'coordinator');
+    this.recordSubmitError(submitted.outcome, submitted.order, error);
     if (submitted.outcome === 'rejected') return { outcome: 'rejected', stage: 'broker', order: submitted.order, decision, error };
     if (submitted.outcome === 'in_flight') return { outcome: 'in_flight', order: submitted.order, decision, error };
     return { outcome: 'failed', order: submitted.order, decision, error };
@@ -119,7 +123,18 @@ export class ExecutionCoordinator {
     try {
       return { outcome: 'cancelled', order: await this.engine.cancel(order, reason) };
     } catch (cause) {
-      return { outcome: 'refused', error: asTradingError(cause, 'coordinator') };
+      const error = asTradingError(cause, 'coordinator');
+      this.brokerErrors?.record(error, {
+        broker: this.engine.brokerName,
+        operation: 'cancel',
+        clientOrderId,
+        path: [
+          { layer: 'execution engine', saw: `cancel not confirmed: the order stays ${this.ledger.state.order(clientOrderId).status}` },
+          { layer: 'execution coordinator', saw: 'cancel returned refused' },
+          { layer: 'risk manager', saw: 'keeps the order\'s exposure reserved while it works' },
+        ],
+      });
+      return { outcome: 'refused', error };
     }
   }
 
@@ -174,8 +189,44 @@ export class ExecutionCoordinator {
     try {
       return { outcome: 'modified', order: await this.engine.replace(order, { quantity, limitPrice }, decision), decision };
     } catch (cause) {
-      return { outcome: 'refused', stage: 'broker', error: asTradingError(cause, 'coordinator'), decision };
+      const error = asTradingError(cause, 'coordinator');
+      this.brokerErrors?.record(error, {
+        broker: this.engine.brokerName,
+        operation: 'replace',
+        clientOrderId,
+        path: [
+          { layer: 'execution engine', saw: 'replace not confirmed: the order works on its old terms' },
+          { layer: 'execution coordinator', saw: 'modify returned refused (stage broker)' },
+          { layer: 'risk manager', saw: 'reserves the old terms again' },
+        ],
+      });
+      return { outcome: 'refused', stage: 'broker', error, decision };
     }
+  }
+
+  /** The path of a broker error through the layers, down to what the risk manager did about it. */
+  private recordSubmitError(outcome: 'rejected' | 'failed' | 'in_flight', order: Order, error: TradingError): void {
+    const engineSaw: Record<typeof outcome, string> = {
+      rejected: 'the broker proved it did not take the order: recorded as rejected',
+      failed: 'the broker never had the order: recorded as failed',
+      in_flight: 'outcome unknown and the broker could not be asked: the order stays in flight',
+    };
+    const price = order.limitPrice ?? this.ledger.state.marks.get(order.symbol);
+    const notional = price ? formatAmount(order.quantity.minus(order.filledQuantity).times(price), 2) : 'unknown';
+    const riskSaw =
+      outcome === 'in_flight'
+        ? `keeps ${notional} ${this.ledger.state.currency} reserved until the broker answers`
+        : `released the ${notional} ${this.ledger.state.currency} the order had reserved; projected gross now ${formatAmount(this.risk.projectedExposure().gross, 2)}`;
+    this.brokerErrors?.record(error, {
+      broker: this.engine.brokerName,
+      operation: 'submit',
+      clientOrderId: order.clientOrderId,
+      path: [
+        { layer: 'execution engine', saw: engineSaw[outcome] },
+        { layer: 'execution coordinator', saw: `place returned ${outcome}${outcome === 'rejected' ? ' (stage broker)' : ''}` },
+        { layer: 'risk manager', saw: riskSaw },
+      ],
+    });
   }
 
   private afterFill(event: StoredEvent): void {

@@ -88,9 +88,7 @@ export class LiveExecutionEngine {
       return { outcome: 'acknowledged', order: this.ledger.state.order(id) };
     } catch (cause) {
       this.telemetry.recordSince('submit', submitStarted);
-      const error = asTradingError(cause, 'execution engine');
-      this.telemetry.increment(`broker.errors.${error.kind}`);
-      return this.afterSubmitError(id, error);
+      return this.afterSubmitError(id, asTradingError(cause, 'execution engine'));
     }
   }
 

@@ -3,6 +3,8 @@ import { StoredEvent } from '../state/events';
 import { TradingLedger } from '../state/ledger';
 import { Telemetry } from '../telemetry/telemetry';
 import { BrokerGateway } from './broker-gateway';
+import { BrokerErrorLog } from './broker-error-log';
+import { describeError } from '../shared/errors';
 
 /** Average prices agree when they differ by at most 0.01 % (REFERENCE.md). */
 export const AVERAGE_PRICE_TOLERANCE = new Decimal('0.0001');
@@ -25,12 +27,21 @@ export class PositionReconciler {
     private readonly telemetry: Telemetry,
     private readonly settle: () => Promise<void> = () => new Promise(resolve => setImmediate(resolve)),
     private readonly attempts = 5,
+    private readonly errors?: BrokerErrorLog,
   ) {}
 
-  async reconcile(symbol: string, trigger: string): Promise<StoredEvent> {
+  /** Compare one symbol; a failed broker query skips the check (recorded), it never reads as flat. */
+  async reconcile(symbol: string, trigger: string, gateway?: BrokerGateway): Promise<StoredEvent> {
+    const broker = gateway ?? this.broker();
     let last: { brokerQuantity: Decimal; brokerAverage: Decimal } = { brokerQuantity: ZERO, brokerAverage: ZERO };
     for (let attempt = 1; attempt <= this.attempts; attempt += 1) {
-      const brokerPosition = (await this.broker().positions()).find(p => p.symbol === symbol);
+      let brokerPositions;
+      try {
+        brokerPositions = await broker.positions();
+      } catch (error) {
+        return this.skip(symbol, trigger, broker.name, error);
+      }
+      const brokerPosition = brokerPositions.find(p => p.symbol === symbol);
       last = { brokerQuantity: brokerPosition?.netQuantity ?? ZERO, brokerAverage: brokerPosition?.averageEntryPrice ?? ZERO };
       const local = this.ledger.state.position(symbol);
       if (local.netQuantity.eq(last.brokerQuantity) && averagesAgree(local.averageEntryPrice, last.brokerAverage)) {
@@ -39,6 +50,18 @@ export class PositionReconciler {
       if (attempt < this.attempts) await this.settle();
     }
     return this.record(symbol, trigger, 'mismatched', last);
+  }
+
+  private skip(symbol: string, trigger: string, broker: string, error: unknown): StoredEvent {
+    const local = this.ledger.state.position(symbol);
+    this.telemetry.increment('reconciliation.skipped');
+    this.errors?.record(error, {
+      broker,
+      operation: 'positions',
+      path: [{ layer: 'position reconciler', saw: `could not read the broker's ${symbol} position; local ${local.netQuantity.toString()} kept, check skipped until the next cycle` }],
+    });
+    const { kind, message } = describeError(error);
+    return this.ledger.record({ type: 'ReconciliationSkipped', payload: { symbol, trigger, errorKind: kind, reason: message } });
   }
 
   private record(symbol: string, trigger: string, status: 'matched' | 'mismatched', broker: { brokerQuantity: Decimal; brokerAverage: Decimal }): StoredEvent {

@@ -61,6 +61,35 @@ export type DomainEvent =
   | { type: 'OrderFailed'; payload: { clientOrderId: string; errorKind: string; reason: string; causeChain: string[] } }
   | { type: 'OrderExpired'; payload: { clientOrderId: string; reason: string } }
   | {
+      /** A broker error as it crossed the layers: what each layer saw and did, outermost last. */
+      type: 'BrokerErrorRecorded';
+      payload: {
+        broker: string;
+        operation: string;
+        errorKind: string;
+        reasonCode?: string;
+        httpStatus?: number;
+        clientOrderId?: string;
+        reason: string;
+        causeChain: string[];
+        path: { layer: string; saw: string }[];
+      };
+    }
+  | { type: 'BrokerRequestRetried'; payload: { broker: string; operation: string; attempt: number; delayMs: number; errorKind: string; clientOrderId?: string } }
+  | { type: 'BrokerConnectionChanged'; payload: { broker: string; channel: string; state: 'connected' | 'lost' | 'gave_up'; reason: string; attempt?: number } }
+  | { type: 'BrokerMessageRejected'; payload: { broker: string; channel: string; errorKind: string; reason: string } }
+  | { type: 'BrokerSequenceAnomaly'; payload: { broker: string; anomaly: 'gap' | 'out_of_order'; expected: number; received: number } }
+  | { type: 'StateSynchronised'; payload: { broker: string; trigger: string; fillsRecovered: number; ordersClosed: number; ordersStillWorking: number; positionsChecked: number } }
+  | { type: 'BrokerSyncFailed'; payload: { broker: string; trigger: string; errorKind: string; reason: string } }
+  | { type: 'BrokerHealthChanged'; payload: { broker: string; healthy: boolean; reason: string; consecutiveFailures: number; errorRate: string } }
+  | {
+      type: 'BalanceReconciled';
+      payload: { trigger: string; status: 'matched' | 'mismatched' | 'skipped'; currency: string; localCash: string; brokerCash?: string; reason?: string };
+    }
+  | { type: 'ReconciliationSkipped'; payload: { symbol: string; trigger: string; errorKind: string; reason: string } }
+  | { type: 'BrokerSwitched'; payload: { from: string; to: string; reason: string } }
+  | { type: 'DegradedModeChanged'; payload: { active: boolean; tradingState: string; reason: string } }
+  | {
       type: 'PositionReconciled';
       payload: {
         symbol: string;

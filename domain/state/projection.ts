@@ -192,6 +192,18 @@ export class StateProjection {
           order.reason = event.payload.reason;
         });
       case 'PositionReconciled':
+      case 'BrokerErrorRecorded':
+      case 'BrokerRequestRetried':
+      case 'BrokerConnectionChanged':
+      case 'BrokerMessageRejected':
+      case 'BrokerSequenceAnomaly':
+      case 'StateSynchronised':
+      case 'BrokerSyncFailed':
+      case 'BrokerHealthChanged':
+      case 'BrokerSwitched':
+      case 'BalanceReconciled':
+      case 'ReconciliationSkipped':
+      case 'DegradedModeChanged':
         return () => undefined;
     }
   }

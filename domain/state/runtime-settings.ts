@@ -40,6 +40,7 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   price_collar_pct: '5',
   mark_staleness_seconds: '30',
   trading_state: 'ACTIVE',
+  degraded_trading_state: 'REDUCE_ONLY',
 };
 
 /** Human names for the report and for Gherkin tables. */
@@ -55,6 +56,7 @@ export const SETTING_LABELS: Readonly<Record<string, string>> = {
   price_collar_pct: 'price collar (% from mark)',
   mark_staleness_seconds: 'mark price staleness (s)',
   trading_state: 'trading state',
+  degraded_trading_state: 'trading state with no healthy broker',
 };
 
 /** The name a person reads for any setting, the per-symbol ones included. */
@@ -95,7 +97,7 @@ export function validateSetting(key: string, value: string): string {
     if (value !== 'true' && value !== 'false') invalid(key, value, 'must be true or false');
     return key;
   }
-  if (key === 'trading_state') {
+  if (key === 'trading_state' || key === 'degraded_trading_state') {
     if (!TRADING_STATES.includes(value as TradingState)) invalid(key, value, `must be one of ${TRADING_STATES.join(', ')}`);
     return key;
   }

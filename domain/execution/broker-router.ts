@@ -1,0 +1,200 @@
+import { Decimal } from '../shared/decimal';
+import { TradingError, describeError } from '../shared/errors';
+import {
+  BrokerBalance,
+  BrokerFill,
+  BrokerGateway,
+  BrokerOrderRequest,
+  BrokerOrderView,
+  BrokerPosition,
+  BrokerReport,
+  GatewayEvent,
+  OrderBookView,
+  SubmitAccepted,
+} from './broker-gateway';
+import { BrokerHealthTracker, HealthChange, countsAgainstHealth } from './broker-health';
+
+/** What the router needs from the trading system around it. */
+export interface BrokerRouterHooks {
+  onHealthChange(change: HealthChange): void;
+  /** Bring the trading system's state in line with a broker before it takes orders. */
+  synchronise(gateway: BrokerGateway, trigger: string): Promise<void>;
+  onSwitch(from: string, to: string, reason: string): void;
+  /** Every broker is unhealthy (true), or one is usable again (false). */
+  onDegraded(degraded: boolean, reason: string): void;
+  onGatewayEvent(broker: string, event: GatewayEvent): void;
+}
+
+/**
+ * The broker gateway the execution engine talks to: the primary broker, and fallbacks in order.
+ * Every call's outcome feeds the health tracker; when the active broker turns unhealthy the router
+ * synchronises with the next healthy one and only then routes to it. With no healthy broker left
+ * the system is told to degrade. Reports come from the active broker only.
+ */
+export class BrokerRouter implements BrokerGateway {
+  private activeIndex = 0;
+  private switching: Promise<void> | null = null;
+  private degraded = false;
+  private readonly reportListeners = new Set<(report: BrokerReport) => void>();
+  private unsubscribeActive: (() => void) | null = null;
+  private readonly unsubscribeEvents: (() => void)[] = [];
+
+  constructor(
+    private readonly brokers: readonly BrokerGateway[],
+    readonly health: BrokerHealthTracker,
+    private readonly hooks: BrokerRouterHooks,
+  ) {
+    if (brokers.length === 0) throw new TradingError('InvalidInput', 'a broker router needs at least one broker');
+    for (const broker of brokers) {
+      const unsubscribe = broker.onEvent?.(event => this.hooks.onGatewayEvent(broker.name, event));
+      if (unsubscribe) this.unsubscribeEvents.push(unsubscribe);
+    }
+    this.subscribeActive();
+  }
+
+  get name(): string {
+    return this.active.name;
+  }
+
+  get active(): BrokerGateway {
+    return this.brokers[this.activeIndex];
+  }
+
+  get isDegraded(): boolean {
+    return this.degraded;
+  }
+
+  brokerNames(): string[] {
+    return this.brokers.map(b => b.name);
+  }
+
+  submit(request: BrokerOrderRequest): Promise<SubmitAccepted> {
+    return this.route(broker => broker.submit(request));
+  }
+
+  cancel(clientOrderId: string): Promise<void> {
+    return this.route(broker => broker.cancel(clientOrderId));
+  }
+
+  replace(clientOrderId: string, change: { quantity: Decimal; limitPrice?: Decimal }): Promise<void> {
+    return this.route(broker => broker.replace(clientOrderId, change));
+  }
+
+  getOrder(clientOrderId: string): Promise<BrokerOrderView | undefined> {
+    return this.route(broker => broker.getOrder(clientOrderId));
+  }
+
+  openOrders(): Promise<BrokerOrderView[]> {
+    return this.route(broker => broker.openOrders());
+  }
+
+  positions(): Promise<BrokerPosition[]> {
+    return this.route(broker => broker.positions());
+  }
+
+  balance(): Promise<BrokerBalance> {
+    return this.route(broker => broker.balance());
+  }
+
+  fills(sinceCursor: number): Promise<{ fills: BrokerFill[]; cursor: number }> {
+    return this.route(broker => broker.fills(sinceCursor));
+  }
+
+  orderBook(symbol: string): Promise<OrderBookView> {
+    return this.route(broker => broker.orderBook(symbol));
+  }
+
+  cancelAll(): Promise<number> {
+    return this.route(broker => broker.cancelAll());
+  }
+
+  onReport(listener: (report: BrokerReport) => void): () => void {
+    this.reportListeners.add(listener);
+    return () => this.reportListeners.delete(listener);
+  }
+
+  /**
+   * Try every unhealthy broker whose cool-down has passed with a cheap read (the balance), so one
+   * that came back is marked healthy; then leave degraded mode or switch back if one is usable.
+   */
+  async probe(): Promise<void> {
+    for (const broker of this.brokers) {
+      if (this.health.isHealthy(broker.name) || !this.health.mayProbe(broker.name)) continue;
+      await this.observe(broker, () => broker.balance()).catch(() => undefined);
+    }
+    if (this.degraded) await this.failOver('a broker is healthy again');
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribeActive?.();
+    for (const unsubscribe of this.unsubscribeEvents) unsubscribe();
+    this.reportListeners.clear();
+  }
+
+  private async route<T>(call: (broker: BrokerGateway) => Promise<T>): Promise<T> {
+    if (this.switching) await this.switching;
+    return this.observe(this.active, () => call(this.active));
+  }
+
+  private async observe<T>(broker: BrokerGateway, call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      this.noteOutcome(broker, true);
+      return result;
+    } catch (error) {
+      this.noteOutcome(broker, !countsAgainstHealth(error));
+      throw error;
+    }
+  }
+
+  private noteOutcome(broker: BrokerGateway, succeeded: boolean): void {
+    const change = this.health.record(broker.name, succeeded);
+    if (!change) return;
+    this.hooks.onHealthChange(change);
+    if (!change.healthy && broker === this.active && !this.switching) {
+      void this.failOver(`${broker.name} is unhealthy: ${change.reason}`).catch(() => undefined);
+    }
+  }
+
+  /** Move to the first healthy broker (the primary preferred), synchronising before any order goes there. */
+  private failOver(reason: string): Promise<void> {
+    if (this.switching) return this.switching;
+    this.switching = (async () => {
+      const candidates = this.brokers.map((broker, index) => ({ broker, index })).filter(({ broker }) => this.health.isHealthy(broker.name));
+      const next = candidates[0];
+      if (!next) {
+        if (!this.degraded) {
+          this.degraded = true;
+          this.hooks.onDegraded(true, `no healthy broker: ${reason}`);
+        }
+        return;
+      }
+      if (next.index !== this.activeIndex) {
+        const from = this.active.name;
+        try {
+          await this.hooks.synchronise(next.broker, `switch from ${from}`);
+        } catch (error) {
+          this.health.record(next.broker.name, false);
+          throw new TradingError('BrokerUnavailable', `could not synchronise with ${next.broker.name}: ${describeError(error).message}`, {}, { cause: error });
+        }
+        this.activeIndex = next.index;
+        this.subscribeActive();
+        this.hooks.onSwitch(from, next.broker.name, reason);
+      }
+      if (this.degraded) {
+        this.degraded = false;
+        this.hooks.onDegraded(false, `${next.broker.name} is healthy`);
+      }
+    })().finally(() => {
+      this.switching = null;
+    });
+    return this.switching;
+  }
+
+  private subscribeActive(): void {
+    this.unsubscribeActive?.();
+    this.unsubscribeActive = this.active.onReport(report => {
+      for (const listener of this.reportListeners) listener(report);
+    });
+  }
+}

@@ -1,0 +1,426 @@
+import http from 'node:http';
+import { Clock } from '../shared/clock';
+import { Decimal } from '../shared/decimal';
+import { ErrorKind, TradingError, describeError } from '../shared/errors';
+import {
+  BrokerBalance,
+  BrokerFill,
+  BrokerGateway,
+  BrokerOrderRequest,
+  BrokerOrderView,
+  BrokerPosition,
+  BrokerReport,
+  GatewayEvent,
+  OrderBookView,
+  SubmitAccepted,
+} from './broker-gateway';
+import { UserChannel } from './user-channel';
+import {
+  API_PREFIX,
+  AUTH_HEADERS,
+  BrokerServiceStatus,
+  MAX_BODY_BYTES,
+  RATE_LIMIT_HEADERS,
+  REPORT_SEQ_HEADER,
+  USER_CHANNEL_PATH,
+  asObject,
+  decodeArray,
+  decodeBalance,
+  decodeBook,
+  decodeError,
+  decodeFill,
+  decodeOrder,
+  decodePosition,
+  parseJson,
+  protocolError,
+  signRequest,
+} from './wire-protocol';
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included (REFERENCE.md: 3). */
+  readonly attempts: number;
+  /** Backoff before attempt n+1 is base x 2^(n-1), +-10 % jitter, and never less than Retry-After. */
+  readonly baseDelayMs: number;
+}
+
+export interface NetworkGatewayOptions {
+  readonly name: string;
+  /** http://host:port of the broker (or of the network between). */
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  /** Signs request timestamps; the broker checks them against its own clock. */
+  readonly clock: Clock;
+  /** Seeded generator for backoff jitter and nonces. */
+  readonly random: () => number;
+  readonly requestTimeoutMs?: number;
+  readonly retry?: RetryPolicy;
+  readonly livenessTimeoutMs?: number;
+  readonly reconnectAttempts?: number;
+  readonly reconnectBaseDelayMs?: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1000 };
+
+type Operation = 'submit' | 'cancel' | 'replace' | 'get-order' | 'open-orders' | 'positions' | 'balance' | 'fills' | 'order-book' | 'cancel-all' | 'status';
+
+interface RequestSpec {
+  readonly operation: Operation;
+  readonly method: 'GET' | 'POST' | 'DELETE' | 'PATCH';
+  readonly path: string;
+  readonly body?: unknown;
+  /** Safe to send again after an unknown outcome (reads, and cancels by id). */
+  readonly idempotent: boolean;
+  readonly clientOrderId?: string;
+  /** The answer a 404 stands for, when a 404 is an answer and not an error. */
+  readonly notFound?: () => unknown;
+}
+
+interface RawResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** Kinds whose request is known never to have been carried out: safe to send again. */
+const NOT_EXECUTED_RETRYABLE: ReadonlySet<ErrorKind> = new Set(['RateLimited', 'BrokerUnavailable']);
+
+/**
+ * The broker gateway over the wire: signed REST requests with per-request timeouts and retries
+ * that honour Retry-After, and the WebSocket user channel for reports. Every failure is thrown as
+ * a TradingError whose kind says what the broker or the network did, with the HTTP status, the
+ * venue's reason code and whether the request may have been carried out (`requestSent`).
+ */
+export class NetworkBrokerGateway implements BrokerGateway {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  private readonly reportListeners = new Set<(report: BrokerReport) => void>();
+  private readonly eventListeners = new Set<(event: GatewayEvent) => void>();
+  private readonly channel: UserChannel;
+  private readonly requestTimeoutMs: number;
+  private readonly retry: RetryPolicy;
+  private nonceCounter = 0;
+  private timestampOffsetMs = 0;
+  private readonly pendingTimers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(private readonly options: NetworkGatewayOptions) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    const wsUrl = `${options.baseUrl.replace(/^http/, 'ws')}${USER_CHANNEL_PATH}`;
+    this.channel = new UserChannel({
+      url: wsUrl,
+      headers: () => this.signedHeaders('GET', USER_CHANNEL_PATH, ''),
+      livenessTimeoutMs: options.livenessTimeoutMs ?? 30_000,
+      reconnectAttempts: options.reconnectAttempts ?? 5,
+      reconnectBaseDelayMs: options.reconnectBaseDelayMs ?? 1000,
+      random: options.random,
+      onReport: report => {
+        for (const listener of this.reportListeners) listener(report);
+      },
+      onEvent: event => this.emit({ source: 'user channel', ...event }),
+    });
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get channelConnected(): boolean {
+    return this.channel.connected;
+  }
+
+  get lastReportSequence(): number {
+    return this.channel.lastSequence;
+  }
+
+  /** Open the user channel; the gateway is usable for REST before it. */
+  async connect(): Promise<void> {
+    await this.channel.connect();
+  }
+
+  /** Sign with a clock that is off by this much (a host whose clock drifted). */
+  setClockSkew(ms: number): void {
+    this.timestampOffsetMs = ms;
+  }
+
+  onReport(listener: (report: BrokerReport) => void): () => void {
+    this.reportListeners.add(listener);
+    return () => this.reportListeners.delete(listener);
+  }
+
+  onEvent(listener: (event: GatewayEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  async submit(request: BrokerOrderRequest): Promise<SubmitAccepted> {
+    const body = {
+      clientOrderId: request.clientOrderId,
+      symbol: request.symbol,
+      side: request.side,
+      type: request.type,
+      quantity: request.quantity.toString(),
+      ...(request.limitPrice ? { limitPrice: request.limitPrice.toString() } : {}),
+      reduceOnly: request.reduceOnly,
+    };
+    const answer = asObject(await this.call({ operation: 'submit', method: 'POST', path: '/orders', body, idempotent: false, clientOrderId: request.clientOrderId }), 'submit answer');
+    const order = decodeOrder(answer.order);
+    if (order.clientOrderId !== request.clientOrderId) {
+      throw protocolError(`submit answer names order ${order.clientOrderId}, not ${request.clientOrderId}`, { requestSent: true, operation: 'submit', broker: this.name });
+    }
+    return { clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId };
+  }
+
+  async cancel(clientOrderId: string): Promise<void> {
+    const answer = asObject(await this.call({ operation: 'cancel', method: 'DELETE', path: `/orders/${encodeURIComponent(clientOrderId)}`, idempotent: false, clientOrderId }), 'cancel answer');
+    decodeOrder(answer.order);
+  }
+
+  async replace(clientOrderId: string, change: { quantity: Decimal; limitPrice?: Decimal }): Promise<void> {
+    const body = { quantity: change.quantity.toString(), ...(change.limitPrice ? { limitPrice: change.limitPrice.toString() } : {}) };
+    const answer = asObject(await this.call({ operation: 'replace', method: 'PATCH', path: `/orders/${encodeURIComponent(clientOrderId)}`, body, idempotent: false, clientOrderId }), 'replace answer');
+    decodeOrder(answer.order);
+  }
+
+  async getOrder(clientOrderId: string): Promise<BrokerOrderView | undefined> {
+    const answer = await this.call({
+      operation: 'get-order',
+      method: 'GET',
+      path: `/orders/${encodeURIComponent(clientOrderId)}`,
+      idempotent: true,
+      clientOrderId,
+      notFound: () => undefined,
+    });
+    if (answer === undefined) return undefined;
+    const order = decodeOrder(asObject(answer, 'order answer').order);
+    if (order.clientOrderId !== clientOrderId) throw protocolError(`asked for ${clientOrderId}, got ${order.clientOrderId}`, { operation: 'get-order', broker: this.name });
+    return order;
+  }
+
+  async openOrders(): Promise<BrokerOrderView[]> {
+    return decodeArray(await this.call({ operation: 'open-orders', method: 'GET', path: '/orders?status=open', idempotent: true }), 'orders', decodeOrder);
+  }
+
+  async positions(): Promise<BrokerPosition[]> {
+    return decodeArray(await this.call({ operation: 'positions', method: 'GET', path: '/positions', idempotent: true }), 'positions', decodePosition);
+  }
+
+  async balance(): Promise<BrokerBalance> {
+    return decodeBalance(asObject(await this.call({ operation: 'balance', method: 'GET', path: '/balance', idempotent: true }), 'balance answer').balance);
+  }
+
+  async fills(sinceCursor: number): Promise<{ fills: BrokerFill[]; cursor: number }> {
+    const answer = await this.call({ operation: 'fills', method: 'GET', path: `/fills?since=${sinceCursor}`, idempotent: true });
+    const cursor = asObject(answer, 'fills answer').cursor;
+    if (typeof cursor !== 'number' || !Number.isSafeInteger(cursor) || cursor < 0) throw protocolError('fills answer.cursor must be a whole number', { operation: 'fills', broker: this.name });
+    return { fills: decodeArray(answer, 'fills', decodeFill), cursor };
+  }
+
+  async orderBook(symbol: string): Promise<OrderBookView> {
+    const answer = await this.call({ operation: 'order-book', method: 'GET', path: `/book/${encodeURIComponent(symbol)}`, idempotent: true });
+    return decodeBook(asObject(answer, 'book answer').book);
+  }
+
+  async cancelAll(): Promise<number> {
+    const answer = asObject(await this.call({ operation: 'cancel-all', method: 'POST', path: '/orders/cancel-all', body: {}, idempotent: true }), 'cancel-all answer');
+    if (typeof answer.cancelled !== 'number' || !Number.isSafeInteger(answer.cancelled)) throw protocolError('cancel-all answer.cancelled must be a whole number', { operation: 'cancel-all', broker: this.name });
+    return answer.cancelled;
+  }
+
+  /** The broker's own word on its state (unsigned; answered even in maintenance). */
+  async status(): Promise<{ status: BrokerServiceStatus; retryAfterSeconds?: number }> {
+    const raw = await this.send('GET', `${API_PREFIX}/status`, '', false);
+    const obj = asObject(parseJson(raw.body, 'status answer'), 'status answer');
+    if (obj.status !== 'normal' && obj.status !== 'degraded' && obj.status !== 'maintenance') throw protocolError(`unknown broker status ${JSON.stringify(obj.status)}`);
+    return { status: obj.status, ...(typeof obj.retryAfterSeconds === 'number' ? { retryAfterSeconds: obj.retryAfterSeconds } : {}) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.channel.close();
+    for (const timer of this.pendingTimers) clearTimeout(timer);
+    this.pendingTimers.clear();
+    this.agent.destroy();
+    this.reportListeners.clear();
+  }
+
+  // ---- REST with retries ----
+
+  private async call(spec: RequestSpec): Promise<unknown> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.attempt(spec);
+      } catch (error) {
+        if (!(error instanceof TradingError) || attempt >= this.retry.attempts || !this.mayRetry(spec, error)) throw error;
+        const delayMs = this.backoff(attempt, error);
+        this.emit({ source: 'rest', type: 'retry', operation: spec.operation, attempt, delayMs: Math.round(delayMs), errorKind: error.kind, ...(spec.clientOrderId ? { clientOrderId: spec.clientOrderId } : {}) });
+        await this.pause(delayMs);
+      }
+    }
+  }
+
+  /** Send again only what cannot create a second order: a request never carried out, or a read. */
+  private mayRetry(spec: RequestSpec, error: TradingError): boolean {
+    if (this.closed) return false;
+    if (NOT_EXECUTED_RETRYABLE.has(error.kind) && error.details.requestSent !== true) return true;
+    return spec.idempotent && (error.kind === 'Timeout' || error.kind === 'BrokerUnavailable');
+  }
+
+  private backoff(attempt: number, error: TradingError): number {
+    const exponential = this.retry.baseDelayMs * 2 ** (attempt - 1) * (0.9 + 0.2 * this.options.random());
+    const retryAfterMs = typeof error.details.retryAfterMs === 'number' ? error.details.retryAfterMs : 0;
+    return Math.max(exponential, retryAfterMs);
+  }
+
+  private async attempt(spec: RequestSpec): Promise<unknown> {
+    const path = `${API_PREFIX}${spec.path}`;
+    const body = spec.body === undefined ? '' : JSON.stringify(spec.body);
+    const context = { broker: this.name, operation: spec.operation, ...(spec.clientOrderId ? { clientOrderId: spec.clientOrderId } : {}) };
+    let raw: RawResponse;
+    try {
+      raw = await this.send(spec.method, path, body, true);
+    } catch (error) {
+      throw this.transportError(error, context);
+    }
+    if (raw.status === 404 && spec.notFound) {
+      await this.catchUpWithReports(raw);
+      return spec.notFound();
+    }
+    if (raw.status >= 200 && raw.status < 300) {
+      const parsed = this.parseAnswer(raw, context);
+      await this.catchUpWithReports(raw);
+      return parsed;
+    }
+    throw this.httpError(raw, context);
+  }
+
+  private parseAnswer(raw: RawResponse, context: Record<string, unknown>): unknown {
+    try {
+      return parseJson(raw.body, `${context.operation} answer`);
+    } catch (error) {
+      // The broker answered 2xx but the answer cannot be read: it may have done what was asked.
+      throw protocolError(`${context.operation} answer is not JSON`, { ...context, requestSent: true, httpStatus: raw.status }, error);
+    }
+  }
+
+  /**
+   * The broker stamps each answer with the sequence number of its last report. Waiting until the
+   * channel has delivered that far makes a read agree with the reports sent before it.
+   */
+  private async catchUpWithReports(raw: RawResponse): Promise<void> {
+    const header = raw.headers[REPORT_SEQ_HEADER];
+    const seq = typeof header === 'string' ? Number(header) : NaN;
+    if (Number.isSafeInteger(seq) && seq > this.channel.lastSequence) await this.channel.waitForSequence(seq, this.requestTimeoutMs);
+  }
+
+  private httpError(raw: RawResponse, context: Record<string, unknown>): TradingError {
+    let wire: { code: string; message: string };
+    try {
+      wire = decodeError(parseJson(raw.body, 'error answer'));
+    } catch {
+      wire = { code: `HTTP_${raw.status}`, message: raw.body.slice(0, 120) };
+    }
+    const retryAfter = Number(raw.headers[RATE_LIMIT_HEADERS.retryAfter]);
+    const details = {
+      ...context,
+      httpStatus: raw.status,
+      reasonCode: wire.code,
+      ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}),
+      ...(raw.headers[RATE_LIMIT_HEADERS.remaining] !== undefined ? { remainingQuota: Number(raw.headers[RATE_LIMIT_HEADERS.remaining]) } : {}),
+    };
+    const text = `broker ${this.name} answered ${context.operation} with HTTP ${raw.status} ${wire.code}${wire.message ? `: ${wire.message}` : ''}`;
+    if (raw.status === 429) return new TradingError('RateLimited', text, details);
+    if (raw.status === 401 || raw.status === 403) return new TradingError('Unauthorized', text, details);
+    if (raw.status === 503 && wire.code === 'MAINTENANCE') return new TradingError('BrokerUnavailable', text, { ...details, maintenance: true });
+    if (raw.status >= 500) return new TradingError('BrokerUnavailable', text, { ...details, requestSent: true });
+    if (raw.status === 413) return new TradingError('ProtocolError', text, details);
+    return new TradingError('BrokerRejected', text, details);
+  }
+
+  private transportError(error: unknown, context: Record<string, unknown>): TradingError {
+    if (error instanceof TradingError) return error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const sent = (error as { requestSent?: boolean }).requestSent === true;
+    if (code === 'ECONNREFUSED') return new TradingError('BrokerUnavailable', `broker ${this.name} refused the connection`, { ...context, requestSent: false }, { cause: error });
+    return new TradingError('BrokerUnavailable', `broker ${this.name}: connection failed during ${context.operation}: ${describeError(error).message}`, { ...context, requestSent: sent }, { cause: error });
+  }
+
+  private send(method: string, path: string, body: string, signed: boolean): Promise<RawResponse> {
+    if (this.closed) return Promise.reject(new TradingError('BrokerUnavailable', `broker ${this.name}: gateway is closed`, { requestSent: false }));
+    const url = new URL(path, this.options.baseUrl);
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(signed ? this.signedHeaders(method, path, body) : {}) };
+    if (body) headers['content-length'] = String(Buffer.byteLength(body));
+    return new Promise<RawResponse>((resolve, reject) => {
+      let requestSent = false;
+      const request = http.request(url, { method, headers, agent: this.agent });
+      const timer = setTimeout(() => {
+        request.destroy(new TradingError('Timeout', `broker ${this.name}: no answer to ${method} ${url.pathname} within ${this.requestTimeoutMs} ms`, { requestSent, timeoutMs: this.requestTimeoutMs }));
+      }, this.requestTimeoutMs);
+      this.pendingTimers.add(timer);
+      const done = () => {
+        clearTimeout(timer);
+        this.pendingTimers.delete(timer);
+      };
+      request.on('error', error => {
+        done();
+        if (error instanceof TradingError) {
+          reject(new TradingError(error.kind, error.message, { ...error.details, requestSent }));
+          return;
+        }
+        reject(Object.assign(error, { requestSent }));
+      });
+      request.on('finish', () => {
+        requestSent = true;
+      });
+      request.on('response', response => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BODY_BYTES) {
+            done();
+            response.destroy();
+            request.destroy();
+            reject(protocolError(`answer to ${method} ${url.pathname} is over ${MAX_BODY_BYTES} bytes`, { requestSent: true, httpStatus: response.statusCode }));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('end', () => {
+          done();
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        response.on('error', error => {
+          done();
+          reject(Object.assign(error, { requestSent: true }));
+        });
+      });
+      request.end(body);
+    });
+  }
+
+  private signedHeaders(method: string, path: string, body: string): Record<string, string> {
+    const timestamp = String(this.options.clock.now().getTime() + this.timestampOffsetMs);
+    const nonce = `${this.name}-${++this.nonceCounter}-${Math.floor(this.options.random() * 1e9)}`;
+    return {
+      [AUTH_HEADERS.key]: this.options.apiKey,
+      [AUTH_HEADERS.timestamp]: timestamp,
+      [AUTH_HEADERS.nonce]: nonce,
+      [AUTH_HEADERS.signature]: signRequest(this.options.apiSecret, timestamp, nonce, method, path, body),
+    };
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise(resolve => {
+      const timer = setTimeout(() => {
+        this.pendingTimers.delete(timer);
+        resolve();
+      }, ms);
+      this.pendingTimers.add(timer);
+    });
+  }
+
+  private emit(event: GatewayEvent): void {
+    for (const listener of this.eventListeners) listener(event);
+  }
+}
