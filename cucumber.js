@@ -12,6 +12,13 @@ const reportFiles = [
   ['message', 'reports/messages.ndjson'],
 ];
 
+// Scenarios about the wire itself (HTTP status codes, the WebSocket channel, the network) need it.
+const inProcess = process.env.BROKER_TRANSPORT === 'in-process';
+const withTransport = tags => {
+  const expression = inProcess ? (tags ? `(${tags}) and not @wire-only` : 'not @wire-only') : tags;
+  return expression ? { tags: expression } : {};
+};
+
 const base = {
   paths: ['features/**/*.feature'],
   requireModule: ['ts-node/register'],
@@ -23,7 +30,7 @@ const base = {
 };
 
 module.exports = {
-  default: base,
-  smoke: { ...base, tags: '@smoke' },
-  ci: { ...base, format: ['progress', ...reportFiles], retry: 0, failFast: false },
+  default: { ...base, ...withTransport('') },
+  smoke: { ...base, ...withTransport('@smoke') },
+  ci: { ...base, ...withTransport(''), format: ['progress', ...reportFiles], retry: 0, failFast: false },
 };

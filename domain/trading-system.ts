@@ -21,6 +21,7 @@ import { BrokerHealthPolicy, BrokerHealthTracker } from './execution/broker-heal
 import { GatewayEvent } from './execution/broker-gateway';
 import { BrokerErrorLog } from './execution/broker-error-log';
 import { describeError } from './shared/errors';
+import { BreakerMonitor } from './breakers/breaker-monitor';
 
 export interface TradingSystemOptions {
   readonly eventStorePath: string;
@@ -34,6 +35,8 @@ export interface TradingSystemOptions {
   readonly defaultSettings?: Readonly<Record<string, string>>;
   /** Where structured logs go; silent when not given. */
   readonly logger?: Logger;
+  /** Circuit breakers watch the live state unless disarmed (armed when not given). */
+  readonly circuitBreakers?: 'armed' | 'disarmed';
 }
 
 export interface RecoveryReport {
@@ -55,6 +58,7 @@ export class TradingSystem {
   readonly engine: LiveExecutionEngine;
   readonly reconciler: PositionReconciler;
   readonly coordinator: ExecutionCoordinator;
+  readonly breakers: BreakerMonitor;
   /** The broker the system routes to: the primary, or a fallback after a switch. */
   readonly brokers: BrokerRouter;
   readonly brokerErrors: BrokerErrorLog;
@@ -91,10 +95,12 @@ export class TradingSystem {
       onDegraded: (degraded, reason) => this.setDegraded(degraded, reason),
       onGatewayEvent: (broker, event) => this.onGatewayEvent(broker, event),
     });
-    this.engine = new LiveExecutionEngine(this.ledger, this.brokers, this.telemetry, logger);
+    this.engine = new LiveExecutionEngine(this.ledger, this.brokers, this.telemetry, logger, this.brokerErrors);
     this.reconciler = new PositionReconciler(this.ledger, () => this.brokers, this.telemetry, undefined, undefined, this.brokerErrors);
     this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry, options.clock, this.brokerErrors);
     this.engine.start();
+    this.breakers = new BreakerMonitor({ ledger: this.ledger, coordinator: this.coordinator, broker: () => this.brokers, reconciler: this.reconciler, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors });
+    if (options.circuitBreakers !== 'disarmed') this.breakers.start();
   }
 
   static open(options: TradingSystemOptions): TradingSystem {
@@ -254,6 +260,8 @@ export class TradingSystem {
       case 'message_rejected':
         this.telemetry.increment(`broker.channel.rejected.${event.error.kind}`);
         this.ledger.record({ type: 'BrokerMessageRejected', payload: { broker, channel: 'user', errorKind: event.error.kind, reason: event.error.message } });
+        // The unreadable message may have been an order update: read the orders again over REST.
+        this.resynchronise(broker, 'rejected message');
         return;
     }
   }
@@ -292,6 +300,36 @@ export class TradingSystem {
     const status = balance.cash.eq(local) ? 'matched' : 'mismatched';
     this.telemetry.increment(`reconciliation.balance.${status}`);
     return this.ledger.record({ type: 'BalanceReconciled', payload: { trigger, status, currency: balance.currency, localCash: local.toString(), brokerCash: balance.cash.toString() } });
+  }
+
+  /**
+   * Orders sent but never answered: ask the broker for each by client order id. One it has is
+   * acknowledged (its fills follow from the synchronisation); one it never received is sent again
+   * under the same id, which the broker cannot turn into a second order.
+   */
+  async resolveInFlightOrders(): Promise<{ found: number; resubmitted: number; unresolved: number }> {
+    const result = { found: 0, resubmitted: 0, unresolved: 0 };
+    for (const order of this.state.workingOrders().filter(o => o.status === 'submitted')) {
+      let view;
+      try {
+        view = await this.brokers.getOrder(order.clientOrderId);
+      } catch (error) {
+        this.brokerErrors.record(error, { broker: this.brokers.name, operation: 'get-order', clientOrderId: order.clientOrderId, path: [{ layer: 'trading system', saw: 'in-flight order still unresolved; it stays reserved' }] });
+        result.unresolved += 1;
+        continue;
+      }
+      if (this.state.order(order.clientOrderId).status !== 'submitted') continue;
+      if (view) {
+        this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId: order.clientOrderId, brokerOrderId: view.brokerOrderId } });
+        result.found += 1;
+      } else {
+        const outcome = await this.engine.resubmit(order, 'in flight and not known at the broker');
+        if (outcome.outcome === 'acknowledged') result.resubmitted += 1;
+        else result.unresolved += 1;
+      }
+    }
+    if (result.found > 0) await this.synchronise('in-flight resolution');
+    return result;
   }
 
   /** Ask every unhealthy broker whose cool-down has passed whether it is back. */
@@ -339,6 +377,7 @@ export class TradingSystem {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.breakers.stop();
     this.engine.stop();
     void this.brokers.close();
     this.ledger.store.close();

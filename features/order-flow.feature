@@ -127,7 +127,7 @@ Feature: Order flow (plan 4.1)
       Given the broker's answer to the next request will be lost
       When the trader buys 1 BTC-PERP at market
       Then the order is filled at an average price of 50,000 USD
-      And the broker received the order once and was then asked for it by its client order id
+      And the broker received the order once and the lost answer was settled without sending it again
       And the BTC-PERP position is long 1 at an average entry of 50,000 USD
 
     @TC-IF-003

@@ -3,6 +3,8 @@
  * system (input checks, risk, event store on SQLite, engine, broker simulator, reconciliation),
  * and the cost of one pre-trade risk decision alone. Bounded: a fixed number of orders, then exit.
  *
+ * Then the same over the wire (scripts/wire-bench.ts), beside a bare WebSocket echo as the floor.
+ *
  *   npm run bench            (ORDERS=2000 by default)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +17,8 @@ import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
 import { TradingSystem } from '../domain/trading-system';
 import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
+import { breakerResponseInProcess } from './breaker-bench';
+import { wireBenchmark } from './wire-bench';
 
 const ORDERS = Number(process.env.ORDERS ?? 2000);
 const WARMUP = Math.min(200, Math.floor(ORDERS / 10));
@@ -78,11 +82,16 @@ async function main(): Promise<void> {
       console.log(`telemetry stage ${stage.padEnd(7)} n=${String(s.count).padStart(6)}  p50 ${s.p50Micros.toFixed(1)} us  p99 ${s.p99Micros.toFixed(1)} us`);
     }
     console.log(`events in the log: ${system.ledger.store.length}`);
+    const runs = Number(process.env.BREAKER_RUNS ?? 200);
+    const breaker = await breakerResponseInProcess(runs, 50);
+    console.log(`breaker response (tick -> last of 50 open orders cancelled), in process, ${breaker.runs} runs: p50 ${breaker.p50Micros.toFixed(1)} us  p99 ${breaker.p99Micros.toFixed(1)} us  max ${breaker.maxMicros.toFixed(1)} us`);
   } finally {
     system.close();
     await gateway.close();
     rmSync(dir, { recursive: true, force: true });
   }
+  console.log('');
+  for (const line of await wireBenchmark(ORDERS)) console.log(line);
 }
 
 main().catch(error => {

@@ -90,12 +90,12 @@ Given('the broker will refuse the next order with {string}', function (this: Tra
 });
 
 Given('the broker will be unreachable for the next request', function (this: TradingWorld) {
-  this.gateway.failNextRequest('unavailable');
+  this.faults.unreachableForNextRequest();
 });
 
 When('the broker sends the same fill again', async function (this: TradingWorld) {
   this.seqMark = this.system.ledger.store.length;
-  this.gateway.redeliverLastFill();
+  this.faults.redeliverLastFill();
 });
 
 // ---- cancel and modify ----
@@ -214,11 +214,12 @@ Then('the error passed through the coordinator, the execution engine and the bro
     messages.push(current.message);
     current = current.cause;
   }
-  expect(messages).to.have.length(3);
+  // Over the wire the gateway's error keeps the socket error (ECONNREFUSED) as its own cause.
+  expect(messages.length).to.be.within(3, 4);
   expect(messages[0]).to.match(/^coordinator: /);
   expect(messages[1]).to.match(/^execution engine: /);
   expect(messages[2]).to.match(/^broker SIM /);
-  expect(result.error.causeChain()).to.deep.equal(['BrokerUnavailable', 'BrokerUnavailable', 'BrokerUnavailable']);
+  expect(result.error.causeChain().slice(0, 3)).to.deep.equal(['BrokerUnavailable', 'BrokerUnavailable', 'BrokerUnavailable']);
 });
 
 Then('the order\'s failure is in the event log with the reason {string}', function (this: TradingWorld, reason: string) {
@@ -326,18 +327,18 @@ Then('telemetry counted the order once at each stage: risk, submit, ack, fill', 
 });
 
 Given('the broker will not answer the next request', function (this: TradingWorld) {
-  this.gateway.failNextRequest('no-answer');
+  this.faults.loseNextRequest();
 });
 
 When('the trader asks to cancel the working order without waiting for the answer', async function (this: TradingWorld) {
   const id = this.workingOrder().clientOrderId;
-  void this.system.coordinator.cancel(id);
+  this.background(this.system.coordinator.cancel(id));
   await this.waitUntil(`the cancel of ${id} to be recorded`, () => this.system.state.order(id).status === 'pending_cancel');
 });
 
 When('the trader sends an order to buy {figure} {symbol} at market without waiting for the answer', async function (this: TradingWorld, quantity: Decimal, symbol: string) {
   const known = new Set(this.system.state.orders.keys());
-  void this.place({ symbol, side: 'buy', type: 'market', quantity: quantity.toString() });
+  this.background(this.place({ symbol, side: 'buy', type: 'market', quantity: quantity.toString() }));
   const isNew = () => [...this.system.state.orders.values()].find(o => !known.has(o.clientOrderId));
   await this.waitUntil('the new order to be submitted', () => isNew()?.status === 'submitted');
   this.focusOrderId = isNew()!.clientOrderId;
@@ -368,7 +369,11 @@ When('the market trades {figure} {symbol} against the order just as the trader c
   this.broker.tradeAgainst(id, quantity);
   this.lastCancel = await this.system.coordinator.cancel(id);
   expect(this.lastCancel.outcome).to.equal('cancelled');
-  expect(this.system.state.order(id).filledQuantity.isZero(), 'the fill had not arrived when the cancel was confirmed').to.equal(true);
+  // In process the report is still queued behind the cancel's answer. On the wire the broker's
+  // stream carries the fill before the answer and the gateway waits for it, so there is no race.
+  if (this.transport === 'in-process') {
+    expect(this.system.state.order(id).filledQuantity.isZero(), 'the fill had not arrived when the cancel was confirmed').to.equal(true);
+  }
   await this.settle(id);
   await this.reconciliationsSettled();
 });
@@ -399,17 +404,23 @@ Then('the failure is logged as one JSON line at level {string}', function (this:
 });
 
 Given('the broker\'s answer to the next request will be lost', function (this: TradingWorld) {
-  this.gateway.failNextRequest('answer-lost');
+  this.faults.loseNextAnswer();
 });
 
 Given('the next request to the broker will time out before it arrives', function (this: TradingWorld) {
-  this.gateway.failNextRequest('timeout');
+  this.faults.timeOutNextRequestBeforeArrival();
 });
 
-Then('the broker received the order once and was then asked for it by its client order id', function (this: TradingWorld) {
+Then('the broker received the order once and the lost answer was settled without sending it again', function (this: TradingWorld) {
   const id = this.lastOrder().clientOrderId;
-  expect(this.broker.requests.filter(r => r.clientOrderId === id).map(r => r.action)).to.deep.equal(['place', 'get-order']);
+  const actions = this.broker.requests.filter(r => r.clientOrderId === id).map(r => r.action);
+  // In process the engine asks at once; on the wire the broker's report may settle it before the timeout.
+  expect(actions[0]).to.equal('place');
+  expect(actions.slice(1).every(a => a === 'get-order')).to.equal(true);
+  if (this.transport === 'in-process') expect(actions).to.deep.equal(['place', 'get-order']);
   expect(this.broker.allOrders().filter(o => o.clientOrderId === id)).to.have.length(1);
+  const settled = this.system.events.find(e => e.type === 'BrokerErrorRecorded' && e.payload.clientOrderId === id);
+  expect(settled?.type === 'BrokerErrorRecorded' && settled.payload.path.map(p => p.saw).join(' ')).to.match(/not sent again/);
 });
 
 Then('the trader is told the cancel went through', function (this: TradingWorld) {
@@ -424,18 +435,18 @@ Then('the trader is told the modification went through', function (this: Trading
 
 When('the market trades {figure} {symbol} against the order, but the broker\'s report of it is lost', function (this: TradingWorld, quantity: Decimal, symbol: string) {
   expect(this.workingOrder().symbol).to.equal(symbol);
-  this.gateway.dropNextFillReport();
+  this.faults.dropNextFillReport();
   this.broker.tradeAgainst(this.workingOrder().clientOrderId, quantity);
 });
 
 Given('the broker will report the next fill at {money}', function (this: TradingWorld, price: Decimal) {
-  this.gateway.misreportNextFillPrice(price);
+  this.faults.misreportNextFillPrice(price);
 });
 
 When('the broker reports a fill of {figure} {symbol} for the working order', function (this: TradingWorld, quantity: Decimal, symbol: string) {
   const order = this.workingOrder();
   this.seqMark = this.system.ledger.store.length;
-  this.gateway.deliverForgedFill({
+  this.faults.deliverForgedFill({
     type: 'fill',
     clientOrderId: order.clientOrderId,
     brokerOrderId: order.brokerOrderId ?? 'unknown',
@@ -452,7 +463,7 @@ When('the broker reports a fill of {figure} {symbol} for the working order', fun
 
 When('the trader asks to modify the working order to {figure} at {money} without waiting for the answer', async function (this: TradingWorld, quantity: Decimal, price: Decimal) {
   const id = this.workingOrder().clientOrderId;
-  void this.system.coordinator.modify(id, { quantity: quantity.toString(), limitPrice: price.toString() });
+  this.background(this.system.coordinator.modify(id, { quantity: quantity.toString(), limitPrice: price.toString() }));
   await this.waitUntil(`the modification of ${id} to be recorded`, () => this.system.state.order(id).status === 'pending_replace');
 });
 

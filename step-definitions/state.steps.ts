@@ -173,7 +173,7 @@ Then('the event log\'s sequence numbers have no gaps and its hash chain verifies
 
 When('someone edits the recorded fill price in the event log to {figure}', async function (this: TradingWorld, price: Decimal) {
   await this.reconciliationsSettled();
-  this.crash();
+  await this.crash();
   const db = new Database(this.eventStorePath);
   try {
     const row = db.prepare("SELECT seq, payload FROM events WHERE type = 'OrderFilled' LIMIT 1").get() as { seq: number; payload: string };
@@ -201,12 +201,12 @@ Then('opening the event log fails with {string}', function (this: TradingWorld, 
 When('the trading system crashes', async function (this: TradingWorld) {
   await this.reconciliationsSettled();
   this.snapshotBeforeCrash = stateSnapshot(this.system.state);
-  this.crash();
+  await this.crash();
 });
 
-When('a new trading system instance starts on the same event log', function (this: TradingWorld) {
+When('a new trading system instance starts on the same event log', async function (this: TradingWorld) {
   expect(this.systemIsRunning).to.equal(false);
-  expect(this.system.eventsReplayed).to.be.greaterThan(0);
+  expect((await this.restartAfterCrash()).eventsReplayed).to.be.greaterThan(0);
 });
 
 Then('it has the same orders, positions, balances and settings as before the crash', function (this: TradingWorld) {

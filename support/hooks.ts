@@ -1,10 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
-import { After, AfterAll, BeforeAll, Status } from '@cucumber/cucumber';
+import { After, AfterAll, Before, BeforeAll, Status } from '@cucumber/cucumber';
 import { DEFAULT_SETTINGS, settingLabel } from '../domain/state/runtime-settings';
 import { TradingWorld } from './world';
 import { decisionTablesHtml, limitsInForceHtml, timelineHtml } from './evidence';
 import { runSeed } from './run-context';
+import { brokerTransport } from './broker-connection';
 
 const startedAt = new Date().toISOString();
 /** For each setting, how many scenarios ended under each value: the limits actually in force. */
@@ -23,6 +24,15 @@ BeforeAll(function () {
   console.log(`seed ${runSeed()} (replay with SEED=${runSeed()})`);
 });
 
+Before(async function (this: TradingWorld) {
+  await this.connectBroker();
+});
+
+// Configuration a scenario starts with, before its Background opens the trading system.
+Before({ tags: '@fallback-route' }, async function (this: TradingWorld) {
+  await this.addFallbackRoute('SIM-B');
+});
+
 After(async function (this: TradingWorld, { result }) {
   try {
     if (this.systemIsRunning) {
@@ -31,6 +41,8 @@ After(async function (this: TradingWorld, { result }) {
       recordLimitsInForce(settings.snapshot());
       const decisions = decisionTablesHtml(events);
       if (decisions) this.attach(decisions, 'text/html');
+      const breakers = (await import('./breaker-evidence')).breakerEvidenceHtml(events);
+      if (breakers) this.attach(breakers, 'text/html');
       this.attach(timelineHtml(events), 'text/html');
       this.attach(limitsInForceHtml(settings.version, settings.snapshot()), 'text/html');
       if (result?.status === Status.FAILED) {
@@ -62,7 +74,7 @@ AfterAll(function () {
     startedAt,
     finishedAt: new Date().toISOString(),
     seed: runSeed(),
-    transport: 'in-process',
+    transport: brokerTransport(),
     defaultLimits,
     limitsInForce: inForce,
   };

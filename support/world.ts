@@ -15,7 +15,8 @@ import { ModifyResult, PlaceResult, CancelResult } from '../domain/execution/exe
 import { OrderInput } from '../domain/execution/order-input';
 import { SizingResult } from '../domain/risk/position-sizer';
 import { BrokerSimulatorCore } from './simulators/broker/broker-core';
-import { InProcessBrokerGateway } from './simulators/broker/in-process-gateway';
+import { BrokerGateway } from '../domain/execution/broker-gateway';
+import { BrokerConnection, BrokerFaults, brokerTransport } from './broker-connection';
 import { runSeed } from './run-context';
 
 /** Depth the simulated market offers at the mark on both sides unless a scenario scripts the book. */
@@ -35,8 +36,12 @@ export class TradingWorld extends World {
   readonly tempDir = mkdtempSync(join(tmpdir(), 'trading-spec-'));
   readonly eventStorePath = join(this.tempDir, 'events.sqlite');
   readonly broker = new BrokerSimulatorCore({ name: 'SIM', clock: this.clock, instruments: DEFAULT_INSTRUMENTS });
-  readonly gateway = new InProcessBrokerGateway(this.broker);
+  readonly transport = brokerTransport();
+  /** The broker as the scenario reaches it: in process, or over HTTP + WebSocket through a fault proxy. */
+  private brokerConnection: BrokerConnection | null = null;
   private current: TradingSystem | null = null;
+  /** Errors of work a step started without waiting for it (it may outlive a crash). */
+  readonly backgroundErrors: unknown[] = [];
 
   lastPlace: PlaceResult | null = null;
   lastCancel: CancelResult | null = null;
@@ -54,8 +59,12 @@ export class TradingWorld extends World {
   sizing: SizingResult | null = null;
   snapshotBeforeCrash: Record<string, unknown> | null = null;
   recovery: RecoveryReport | null = null;
+  /** The broker's answer to a replayed request (a security scenario). */
+  replayAnswer: { status: number; body: string } | null = null;
   /** A log position a step remembers to look for later events from. */
   seqMark = 0;
+  /** Circuit breakers run only where a scenario arms them before the system starts (the 4.1 spec predates them). */
+  circuitBreakers: 'armed' | 'disarmed' = 'disarmed';
 
   constructor(options: IWorldOptions) {
     super(options);
@@ -65,9 +74,70 @@ export class TradingWorld extends World {
   readonly logLines: string[] = [];
   private readonly logger = new JsonLinesLogger(line => this.logLines.push(line), this.clock);
 
+  /** Start the broker simulator (and on the wire its server, proxy and the gateway's connection). */
+  async connectBroker(): Promise<void> {
+    if (this.brokerConnection) return;
+    this.brokerConnection = await BrokerConnection.open(this.transport, {
+      name: 'SIM',
+      core: this.broker,
+      clock: this.clock,
+      random: () => this.random.next(),
+      apiSecret: `sim-secret-${this.seed}`,
+    });
+  }
+
+  get connection(): BrokerConnection {
+    if (!this.brokerConnection) throw new Error('the broker is not connected: the Before hook starts it');
+    return this.brokerConnection;
+  }
+
+  get gateway(): BrokerGateway {
+    return this.connection.gateway;
+  }
+
+  get faults(): BrokerFaults {
+    return this.connection.faults;
+  }
+
+  /** Other routes to the same broker account, in the order the system falls back to them. */
+  readonly fallbackConnections: BrokerConnection[] = [];
+
+  async addFallbackRoute(name: string): Promise<void> {
+    if (this.current) throw new Error('fallback routes are configured before the trading system starts');
+    this.fallbackConnections.push(
+      await BrokerConnection.open(this.transport, { name, core: this.broker, clock: this.clock, random: () => this.random.next(), apiSecret: `sim-secret-${this.seed}` }),
+    );
+  }
+
+  /** Restart the system on the same log with a gateway set up otherwise (other credentials, a skewed clock). */
+  async restartWithGateway(setUp: (connection: BrokerConnection) => Promise<void>): Promise<void> {
+    this.current?.close();
+    this.current = null;
+    await setUp(this.connection);
+    void this.system;
+  }
+
   get system(): TradingSystem {
-    if (!this.current) this.current = TradingSystem.open({ eventStorePath: this.eventStorePath, broker: this.gateway, clock: this.clock, logger: this.logger });
+    if (!this.current) {
+      const system = TradingSystem.open({
+        eventStorePath: this.eventStorePath,
+        broker: this.gateway,
+        fallbackBrokers: this.fallbackConnections.map(c => c.gateway),
+        clock: this.clock,
+        logger: this.logger,
+        circuitBreakers: this.circuitBreakers,
+      });
+      system.ledger.subscribe(event => {
+        if (event.type === 'BrokerErrorRecorded' && this.connection.restoreProxyOnNextError) void this.connection.restoreProxy();
+      });
+      this.current = system;
+    }
     return this.current;
+  }
+
+  /** Run work a step does not wait for; its failure is kept, not thrown into the void. */
+  background(work: Promise<unknown>): void {
+    work.catch(error => this.backgroundErrors.push(error));
   }
 
   get systemIsRunning(): boolean {
@@ -183,7 +253,7 @@ export class TradingWorld extends World {
     await this.waitUntil('every fill to be reconciled', () => {
       const events = this.system.ledger.store.read();
       const fills = events.filter(e => e.type === 'OrderFilled').length;
-      const reconciled = events.filter(e => e.type === 'PositionReconciled' && e.payload.trigger.startsWith('fill')).length;
+      const reconciled = events.filter(e => (e.type === 'PositionReconciled' || e.type === 'ReconciliationSkipped') && e.payload.trigger.startsWith('fill')).length;
       return reconciled >= fills;
     });
   }
@@ -192,16 +262,26 @@ export class TradingWorld extends World {
     return this.system.events.filter(e => 'clientOrderId' in e.payload && e.payload.clientOrderId === clientOrderId);
   }
 
-  /** Simulate a crash: the process dies; the log file and the broker live on. */
-  crash(): void {
+  /** Simulate a crash: the process dies with its connections; the log file and the broker live on. */
+  async crash(): Promise<void> {
     this.current?.close();
     this.current = null;
+    await this.connection.dropAfterCrash();
+  }
+
+  /** A new instance after a crash: it opens on the log first, then connects to the broker. */
+  async restartAfterCrash(): Promise<TradingSystem> {
+    const system = this.system;
+    await this.connection.connectGateway();
+    return system;
   }
 
   async dispose(): Promise<void> {
     this.current?.close();
     this.current = null;
-    await this.gateway.close();
+    await this.brokerConnection?.close();
+    this.brokerConnection = null;
+    for (const fallback of this.fallbackConnections.splice(0)) await fallback.close();
     rmSync(this.tempDir, { recursive: true, force: true });
   }
 }

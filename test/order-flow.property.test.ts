@@ -129,7 +129,8 @@ class Harness {
   }
 
   private open(): TradingSystem {
-    const system = TradingSystem.open({ eventStorePath: this.path, broker: this.gateway, clock: this.clock });
+    // The model is the order flow of 4.1; circuit breakers (4.2) would change limits under it, so they stay disarmed here.
+    const system = TradingSystem.open({ eventStorePath: this.path, broker: this.gateway, clock: this.clock, circuitBreakers: 'disarmed' });
     this.unsubscribe = system.ledger.subscribe(event => {
       if (event.type === 'OrderFilled') {
         stats.fills += 1;

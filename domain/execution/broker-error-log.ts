@@ -8,10 +8,10 @@ export interface ErrorPathStep {
   readonly saw: string;
 }
 
-/** The innermost error of a chain: where the error was born (the gateway's, for a broker error). */
+/** The innermost typed error of a chain: where the broker error was born (a socket or parse error beneath it is its cause). */
 export function rootError(error: unknown): unknown {
   let current = error;
-  while (current instanceof Error && current.cause !== undefined) current = current.cause;
+  while (current instanceof Error && current.cause instanceof TradingError) current = current.cause;
   return current;
 }
 

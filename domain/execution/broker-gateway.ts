@@ -125,5 +125,7 @@ export interface BrokerGateway {
   onReport(listener: (report: BrokerReport) => void): () => void;
   /** Connection events (lost, restored, sequence gaps, retries); a gateway without a connection has none. */
   onEvent?(listener: (event: GatewayEvent) => void): () => void;
+  /** Open the report stream again after it gave up (a broker that is healthy again). */
+  reconnect?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -151,6 +151,7 @@ export class BrokerRouter implements BrokerGateway {
     const change = this.health.record(broker.name, succeeded);
     if (!change) return;
     this.hooks.onHealthChange(change);
+    if (change.healthy) void broker.reconnect?.().catch(() => undefined);
     if (!change.healthy && broker === this.active && !this.switching) {
       void this.failOver(`${broker.name} is unhealthy: ${change.reason}`).catch(() => undefined);
     }

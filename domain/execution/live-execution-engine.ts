@@ -5,7 +5,8 @@ import { DecisionRow, StoredEvent } from '../state/events';
 import { TradingLedger } from '../state/ledger';
 import { Telemetry } from '../telemetry/telemetry';
 import { Logger, SILENT_LOGGER } from '../telemetry/logger';
-import { BrokerFill, BrokerGateway, BrokerOrderView, BrokerReport } from './broker-gateway';
+import { BrokerFill, BrokerGateway, BrokerOrderRequest, BrokerOrderView, BrokerReport } from './broker-gateway';
+import { BrokerErrorLog } from './broker-error-log';
 
 export type SubmitOutcome =
   | { outcome: 'acknowledged'; order: Order }
@@ -19,6 +20,19 @@ const PROVEN_NOT_ACCEPTED: ReadonlySet<ErrorKind> = new Set(['BrokerRejected', '
 /** Errors after which the broker may or may not have the order. */
 const OUTCOME_UNKNOWN: ReadonlySet<ErrorKind> = new Set(['Timeout', 'ProtocolError']);
 const REASON_CODES: Partial<Record<ErrorKind, string>> = { RateLimited: 'RATE_LIMIT_EXCEEDED', Unauthorized: 'UNAUTHORIZED' };
+
+/** What the broker is sent for an order: the same terms under the same client order id, every time. */
+function brokerRequest(order: Order): BrokerOrderRequest {
+  return {
+    clientOrderId: order.clientOrderId,
+    symbol: order.symbol,
+    side: order.side,
+    type: order.type,
+    quantity: order.quantity,
+    limitPrice: order.limitPrice,
+    reduceOnly: order.reduceOnly,
+  };
+}
 
 /** Wrap a lower layer's error so the chain says where it passed. */
 export function asTradingError(error: unknown, layer: string): TradingError {
@@ -42,6 +56,7 @@ export class LiveExecutionEngine {
     private broker: BrokerGateway,
     private readonly telemetry: Telemetry,
     private readonly logger: Logger = SILENT_LOGGER,
+    private readonly brokerErrors?: BrokerErrorLog,
   ) {}
 
   get brokerName(): string {
@@ -74,15 +89,7 @@ export class LiveExecutionEngine {
     this.telemetry.increment('orders.submitted');
     const submitStarted = this.telemetry.startTimer();
     try {
-      const accepted = await this.broker.submit({
-        clientOrderId: id,
-        symbol: order.symbol,
-        side: order.side,
-        type: order.type,
-        quantity: order.quantity,
-        limitPrice: order.limitPrice,
-        reduceOnly: order.reduceOnly,
-      });
+      const accepted = await this.broker.submit(brokerRequest(order));
       this.telemetry.recordSince('submit', submitStarted);
       this.acknowledge(id, accepted.brokerOrderId);
       return { outcome: 'acknowledged', order: this.ledger.state.order(id) };
@@ -101,7 +108,10 @@ export class LiveExecutionEngine {
   private async afterSubmitError(id: string, error: TradingError): Promise<SubmitOutcome> {
     const state = this.ledger.state;
     // A report already moved the order on: whatever the answer said, the broker has it.
-    if (state.order(id).status !== 'submitted') return { outcome: 'acknowledged', order: state.order(id) };
+    if (state.order(id).status !== 'submitted') {
+      this.recordResolvedError(id, error, 'submit', `the broker's report already showed the order ${state.order(id).status}: kept, not sent again`);
+      return { outcome: 'acknowledged', order: state.order(id) };
+    }
     if (PROVEN_NOT_ACCEPTED.has(error.kind)) {
       const reasonCode = String(error.details.reasonCode ?? REASON_CODES[error.kind] ?? 'BROKER_REJECTED');
       this.ledger.record({ type: 'OrderRejected', payload: { clientOrderId: id, stage: 'broker', reasonCode, reason: error.message } });
@@ -119,6 +129,7 @@ export class LiveExecutionEngine {
       }
       if (state.order(id).status !== 'submitted') return { outcome: 'acknowledged', order: state.order(id) };
       if (view) {
+        this.recordResolvedError(id, error, 'submit', 'outcome unknown: asked the broker by client order id, found it: acknowledged, not sent again');
         this.acknowledge(id, view.brokerOrderId);
         return { outcome: 'acknowledged', order: state.order(id) };
       }
@@ -126,6 +137,27 @@ export class LiveExecutionEngine {
     this.ledger.record({ type: 'OrderFailed', payload: { clientOrderId: id, errorKind: error.kind, reason: error.message, causeChain: error.causeChain() } });
     this.telemetry.increment('orders.failed');
     return { outcome: 'failed', order: state.order(id), error };
+  }
+
+  /**
+   * Send an order still in flight again, with the same client order id: the broker returns the
+   * order it already has under that id instead of creating a second one.
+   */
+  async resubmit(order: Order, reason: string): Promise<SubmitOutcome> {
+    const id = order.clientOrderId;
+    this.ledger.record({ type: 'OrderResubmitted', payload: { clientOrderId: id, broker: this.broker.name, reason } });
+    this.telemetry.increment('orders.resubmitted');
+    try {
+      const accepted = await this.broker.submit(brokerRequest(order));
+      if (this.ledger.state.order(id).status === 'submitted') this.acknowledge(id, accepted.brokerOrderId);
+      return { outcome: 'acknowledged', order: this.ledger.state.order(id) };
+    } catch (cause) {
+      return this.afterSubmitError(id, asTradingError(cause, 'execution engine'));
+    }
+  }
+
+  private recordResolvedError(clientOrderId: string, error: TradingError, operation: string, saw: string): void {
+    this.brokerErrors?.record(error, { broker: this.broker.name, operation, clientOrderId, path: [{ layer: 'execution engine', saw }] });
   }
 
   async cancel(order: Order, reason: string): Promise<Order> {
@@ -143,6 +175,7 @@ export class LiveExecutionEngine {
       const view = this.outcomeUnknown(error) ? await this.lookUp(id) : undefined;
       if (this.ledger.state.order(id).status !== 'pending_cancel') return this.ledger.state.order(id);
       if (view?.status === 'cancelled') {
+        this.recordResolvedError(id, error, 'cancel', 'outcome unknown: the broker shows the order cancelled');
         this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason } });
         this.telemetry.increment('orders.cancelled');
         return this.ledger.state.order(id);
@@ -174,6 +207,7 @@ export class LiveExecutionEngine {
       const view = this.outcomeUnknown(error) ? await this.lookUp(id) : undefined;
       if (this.ledger.state.order(id).status !== 'pending_replace') return this.ledger.state.order(id);
       if (view && sameTerms(view, change)) {
+        this.recordResolvedError(id, error, 'replace', 'outcome unknown: the broker shows the new terms');
         this.recordReplaced(id, view.quantity, view.limitPrice);
         this.telemetry.increment('orders.replaced');
         return this.ledger.state.order(id);

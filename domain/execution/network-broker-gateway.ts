@@ -138,6 +138,10 @@ export class NetworkBrokerGateway implements BrokerGateway {
     await this.channel.connect();
   }
 
+  async reconnect(): Promise<void> {
+    if (!this.closed) await this.channel.connect();
+  }
+
   /** Sign with a clock that is off by this much (a host whose clock drifted). */
   setClockSkew(ms: number): void {
     this.timestampOffsetMs = ms;
@@ -341,17 +345,31 @@ export class NetworkBrokerGateway implements BrokerGateway {
     if (error instanceof TradingError) return error;
     const code = (error as NodeJS.ErrnoException).code;
     const sent = (error as { requestSent?: boolean }).requestSent === true;
-    if (code === 'ECONNREFUSED') return new TradingError('BrokerUnavailable', `broker ${this.name} refused the connection`, { ...context, requestSent: false }, { cause: error });
+    if (code === 'ECONNREFUSED') return new TradingError('BrokerUnavailable', `broker ${this.name} is unavailable: connection refused`, { ...context, requestSent: false }, { cause: error });
     return new TradingError('BrokerUnavailable', `broker ${this.name}: connection failed during ${context.operation}: ${describeError(error).message}`, { ...context, requestSent: sent }, { cause: error });
   }
 
-  private send(method: string, path: string, body: string, signed: boolean): Promise<RawResponse> {
+  /**
+   * A kept-alive socket the other side already closed fails at once with ECONNRESET before any byte
+   * of an answer: the request never reached the broker, so it is sent again on a fresh connection.
+   */
+  private async send(method: string, path: string, body: string, signed: boolean): Promise<RawResponse> {
+    try {
+      return await this.sendOnce(method, path, body, signed);
+    } catch (error) {
+      if ((error as { staleSocket?: boolean }).staleSocket !== true) throw error;
+      return this.sendOnce(method, path, body, signed);
+    }
+  }
+
+  private sendOnce(method: string, path: string, body: string, signed: boolean): Promise<RawResponse> {
     if (this.closed) return Promise.reject(new TradingError('BrokerUnavailable', `broker ${this.name}: gateway is closed`, { requestSent: false }));
     const url = new URL(path, this.options.baseUrl);
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(signed ? this.signedHeaders(method, path, body) : {}) };
     if (body) headers['content-length'] = String(Buffer.byteLength(body));
     return new Promise<RawResponse>((resolve, reject) => {
       let requestSent = false;
+      let answered = false;
       const request = http.request(url, { method, headers, agent: this.agent });
       const timer = setTimeout(() => {
         request.destroy(new TradingError('Timeout', `broker ${this.name}: no answer to ${method} ${url.pathname} within ${this.requestTimeoutMs} ms`, { requestSent, timeoutMs: this.requestTimeoutMs }));
@@ -367,12 +385,15 @@ export class NetworkBrokerGateway implements BrokerGateway {
           reject(new TradingError(error.kind, error.message, { ...error.details, requestSent }));
           return;
         }
-        reject(Object.assign(error, { requestSent }));
+        const code = (error as NodeJS.ErrnoException).code;
+        const staleSocket = request.reusedSocket && !answered && (code === 'ECONNRESET' || code === 'EPIPE');
+        reject(Object.assign(error, { requestSent: staleSocket ? false : requestSent, staleSocket }));
       });
       request.on('finish', () => {
         requestSent = true;
       });
       request.on('response', response => {
+        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         response.on('data', (chunk: Buffer) => {

@@ -35,6 +35,7 @@ export const USER_CHANNEL_PATH = '/ws/user';
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_FRAME_BYTES = 64 * 1024;
 
+/** X-Timestamp is the caller's clock in whole milliseconds since the Unix epoch, as a decimal string. */
 export const AUTH_HEADERS = {
   key: 'x-api-key',
   timestamp: 'x-timestamp',
@@ -47,6 +48,9 @@ export const RATE_LIMIT_HEADERS = {
   remaining: 'x-ratelimit-remaining',
   retryAfter: 'retry-after',
 } as const;
+
+/** On every REST answer: the sequence number of the last report the broker sent before answering. */
+export const REPORT_SEQ_HEADER = 'x-report-seq';
 
 export type BrokerServiceStatus = 'normal' | 'degraded' | 'maintenance';
 
@@ -78,6 +82,12 @@ export interface WireOrder {
   filledQuantity: string;
   averageFillPrice: string;
   status: BrokerOrderStatus;
+}
+
+/** PATCH /orders/{clientOrderId} body. */
+export interface WireReplaceRequest {
+  quantity: string;
+  limitPrice?: string;
 }
 
 export interface WireError {
@@ -211,6 +221,11 @@ export function decodeOrderRequest(value: unknown): WireOrderRequest & { quantit
     reduceOnly: obj.reduceOnly,
   };
   return { ...request, quantityValue: dec(obj, 'quantity', 'order request'), limitPriceValue: optDec(obj, 'limitPrice', 'order request') };
+}
+
+export function decodeReplaceRequest(value: unknown): { quantity: Decimal; limitPrice?: Decimal } {
+  const obj = asObject(value, 'replace request');
+  return { quantity: dec(obj, 'quantity', 'replace request'), limitPrice: optDec(obj, 'limitPrice', 'replace request') };
 }
 
 export function decodePosition(value: unknown): BrokerPosition {

@@ -16,6 +16,8 @@ export type ErrorKind =
   | 'Overfill'
   | 'DuplicateFill'
   | 'InvalidSettings'
+  | 'UnknownBreaker'
+  | 'InvalidBreaker'
   | 'EventStoreCorrupted'
   | 'EventStoreClosed';
 

@@ -22,10 +22,31 @@ export interface DecisionRow {
 
 export type RejectionStage = 'input' | 'risk' | 'broker';
 
+/** What a circuit breaker saw: the figure, the limit it was held against, and both as a person reads them. */
+export interface BreakerReadingPayload {
+  readonly breaker: string;
+  readonly level: 'normal' | 'warning' | 'critical';
+  readonly observed: string;
+  readonly limit: string;
+  readonly observedText: string;
+  readonly limitText: string;
+  /** The symbol the figure belongs to, where it belongs to one. */
+  readonly subject?: string;
+}
+
 export type DomainEvent =
   | { type: 'AccountFunded'; payload: { currency: string; amount: string } }
   | { type: 'TradingDayStarted'; payload: { tradingDay: string; startEquity: string } }
   | { type: 'SettingsChanged'; payload: { version: number; changes: Record<string, string>; actor: string; reason: string } }
+  // Circuit breakers (domain/breakers): levels, trips, the actions of a response, health checks, resets, restoration.
+  | { type: 'BreakerRegistered'; payload: { breaker: string; measure: string; direction: 'above' | 'below'; warning: string; critical: string; response: string; actor: string } }
+  | { type: 'BreakerLevelChanged'; payload: BreakerReadingPayload & { from: 'normal' | 'warning' | 'critical'; to: 'normal' | 'warning' | 'critical' } }
+  | { type: 'BreakerTripped'; payload: BreakerReadingPayload & { response: string; limitsBefore: Record<string, string> } }
+  | { type: 'BreakerActionTaken'; payload: { breaker: string; action: string; outcome: 'done' | 'failed' | 'skipped'; detail: string; code?: string; clientOrderId?: string } }
+  | { type: 'BreakerHealthChecked'; payload: { trigger: string; passed: boolean; checks: { check: string; passed: boolean; code: string; detail: string }[] } }
+  | { type: 'BreakerReset'; payload: { mode: 'automatic' | 'manual'; breakers: string[]; operator: string; role: string; reason: string } }
+  | { type: 'BreakerResetRefused'; payload: { breaker: string; operator: string; role: string; reason: string; code: string; detail: string } }
+  | { type: 'BreakerLimitsRestored'; payload: { step: number; percent: number; limits: Record<string, string> } }
   | { type: 'MarkPriceUpdated'; payload: { symbol: string; price: string } }
   | { type: 'InputRejected'; payload: { clientOrderId?: string; errorKind: string; reason: string; input: Record<string, unknown> } }
   | {
@@ -87,6 +108,7 @@ export type DomainEvent =
       payload: { trigger: string; status: 'matched' | 'mismatched' | 'skipped'; currency: string; localCash: string; brokerCash?: string; reason?: string };
     }
   | { type: 'ReconciliationSkipped'; payload: { symbol: string; trigger: string; errorKind: string; reason: string } }
+  | { type: 'OrderResubmitted'; payload: { clientOrderId: string; broker: string; reason: string } }
   | { type: 'BrokerSwitched'; payload: { from: string; to: string; reason: string } }
   | { type: 'DegradedModeChanged'; payload: { active: boolean; tradingState: string; reason: string } }
   | {

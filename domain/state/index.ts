@@ -4,3 +4,4 @@ export * from './event-store';
 export * from './ledger';
 export * from './projection';
 export * from './runtime-settings';
+export * from './breaker-board';

@@ -6,6 +6,7 @@ import { AccountSnapshot, accountSnapshot } from '../model/account';
 import { InstrumentRegistry } from '../model/instrument';
 import { DomainEvent, StoredEvent } from './events';
 import { RuntimeSettings } from './runtime-settings';
+import { BreakerBoard } from './breaker-board';
 
 /** Applies a prepared event; `at` is the time the event store gave it. */
 export type Commit = (at: string) => void;
@@ -23,6 +24,7 @@ export class StateProjection {
   readonly markTimes = new Map<string, string>();
   readonly tradeIds = new Set<string>();
   readonly settings: RuntimeSettings;
+  readonly breakers = new BreakerBoard();
   deposits = ZERO;
   currency = 'USD';
   tradingDay: string | null = null;
@@ -191,6 +193,15 @@ export class StateProjection {
         return this.moveTo(event.payload.clientOrderId, 'expired', order => {
           order.reason = event.payload.reason;
         });
+      case 'BreakerRegistered':
+      case 'BreakerLevelChanged':
+      case 'BreakerTripped':
+      case 'BreakerActionTaken':
+      case 'BreakerHealthChecked':
+      case 'BreakerReset':
+      case 'BreakerResetRefused':
+      case 'BreakerLimitsRestored':
+        return this.breakers.prepare(event);
       case 'PositionReconciled':
       case 'BrokerErrorRecorded':
       case 'BrokerRequestRetried':
@@ -201,6 +212,7 @@ export class StateProjection {
       case 'BrokerSyncFailed':
       case 'BrokerHealthChanged':
       case 'BrokerSwitched':
+      case 'OrderResubmitted':
       case 'BalanceReconciled':
       case 'ReconciliationSkipped':
       case 'DegradedModeChanged':

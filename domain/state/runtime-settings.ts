@@ -40,6 +40,31 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   price_collar_pct: '5',
   mark_staleness_seconds: '30',
   trading_state: 'ACTIVE',
+  // Circuit breakers (domain/breakers): warning and critical levels, the response and the way back.
+  daily_loss_warning_pct: '4',
+  liquidation_buffer_warning_pct: '20',
+  liquidation_buffer_critical_pct: '15',
+  position_leverage: '5',
+  volatility_window_returns: '20',
+  volatility_min_returns: '10',
+  volatility_warning_pct: '15',
+  volatility_critical_pct: '20',
+  volatility_halt_pct: '25',
+  price_move_warning_pct: '3',
+  price_move_critical_pct: '5',
+  price_move_window_seconds: '60',
+  correlated_exposure_warning_pct: '80',
+  correlated_exposure_critical_pct: '100',
+  correlation_jump_warning: '0.2',
+  correlation_jump_critical: '0.3',
+  correlation_jump_window_minutes: '60',
+  position_size_warning_pct: '20',
+  position_size_critical_pct: '25',
+  total_position_warning_pct: '80',
+  total_position_critical_pct: '100',
+  breaker_trip_max_leverage: '2',
+  breaker_cooldown_minutes: '30',
+  restore_step_minutes: '15',
   degraded_trading_state: 'REDUCE_ONLY',
 };
 
@@ -56,6 +81,30 @@ export const SETTING_LABELS: Readonly<Record<string, string>> = {
   price_collar_pct: 'price collar (% from mark)',
   mark_staleness_seconds: 'mark price staleness (s)',
   trading_state: 'trading state',
+  daily_loss_warning_pct: 'daily loss warning (% of start-of-day equity)',
+  liquidation_buffer_warning_pct: 'liquidation buffer warning (% of mark)',
+  liquidation_buffer_critical_pct: 'min liquidation buffer (% of mark)',
+  position_leverage: 'leverage of a position at the venue (x)',
+  volatility_window_returns: 'volatility window (one-minute returns)',
+  volatility_min_returns: 'volatility needs at least (one-minute returns)',
+  volatility_warning_pct: 'volatility warning (% annualised)',
+  volatility_critical_pct: 'volatility reduce-only (% annualised)',
+  volatility_halt_pct: 'volatility halt (% annualised)',
+  price_move_warning_pct: 'price move warning (%)',
+  price_move_critical_pct: 'price move critical (%)',
+  price_move_window_seconds: 'price move window (s)',
+  correlated_exposure_warning_pct: 'correlated exposure warning (% of equity)',
+  correlated_exposure_critical_pct: 'correlated exposure critical (% of equity)',
+  correlation_jump_warning: 'average correlation jump warning',
+  correlation_jump_critical: 'average correlation jump critical',
+  correlation_jump_window_minutes: 'average correlation jump lookback (min)',
+  position_size_warning_pct: 'position size warning, per symbol (% of equity)',
+  position_size_critical_pct: 'position size critical, per symbol (% of equity)',
+  total_position_warning_pct: 'total position size warning (% of equity)',
+  total_position_critical_pct: 'total position size critical (% of equity)',
+  breaker_trip_max_leverage: 'max leverage after a breaker trips (x)',
+  breaker_cooldown_minutes: 'breaker cool-down (min)',
+  restore_step_minutes: 'limit restoration step (min)',
   degraded_trading_state: 'trading state with no healthy broker',
 };
 
@@ -116,6 +165,8 @@ export function validateSetting(key: string, value: string): string {
   }
   if (number.lt(0)) invalid(key, value, 'must not be negative');
   if (key === 'max_leverage' && number.isZero()) invalid(key, value, 'must be greater than zero');
+  if ((key === 'position_leverage' || key === 'breaker_trip_max_leverage') && number.isZero()) invalid(key, value, 'must be greater than zero');
+  if ((key === 'volatility_window_returns' || key === 'volatility_min_returns') && (!number.isInteger() || number.lt(2))) invalid(key, value, 'must be a whole number of at least 2');
   return key;
 }
 

@@ -11,6 +11,13 @@ const LEVELS: Partial<Record<StoredEvent['type'], LogLevel>> = {
   OrderReplaceRefused: 'info',
   SettingsChanged: 'info',
   TradingDayStarted: 'info',
+  BreakerTripped: 'error',
+  BreakerLevelChanged: 'warn',
+  BreakerActionTaken: 'info',
+  BreakerResetRefused: 'warn',
+  BreakerReset: 'info',
+  BreakerHealthChecked: 'info',
+  BreakerLimitsRestored: 'info',
 };
 
 export function logRecordedEvent(logger: Logger, event: StoredEvent): void {

@@ -2,3 +2,4 @@
 export * from './telemetry';
 export * from './logger';
 export * from './event-log-levels';
+export * from './alerts';

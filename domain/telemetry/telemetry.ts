@@ -1,4 +1,5 @@
 import { createHistogram, performance, RecordableHistogram } from 'node:perf_hooks';
+import { Alert, AlertLog } from './alerts';
 
 /** The stages an order passes through, each with its own latency histogram. */
 export type LatencyStage = 'risk' | 'submit' | 'ack' | 'fill';
@@ -20,6 +21,7 @@ export interface LatencySummary {
 export class Telemetry {
   private readonly counters = new Map<string, number>();
   private readonly histograms = new Map<LatencyStage, RecordableHistogram>();
+  readonly alerts = new AlertLog();
 
   constructor() {
     for (const stage of LATENCY_STAGES) this.histograms.set(stage, createHistogram());
@@ -27,6 +29,13 @@ export class Telemetry {
 
   increment(counter: string, by = 1): void {
     this.counters.set(counter, (this.counters.get(counter) ?? 0) + by);
+  }
+
+  /** Raise an alert and count it: alerts.<level> and alerts.<breaker>.<level>. */
+  alert(alert: Alert): void {
+    this.alerts.raise(alert);
+    this.increment(`alerts.${alert.level}`);
+    this.increment(`alerts.${alert.breaker}.${alert.level}`);
   }
 
   count(counter: string): number {

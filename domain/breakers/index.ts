@@ -1,0 +1,10 @@
+/** Circuit breakers: pure measures (liquidation, volatility, correlation, daily loss, position size), the standard breakers, the health check and the monitor that trips, responds and recovers. */
+export * from './breaker';
+export * from './liquidation';
+export * from './volatility';
+export * from './correlation';
+export * from './daily-loss';
+export * from './position-size';
+export * from './standard-breakers';
+export * from './health-check';
+export * from './breaker-monitor';

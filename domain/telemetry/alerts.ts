@@ -1,0 +1,37 @@
+/** An alert for a person on call: which breaker, how bad, what was seen against which limit, and when. */
+export interface Alert {
+  readonly breaker: string;
+  readonly level: 'warning' | 'critical';
+  /** As a person reads them: "5,250.00 USD", "14.20 %". */
+  readonly observed: string;
+  readonly limit: string;
+  /** Business time (the system's clock), ISO 8601. */
+  readonly at: string;
+  readonly message: string;
+}
+
+/** The alerts raised, in order, and whoever listens for them (a pager, a chat channel, the report). */
+export class AlertLog {
+  private readonly raised: Alert[] = [];
+  private readonly listeners = new Set<(alert: Alert) => void>();
+
+  raise(alert: Alert): void {
+    this.raised.push(alert);
+    for (const listener of this.listeners) {
+      try {
+        listener(alert);
+      } catch {
+        // A failing pager must not stop the alert from being recorded or the next listener from hearing it.
+      }
+    }
+  }
+
+  all(): readonly Alert[] {
+    return [...this.raised];
+  }
+
+  subscribe(listener: (alert: Alert) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Breaker response benchmark: from the mark-price tick that trips a critical breaker to the last
+ * open order cancelled (here, in the system's books, after the broker confirmed it). The measurement
+ * takes a system and its gateway, so the same function serves in process and over the wire.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHistogram, performance } from 'node:perf_hooks';
+import { VirtualClock } from '../domain/shared/clock';
+import { Decimal } from '../domain/shared/decimal';
+import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import { BrokerGateway } from '../domain/execution/broker-gateway';
+import { TradingSystem } from '../domain/trading-system';
+import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
+import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
+
+export interface BreakerResponseOptions {
+  readonly symbol: string;
+  readonly openOrders: number;
+  /** The mark before the tick; resting buys go in 4 % below it (inside the price collar), the tick drops it by 6 % (price move breaker, 5 %). */
+  readonly mark: Decimal;
+}
+
+/**
+ * One measurement, in nanoseconds. The system must be funded and marked, its breakers armed with a
+ * price move breaker at its default 5 %, and the gateway connected; no order may be working yet.
+ */
+export async function measureBreakerResponse(system: TradingSystem, gateway: BrokerGateway, options: BreakerResponseOptions): Promise<number> {
+  const price = options.mark.times('0.96').toDecimalPlaces(0);
+  const placed = await Promise.all(
+    Array.from({ length: options.openOrders }, () => system.coordinator.place({ symbol: options.symbol, side: 'buy', type: 'limit', quantity: '0.01', limitPrice: price.toString() })),
+  );
+  const ids = placed.map(r => {
+    if (r.outcome !== 'accepted') throw new Error(`bench order not accepted: ${r.outcome}: ${r.error.message}`);
+    return r.order.clientOrderId;
+  });
+  const open = () => ids.filter(id => system.state.order(id).status !== 'cancelled').length;
+  const allCancelled = new Promise<void>(resolve => {
+    const unsubscribe = system.ledger.subscribe(() => {
+      if (open() === 0) {
+        unsubscribe();
+        resolve();
+      }
+    });
+  });
+  const started = performance.now();
+  system.updateMark(options.symbol, options.mark.times('0.94'));
+  await allCancelled;
+  const elapsed = performance.now() - started;
+  const stillOpen = (await gateway.openOrders()).length;
+  if (stillOpen !== 0) throw new Error(`${stillOpen} orders still open at the broker after the breaker's response`);
+  await system.breakers.idle();
+  return Math.max(1, Math.round(elapsed * 1e6));
+}
+
+/** Fresh system, simulator and in-process gateway per run; the p50 and p99 of the runs. */
+export async function breakerResponseInProcess(runs: number, openOrders = 50): Promise<{ runs: number; p50Micros: number; p99Micros: number; maxMicros: number }> {
+  const histogram = createHistogram();
+  for (let run = 0; run < runs; run += 1) {
+    const dir = mkdtempSync(join(tmpdir(), 'breaker-bench-'));
+    const clock = new VirtualClock();
+    const broker = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+    const gateway = new InProcessBrokerGateway(broker);
+    const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock, circuitBreakers: 'armed' });
+    try {
+      const mark = new Decimal(50_000);
+      system.fund('1000000');
+      broker.deposit(new Decimal(1_000_000));
+      system.startTradingDay();
+      system.updateMark('BTC-PERP', mark);
+      broker.setMark('BTC-PERP', mark);
+      broker.setBook('BTC-PERP', 'asks', [{ price: mark, quantity: new Decimal(1_000) }]);
+      broker.setBook('BTC-PERP', 'bids', [{ price: mark, quantity: new Decimal(1_000) }]);
+      histogram.record(await measureBreakerResponse(system, gateway, { symbol: 'BTC-PERP', openOrders, mark }));
+    } finally {
+      system.close();
+      await gateway.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { runs, p50Micros: histogram.percentile(50) / 1000, p99Micros: histogram.percentile(99) / 1000, maxMicros: histogram.max / 1000 };
+}

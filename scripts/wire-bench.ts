@@ -1,0 +1,132 @@
+/**
+ * Order flow over the wire: the trading system's network gateway (signed REST + WebSocket user
+ * channel) against the broker simulator's server on a loopback port. Beside it, the floor: a bare
+ * WebSocket echo round trip measured in the same run, on the same machine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHistogram, performance, RecordableHistogram } from 'node:perf_hooks';
+import WebSocket, { WebSocketServer } from 'ws';
+import { SystemClock } from '../domain/shared/clock';
+import { Decimal } from '../domain/shared/decimal';
+import { SeededRandom } from '../domain/shared/random';
+import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import { TradingSystem } from '../domain/trading-system';
+import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
+import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
+import { BrokerServer } from '../support/simulators/broker/broker-server';
+
+export function line(name: string, h: RecordableHistogram): string {
+  const us = (ns: number) => (ns / 1000).toFixed(1).padStart(9);
+  return `${name.padEnd(34)} n=${String(h.count).padStart(6)}  p50 ${us(h.percentile(50))} us  p99 ${us(h.percentile(99))} us  p99.9 ${us(h.percentile(99.9))} us  max ${us(h.max)} us`;
+}
+
+const record = (h: RecordableHistogram, startedMs: number) => h.record(Math.max(1, Math.round((performance.now() - startedMs) * 1e6)));
+
+/** A bare WebSocket echo over loopback: what one message there and back costs with nothing else. */
+async function echoFloor(messages: number): Promise<RecordableHistogram> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>(resolve => server.once('listening', () => resolve()));
+  server.on('connection', socket => socket.on('message', data => socket.send(data)));
+  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  await new Promise<void>((resolve, reject) => {
+    client.once('open', () => resolve());
+    client.once('error', reject);
+  });
+  const h = createHistogram();
+  const payload = JSON.stringify({ type: 'report', seq: 1, report: { type: 'acknowledged', clientOrderId: 'CO-000001', brokerOrderId: 'SIM-1', at: new Date().toISOString() } });
+  for (let i = 0; i < messages; i += 1) {
+    const started = performance.now();
+    await new Promise<void>(resolve => {
+      client.once('message', () => resolve());
+      client.send(payload);
+    });
+    if (i >= messages / 10) record(h, started);
+  }
+  client.terminate();
+  await new Promise<void>(resolve => server.close(() => resolve()));
+  return h;
+}
+
+export async function wireBenchmark(orders: number): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'trading-wire-bench-'));
+  const clock = new SystemClock();
+  const random = new SeededRandom(20261125);
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  const server = new BrokerServer({
+    core,
+    clock,
+    credentials: [{ key: 'bench-key', secret: 'bench-secret', permissions: ['read', 'trade'] }],
+    rateLimit: { capacity: 1_000_000, refillPerSecond: 1_000_000 },
+  });
+  await server.start();
+  const gateway = new NetworkBrokerGateway({ name: 'SIM', baseUrl: server.url, apiKey: 'bench-key', apiSecret: 'bench-secret', clock, random: () => random.next() });
+  await gateway.connect();
+  const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock });
+  const out: string[] = [];
+  try {
+    system.fund('10000000');
+    core.deposit(new Decimal(10_000_000));
+    system.startTradingDay();
+    const price = new Decimal(50_000);
+    system.updateMark('BTC-PERP', price);
+    core.setMark('BTC-PERP', price);
+    core.setBook('BTC-PERP', 'asks', [{ price, quantity: new Decimal(1_000_000) }]);
+    core.setBook('BTC-PERP', 'bids', [{ price, quantity: new Decimal(1_000_000) }]);
+    const filledAt = new Map<string, number>();
+    system.ledger.subscribe(event => {
+      if (event.type === 'OrderFilled') filledAt.set(event.payload.clientOrderId, performance.now());
+    });
+
+    const toAck = createHistogram();
+    const toFill = createHistogram();
+    const warmup = Math.min(200, Math.floor(orders / 10));
+    for (let i = 0; i < orders + warmup; i += 1) {
+      const started = performance.now();
+      const result = await system.coordinator.place({ symbol: 'BTC-PERP', side: i % 2 === 0 ? 'buy' : 'sell', type: 'market', quantity: '0.01' });
+      if (result.outcome !== 'accepted') throw new Error(`bench order ${i} was not accepted: ${result.outcome}`);
+      const acked = performance.now();
+      const id = result.order.clientOrderId;
+      // The fill report arrives on the socket: wait for its event, not for a timer.
+      await new Promise<void>(resolve => {
+        if (filledAt.has(id)) return resolve();
+        const unsubscribe = system.ledger.subscribe(() => {
+          if (filledAt.has(id)) {
+            unsubscribe();
+            resolve();
+          }
+        });
+      });
+      if (i >= warmup) {
+        toAck.record(Math.max(1, Math.round((acked - started) * 1e6)));
+        toFill.record(Math.max(1, Math.round((filledAt.get(id)! - started) * 1e6)));
+      }
+    }
+
+    // A broker refusal (HTTP 400) back to the coordinator's result: the error's whole way up.
+    const errorPath = createHistogram();
+    const errors = Math.max(50, Math.floor(orders / 4));
+    for (let i = 0; i < errors; i += 1) {
+      server.failNextRequests(1, { status: 400, code: 'INSUFFICIENT_MARGIN', message: 'bench' }, { method: 'POST', pathPrefix: '/api/v1/orders' });
+      const started = performance.now();
+      const result = await system.coordinator.place({ symbol: 'BTC-PERP', side: 'buy', type: 'market', quantity: '0.01' });
+      if (result.outcome !== 'rejected') throw new Error(`bench error ${i} was not rejected: ${result.outcome}`);
+      record(errorPath, started);
+    }
+
+    const echo = await echoFloor(orders);
+    out.push(`order flow over the wire (loopback HTTP + WebSocket, signed, SQLite synchronous FULL), ${orders} orders after ${warmup} warm-up`);
+    out.push(line('wire place -> ack', toAck));
+    out.push(line('wire place -> fill', toFill));
+    out.push(line('broker error -> coordinator result', errorPath));
+    out.push(line('floor: bare WebSocket echo', echo));
+    return out;
+  } finally {
+    system.close();
+    await gateway.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,513 @@
+import http from 'node:http';
+import { DataTable, Given, Then, When } from '@cucumber/cucumber';
+import { expect } from 'chai';
+import { Decimal } from '../domain/shared/decimal';
+import { StoredEvent } from '../domain/state/events';
+import { API_PREFIX, AUTH_HEADERS, signRequest } from '../domain/execution/wire-protocol';
+import { TRADER_KEY } from '../support/broker-connection';
+import { TradingWorld } from '../support/world';
+
+type Side = 'buy' | 'sell';
+type EventOfType<T extends StoredEvent['type']> = Extract<StoredEvent, { type: T }>;
+
+function eventsOf<T extends StoredEvent['type']>(world: TradingWorld, type: T): EventOfType<T>[] {
+  return world.system.events.filter((e): e is EventOfType<T> => e.type === type);
+}
+
+function lastBrokerError(world: TradingWorld): EventOfType<'BrokerErrorRecorded'> {
+  const errors = eventsOf(world, 'BrokerErrorRecorded');
+  expect(errors, 'broker error events').to.not.have.length(0);
+  return errors[errors.length - 1];
+}
+
+function waitFor<T extends StoredEvent['type']>(world: TradingWorld, type: T, match: (e: EventOfType<T>) => boolean = () => true, fromSeq = 1): Promise<EventOfType<T>> {
+  return world.waitForEvent(type, e => e.type === type && match(e as EventOfType<T>), fromSeq, 4000) as Promise<EventOfType<T>>;
+}
+
+/** "429 RATE_LIMITED" -> a scripted HTTP answer. */
+function scriptedAnswer(text: string): { status: number; code: string; retryAfterSeconds?: number } {
+  const match = /^(\d{3}) ([A-Z_]+)$/.exec(text);
+  if (!match) throw new Error(`expected "<status> <CODE>", got "${text}"`);
+  const status = Number(match[1]);
+  return { status, code: match[2], ...(status === 429 ? { retryAfterSeconds: 0 } : {}) };
+}
+
+const ORDERS = { method: 'POST', pathPrefix: `${API_PREFIX}/orders` };
+
+// ---- the network ----
+
+When('the network to the broker goes down', async function (this: TradingWorld) {
+  this.seqMark = this.system.ledger.store.length;
+  await this.connection.proxy!.down();
+});
+
+When('the primary route to the broker goes down', async function (this: TradingWorld) {
+  await this.connection.proxy!.down();
+});
+
+When('the network to the broker comes back', async function (this: TradingWorld) {
+  await this.connection.proxy!.up();
+});
+
+When('the network resets every connection to the broker', function (this: TradingWorld) {
+  this.seqMark = this.system.ledger.store.length;
+  this.connection.proxy!.resetConnections();
+});
+
+Given('the network delays everything the broker sends by {figure} ms', function (this: TradingWorld, ms: Decimal) {
+  this.connection.proxy!.addToxic({ name: 'slow answers', stream: 'downstream', spec: { type: 'latency', latencyMs: ms.toNumber() } });
+});
+
+When('the network delay is removed', function (this: TradingWorld) {
+  this.connection.proxy!.removeToxic('slow answers');
+});
+
+Given('the network swallows everything sent to the broker', function (this: TradingWorld) {
+  this.connection.proxy!.addToxic({ name: 'black hole', stream: 'upstream', spec: { type: 'timeout', timeoutMs: 0 } });
+});
+
+When('the network stops swallowing', function (this: TradingWorld) {
+  this.connection.proxy!.removeToxic('black hole');
+});
+
+When('the market trades {figure} {symbol} against the order while the network is down', function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  expect(this.workingOrder().symbol).to.equal(symbol);
+  this.broker.tradeAgainst(this.workingOrder().clientOrderId, quantity);
+});
+
+When('the broker cancels the {symbol} order while the network is down', function (this: TradingWorld, symbol: string) {
+  const order = this.system.state.order(this.focusOrderId!);
+  expect(order.symbol).to.equal(symbol);
+  this.broker.cancelOrder(order.clientOrderId);
+});
+
+Given('the trader has another working order to {side} {figure} {symbol} at {money}', async function (this: TradingWorld, side: Side, quantity: Decimal, symbol: string, price: Decimal) {
+  const result = await this.placeAndSettle({ symbol, side, type: 'limit', quantity: quantity.toString(), limitPrice: price.toString() });
+  expect(result.outcome).to.equal('accepted');
+  if (result.outcome === 'accepted') this.focusOrderId = result.order.clientOrderId;
+});
+
+// ---- the user channel ----
+
+When('the broker cuts the user channel', function (this: TradingWorld) {
+  this.seqMark = this.system.ledger.store.length;
+  this.connection.server!.dropUserChannels();
+});
+
+When('the broker stops sending heartbeats until the channel is declared dead', async function (this: TradingWorld) {
+  this.seqMark = this.system.ledger.store.length;
+  this.connection.server!.stopHeartbeats();
+  await waitFor(this, 'BrokerConnectionChanged', e => e.payload.state === 'lost', this.seqMark);
+  this.connection.server!.resumeHeartbeats();
+});
+
+Then('the user channel was lost and connected again', async function (this: TradingWorld) {
+  const lost = await waitFor(this, 'BrokerConnectionChanged', e => e.payload.state === 'lost', this.seqMark);
+  await waitFor(this, 'BrokerConnectionChanged', e => e.payload.state === 'connected', lost.seq);
+});
+
+Then('the user channel is connected', async function (this: TradingWorld) {
+  await waitFor(this, 'BrokerConnectionChanged', e => e.payload.state === 'connected', this.seqMark);
+  await this.waitUntil('the user channel to be open', () => this.connection.wire.channelConnected);
+});
+
+Then('the system resynchronised with the broker after the {string}, recovering {int} fill(s)', async function (this: TradingWorld, trigger: string, fills: number) {
+  const sync = await waitFor(this, 'StateSynchronised', e => e.payload.trigger === trigger, this.seqMark);
+  expect(sync.payload.fillsRecovered).to.equal(fills);
+});
+
+Then('the system resynchronised with the broker after the {string}, recovering {int} fills and closing {int} order(s)', async function (this: TradingWorld, trigger: string, fills: number, closed: number) {
+  const sync = await waitFor(this, 'StateSynchronised', e => e.payload.trigger === trigger, this.seqMark);
+  expect(sync.payload.fillsRecovered, 'fills recovered').to.equal(fills);
+  expect(sync.payload.ordersClosed, 'orders closed').to.equal(closed);
+});
+
+Then('the trade was applied exactly once', async function (this: TradingWorld) {
+  const id = (this.workingOrderId ?? this.lastOrder().clientOrderId) as string;
+  await this.settle(id);
+  const atBroker = this.broker.fills(0).fills.filter(f => f.clientOrderId === id).map(f => f.tradeId);
+  const applied = this.eventsFor(id).filter(e => e.type === 'OrderFilled').map(e => (e.type === 'OrderFilled' ? e.payload.tradeId : ''));
+  expect(applied).to.have.members(atBroker);
+  expect(applied).to.have.length(atBroker.length);
+});
+
+Given('the broker will garble its next report', function (this: TradingWorld) {
+  this.seqMark = this.system.ledger.store.length;
+  this.connection.server!.garbleNextReport();
+});
+
+When('the market trades {figure} {symbol} against the order, but its report is skipped in the sequence', function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  expect(this.workingOrder().symbol).to.equal(symbol);
+  this.seqMark = this.system.ledger.store.length;
+  this.connection.server!.skipNextSequence();
+  this.broker.tradeAgainst(this.workingOrder().clientOrderId, quantity);
+});
+
+Then('a sequence gap was detected on the user channel', async function (this: TradingWorld) {
+  const gap = await waitFor(this, 'BrokerSequenceAnomaly', e => e.payload.anomaly === 'gap', this.seqMark);
+  expect(gap.payload.received).to.be.greaterThan(gap.payload.expected);
+  await waitFor(this, 'StateSynchronised', e => e.payload.trigger === 'sequence gap', gap.seq);
+});
+
+const BAD_FRAMES: Record<string, (world: TradingWorld) => void> = {
+  'malformed JSON': world => world.connection.server!.sendRawFrame('{"type":"report","seq":'),
+  'a fill whose quantity is a number': world => world.connection.server!.sendRawFrame(badFill(world, { quantity: 1 })),
+  'a fill with a negative price': world => world.connection.server!.sendRawFrame(badFill(world, { price: '-50000' })),
+  'an oversized frame': world => world.connection.server!.sendRawFrame(JSON.stringify({ type: 'heartbeat', counter: 1, at: 'x', padding: 'x'.repeat(70_000) })),
+  'a fill for an order the system never sent': world =>
+    world.connection.server!.sendForgedFill({
+      type: 'fill',
+      clientOrderId: 'NEVER-SENT-1',
+      brokerOrderId: 'SIM-999',
+      tradeId: 'SIM-T999',
+      symbol: 'BTC-PERP',
+      side: 'buy',
+      quantity: new Decimal('0.5'),
+      price: new Decimal('50000'),
+      fee: new Decimal(0),
+      liquidity: 'taker',
+      at: world.clock.now().toISOString(),
+    }),
+};
+
+function badFill(world: TradingWorld, override: Record<string, unknown>): string {
+  const order = world.lastOrder();
+  const report = { type: 'fill', clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId, tradeId: 'SIM-T900', symbol: order.symbol, side: 'buy', quantity: '0.1', price: '50000', fee: '0', liquidity: 'taker', at: world.clock.now().toISOString(), ...override };
+  return JSON.stringify({ type: 'report', seq: 10_000, report });
+}
+
+for (const [message, send] of Object.entries(BAD_FRAMES)) {
+  When(`the broker sends on the user channel ${message}`, async function (this: TradingWorld) {
+    await this.reconciliationsSettled();
+    this.seqMark = this.system.ledger.store.length;
+    this.snapshotBeforeCrash = { position: this.system.state.position('BTC-PERP').netQuantity.toString(), cash: this.system.state.account().cash.toString() };
+    send(this);
+  });
+}
+
+Then('the message is refused as {string}', async function (this: TradingWorld, kind: string) {
+  const refused = await this.waitForEvent(
+    `a refused message of kind ${kind}`,
+    e => (e.type === 'BrokerMessageRejected' || e.type === 'FillRejected') && e.payload.errorKind === kind,
+    this.seqMark,
+    4000,
+  );
+  expect(refused.payload).to.have.property('reason').that.is.a('string').and.not.empty;
+});
+
+Then('the trader\'s {symbol} position and cash are as they were', async function (this: TradingWorld, symbol: string) {
+  await this.waitUntil('any resynchronisation to finish', () => true);
+  expect({ position: this.system.state.position(symbol).netQuantity.toString(), cash: this.system.state.account().cash.toString() }).to.deep.equal(this.snapshotBeforeCrash);
+  expect(this.system.state.account().cash.toString()).to.equal(this.broker.balance().cash.toString());
+});
+
+// ---- REST faults scripted at the broker ----
+
+Given('the broker will answer the next {int} requests with {string}', function (this: TradingWorld, count: number, answer: string) {
+  this.connection.server!.failNextRequests(count, scriptedAnswer(answer), ORDERS);
+});
+
+Given('the broker will answer the next {int} position queries with {string}', function (this: TradingWorld, count: number, answer: string) {
+  this.seqMark = this.system.ledger.store.length;
+  this.connection.server!.failNextRequests(count, scriptedAnswer(answer), { method: 'GET', pathPrefix: `${API_PREFIX}/positions` });
+});
+
+Given('the broker will answer the next {int} balance queries with {string}', function (this: TradingWorld, count: number, answer: string) {
+  const match = { method: 'GET', pathPrefix: `${API_PREFIX}/balance` };
+  for (let i = 0; i < count; i += 1) {
+    if (/^\d{3} /.test(answer)) this.connection.server!.failNextRequests(1, scriptedAnswer(answer), match);
+    else this.connection.server!.answerNextWithRaw(answer, 200, match);
+  }
+});
+
+Given('the broker will answer the next order with {string}', function (this: TradingWorld, body: string) {
+  this.connection.server!.answerNextWithRaw(body, 200, ORDERS);
+});
+
+Given('the broker allows {int} requests at once per key, refilled at {int} a second', function (this: TradingWorld, capacity: number, perSecond: number) {
+  this.connection.server!.setRateLimit({ capacity, refillPerSecond: perSecond });
+});
+
+Given('the trader\'s request quota is used up', async function (this: TradingWorld) {
+  const server = this.connection.server!;
+  while (!server.httpLog.some(r => r.status === 429)) {
+    await this.gateway.balance().catch(() => undefined);
+  }
+});
+
+Given('the broker is in maintenance for the next {int} second(s)', function (this: TradingWorld, seconds: number) {
+  this.connection.server!.setStatus('maintenance', seconds);
+});
+
+When('the broker\'s maintenance ends', function (this: TradingWorld) {
+  this.connection.server!.setStatus('normal');
+});
+
+Then('the broker\'s status endpoint says {string}', async function (this: TradingWorld, status: string) {
+  expect((await this.connection.wire.status()).status).to.equal(status);
+});
+
+// ---- credentials ----
+
+const CREDENTIALS: Record<string, (world: TradingWorld) => [string, string, number]> = {
+  'with a wrong secret': world => [TRADER_KEY, `not-${world.seed}`, 0],
+  'with a key the broker does not know': world => ['stolen-key', `sim-secret-${world.seed}`, 0],
+  'with a clock 61 seconds ahead': world => [TRADER_KEY, `sim-secret-${world.seed}`, 61_000],
+  'with a read-only key': world => ['read-only-key', `sim-secret-${world.seed}`, 0],
+};
+
+for (const [text, credentials] of Object.entries(CREDENTIALS)) {
+  Given(`the trading system signs its requests ${text}`, async function (this: TradingWorld) {
+    const [key, secret, skewMs] = credentials(this);
+    await this.restartWithGateway(async connection => {
+      await connection.useCredentials(key, secret);
+      connection.wire.setClockSkew(skewMs);
+    });
+  });
+}
+
+Then('the API secret appears nowhere in the logs or the event log', function (this: TradingWorld) {
+  const secrets = [`sim-secret-${this.seed}`, `not-${this.seed}`];
+  const everything = [...this.logLines, JSON.stringify(this.system.events), JSON.stringify(this.connection.server!.httpLog)].join('\n');
+  for (const secret of secrets) expect(everything).to.not.include(secret);
+});
+
+When('someone replays the trader\'s signed order request', async function (this: TradingWorld) {
+  const order = this.lastOrder();
+  const body = JSON.stringify({ clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity.toString(), reduceOnly: false });
+  const timestamp = String(this.clock.now().getTime());
+  const path = `${API_PREFIX}/orders`;
+  const headers = {
+    'content-type': 'application/json',
+    [AUTH_HEADERS.key]: TRADER_KEY,
+    [AUTH_HEADERS.timestamp]: timestamp,
+    [AUTH_HEADERS.nonce]: 'captured-nonce-1',
+    [AUTH_HEADERS.signature]: signRequest(`sim-secret-${this.seed}`, timestamp, 'captured-nonce-1', 'POST', path, body),
+  };
+  const send = () =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request({ host: '127.0.0.1', port: this.connection.server!.port, path, method: 'POST', headers }, response => {
+        let text = '';
+        response.on('data', chunk => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+  const original = await send();
+  expect(original.status, original.body).to.equal(200);
+  this.replayAnswer = await send();
+});
+
+Then('the replay is refused with {string}', function (this: TradingWorld, answer: string) {
+  const { status, code } = scriptedAnswer(answer);
+  expect(this.replayAnswer?.status).to.equal(status);
+  expect(JSON.parse(this.replayAnswer?.body ?? '{}').code).to.equal(code);
+});
+
+// ---- what the broker answered and what the gateway did ----
+
+Then('the gateway retried the {string} after {string}, waiting at least {figure} ms as Retry-After asked', function (this: TradingWorld, operation: string, kind: string, ms: Decimal) {
+  const retries = eventsOf(this, 'BrokerRequestRetried').filter(e => e.payload.operation === operation && e.payload.errorKind === kind);
+  expect(retries, 'retries').to.not.have.length(0);
+  for (const retry of retries) expect(retry.payload.delayMs).to.be.at.least(ms.toNumber());
+});
+
+Then('the gateway retried the {string} {int} times, waiting at least {figure} ms each as Retry-After asked', function (this: TradingWorld, operation: string, times: number, ms: Decimal) {
+  const retries = eventsOf(this, 'BrokerRequestRetried').filter(e => e.payload.operation === operation);
+  expect(retries.map(r => r.payload.attempt)).to.deep.equal(Array.from({ length: times }, (_, i) => i + 1));
+  for (const retry of retries) expect(retry.payload.delayMs).to.be.at.least(ms.toNumber());
+});
+
+Then('the broker answered {string} with {int} requests left in the quota', function (this: TradingWorld, answer: string, remaining: number) {
+  const { status, code } = scriptedAnswer(answer);
+  const refused = this.connection.server!.httpLog.filter(r => r.status === status && r.code === code);
+  expect(refused, `${answer} answers`).to.not.have.length(0);
+  expect(refused.every(r => r.remaining === remaining)).to.equal(true);
+});
+
+Then('the broker has exactly {int} order(s) for the client order id of the last order', function (this: TradingWorld, count: number) {
+  const id = this.lastOrder().clientOrderId;
+  expect(this.broker.allOrders().filter(o => o.clientOrderId === id)).to.have.length(count);
+});
+
+Then('the broker received the order request once', function (this: TradingWorld) {
+  const id = this.lastOrder().clientOrderId;
+  expect(this.broker.requests.filter(r => r.action === 'place' && r.clientOrderId === id)).to.have.length(1);
+  expect(this.broker.allOrders().filter(o => o.clientOrderId === id)).to.have.length(1);
+});
+
+Then('the broker answered {int} order requests and none reached its order book', function (this: TradingWorld, count: number) {
+  expect(this.connection.server!.httpLog.filter(r => r.method === 'POST' && r.path === `${API_PREFIX}/orders`)).to.have.length(count);
+  expect(this.broker.requests.filter(r => r.action === 'place')).to.deep.equal([]);
+  expect(this.broker.allOrders()).to.deep.equal([]);
+});
+
+Then('the error is recorded as {string} with HTTP status {int}', function (this: TradingWorld, kind: string, status: number) {
+  const error = lastBrokerError(this);
+  expect(error.payload.errorKind).to.equal(kind);
+  expect(error.payload.httpStatus).to.equal(status);
+});
+
+Then('the error is recorded as {string}', async function (this: TradingWorld, kind: string) {
+  const error = await waitFor(this, 'BrokerErrorRecorded', e => e.payload.errorKind === kind);
+  expect(error.payload.path[0].layer).to.equal('broker gateway');
+});
+
+Then('the order is in flight after a {string} error', function (this: TradingWorld, kind: string) {
+  const result = this.lastPlace;
+  expect(result?.outcome).to.equal('in_flight');
+  if (result?.outcome === 'in_flight') {
+    expect(result.error.causeChain()).to.include(kind);
+    expect(this.system.state.order(result.order.clientOrderId).status).to.equal('submitted');
+  }
+});
+
+When('the system resolves its orders in flight', async function (this: TradingWorld) {
+  await this.system.resolveInFlightOrders();
+});
+
+Then('the order was resubmitted under the same client order id', function (this: TradingWorld) {
+  const id = this.lastOrder().clientOrderId;
+  expect(eventsOf(this, 'OrderResubmitted').map(e => e.payload.clientOrderId)).to.deep.equal([id]);
+  expect(this.broker.requests.filter(r => r.action === 'place' && r.clientOrderId === id)).to.have.length(1);
+});
+
+// ---- the path through the layers ----
+
+Then('the error\'s path through the layers reads:', function (this: TradingWorld, table: DataTable) {
+  const path = lastBrokerError(this).payload.path;
+  const expected = table.hashes();
+  expect(path.map(p => p.layer)).to.deep.equal(expected.map(r => r.layer));
+  expected.forEach((row, i) => expect(path[i].saw, row.layer).to.include(row.saw));
+});
+
+Then('the cause chain is {string} from the coordinator down to the broker gateway', function (this: TradingWorld, kind: string) {
+  const result = this.lastPlace;
+  if (!result || !('error' in result)) throw new Error('the last order has no error');
+  expect(result.error.causeChain()).to.deep.equal([kind, kind, kind]);
+  expect(result.error.message).to.match(/^coordinator: execution engine: broker SIM answered submit with HTTP/);
+  expect(lastBrokerError(this).payload.causeChain).to.deep.equal([kind, kind, kind]);
+});
+
+Then('the error\'s path ends at the {string}', function (this: TradingWorld, layer: string) {
+  const path = lastBrokerError(this).payload.path;
+  expect(path[path.length - 1].layer).to.equal(layer);
+});
+
+Then('the {symbol} reconciliation was skipped after a {string} error', async function (this: TradingWorld, symbol: string, kind: string) {
+  const skipped = await waitFor(this, 'ReconciliationSkipped', e => e.payload.symbol === symbol, this.seqMark);
+  expect(skipped.payload.errorKind).to.equal(kind);
+  expect(eventsOf(this, 'PositionReconciled').filter(e => e.seq > this.seqMark && e.payload.symbol === symbol)).to.deep.equal([]);
+});
+
+When('the positions are reconciled again', async function (this: TradingWorld) {
+  await this.waitUntil('the fill to be applied', () => true);
+  for (const symbol of this.system.state.positions.keys()) await this.system.reconciler.reconcile(symbol, 'scheduled');
+});
+
+When('the system reconciles the balance with the broker', async function (this: TradingWorld) {
+  await this.system.reconcileBalance('scheduled');
+});
+
+Then('the balance check is skipped and the cash stays at {money}', function (this: TradingWorld, cash: Decimal) {
+  const last = eventsOf(this, 'BalanceReconciled').pop();
+  expect(last?.payload.status).to.equal('skipped');
+  expect(last?.payload.localCash).to.equal(cash.toString());
+  expect(this.system.state.account().cash.toString()).to.equal(cash.toString());
+});
+
+Then('the balance matches the broker\'s at {money}', function (this: TradingWorld, cash: Decimal) {
+  const last = eventsOf(this, 'BalanceReconciled').pop();
+  expect(last?.payload).to.include({ status: 'matched', localCash: cash.toString(), brokerCash: cash.toString() });
+});
+
+Then('telemetry and the event log count the same broker errors:', async function (this: TradingWorld, table: DataTable) {
+  await this.reconciliationsSettled().catch(() => undefined);
+  const events = eventsOf(this, 'BrokerErrorRecorded');
+  for (const row of table.hashes()) {
+    const count = Number(row.count);
+    expect(events.filter(e => e.payload.errorKind === row.kind), `${row.kind} events`).to.have.length(count);
+    expect(this.system.telemetry.count(`broker.errors.${row.kind}`), `${row.kind} counter`).to.equal(count);
+  }
+  const counted = Object.entries(this.system.telemetry.counterSnapshot()).filter(([name]) => name.startsWith('broker.errors.'));
+  expect(counted.reduce((total, [, n]) => total + n, 0)).to.equal(events.length);
+});
+
+Then('every broker error event names the broker, the operation, the kind and its cause chain', function (this: TradingWorld) {
+  for (const event of eventsOf(this, 'BrokerErrorRecorded')) {
+    expect(event.payload.broker).to.equal('SIM');
+    expect(event.payload.operation).to.be.a('string').and.not.empty;
+    expect(event.payload.causeChain[event.payload.causeChain.length - 1]).to.equal(event.payload.errorKind);
+    expect(event.at).to.equal(this.clock.now().toISOString());
+  }
+});
+
+Then('the log holds {int} broker error(s) of kind {string} with the code {string}', function (this: TradingWorld, count: number, kind: string, code: string) {
+  const errors = eventsOf(this, 'BrokerErrorRecorded').filter(e => e.payload.errorKind === kind && e.payload.reasonCode === code);
+  expect(errors).to.have.length(count);
+});
+
+// ---- fallback and degraded mode ----
+
+Given('a fallback route {string} to the same broker account', function (this: TradingWorld, name: string) {
+  expect(this.system.brokers.brokerNames()).to.deep.equal(['SIM', name]);
+});
+
+When('the trader buys {figure} {symbol} at market {int} times', async function (this: TradingWorld, quantity: Decimal, symbol: string, times: number) {
+  this.seqMark = this.system.ledger.store.length;
+  for (let i = 0; i < times; i += 1) await this.place({ symbol, side: 'buy', type: 'market', quantity: quantity.toString() });
+});
+
+Then('broker {string} is marked unhealthy after {string}', async function (this: TradingWorld, broker: string, reason: string) {
+  const change = await waitFor(this, 'BrokerHealthChanged', e => e.payload.broker === broker && !e.payload.healthy, this.seqMark);
+  expect(change.payload.reason).to.equal(reason);
+});
+
+Then('the system synchronised with {string} before switching to it', async function (this: TradingWorld, broker: string) {
+  const switched = await waitFor(this, 'BrokerSwitched', e => e.payload.to === broker, this.seqMark);
+  const sync = eventsOf(this, 'StateSynchronised').filter(e => e.payload.broker === broker && e.seq < switched.seq && e.seq > this.seqMark);
+  expect(sync, `a synchronisation with ${broker} before the switch`).to.have.length(1);
+  expect(this.system.brokers.name).to.equal(broker);
+});
+
+Then('the order went through {string}', function (this: TradingWorld, broker: string) {
+  const submitted = this.eventsFor(this.lastOrder().clientOrderId).find(e => e.type === 'OrderSubmitted');
+  expect(submitted?.type === 'OrderSubmitted' && submitted.payload.broker).to.equal(broker);
+  const route = this.fallbackConnections.find(c => c.gateway.name === broker);
+  expect(route?.server?.httpLog.filter(r => r.method === 'POST' && r.path === `${API_PREFIX}/orders` && r.status === 200)).to.have.length(1);
+});
+
+Given('with no healthy broker the trading state becomes {word}', function (this: TradingWorld, state: string) {
+  this.changeSettings({ degraded_trading_state: state });
+});
+
+Then('the system is in degraded mode with the trading state {word}', async function (this: TradingWorld, state: string) {
+  const degraded = await waitFor(this, 'DegradedModeChanged', e => e.payload.active, this.seqMark);
+  expect(degraded.payload.tradingState).to.equal(state);
+  expect(this.system.state.settings.snapshot().trading_state).to.equal(state);
+});
+
+Then('the reducing order is let through the risk checks', function (this: TradingWorld) {
+  const id = this.lastPlace && 'order' in this.lastPlace ? this.lastPlace.order.clientOrderId : '';
+  expect(this.eventsFor(id).map(e => e.type)).to.include('RiskCheckPassed');
+});
+
+Then('the reducing order is rejected by the {string} check', function (this: TradingWorld, check: string) {
+  const result = this.lastPlace;
+  expect(result?.outcome === 'rejected' && result.stage).to.equal('risk');
+  if (result?.outcome === 'rejected' && result.stage === 'risk') expect(result.decision.failed.map(r => r.check)).to.include(check);
+});
+
+When('{int} minutes pass and the system checks its brokers', async function (this: TradingWorld, minutes: number) {
+  this.seqMark = this.system.ledger.store.length;
+  this.clock.advance(minutes * 60_000);
+  this.mark('BTC-PERP', new Decimal(50_000));
+  await this.system.checkBrokers();
+});
+
+Then('the system is out of degraded mode with the trading state {word}', async function (this: TradingWorld, state: string) {
+  await waitFor(this, 'DegradedModeChanged', e => !e.payload.active, this.seqMark);
+  expect(this.system.state.settings.snapshot().trading_state).to.equal(state);
+  await this.waitUntil('the user channel to be open again', () => this.connection.wire.channelConnected);
+});

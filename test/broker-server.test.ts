@@ -1,0 +1,699 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IncomingHttpHeaders, Agent, request } from 'node:http';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { VirtualClock } from '../domain/shared/clock';
+import { Decimal } from '../domain/shared/decimal';
+import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import {
+  API_PREFIX,
+  AUTH_HEADERS,
+  ChannelMessage,
+  MAX_BODY_BYTES,
+  MAX_FRAME_BYTES,
+  REPORT_SEQ_HEADER,
+  USER_CHANNEL_PATH,
+  WireOrderRequest,
+  decodeArray,
+  decodeBalance,
+  decodeBook,
+  decodeChannelMessage,
+  decodeError,
+  decodeFill,
+  decodeOrder,
+  decodePosition,
+  signRequest,
+} from '../domain/execution/wire-protocol';
+import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
+import { BrokerCredential, BrokerServer, BrokerServerOptions, redactApiKey } from '../support/simulators/broker/broker-server';
+
+const TRADER: BrokerCredential = { key: 'trader-key-0001', secret: 'trader-secret-Zq81', permissions: ['read', 'trade'] };
+const READER: BrokerCredential = { key: 'reader-key-0002', secret: 'reader-secret-Pw42', permissions: ['read'] };
+
+interface Harness {
+  server: BrokerServer;
+  core: BrokerSimulatorCore;
+  clock: VirtualClock;
+  logLines: Record<string, unknown>[];
+  signatures: string[];
+}
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+/** One broker per test: funded, BTC-PERP marked at 50,000 with 1,000 on both sides, as support/world.ts does. */
+async function harness(t: { after: (fn: () => Promise<void>) => void }, options: Partial<BrokerServerOptions> = {}): Promise<Harness> {
+  const clock = new VirtualClock();
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  core.deposit(new Decimal(100_000));
+  const price = new Decimal(50_000);
+  core.setMark('BTC-PERP', price);
+  core.setBook('BTC-PERP', 'asks', [{ price, quantity: new Decimal(1000) }]);
+  core.setBook('BTC-PERP', 'bids', [{ price, quantity: new Decimal(1000) }]);
+  const logLines: Record<string, unknown>[] = [];
+  const server = new BrokerServer({ core, clock, credentials: [TRADER, READER], log: line => logLines.push(line), ...options });
+  await server.start();
+  t.after(() => server.stop());
+  return { server, core, clock, logLines, signatures: [] };
+}
+
+let nonceCounter = 0;
+
+function signedHeaders(h: Harness, credential: BrokerCredential, method: string, path: string, body: string, overrides: Partial<Record<'timestamp' | 'nonce', string>> = {}): Record<string, string> {
+  const timestamp = overrides.timestamp ?? String(h.clock.now().getTime());
+  const nonce = overrides.nonce ?? `n-${process.pid}-${++nonceCounter}`;
+  const signature = signRequest(credential.secret, timestamp, nonce, method, path, body);
+  h.signatures.push(signature);
+  return { [AUTH_HEADERS.key]: credential.key, [AUTH_HEADERS.timestamp]: timestamp, [AUTH_HEADERS.nonce]: nonce, [AUTH_HEADERS.signature]: signature };
+}
+
+function send(port: number, method: string, path: string, body: string, headers: Record<string, string>, agent: Agent | false = false): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } }, res => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: Record<string, unknown> = {};
+        try {
+          json = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          // a raw scripted answer is allowed not to be JSON
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A signed call to the REST API; payload objects are sent as JSON, strings as they are. */
+function api(h: Harness, method: string, path: string, payload?: unknown, credential: BrokerCredential = TRADER): Promise<Reply> {
+  const body = payload === undefined ? '' : typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const fullPath = `${API_PREFIX}${path}`;
+  return send(h.server.port, method, fullPath, body, signedHeaders(h, credential, method, fullPath, body));
+}
+
+/** A signed call that expects no answer: resolves 'no answer' after waitMs, or the status if one came. */
+function callExpectingSilence(h: Harness, method: string, path: string, payload: unknown, waitMs: number): Promise<number | 'no answer'> {
+  const body = JSON.stringify(payload);
+  const fullPath = `${API_PREFIX}${path}`;
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: h.server.port, method, path: fullPath, agent: false, headers: signedHeaders(h, TRADER, method, fullPath, body) }, res => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.setTimeout(waitMs, () => {
+      req.destroy();
+      resolve('no answer');
+    });
+    req.on('error', error => (error.message === 'socket hang up' ? undefined : reject(error)));
+    req.end(body);
+  });
+}
+
+function limitBuy(clientOrderId: string, quantity = '0.1', limitPrice = '49000', symbol = 'BTC-PERP'): WireOrderRequest {
+  return { clientOrderId, symbol, side: 'buy', type: 'limit', quantity, limitPrice, reduceOnly: false };
+}
+
+function marketBuy(clientOrderId: string, quantity: string): WireOrderRequest {
+  return { clientOrderId, symbol: 'BTC-PERP', side: 'buy', type: 'market', quantity, reduceOnly: false };
+}
+
+function errorCode(reply: Reply): string {
+  return decodeError(reply.json).code;
+}
+
+/** The promise, or a failure naming what did not finish in time. */
+async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ---- user channel client ----
+
+class ChannelClient {
+  readonly messages: ChannelMessage[] = [];
+  readonly undecodable: string[] = [];
+  readonly closed: Promise<number>;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('error', () => undefined);
+    socket.on('message', data => {
+      const text = data.toString();
+      try {
+        this.messages.push(decodeChannelMessage(text));
+      } catch {
+        this.undecodable.push(text);
+      }
+      for (const wake of [...this.waiters]) wake();
+    });
+    this.closed = new Promise(resolve => socket.on('close', code => resolve(code)));
+  }
+
+  reports(): Extract<ChannelMessage, { type: 'report' }>[] {
+    return this.messages.filter((m): m is Extract<ChannelMessage, { type: 'report' }> => m.type === 'report');
+  }
+
+  /** Resolves once the predicate holds over what has arrived, or rejects after timeoutMs. */
+  until(predicate: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages)}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!predicate()) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  close(): void {
+    this.socket.terminate();
+  }
+}
+
+function wsUrl(h: Harness): string {
+  return `ws://127.0.0.1:${h.server.port}${USER_CHANNEL_PATH}`;
+}
+
+async function connect(h: Harness, credential: BrokerCredential = TRADER): Promise<ChannelClient> {
+  const client = new ChannelClient(new WebSocket(wsUrl(h), { headers: signedHeaders(h, credential, 'GET', USER_CHANNEL_PATH, '') }));
+  await client.until(() => client.messages.some(m => m.type === 'welcome'), 'welcome');
+  return client;
+}
+
+/** The HTTP status a refused WebSocket handshake got. */
+function refusedUpgrade(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.on('open', () => reject(new Error('the handshake was accepted')));
+    socket.on('error', () => undefined);
+    socket.on('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+  });
+}
+
+// ---- REST ----
+
+test('orders round trip with decimal strings: place, get, replace, open orders, cancel, market fill, positions, balance, fills, book, cancel-all', async t => {
+  const h = await harness(t);
+  const placed = await api(h, 'POST', '/orders', limitBuy('CO-1'));
+  assert.equal(placed.status, 200);
+  assert.equal(placed.json.duplicate, false);
+  const order = decodeOrder(placed.json.order);
+  assert.equal(order.status, 'open');
+  assert.equal((placed.json.order as Record<string, unknown>).quantity, '0.1');
+  assert.equal((placed.json.order as Record<string, unknown>).limitPrice, '49000');
+
+  const got = await api(h, 'GET', '/orders/CO-1');
+  assert.equal(got.status, 200);
+  assert.equal(decodeOrder(got.json.order).brokerOrderId, order.brokerOrderId);
+
+  const replaced = await api(h, 'PATCH', '/orders/CO-1', { quantity: '0.2', limitPrice: '49500' });
+  assert.equal(replaced.status, 200);
+  assert.equal(decodeOrder(replaced.json.order).quantity.toString(), '0.2');
+  assert.equal(decodeOrder(replaced.json.order).limitPrice?.toString(), '49500');
+
+  const open = await api(h, 'GET', '/orders?status=open');
+  assert.deepEqual(decodeArray(open.json, 'orders', decodeOrder).map(o => o.clientOrderId), ['CO-1']);
+
+  const cancelled = await api(h, 'DELETE', '/orders/CO-1');
+  assert.equal(cancelled.status, 200);
+  assert.equal(decodeOrder(cancelled.json.order).status, 'cancelled');
+  assert.equal(decodeArray((await api(h, 'GET', '/orders?status=open')).json, 'orders', decodeOrder).length, 0);
+
+  const market = await api(h, 'POST', '/orders', marketBuy('CO-2', '0.01'));
+  assert.equal(decodeOrder(market.json.order).status, 'filled');
+  assert.equal(decodeOrder(market.json.order).averageFillPrice.toString(), '50000');
+
+  const positions = decodeArray((await api(h, 'GET', '/positions')).json, 'positions', decodePosition);
+  assert.deepEqual(positions.map(p => [p.symbol, p.netQuantity.toString(), p.averageEntryPrice.toString()]), [['BTC-PERP', '0.01', '50000']]);
+
+  // 0.01 x 50,000 at the 5 bps taker fee is 0.25 off the 100,000 deposit.
+  const balance = decodeBalance((await api(h, 'GET', '/balance')).json.balance);
+  assert.equal(balance.cash.toString(), '99999.75');
+
+  const fills = await api(h, 'GET', '/fills?since=0');
+  const fillList = decodeArray(fills.json, 'fills', decodeFill);
+  assert.equal(fills.json.cursor, 1);
+  assert.deepEqual(fillList.map(f => [f.clientOrderId, f.quantity.toString(), f.price.toString(), f.fee.toString()]), [['CO-2', '0.01', '50000', '0.25']]);
+  assert.equal(decodeArray((await api(h, 'GET', '/fills?since=1')).json, 'fills', decodeFill).length, 0);
+
+  const book = decodeBook((await api(h, 'GET', '/book/BTC-PERP')).json.book);
+  assert.equal(book.asks[0].quantity.toString(), '999.99');
+  assert.equal(book.bids[0].price.toString(), '50000');
+
+  await api(h, 'POST', '/orders', limitBuy('CO-3'));
+  await api(h, 'POST', '/orders', limitBuy('CO-4'));
+  const all = await api(h, 'POST', '/orders/cancel-all');
+  assert.equal(all.status, 200);
+  assert.equal(all.json.cancelled, 2);
+  assert.equal(h.core.openOrders().length, 0);
+  assert.deepEqual(h.core.requests.map(r => r.action), ['place', 'get-order', 'replace', 'cancel', 'place', 'place', 'place', 'cancel-all']);
+});
+
+test('a reused client order id returns the same order, marked duplicate, and the broker holds one order', async t => {
+  const h = await harness(t);
+  const first = await api(h, 'POST', '/orders', limitBuy('CO-DUP'));
+  const second = await api(h, 'POST', '/orders', limitBuy('CO-DUP', '0.5'));
+  assert.equal(second.status, 200);
+  assert.equal(second.json.duplicate, true);
+  assert.equal(decodeOrder(second.json.order).brokerOrderId, decodeOrder(first.json.order).brokerOrderId);
+  assert.equal(decodeOrder(second.json.order).quantity.toString(), '0.1');
+  assert.equal(h.core.allOrders().length, 1);
+});
+
+test('venue refusals are 400 with the venue reason code; unknown orders are 404', async t => {
+  const h = await harness(t);
+  const cases: [WireOrderRequest, string][] = [
+    [limitBuy('R-1', '0.1', '49000', 'DOGE-PERP'), 'UNKNOWN_SYMBOL'],
+    [limitBuy('R-2', '0.1', '49000.3'), 'TICK_SIZE'],
+    [limitBuy('R-3', '0.0001'), 'LOT_SIZE'],
+    [limitBuy('R-4', '0.001', '5000'), 'MIN_NOTIONAL'],
+    [limitBuy('R-5', '100'), 'INSUFFICIENT_MARGIN'],
+  ];
+  for (const [order, code] of cases) {
+    const reply = await api(h, 'POST', '/orders', order);
+    assert.equal(reply.status, 400, code);
+    assert.equal(errorCode(reply), code);
+    assert.ok(decodeError(reply.json).message.length > 0);
+  }
+  assert.equal(h.core.allOrders().length, 0);
+
+  const unknownGet = await api(h, 'GET', '/orders/NOPE');
+  assert.deepEqual([unknownGet.status, errorCode(unknownGet)], [404, 'UNKNOWN_ORDER']);
+  const unknownCancel = await api(h, 'DELETE', '/orders/NOPE');
+  assert.deepEqual([unknownCancel.status, errorCode(unknownCancel)], [404, 'UNKNOWN_ORDER']);
+  await api(h, 'POST', '/orders', limitBuy('R-6'));
+  await api(h, 'DELETE', '/orders/R-6');
+  const notOpen = await api(h, 'DELETE', '/orders/R-6');
+  assert.deepEqual([notOpen.status, errorCode(notOpen)], [400, 'ORDER_NOT_OPEN']);
+});
+
+test('malformed JSON and wrong types are 400 INVALID_REQUEST and reach no order book', async t => {
+  const h = await harness(t);
+  for (const body of ['{"clientOrderId":', JSON.stringify({ ...limitBuy('B-1'), quantity: 12 }), JSON.stringify({ ...limitBuy('B-2'), reduceOnly: 'no' }), '[]']) {
+    const reply = await api(h, 'POST', '/orders', body);
+    assert.deepEqual([reply.status, errorCode(reply)], [400, 'INVALID_REQUEST'], body);
+  }
+  const badReplace = await api(h, 'PATCH', '/orders/B-1', { quantity: 'lots' });
+  assert.deepEqual([badReplace.status, errorCode(badReplace)], [400, 'INVALID_REQUEST']);
+  const badCursor = await api(h, 'GET', '/fills?since=-1');
+  assert.deepEqual([badCursor.status, errorCode(badCursor)], [400, 'INVALID_REQUEST']);
+  assert.equal(h.core.requests.length, 0);
+});
+
+test('a body over MAX_BODY_BYTES is 413 PAYLOAD_TOO_LARGE and never reaches the broker', async t => {
+  const h = await harness(t);
+  const reply = await api(h, 'POST', '/orders', 'x'.repeat(MAX_BODY_BYTES + 1));
+  assert.deepEqual([reply.status, errorCode(reply)], [413, 'PAYLOAD_TOO_LARGE']);
+  const chunked = await new Promise<number>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: h.server.port, method: 'POST', path: `${API_PREFIX}/orders`, agent: false }, res => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    for (let i = 0; i < 5; i += 1) req.write('x'.repeat(16 * 1024));
+    req.end();
+  });
+  assert.equal(chunked, 413, 'a chunked body without a length is cut off at the limit too');
+  assert.equal(h.core.requests.length, 0);
+  assert.equal((await api(h, 'GET', '/balance')).status, 200, 'the server still answers afterwards');
+});
+
+test('unknown paths are 404 NOT_FOUND', async t => {
+  const h = await harness(t);
+  const unsigned = await send(h.server.port, 'GET', '/nowhere', '', {});
+  assert.deepEqual([unsigned.status, errorCode(unsigned)], [404, 'NOT_FOUND']);
+  const signed = await api(h, 'GET', '/nowhere');
+  assert.deepEqual([signed.status, errorCode(signed)], [404, 'NOT_FOUND']);
+});
+
+// ---- auth, permissions, rate limit, maintenance ----
+
+test('401: missing headers, unknown key, revoked key, bad signature, timestamp outside the window, reused nonce', async t => {
+  const h = await harness(t);
+  const path = `${API_PREFIX}/balance`;
+  const missing = await send(h.server.port, 'GET', path, '', {});
+  assert.deepEqual([missing.status, errorCode(missing)], [401, 'UNAUTHORIZED']);
+
+  const stranger = await send(h.server.port, 'GET', path, '', signedHeaders(h, { key: 'stranger-key-9', secret: 'x', permissions: ['read'] }, 'GET', path, ''));
+  assert.deepEqual([stranger.status, errorCode(stranger)], [401, 'UNAUTHORIZED']);
+
+  const wrongSecret = await send(h.server.port, 'GET', path, '', signedHeaders(h, { ...TRADER, secret: 'not-the-secret' }, 'GET', path, ''));
+  assert.deepEqual([wrongSecret.status, errorCode(wrongSecret)], [401, 'BAD_SIGNATURE']);
+
+  // The signature covers the path: a signed GET /balance replayed against /positions fails.
+  const otherPath = await send(h.server.port, 'GET', `${API_PREFIX}/positions`, '', signedHeaders(h, TRADER, 'GET', path, ''));
+  assert.deepEqual([otherPath.status, errorCode(otherPath)], [401, 'BAD_SIGNATURE']);
+
+  const stale = signedHeaders(h, TRADER, 'GET', path, '');
+  h.clock.advance(5001);
+  const late = await send(h.server.port, 'GET', path, '', stale);
+  assert.deepEqual([late.status, errorCode(late)], [401, 'TIMESTAMP_OUTSIDE_WINDOW']);
+  const early = await send(h.server.port, 'GET', path, '', signedHeaders(h, TRADER, 'GET', path, '', { timestamp: String(h.clock.now().getTime() + 6000) }));
+  assert.deepEqual([early.status, errorCode(early)], [401, 'TIMESTAMP_OUTSIDE_WINDOW']);
+
+  const once = signedHeaders(h, TRADER, 'GET', path, '');
+  assert.equal((await send(h.server.port, 'GET', path, '', once)).status, 200);
+  const replay = await send(h.server.port, 'GET', path, '', once);
+  assert.deepEqual([replay.status, errorCode(replay)], [401, 'NONCE_REUSED']);
+
+  h.server.revokeKey(TRADER.key);
+  const revoked = await api(h, 'GET', '/balance');
+  assert.deepEqual([revoked.status, errorCode(revoked)], [401, 'UNAUTHORIZED']);
+  assert.equal(h.core.requests.length, 0);
+});
+
+test('403 PERMISSION_DENIED: a read-only key cannot trade until trade is granted', async t => {
+  const h = await harness(t);
+  assert.equal((await api(h, 'GET', '/balance', undefined, READER)).status, 200);
+  const denied = await api(h, 'POST', '/orders', limitBuy('P-1'), READER);
+  assert.deepEqual([denied.status, errorCode(denied)], [403, 'PERMISSION_DENIED']);
+  assert.equal(h.core.requests.length, 0);
+  h.server.grantPermissions(READER.key, ['read', 'trade']);
+  assert.equal((await api(h, 'POST', '/orders', limitBuy('P-1'), READER)).status, 200);
+  h.server.grantPermissions(READER.key, []);
+  assert.equal((await api(h, 'GET', '/balance', undefined, READER)).status, 403);
+});
+
+test('429 RATE_LIMITED with X-RateLimit-* and Retry-After; the refused request never reaches the broker', async t => {
+  const h = await harness(t, { rateLimit: { capacity: 3, refillPerSecond: 0.5 } });
+  const remaining: string[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const reply = await api(h, 'GET', '/orders/RL-1');
+    assert.equal(reply.status, 404);
+    assert.equal(reply.headers['x-ratelimit-limit'], '3');
+    remaining.push(String(reply.headers['x-ratelimit-remaining']));
+  }
+  assert.deepEqual(remaining, ['2', '1', '0']);
+  const limited = await api(h, 'GET', '/orders/RL-1');
+  assert.deepEqual([limited.status, errorCode(limited)], [429, 'RATE_LIMITED']);
+  assert.equal(limited.headers['x-ratelimit-limit'], '3');
+  assert.equal(limited.headers['x-ratelimit-remaining'], '0');
+  assert.equal(limited.headers['retry-after'], '2', 'one token at 0.5 a second is 2 s away');
+  assert.equal(h.core.requests.length, 3);
+  assert.deepEqual(h.server.httpLog.map(e => e.remaining), [2, 1, 0, 0]);
+  // The bucket is per key: another key is not limited.
+  assert.equal((await api(h, 'GET', '/balance', undefined, READER)).status, 200);
+  h.server.setRateLimit({ capacity: 10, refillPerSecond: 1 });
+  const fresh = await api(h, 'GET', '/balance');
+  assert.deepEqual([fresh.status, fresh.headers['x-ratelimit-limit'], fresh.headers['x-ratelimit-remaining']], [200, '10', '9']);
+});
+
+test('the bucket refills in real time', async t => {
+  const h = await harness(t, { rateLimit: { capacity: 1, refillPerSecond: 20 } });
+  assert.equal((await api(h, 'GET', '/balance')).status, 200);
+  assert.equal((await api(h, 'GET', '/balance')).status, 429);
+  await new Promise(resolve => setTimeout(resolve, 80));
+  assert.equal((await api(h, 'GET', '/balance')).status, 200);
+});
+
+test('503 MAINTENANCE with Retry-After on every API call but the status endpoint, which reports it', async t => {
+  const h = await harness(t);
+  h.server.setStatus('maintenance', 120);
+  const refused = await api(h, 'POST', '/orders', limitBuy('M-1'));
+  assert.deepEqual([refused.status, errorCode(refused)], [503, 'MAINTENANCE']);
+  assert.equal(refused.headers['retry-after'], '120');
+  const unsigned = await send(h.server.port, 'GET', `${API_PREFIX}/balance`, '', {});
+  assert.equal(unsigned.status, 503, 'maintenance is answered before auth');
+  const status = await send(h.server.port, 'GET', `${API_PREFIX}/status`, '', {});
+  assert.equal(status.status, 200);
+  assert.deepEqual(status.json, { status: 'maintenance', retryAfterSeconds: 120 });
+  assert.equal(h.core.requests.length, 0);
+  h.server.setStatus('normal');
+  assert.deepEqual((await send(h.server.port, 'GET', `${API_PREFIX}/status`, '', {})).json, { status: 'normal' });
+  assert.equal((await api(h, 'POST', '/orders', limitBuy('M-1'))).status, 200);
+});
+
+test('every API answer carries the last report seq; httpLog and log lines hold no secrets, no signatures, no whole keys', async t => {
+  const h = await harness(t);
+  const placed = await api(h, 'POST', '/orders', marketBuy('S-1', '0.01'));
+  assert.equal(placed.headers[REPORT_SEQ_HEADER], '2', 'acknowledged and filled');
+  await api(h, 'GET', '/balance', undefined, { ...TRADER, secret: 'wrong' });
+  await send(h.server.port, 'GET', '/nowhere', '', {});
+  assert.deepEqual(
+    h.server.httpLog.map(e => [e.method, e.path, e.status, e.code, e.key]),
+    [
+      ['POST', '/api/v1/orders', 200, undefined, redactApiKey(TRADER.key)],
+      ['GET', '/api/v1/balance', 401, 'BAD_SIGNATURE', redactApiKey(TRADER.key)],
+      ['GET', '/nowhere', 404, 'NOT_FOUND', undefined],
+    ],
+  );
+  const everything = JSON.stringify([h.server.httpLog, h.logLines]);
+  for (const secret of [TRADER.secret, TRADER.key, ...h.signatures]) assert.ok(!everything.includes(secret), 'a secret leaked into the logs');
+  assert.equal(h.logLines.length, 3);
+});
+
+test('scripted REST faults: an error before the broker, and an answer garbled after the broker acted', async t => {
+  const h = await harness(t);
+  h.server.failNextRequests(2, { status: 500, code: 'INTERNAL', retryAfterSeconds: 3 }, { method: 'POST', pathPrefix: '/orders' });
+  assert.equal((await api(h, 'GET', '/balance')).status, 200, 'a request the fault does not match');
+  for (let i = 0; i < 2; i += 1) {
+    const failed = await api(h, 'POST', '/orders', limitBuy('F-1'));
+    assert.deepEqual([failed.status, errorCode(failed), failed.headers['retry-after']], [500, 'INTERNAL', '3']);
+  }
+  assert.equal(h.core.requests.length, 0);
+
+  h.server.answerNextWithRaw('{"order":');
+  const garbled = await api(h, 'POST', '/orders', limitBuy('F-1'));
+  assert.deepEqual([garbled.status, garbled.text], [200, '{"order":']);
+  assert.equal(h.core.getOrder('F-1')?.status, 'open', 'the broker booked the order the answer hid');
+
+  h.server.answerNextWithRaw('{"order":{"quantity":12}}', 200, { method: 'GET' });
+  assert.equal((await api(h, 'GET', '/orders/F-1')).text, '{"order":{"quantity":12}}');
+  assert.equal((await api(h, 'GET', '/orders/F-1')).status, 200, 'the raw answer applies once');
+});
+
+test('scripted silence: a request lost on its way is never carried out; a lost answer hides an order the broker booked', async t => {
+  const h = await harness(t);
+  h.server.swallowNextRequest({ method: 'POST' });
+  assert.equal(await callExpectingSilence(h, 'POST', '/orders', limitBuy('L-1'), 150), 'no answer');
+  assert.equal(h.core.requests.length, 0);
+  h.server.loseNextAnswer();
+  assert.equal(await callExpectingSilence(h, 'POST', '/orders', limitBuy('L-2'), 150), 'no answer');
+  assert.equal(h.core.getOrder('L-2')?.status, 'open');
+  assert.equal((await api(h, 'POST', '/orders', limitBuy('L-3'))).status, 200, 'each applies once');
+  assert.deepEqual(h.server.httpLog.map(e => e.status), [200], 'httpLog holds answers only');
+  assert.deepEqual(h.logLines.filter(l => l.event === 'broker.http.unanswered').map(l => l.fault), ['request swallowed', 'answer lost']);
+});
+
+// ---- user channel ----
+
+test('an unauthenticated or unauthorised upgrade is refused with an HTTP answer', async t => {
+  const h = await harness(t);
+  const anonymous = await refusedUpgrade(wsUrl(h), {});
+  assert.equal(anonymous.status, 401);
+  assert.equal(JSON.parse(anonymous.body).code, 'UNAUTHORIZED');
+  const forged = await refusedUpgrade(wsUrl(h), signedHeaders(h, { ...TRADER, secret: 'wrong' }, 'GET', USER_CHANNEL_PATH, ''));
+  assert.equal(forged.status, 401);
+  h.server.grantPermissions(READER.key, ['trade']);
+  assert.equal((await refusedUpgrade(wsUrl(h), signedHeaders(h, READER, 'GET', USER_CHANNEL_PATH, ''))).status, 403);
+  assert.equal((await refusedUpgrade(`ws://127.0.0.1:${h.server.port}/ws/other`, signedHeaders(h, TRADER, 'GET', '/ws/other', ''))).status, 404);
+  assert.equal(h.server.userChannels, 0);
+});
+
+test('welcome, then reports with one rising seq across connections, and heartbeats with a counter', async t => {
+  const h = await harness(t, { heartbeatIntervalMs: 30 });
+  const first = await connect(h);
+  assert.deepEqual(first.messages[0], { type: 'welcome', seq: 0 });
+  assert.equal(h.server.userChannels, 1);
+
+  await api(h, 'POST', '/orders', marketBuy('W-1', '0.01'));
+  await first.until(() => first.reports().length === 2, 'two reports');
+  const [ack, fill] = first.reports();
+  assert.deepEqual([ack.seq, ack.report.type, fill.seq, fill.report.type], [1, 'acknowledged', 2, 'fill']);
+  assert.ok(fill.report.type === 'fill' && fill.report.price.eq(50_000) && fill.report.quantity.eq('0.01'));
+
+  const second = await connect(h);
+  assert.deepEqual(second.messages[0], { type: 'welcome', seq: 2 });
+  await api(h, 'POST', '/orders', limitBuy('W-2'));
+  await second.until(() => second.reports().length === 1, 'the report after the welcome');
+  assert.equal(second.reports()[0].seq, 3);
+
+  await first.until(() => first.messages.filter(m => m.type === 'heartbeat').length >= 2, 'two heartbeats');
+  const counters = first.messages.flatMap(m => (m.type === 'heartbeat' ? [m.counter] : []));
+  assert.ok(counters[1] > counters[0]);
+  h.server.stopHeartbeats();
+  await new Promise(resolve => setTimeout(resolve, 40));
+  const beatsWhenStopped = first.messages.filter(m => m.type === 'heartbeat').length;
+  await new Promise(resolve => setTimeout(resolve, 100));
+  assert.equal(first.messages.filter(m => m.type === 'heartbeat').length, beatsWhenStopped, 'no heartbeats while stopped');
+  h.server.resumeHeartbeats();
+  await first.until(() => first.messages.filter(m => m.type === 'heartbeat').length > beatsWhenStopped, 'heartbeats again');
+  first.close();
+  second.close();
+});
+
+test('skipNextSequence leaves a gap of one', async t => {
+  const h = await harness(t);
+  const client = await connect(h);
+  h.server.skipNextSequence();
+  await api(h, 'POST', '/orders', marketBuy('G-1', '0.01'));
+  await client.until(() => client.reports().length === 1, 'the report after the gap');
+  assert.deepEqual(client.reports().map(r => [r.seq, r.report.type]), [[2, 'fill']]);
+  client.close();
+});
+
+test('garbleNextReport sends the next report cut in half, its seq used up', async t => {
+  const h = await harness(t);
+  const client = await connect(h);
+  h.server.garbleNextReport();
+  await api(h, 'POST', '/orders', marketBuy('G-2', '0.01'));
+  await client.until(() => client.reports().length === 1 && client.undecodable.length === 1, 'a garbled and an intact report');
+  assert.ok(client.undecodable[0].startsWith('{"type":"report","seq":1'));
+  assert.deepEqual(client.reports().map(r => [r.seq, r.report.type]), [[2, 'fill']]);
+  client.close();
+});
+
+test('dropUserChannels closes every client abruptly', async t => {
+  const h = await harness(t);
+  const client = await connect(h);
+  h.server.dropUserChannels();
+  assert.equal(await client.closed, 1006, 'no close frame: abnormal closure');
+  await new Promise(resolve => setTimeout(resolve, 20));
+  assert.equal(h.server.userChannels, 0);
+});
+
+test('report faults: a suppressed fill, a misreported price, an old frame, a redelivered fill, a forged fill, a raw frame', async t => {
+  const h = await harness(t);
+  const client = await connect(h);
+  h.server.suppressNextFill();
+  await api(h, 'POST', '/orders', marketBuy('X-1', '0.01'));
+  await client.until(() => client.reports().length === 1, 'the acknowledgement');
+  assert.deepEqual(client.reports().map(r => [r.seq, r.report.type]), [[1, 'acknowledged']], 'the fill is gone and used no seq');
+
+  h.server.misreportNextFillPrice(new Decimal('51234.5'));
+  await api(h, 'POST', '/orders', marketBuy('X-2', '0.01'));
+  await client.until(() => client.reports().length === 3, 'the second order');
+  const misreported = client.reports()[2];
+  assert.ok(misreported.seq === 3 && misreported.report.type === 'fill' && misreported.report.price.eq('51234.5'));
+  assert.equal(h.core.fills(0).fills[1].price.toString(), '50000', 'the broker booked the true price');
+
+  h.server.resendOldFrame();
+  h.server.redeliverLastFill();
+  h.server.sendForgedFill({ ...h.core.fills(0).fills[1], tradeId: 'SIM-T999', clientOrderId: 'NEVER-PLACED' });
+  await client.until(() => client.reports().length === 6, 'resent, redelivered and forged frames');
+  const [old, again, forged] = client.reports().slice(3);
+  assert.deepEqual([old.seq, old.report.type], [2, 'acknowledged']);
+  assert.ok(again.seq === 4 && again.report.type === 'fill' && again.report.tradeId === 'SIM-T2' && again.report.price.eq(50_000));
+  assert.ok(forged.seq === 5 && forged.report.clientOrderId === 'NEVER-PLACED');
+
+  h.server.sendRawFrame('{"type":"report","seq":');
+  h.server.sendRawFrame(JSON.stringify({ type: 'report', seq: 'six', report: {} }));
+  h.server.sendRawFrame(`"${'x'.repeat(MAX_FRAME_BYTES + 1)}"`);
+  await client.until(() => client.undecodable.length === 3, 'three undecodable frames');
+  client.close();
+});
+
+test('a frame over maxPayload from a client closes only that channel, and the server keeps serving', async t => {
+  const h = await harness(t);
+  const client = await connect(h);
+  client.socket.send('x'.repeat(MAX_FRAME_BYTES + 1));
+  assert.equal(await client.closed, 1009);
+  assert.equal((await api(h, 'GET', '/balance')).status, 200);
+  const again = await connect(h);
+  assert.equal(again.messages[0].type, 'welcome');
+  again.close();
+});
+
+// ---- shutdown ----
+
+test('stop() closes keep-alive sockets and user channels and frees the port', async t => {
+  const h = await harness(t, { heartbeatIntervalMs: 10 });
+  const agent = new Agent({ keepAlive: true });
+  const path = `${API_PREFIX}/balance`;
+  assert.equal((await send(h.server.port, 'GET', path, '', signedHeaders(h, TRADER, 'GET', path, ''), agent)).status, 200);
+  const idle = Object.values(agent.freeSockets).flat();
+  assert.equal(idle.length, 1, 'a kept-alive socket is idle in the pool');
+  const idleClosed = new Promise(resolve => idle[0]?.once('close', resolve));
+  const client = await connect(h);
+  const port = h.server.port;
+  // A request whose body never finishes arriving: stop() must not wait for it.
+  const hanging = request({ host: '127.0.0.1', port, method: 'POST', path: `${API_PREFIX}/orders`, agent: false, headers: { 'content-length': '100' } });
+  const hangingFailed = new Promise<Error>(resolve => hanging.on('error', resolve));
+  hanging.write('{"clientOrderId":');
+  await new Promise(resolve => setTimeout(resolve, 20));
+  await within(2000, h.server.stop(), 'stop()');
+  await idleClosed;
+  assert.match((await hangingFailed).message, /socket hang up|ECONNRESET/);
+  assert.equal(await client.closed, 1006);
+  assert.equal(h.server.userChannels, 0);
+  await assert.rejects(send(port, 'GET', '/api/v1/status', '', {}), /ECONNREFUSED/);
+  agent.destroy();
+
+  await h.server.start();
+  const afterRestart = await connect(h);
+  assert.equal(afterRestart.messages[0].type, 'welcome', 'a restarted server serves again, on a new port');
+  afterRestart.close();
+});
+
+test('a process that ran a server with traffic exits by itself promptly after stop()', async () => {
+  const root = join(__dirname, '..');
+  const script = `
+    const http = require('node:http');
+    const WebSocket = require('ws');
+    const { BrokerServer } = require(${JSON.stringify(join(root, 'support/simulators/broker/broker-server'))});
+    const { BrokerSimulatorCore } = require(${JSON.stringify(join(root, 'support/simulators/broker/broker-core'))});
+    const { VirtualClock } = require(${JSON.stringify(join(root, 'domain/shared/clock'))});
+    const { DEFAULT_INSTRUMENTS } = require(${JSON.stringify(join(root, 'domain/model/instrument'))});
+    const { signRequest } = require(${JSON.stringify(join(root, 'domain/execution/wire-protocol'))});
+    const clock = new VirtualClock();
+    const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+    const credential = { key: 'k-123456789', secret: 's', permissions: ['read', 'trade'] };
+    const server = new BrokerServer({ core, clock, credentials: [credential], heartbeatIntervalMs: 10 });
+    let n = 0;
+    const headers = (path) => {
+      const ts = String(clock.now().getTime()); const nonce = String(++n);
+      return { 'x-api-key': credential.key, 'x-timestamp': ts, 'x-nonce': nonce, 'x-signature': signRequest(credential.secret, ts, nonce, 'GET', path, '') };
+    };
+    (async () => {
+      await server.start();
+      const agent = new http.Agent({ keepAlive: true });
+      await new Promise((resolve, reject) => http.get({ host: '127.0.0.1', port: server.port, path: '/api/v1/balance', agent, headers: headers('/api/v1/balance') }, res => { res.resume(); res.on('end', resolve); }).on('error', reject));
+      const ws = new WebSocket('ws://127.0.0.1:' + server.port + '/ws/user', { headers: headers('/ws/user') });
+      ws.on('error', () => undefined);
+      await new Promise(resolve => ws.once('message', resolve));
+      await server.stop();
+      process.stdout.write('stopped\\n');
+    })().catch(error => { console.error(error); process.exitCode = 1; });
+  `;
+  const child = spawn(process.execPath, ['-r', 'ts-node/register', '-e', script], { cwd: root, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' } });
+  let output = '';
+  let stoppedAt = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.includes('stopped') && stoppedAt === 0) stoppedAt = Date.now();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>(resolve => child.on('exit', exitCode => resolve(exitCode)));
+  clearTimeout(killer);
+  assert.equal(code, 0, output);
+  assert.ok(stoppedAt > 0, output);
+  assert.ok(Date.now() - stoppedAt < 1000, `the process lingered ${Date.now() - stoppedAt} ms after stop()`);
+});
