@@ -17,7 +17,7 @@ import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
 import { TradingSystem } from '../domain/trading-system';
 import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
-import { breakerResponseInProcess } from './breaker-bench';
+import { breakerResponse } from './breaker-bench';
 import { wireBenchmark } from './wire-bench';
 
 const ORDERS = Number(process.env.ORDERS ?? 2000);
@@ -82,9 +82,7 @@ async function main(): Promise<void> {
       console.log(`telemetry stage ${stage.padEnd(7)} n=${String(s.count).padStart(6)}  p50 ${s.p50Micros.toFixed(1)} us  p99 ${s.p99Micros.toFixed(1)} us`);
     }
     console.log(`events in the log: ${system.ledger.store.length}`);
-    const runs = Number(process.env.BREAKER_RUNS ?? 200);
-    const breaker = await breakerResponseInProcess(runs, 50);
-    console.log(`breaker response (tick -> last of 50 open orders cancelled), in process, ${breaker.runs} runs: p50 ${breaker.p50Micros.toFixed(1)} us  p99 ${breaker.p99Micros.toFixed(1)} us  max ${breaker.maxMicros.toFixed(1)} us`);
+
   } finally {
     system.close();
     await gateway.close();
@@ -92,6 +90,12 @@ async function main(): Promise<void> {
   }
   console.log('');
   for (const line of await wireBenchmark(ORDERS)) console.log(line);
+  console.log('');
+  const runs = Number(process.env.BREAKER_RUNS ?? 100);
+  for (const transport of ['in-process', 'wire'] as const) {
+    const breaker = await breakerResponse(transport, runs, 50);
+    console.log(`breaker response (tick -> last of 50 open orders cancelled), ${transport.padEnd(10)} ${breaker.runs} runs: p50 ${breaker.p50Micros.toFixed(1)} us  p99 ${breaker.p99Micros.toFixed(1)} us  max ${breaker.maxMicros.toFixed(1)} us`);
+  }
 }
 
 main().catch(error => {

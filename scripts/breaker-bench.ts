@@ -14,6 +14,9 @@ import { BrokerGateway } from '../domain/execution/broker-gateway';
 import { TradingSystem } from '../domain/trading-system';
 import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
+import { BrokerServer } from '../support/simulators/broker/broker-server';
+import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
+import { SeededRandom } from '../domain/shared/random';
 
 export interface BreakerResponseOptions {
   readonly symbol: string;
@@ -54,14 +57,37 @@ export async function measureBreakerResponse(system: TradingSystem, gateway: Bro
   return Math.max(1, Math.round(elapsed * 1e6));
 }
 
-/** Fresh system, simulator and in-process gateway per run; the p50 and p99 of the runs. */
-export async function breakerResponseInProcess(runs: number, openOrders = 50): Promise<{ runs: number; p50Micros: number; p99Micros: number; maxMicros: number }> {
+export type BenchTransport = 'in-process' | 'wire';
+
+/** A broker for one run: the simulator core, reached in process or over a loopback server. */
+async function openBroker(transport: BenchTransport, clock: VirtualClock): Promise<{ core: BrokerSimulatorCore; gateway: BrokerGateway; close(): Promise<void> }> {
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  if (transport === 'in-process') {
+    const gateway = new InProcessBrokerGateway(core);
+    return { core, gateway, close: () => gateway.close() };
+  }
+  const server = new BrokerServer({ core, clock, credentials: [{ key: 'bench-key', secret: 'bench-secret', permissions: ['read', 'trade'] }], rateLimit: { capacity: 1_000_000, refillPerSecond: 1_000_000 } });
+  await server.start();
+  const random = new SeededRandom(20261125);
+  const gateway = new NetworkBrokerGateway({ name: 'SIM', baseUrl: server.url, apiKey: 'bench-key', apiSecret: 'bench-secret', clock, random: () => random.next() });
+  await gateway.connect();
+  return {
+    core,
+    gateway,
+    close: async () => {
+      await gateway.close();
+      await server.stop();
+    },
+  };
+}
+
+/** Fresh system, simulator and gateway per run; the p50 and p99 of the runs. */
+export async function breakerResponse(transport: BenchTransport, runs: number, openOrders = 50): Promise<{ runs: number; p50Micros: number; p99Micros: number; maxMicros: number }> {
   const histogram = createHistogram();
   for (let run = 0; run < runs; run += 1) {
     const dir = mkdtempSync(join(tmpdir(), 'breaker-bench-'));
     const clock = new VirtualClock();
-    const broker = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
-    const gateway = new InProcessBrokerGateway(broker);
+    const { core: broker, gateway, close } = await openBroker(transport, clock);
     const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock, circuitBreakers: 'armed' });
     try {
       const mark = new Decimal(50_000);
@@ -75,7 +101,7 @@ export async function breakerResponseInProcess(runs: number, openOrders = 50): P
       histogram.record(await measureBreakerResponse(system, gateway, { symbol: 'BTC-PERP', openOrders, mark }));
     } finally {
       system.close();
-      await gateway.close();
+      await close();
       rmSync(dir, { recursive: true, force: true });
     }
   }

@@ -91,6 +91,21 @@ export function decisionTablesHtml(events: readonly StoredEvent[]): string | nul
     .join('\n');
 }
 
+/** Each broker error and the way it travelled: what every layer saw and did, from the gateway out. */
+export function brokerErrorPathsHtml(events: readonly StoredEvent[]): string | null {
+  const errors = events.filter((e): e is Extract<StoredEvent, { type: 'BrokerErrorRecorded' }> => e.type === 'BrokerErrorRecorded');
+  if (errors.length === 0) return null;
+  return errors
+    .map(e => {
+      const p = e.payload;
+      const subject = [p.operation, p.clientOrderId, p.httpStatus !== undefined ? `HTTP ${p.httpStatus}` : undefined, p.reasonCode].filter(Boolean).join(', ');
+      const title = heading(`Broker error ${escape(p.errorKind)} at ${escape(p.broker)} (${escape(subject)}), event ${e.seq}`);
+      const rows = p.path.map((step, i) => [String(i + 1), escape(step.layer), escape(step.saw)]);
+      return title + table([{ title: 'step' }, { title: 'layer', className: 'ev-nowrap' }, { title: 'what it saw and did' }], rows) + `<p class="ev-legend">cause chain: ${escape(p.causeChain.join(' <- '))}</p>`;
+    })
+    .join('\n');
+}
+
 function describe(e: StoredEvent): string {
   const p = e.payload as Record<string, unknown>;
   const parts = Object.entries(p)

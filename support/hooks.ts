@@ -3,7 +3,8 @@ import { execSync } from 'node:child_process';
 import { After, AfterAll, Before, BeforeAll, Status } from '@cucumber/cucumber';
 import { DEFAULT_SETTINGS, settingLabel } from '../domain/state/runtime-settings';
 import { TradingWorld } from './world';
-import { decisionTablesHtml, limitsInForceHtml, timelineHtml } from './evidence';
+import { brokerErrorPathsHtml, decisionTablesHtml, limitsInForceHtml, timelineHtml } from './evidence';
+import { breakerEvidenceHtml } from './breaker-evidence';
 import { runSeed } from './run-context';
 import { brokerTransport } from './broker-connection';
 
@@ -41,8 +42,10 @@ After(async function (this: TradingWorld, { result }) {
       recordLimitsInForce(settings.snapshot());
       const decisions = decisionTablesHtml(events);
       if (decisions) this.attach(decisions, 'text/html');
-      const breakers = (await import('./breaker-evidence')).breakerEvidenceHtml(events);
+      const breakers = breakerEvidenceHtml(events);
       if (breakers) this.attach(breakers, 'text/html');
+      const brokerErrors = brokerErrorPathsHtml(events);
+      if (brokerErrors) this.attach(brokerErrors, 'text/html');
       this.attach(timelineHtml(events), 'text/html');
       this.attach(limitsInForceHtml(settings.version, settings.snapshot()), 'text/html');
       if (result?.status === Status.FAILED) {
