@@ -25,7 +25,19 @@ BeforeAll(function () {
   console.log(`seed ${runSeed()} (replay with SEED=${runSeed()})`);
 });
 
+/** Listening servers and sockets of this process; a scenario must close every one it opened. */
+const tcpHandles = () => process.getActiveResourcesInfo().filter(r => r === 'TCPServerWrap' || r === 'TCPSocketWrap').length;
+let tcpHandlesBefore = 0;
+
+/** A closed server releases its handle on a later turn of the event loop: give it a few turns, then count. */
+async function expectNoSocketLeftOpen(before: number): Promise<void> {
+  for (let turn = 0; turn < 50 && tcpHandles() > before; turn += 1) await new Promise(resolve => setImmediate(resolve));
+  const left = tcpHandles() - before;
+  if (left > 0) throw new Error(`the scenario left ${left} TCP server(s) or socket(s) open: ${JSON.stringify(process.getActiveResourcesInfo())}`);
+}
+
 Before(async function (this: TradingWorld) {
+  tcpHandlesBefore = tcpHandles();
   await this.connectBroker();
 });
 
@@ -55,6 +67,7 @@ After(async function (this: TradingWorld, { result }) {
     }
   } finally {
     await this.dispose();
+    await expectNoSocketLeftOpen(tcpHandlesBefore);
   }
 });
 
