@@ -202,6 +202,14 @@ Feature: Broker errors and their propagation (plan 4.3)
         | 3       | "503 UNAVAILABLE"                    | BrokerUnavailable |
         | 1       | "{\"balance\":{\"cash\":12}}"        | ProtocolError     |
 
+    @TC-BE-008
+    Scenario: The last order update is lost: the next heartbeat names a later report, so the gap is noticed without waiting for more trading
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
+      When the market trades 1 BTC-PERP against the order, but its report is skipped in the sequence
+      Then a sequence gap was detected on the user channel
+      And the order is filled at an average price of 49,000 USD
+      And the trade was applied exactly once
+
   Rule: 4.3.2 Telemetry and the event log agree on every error
 
     @TC-BE-011 @TC-BE-012 @smoke

@@ -142,6 +142,7 @@ export class UserChannel {
           resolve();
         } else if (message.type === 'heartbeat') {
           this.heartbeats += 1;
+          if (welcomed) this.heartbeatSequence(message.seq);
         } else if (welcomed) {
           this.receiveReport(message.seq, message.report);
         }
@@ -166,6 +167,15 @@ export class UserChannel {
     if (seq > last + 1) this.options.onEvent({ type: 'sequence_gap', expected: last + 1, received: seq });
     this.lastSeq = seq;
     this.options.onReport(report);
+    for (const waiter of [...this.seqWaiters]) if (seq >= waiter.seq) waiter.resolve();
+  }
+
+  /** A heartbeat naming a later report than the last one delivered: that report was lost on the way. */
+  private heartbeatSequence(seq: number | undefined): void {
+    const last = this.lastSequence;
+    if (seq === undefined || seq <= last) return;
+    this.options.onEvent({ type: 'sequence_gap', expected: last + 1, received: seq });
+    this.lastSeq = seq;
     for (const waiter of [...this.seqWaiters]) if (seq >= waiter.seq) waiter.resolve();
   }
 

@@ -28,7 +28,7 @@ import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPo
  *
  * WebSocket: GET /ws/user with the same signed headers (signed as GET /ws/user, empty body). Server
  * messages: { type: 'welcome', seq } (the last sequence number sent before this connection),
- * { type: 'report', seq, report }, { type: 'heartbeat', counter, at }.
+ * { type: 'report', seq, report }, { type: 'heartbeat', counter, at, seq } (seq: the last report sent).
  */
 export const API_PREFIX = '/api/v1';
 export const USER_CHANNEL_PATH = '/ws/user';
@@ -299,7 +299,8 @@ export function decodeReport(value: unknown): BrokerReport {
 export type ChannelMessage =
   | { type: 'welcome'; seq: number }
   | { type: 'report'; seq: number; report: BrokerReport }
-  | { type: 'heartbeat'; counter: number; at: string };
+  /** seq: the last report sequence number the broker sent (absent from brokers that do not say). */
+  | { type: 'heartbeat'; counter: number; at: string; seq?: number };
 
 function seqOf(obj: Json, field: string): number {
   const value = obj[field];
@@ -317,7 +318,7 @@ export function decodeChannelMessage(text: string): ChannelMessage {
     case 'report':
       return { type: 'report', seq: seqOf(obj, 'seq'), report: decodeReport(obj.report) };
     case 'heartbeat':
-      return { type: 'heartbeat', counter: seqOf(obj, 'counter'), at: str(obj, 'at', 'heartbeat') };
+      return { type: 'heartbeat', counter: seqOf(obj, 'counter'), at: str(obj, 'at', 'heartbeat'), ...(obj.seq !== undefined ? { seq: seqOf(obj, 'seq') } : {}) };
     default:
       throw protocolError(`unknown channel message type ${JSON.stringify(obj.type)}`, { field: 'type' });
   }

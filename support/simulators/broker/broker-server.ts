@@ -764,7 +764,8 @@ export class BrokerServer {
 
   private heartbeat(): void {
     this.heartbeatCounter += 1;
-    this.broadcast(JSON.stringify({ type: 'heartbeat', counter: this.heartbeatCounter, at: new Date().toISOString() }));
+    // The last sequence number sent rides on every heartbeat, so a lost last report is noticed within one beat.
+    this.broadcast(JSON.stringify({ type: 'heartbeat', counter: this.heartbeatCounter, at: new Date().toISOString(), seq: this.seq }));
   }
 
   private clearHeartbeatTimer(): void {
