@@ -39,6 +39,9 @@ export interface TradingSystemOptions {
   readonly circuitBreakers?: 'armed' | 'disarmed';
 }
 
+/** Trading states from the loosest to the strictest. */
+const STRICTNESS: readonly string[] = ['ACTIVE', 'REDUCE_ONLY', 'HALTED'];
+
 export interface RecoveryReport {
   readonly eventsReplayed: number;
   readonly positionsChecked: number;
@@ -65,8 +68,8 @@ export class TradingSystem {
   readonly eventsReplayed: number;
   private closed = false;
   private synchronising: Promise<RecoveryReport> | null = null;
-  /** The trading state to return to when degraded mode ends. */
-  private stateBeforeDegraded: string | null = null;
+  /** The trading state change degraded mode made, to undo when it ends. */
+  private degradedSet: { from: string; to: string } | null = null;
   /** Brokers whose user channel dropped: reports may have been missed until the next resynchronisation. */
   private readonly channelsDown = new Set<string>();
 
@@ -271,20 +274,28 @@ export class TradingSystem {
     void this.synchronise(trigger).catch(() => undefined);
   }
 
-  /** With no healthy broker the trading state falls to what the settings name; it comes back when a broker does. */
+  /**
+   * With no healthy broker the trading state falls to what the settings name; it comes back when a
+   * broker does. Degraded mode only ever tightens the state, and on the way out it puts back only
+   * what it set itself: a state someone else set meanwhile (a breaker, an operator) stays.
+   */
   private setDegraded(degraded: boolean, reason: string): void {
-    const settings = this.state.settings;
+    const current = this.state.settings.snapshot().trading_state ?? 'ACTIVE';
     if (degraded) {
-      const target = settings.snapshot().degraded_trading_state ?? 'REDUCE_ONLY';
-      this.stateBeforeDegraded = settings.snapshot().trading_state ?? 'ACTIVE';
+      const wanted = this.state.settings.snapshot().degraded_trading_state ?? 'REDUCE_ONLY';
+      const target = STRICTNESS.indexOf(wanted) > STRICTNESS.indexOf(current) ? wanted : current;
       this.ledger.record({ type: 'DegradedModeChanged', payload: { active: true, tradingState: target, reason } });
-      if (target !== this.stateBeforeDegraded) this.changeSettings({ trading_state: target }, 'broker health monitor', `degraded mode: ${reason}`);
-    } else {
-      const restore = this.stateBeforeDegraded ?? 'ACTIVE';
-      this.stateBeforeDegraded = null;
-      this.ledger.record({ type: 'DegradedModeChanged', payload: { active: false, tradingState: restore, reason } });
-      if (settings.snapshot().trading_state !== restore) this.changeSettings({ trading_state: restore }, 'broker health monitor', `degraded mode over: ${reason}`);
+      if (target !== current) {
+        this.changeSettings({ trading_state: target }, 'broker health monitor', `degraded mode: ${reason}`);
+        this.degradedSet = { from: current, to: target };
+      }
+      return;
     }
+    const set = this.degradedSet;
+    this.degradedSet = null;
+    const restore = set && current === set.to ? set.from : current;
+    this.ledger.record({ type: 'DegradedModeChanged', payload: { active: false, tradingState: restore, reason } });
+    if (restore !== current) this.changeSettings({ trading_state: restore }, 'broker health monitor', `degraded mode over: ${reason}`);
   }
 
   /** Compare cash with the broker's wallet balance; a failed query is recorded and never read as zero. */
