@@ -113,6 +113,19 @@ Feature: Broker errors and their propagation (plan 4.3)
       And the broker has exactly 1 order for the client order id of the last order
       And the BTC-PERP position is reconciled with the broker
 
+    @TC-BE-005
+    Scenario: A slow, narrow and choppy network that stays under the timeout costs time, not orders
+      Given the network to the broker adds 20 ms ± 10 ms each way, carries 50 KB/s and cuts every write into pieces of about 10 bytes
+      When the trader sends the basket:
+        | side | quantity | symbol   |
+        | buy  | 1        | BTC-PERP |
+        | buy  | 10       | ETH-PERP |
+        | sell | 0.5      | BTC-PERP |
+      Then every order in the basket is filled
+      And every position is reconciled with the broker
+      And no broker error and no refused message was recorded
+      And the network carried the traffic in pieces of at most 20 bytes
+
     @TC-BE-006 @smoke
     Scenario Outline: An unreadable answer to an order is a protocol error: the order is looked up, not sent twice (<answer>)
       Given the broker will answer the next order with <answer>
@@ -207,6 +220,15 @@ Feature: Broker errors and their propagation (plan 4.3)
       Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
       When the market trades 1 BTC-PERP against the order, but its report is skipped in the sequence
       Then a sequence gap was detected on the user channel
+      And the order is filled at an average price of 49,000 USD
+      And the trade was applied exactly once
+
+    @TC-BE-008
+    Scenario: An order update that arrives again out of order is recorded and ignored; the order keeps its later state
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
+      And the market trades 1 BTC-PERP against the order
+      When the broker sends an earlier order update again, out of order
+      Then an out-of-order message was recorded on the user channel
       And the order is filled at an average price of 49,000 USD
       And the trade was applied exactly once
 

@@ -70,6 +70,39 @@ When('the network stops swallowing', function (this: TradingWorld) {
   this.connection.proxy!.removeToxic('black hole');
 });
 
+Given('the network to the broker adds {int} ms ± {int} ms each way, carries {int} KB\\/s and cuts every write into pieces of about {int} bytes', function (this: TradingWorld, latencyMs: number, jitterMs: number, kbPerSecond: number, pieceBytes: number) {
+  const proxy = this.connection.proxy!;
+  for (const stream of ['upstream', 'downstream'] as const) {
+    proxy.addToxic({ stream, spec: { type: 'latency', latencyMs, jitterMs } });
+    proxy.addToxic({ stream, spec: { type: 'bandwidth', kbPerSecond } });
+    proxy.addToxic({ stream, spec: { type: 'slicer', averageSize: pieceBytes, sizeVariation: pieceBytes / 2 } });
+  }
+  proxy.resetStats();
+  this.seqMark = this.system.ledger.store.length;
+});
+
+Then('no broker error and no refused message was recorded', function (this: TradingWorld) {
+  const errors = this.system.events.filter(e => e.seq > this.seqMark && ['BrokerErrorRecorded', 'BrokerMessageRejected', 'BrokerSequenceAnomaly', 'BrokerRequestRetried', 'FillRejected'].includes(e.type));
+  expect(errors.map(e => e.type)).to.deep.equal([]);
+});
+
+Then('the network carried the traffic in pieces of at most {int} bytes', function (this: TradingWorld, maxBytes: number) {
+  const stats = this.connection.proxy!.stats;
+  expect(stats.bytesUpstream, 'bytes to the broker').to.be.greaterThan(0);
+  expect(stats.largestWriteDownstream, 'largest piece towards the trading system').to.be.at.most(maxBytes);
+  expect(stats.largestWriteUpstream, 'largest piece towards the broker').to.be.at.most(maxBytes);
+});
+
+When('the broker sends an earlier order update again, out of order', function (this: TradingWorld) {
+  this.seqMark = this.system.ledger.store.length;
+  this.connection.server!.resendOldFrame(1);
+});
+
+Then('an out-of-order message was recorded on the user channel', async function (this: TradingWorld) {
+  const anomaly = await waitFor(this, 'BrokerSequenceAnomaly', e => e.payload.anomaly === 'out_of_order', this.seqMark);
+  expect(anomaly.payload.received).to.be.lessThan(anomaly.payload.expected);
+});
+
 When('the market trades {figure} {symbol} against the order while the network is down', function (this: TradingWorld, quantity: Decimal, symbol: string) {
   expect(this.workingOrder().symbol).to.equal(symbol);
   this.broker.tradeAgainst(this.workingOrder().clientOrderId, quantity);

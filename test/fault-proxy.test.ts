@@ -200,6 +200,8 @@ test('without toxics the proxy passes bytes both ways untouched and counts them'
       connectionsAccepted: 1,
       bytesUpstream: message.length,
       bytesDownstream: message.length,
+      largestWriteUpstream: message.length,
+      largestWriteDownstream: message.length,
       bytesInFlight: 0,
       bytesDropped: 0,
       open: 1,

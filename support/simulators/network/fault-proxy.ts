@@ -46,6 +46,9 @@ export interface FaultProxyStats {
   bytesUpstream: number;
   /** Bytes delivered to the gateway (after toxics). */
   bytesDownstream: number;
+  /** The largest single write delivered each way: what a slicer let through at most. */
+  largestWriteUpstream: number;
+  largestWriteDownstream: number;
   /** Bytes read from either side and still held by toxics or unsent socket buffers of the proxy. */
   bytesInFlight: number;
   /** Bytes thrown away by timeout, reset_peer and limit_data. */
@@ -779,7 +782,7 @@ function validateToxic(toxic: Toxic): void {
 export class FaultProxy {
   private readonly chain: Toxic[] = [];
   private readonly connections = new Set<ProxiedConnection>();
-  private readonly counters = { connectionsAccepted: 0, bytesUpstream: 0, bytesDownstream: 0, bytesDropped: 0 };
+  private readonly counters = { connectionsAccepted: 0, bytesUpstream: 0, bytesDownstream: 0, bytesDropped: 0, largestWriteUpstream: 0, largestWriteDownstream: 0 };
   private readonly host: ConnectionHost;
   private listener: net.Server | undefined;
   private listenPort = 0;
@@ -790,8 +793,13 @@ export class FaultProxy {
     this.host = {
       random: options.random,
       recordDelivered: (stream, bytes) => {
-        if (stream === 'upstream') this.counters.bytesUpstream += bytes;
-        else this.counters.bytesDownstream += bytes;
+        if (stream === 'upstream') {
+          this.counters.bytesUpstream += bytes;
+          this.counters.largestWriteUpstream = Math.max(this.counters.largestWriteUpstream, bytes);
+        } else {
+          this.counters.bytesDownstream += bytes;
+          this.counters.largestWriteDownstream = Math.max(this.counters.largestWriteDownstream, bytes);
+        }
       },
       recordDropped: bytes => {
         this.counters.bytesDropped += bytes;
@@ -819,6 +827,11 @@ export class FaultProxy {
     let bytesInFlight = 0;
     for (const connection of this.connections) bytesInFlight += connection.bytesInFlight;
     return { ...this.counters, bytesInFlight, open: this.connections.size };
+  }
+
+  /** Start the byte counters and largest-write figures afresh (a scenario measuring one stretch of traffic). */
+  resetStats(): void {
+    for (const key of Object.keys(this.counters) as (keyof typeof this.counters)[]) if (key !== 'connectionsAccepted') this.counters[key] = 0;
   }
 
   get toxics(): readonly Toxic[] {
