@@ -63,7 +63,8 @@ export class BrokerHealthTracker {
         return { broker, healthy: false, reason, consecutiveFailures: record.consecutiveFailures, errorRate };
       }
     }
-    if (!record.healthy && succeeded) {
+    // Back only after the cool-down: a success in between is luck, not health (no flapping).
+    if (!record.healthy && succeeded && this.mayProbe(broker)) {
       record.healthy = true;
       record.unhealthySince = null;
       record.outcomes = [true];

@@ -101,6 +101,7 @@ export class NetworkBrokerGateway implements BrokerGateway {
   private nonceCounter = 0;
   private timestampOffsetMs = 0;
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
+  private readonly pauseEnders = new Set<() => void>();
   private closed = false;
 
   constructor(private readonly options: NetworkGatewayOptions) {
@@ -244,6 +245,8 @@ export class NetworkBrokerGateway implements BrokerGateway {
     this.channel.close();
     for (const timer of this.pendingTimers) clearTimeout(timer);
     this.pendingTimers.clear();
+    for (const end of this.pauseEnders) end();
+    this.pauseEnders.clear();
     this.agent.destroy();
     this.reportListeners.clear();
   }
@@ -431,13 +434,16 @@ export class NetworkBrokerGateway implements BrokerGateway {
     };
   }
 
+  /** A backoff wait; closing the gateway ends it at once, and the retry then fails as closed. */
   private pause(ms: number): Promise<void> {
     return new Promise(resolve => {
       const timer = setTimeout(() => {
         this.pendingTimers.delete(timer);
+        this.pauseEnders.delete(resolve);
         resolve();
       }, ms);
       this.pendingTimers.add(timer);
+      this.pauseEnders.add(resolve);
     });
   }
 

@@ -36,6 +36,7 @@ export class UserChannel {
   private lastSeq: number | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  private endDelay: (() => void) | null = null;
   private closing = false;
   private connecting: Promise<void> | null = null;
   private readonly seqWaiters = new Set<{ seq: number; resolve: () => void }>();
@@ -84,6 +85,8 @@ export class UserChannel {
   close(): void {
     this.closing = true;
     this.clearTimers();
+    this.endDelay?.();
+    this.endDelay = null;
     this.socket?.removeAllListeners();
     this.socket?.on('error', () => undefined);
     this.socket?.terminate();
@@ -204,10 +207,13 @@ export class UserChannel {
     return base * (0.9 + 0.2 * this.options.random());
   }
 
+  /** A reconnect backoff; closing the channel ends it, and the loop then stops. */
   private delay(ms: number): Promise<void> {
     return new Promise(resolve => {
+      this.endDelay = resolve;
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
+        this.endDelay = null;
         resolve();
       }, ms);
     });
