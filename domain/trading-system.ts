@@ -67,7 +67,7 @@ export class TradingSystem {
   readonly brokerErrors: BrokerErrorLog;
   readonly eventsReplayed: number;
   private closed = false;
-  private synchronising: Promise<RecoveryReport> | null = null;
+  private synchronising: { gateway: BrokerGateway; done: Promise<RecoveryReport> } | null = null;
   /** The trading state change degraded mode made, to undo when it ends. */
   private degradedSet: { from: string; to: string } | null = null;
   /** Brokers whose user channel dropped: reports may have been missed until the next resynchronisation. */
@@ -158,11 +158,16 @@ export class TradingSystem {
    * before switching to a fallback broker. One at a time; a second request joins the first.
    */
   synchronise(trigger: string, gateway: BrokerGateway = this.brokers.active): Promise<RecoveryReport> {
-    if (this.synchronising) return this.synchronising;
-    this.synchronising = this.synchroniseWith(gateway, trigger).finally(() => {
-      this.synchronising = null;
-    });
-    return this.synchronising;
+    const running = this.synchronising;
+    if (running && running.gateway === gateway) return running.done;
+    // A synchronisation with another broker (a switch during a reconnect) waits for the running one, then reads its own broker.
+    const done = (running ? running.done.catch(() => undefined) : Promise.resolve())
+      .then(() => this.synchroniseWith(gateway, trigger))
+      .finally(() => {
+        if (this.synchronising?.done === done) this.synchronising = null;
+      });
+    this.synchronising = { gateway, done };
+    return done;
   }
 
   private async synchroniseWith(broker: BrokerGateway, trigger: string): Promise<RecoveryReport> {

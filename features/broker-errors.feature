@@ -85,7 +85,7 @@ Feature: Broker errors and their propagation (plan 4.3)
       When the trader buys 0.1 BTC-PERP at market
       And someone replays the trader's signed order request
       Then the replay is refused with "401 NONCE_REUSED"
-      And the broker has exactly 1 order for the client order id of the last order
+      And the broker received the order request once
 
     @TC-BE-004 @smoke
     Scenario: During maintenance the order fails after the retries Retry-After allows, and goes through once maintenance ends
@@ -110,7 +110,7 @@ Feature: Broker errors and their propagation (plan 4.3)
       When the network delay is removed
       And the system resolves its orders in flight
       Then the order is filled at an average price of 50,000 USD
-      And the broker has exactly 1 order for the client order id of the last order
+      And the broker received the order request once
       And the BTC-PERP position is reconciled with the broker
 
     @TC-BE-005
@@ -140,6 +140,16 @@ Feature: Broker errors and their propagation (plan 4.3)
         | "{\"order\":{\"clientOrderId\":\"X\",\"quantity\":12}}"       |
         | "[1,2,3]"                                                     |
         | "{\"order\":{\"clientOrderId\":\"SOMEONE-ELSE\",\"brokerOrderId\":\"SIM-77\",\"symbol\":\"BTC-PERP\",\"side\":\"buy\",\"type\":\"market\",\"quantity\":\"1\",\"filledQuantity\":\"1\",\"averageFillPrice\":\"50000\",\"status\":\"filled\"},\"duplicate\":false}" |
+
+    @TC-BE-006
+    Scenario: The broker booked the order but answered HTTP 500: the order is looked up by its client order id, never sent again
+      Given the broker will carry out the next order but answer it with HTTP 500
+      When the broker cuts the user channel
+      And the trader buys 1 BTC-PERP at market
+      Then the order is filled at an average price of 50,000 USD
+      And the error is recorded as "BrokerUnavailable" with HTTP status 500
+      And the gateway did not retry the "submit"
+      And the broker received the order request once
 
     @TC-BE-006
     Scenario Outline: A bad message on the user channel is refused with a typed error and changes nothing (<message>)
@@ -224,13 +234,25 @@ Feature: Broker errors and their propagation (plan 4.3)
       And the trade was applied exactly once
 
     @TC-BE-008
-    Scenario: An order update that arrives again out of order is recorded and ignored; the order keeps its later state
+    Scenario Outline: An order update that arrives again under an old sequence number is recorded and dropped (<which> update)
       Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
       And the market trades 1 BTC-PERP against the order
-      When the broker sends an earlier order update again, out of order
-      Then an out-of-order message was recorded on the user channel
+      When the broker sends <which> order update again, under its old sequence number
+      Then an out-of-order message was recorded on the user channel and no fill was refused
       And the order is filled at an average price of 49,000 USD
       And the trade was applied exactly once
+
+      Examples:
+        | which      |
+        | an earlier |
+        | the last   |
+
+    @TC-BE-010
+    Scenario: Cash the broker moved without telling the system is reported as a mismatch, and the local books are not overwritten
+      Given the trader holds 1 BTC-PERP bought at 50,000 USD
+      And the broker debits 25 USD the system never heard of
+      When the system reconciles the balance with the broker
+      Then the balance is mismatched: 99,975 USD here, 99,950 USD at the broker
 
   Rule: 4.3.2 Telemetry and the event log agree on every error
 
@@ -309,6 +331,11 @@ Feature: Broker errors and their propagation (plan 4.3)
       When the trader buys 0.1 BTC-PERP at market
       Then the order is filled at an average price of 50,000 USD
       And the order went through "SIM-B"
+      When the primary route to the broker comes back
+      And 2 minutes pass and the system checks its brokers
+      Then the system synchronised with "SIM" before switching to it
+      When the trader buys 0.1 BTC-PERP at market
+      Then the order went through "SIM"
 
     @TC-BE-017 @smoke
     Scenario Outline: With no healthy broker the system degrades to <state>, and comes back when the broker does
@@ -322,7 +349,9 @@ Feature: Broker errors and their propagation (plan 4.3)
       When the trader sells 0.1 BTC-PERP at market
       Then the reducing order is <reduce outcome>
       When the network to the broker comes back
-      And 2 minutes pass and the system checks its brokers
+      And 1 minute passes and the system checks its brokers
+      Then the system is still in degraded mode with the trading state <state>
+      When 1 minute passes and the system checks its brokers
       Then the system is out of degraded mode with the trading state ACTIVE
       When the trader buys 0.1 BTC-PERP at market
       Then the order is filled at an average price of 50,000 USD
@@ -331,3 +360,14 @@ Feature: Broker errors and their propagation (plan 4.3)
         | state       | increase code          | reduce outcome                                  |
         | REDUCE_ONLY | TRADING_STATE_REDUCING | let through the risk checks                      |
         | HALTED      | TRADING_HALTED         | rejected by the "trading state" check            |
+
+    @TC-BE-017
+    Scenario: Degraded mode gives back the state it found: reduce-only before, halted while degraded, reduce-only after
+      Given the trading state is REDUCE_ONLY
+      And with no healthy broker the trading state becomes HALTED
+      When the network to the broker goes down
+      And the system reconciles the balance with the broker 3 times
+      Then the system is in degraded mode with the trading state HALTED
+      When the network to the broker comes back
+      And 2 minutes pass and the system checks its brokers
+      Then the system is out of degraded mode with the trading state REDUCE_ONLY

@@ -48,6 +48,16 @@ Feature: Circuit breakers (plan 4.2)
       And none of the orders sent after the trip reached the broker
       And the broker has no open orders
 
+    @TC-CB-001 @wire-only
+    Scenario: When the broker's kill switch fails, the orders that were on their way are still cancelled one by one once acknowledged
+      Given the trader holds 2 BTC-PERP bought at 50,000 USD
+      And the broker will answer the next 3 cancel-all requests with "500 INTERNAL"
+      When the trader sends 6 orders to buy 1 ETH-PERP at 2,900 USD one after another, and BTC-PERP is marked at 47,400 USD just after order 3 is sent
+      Then the "daily loss" breaker trips at 5,250 USD against a limit of 5,000 USD
+      And the breaker's "broker kill switch" action is recorded as failed with "KILL_SWITCH_FAILED"
+      And each of them was cancelled only after the broker acknowledged it, here and at the broker
+      And the broker has no open orders
+
     @TC-CB-002 @smoke
     Scenario: A position near its liquidation price warns, then trips the liquidation buffer breaker and is closed
       Given positions are margined at 4x at the venue

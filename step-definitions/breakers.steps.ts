@@ -394,3 +394,8 @@ Then('the settings are still at the version they had, with the {string} breaker 
   expect(this.system.state.settings.version).to.equal(this.seqMark);
   expect(this.system.state.settings.snapshot()[BREAKER_LEVEL_SETTINGS[breaker].critical]).to.equal(critical.toString());
 });
+
+Then('the breaker\'s {string} action is recorded as failed with {string}', async function (this: BreakerWorld, action: string, code: string) {
+  const failed = await this.waitForEvent(`the ${action} action to fail`, e => e.type === 'BreakerActionTaken' && e.payload.action === action && e.payload.outcome === 'failed');
+  expect(failed.type === 'BreakerActionTaken' && failed.payload.code).to.equal(code);
+});

@@ -3,7 +3,7 @@ import { DataTable, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { Decimal } from '../domain/shared/decimal';
 import { StoredEvent } from '../domain/state/events';
-import { API_PREFIX, AUTH_HEADERS, signRequest } from '../domain/execution/wire-protocol';
+import { API_PREFIX } from '../domain/execution/wire-protocol';
 import { TRADER_KEY } from '../support/broker-connection';
 import { TradingWorld } from '../support/world';
 
@@ -43,6 +43,10 @@ When('the network to the broker goes down', async function (this: TradingWorld) 
 
 When('the primary route to the broker goes down', async function (this: TradingWorld) {
   await this.connection.proxy!.down();
+});
+
+When('the primary route to the broker comes back', async function (this: TradingWorld) {
+  await this.connection.proxy!.up();
 });
 
 When('the network to the broker comes back', async function (this: TradingWorld) {
@@ -93,14 +97,19 @@ Then('the network carried the traffic in pieces of at most {int} bytes', functio
   expect(stats.largestWriteUpstream, 'largest piece towards the broker').to.be.at.most(maxBytes);
 });
 
-When('the broker sends an earlier order update again, out of order', function (this: TradingWorld) {
-  this.seqMark = this.system.ledger.store.length;
-  this.connection.server!.resendOldFrame(1);
-});
+// How far back the resent update lies: the last one (a plain repeat), or one before it.
+for (const [which, back] of [['an earlier', 1], ['the last', 0]] as const) {
+  When(`the broker sends ${which} order update again, under its old sequence number`, function (this: TradingWorld) {
+    this.seqMark = this.system.ledger.store.length;
+    this.connection.server!.resendOldFrame(back);
+  });
+}
 
-Then('an out-of-order message was recorded on the user channel', async function (this: TradingWorld) {
+Then('an out-of-order message was recorded on the user channel and no fill was refused', async function (this: TradingWorld) {
   const anomaly = await waitFor(this, 'BrokerSequenceAnomaly', e => e.payload.anomaly === 'out_of_order', this.seqMark);
   expect(anomaly.payload.received).to.be.lessThan(anomaly.payload.expected);
+  // The channel drops it before the engine sees it: a repeated fill never even reaches the duplicate check.
+  expect(this.system.events.filter(e => e.seq > this.seqMark && e.type === 'FillRejected')).to.deep.equal([]);
 });
 
 When('the market trades {figure} {symbol} against the order while the network is down', function (this: TradingWorld, quantity: Decimal, symbol: string) {
@@ -253,6 +262,18 @@ Given('the broker will answer the next {int} balance queries with {string}', fun
   }
 });
 
+Given('the broker will carry out the next order but answer it with HTTP {int}', function (this: TradingWorld, status: number) {
+  this.connection.server!.answerNextWithRaw(JSON.stringify({ code: 'INTERNAL', message: 'the order desk failed after booking the order' }), status, ORDERS);
+});
+
+Then('the gateway did not retry the {string}', function (this: TradingWorld, operation: string) {
+  expect(eventsOf(this, 'BrokerRequestRetried').filter(e => e.payload.operation === operation)).to.deep.equal([]);
+});
+
+Given('the broker will answer the next {int} cancel-all requests with {string}', function (this: TradingWorld, count: number, answer: string) {
+  this.connection.server!.failNextRequests(count, scriptedAnswer(answer), { method: 'POST', pathPrefix: `${API_PREFIX}/orders/cancel-all` });
+});
+
 Given('the broker will answer the next order with {string}', function (this: TradingWorld, body: string) {
   this.connection.server!.answerNextWithRaw(body, 200, ORDERS);
 });
@@ -306,30 +327,21 @@ Then('the API secret appears nowhere in the logs or the event log', function (th
 });
 
 When('someone replays the trader\'s signed order request', async function (this: TradingWorld) {
-  const order = this.lastOrder();
-  const body = JSON.stringify({ clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity.toString(), reduceOnly: false });
-  const timestamp = String(this.clock.now().getTime());
-  const path = `${API_PREFIX}/orders`;
-  const headers = {
-    'content-type': 'application/json',
-    [AUTH_HEADERS.key]: TRADER_KEY,
-    [AUTH_HEADERS.timestamp]: timestamp,
-    [AUTH_HEADERS.nonce]: 'captured-nonce-1',
-    [AUTH_HEADERS.signature]: signRequest(`sim-secret-${this.seed}`, timestamp, 'captured-nonce-1', 'POST', path, body),
-  };
-  const send = () =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = http.request({ host: '127.0.0.1', port: this.connection.server!.port, path, method: 'POST', headers }, response => {
+  // Exactly the bytes the trading system sent, as an attacker on the network would have captured them.
+  const captured = this.connection.server!.capturedOrderRequest();
+  expect(JSON.parse(captured.body).clientOrderId).to.equal(this.lastOrder().clientOrderId);
+  this.replayAnswer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const request = http.request(
+      { host: '127.0.0.1', port: this.connection.server!.port, path: captured.path, method: 'POST', headers: { 'content-type': 'application/json', ...captured.headers } },
+      response => {
         let text = '';
         response.on('data', chunk => (text += chunk));
         response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
-      });
-      request.on('error', reject);
-      request.end(body);
-    });
-  const original = await send();
-  expect(original.status, original.body).to.equal(200);
-  this.replayAnswer = await send();
+      },
+    );
+    request.on('error', reject);
+    request.end(captured.body);
+  });
 });
 
 Then('the replay is refused with {string}', function (this: TradingWorld, answer: string) {
@@ -443,6 +455,21 @@ When('the system reconciles the balance with the broker', async function (this: 
   await this.system.reconcileBalance('scheduled');
 });
 
+When('the system reconciles the balance with the broker {int} times', async function (this: TradingWorld, times: number) {
+  this.seqMark = this.system.ledger.store.length;
+  for (let i = 0; i < times; i += 1) await this.system.reconcileBalance('scheduled');
+});
+
+Given('the broker debits {money} the system never heard of', function (this: TradingWorld, amount: Decimal) {
+  this.broker.deposit(amount.neg());
+});
+
+Then('the balance is mismatched: {money} here, {money} at the broker', function (this: TradingWorld, local: Decimal, broker: Decimal) {
+  const last = eventsOf(this, 'BalanceReconciled').pop();
+  expect(last?.payload).to.include({ status: 'mismatched', localCash: local.toString(), brokerCash: broker.toString() });
+  expect(this.system.state.account().cash.toString(), 'the local cash is not overwritten').to.equal(local.toString());
+});
+
 Then('the balance check is skipped and the cash stays at {money}', function (this: TradingWorld, cash: Decimal) {
   const last = eventsOf(this, 'BalanceReconciled').pop();
   expect(last?.payload.status).to.equal('skipped');
@@ -507,7 +534,7 @@ Then('the system synchronised with {string} before switching to it', async funct
 Then('the order went through {string}', function (this: TradingWorld, broker: string) {
   const submitted = this.eventsFor(this.lastOrder().clientOrderId).find(e => e.type === 'OrderSubmitted');
   expect(submitted?.type === 'OrderSubmitted' && submitted.payload.broker).to.equal(broker);
-  const route = this.fallbackConnections.find(c => c.gateway.name === broker);
+  const route = [this.connection, ...this.fallbackConnections].find(c => c.gateway.name === broker);
   expect(route?.server?.httpLog.filter(r => r.method === 'POST' && r.path === `${API_PREFIX}/orders` && r.status === 200)).to.have.length(1);
 });
 
@@ -532,11 +559,17 @@ Then('the reducing order is rejected by the {string} check', function (this: Tra
   if (result?.outcome === 'rejected' && result.stage === 'risk') expect(result.decision.failed.map(r => r.check)).to.include(check);
 });
 
-When('{int} minutes pass and the system checks its brokers', async function (this: TradingWorld, minutes: number) {
+When('{int} minute(s) pass(es) and the system checks its brokers', async function (this: TradingWorld, minutes: number) {
   this.seqMark = this.system.ledger.store.length;
   this.clock.advance(minutes * 60_000);
   this.mark('BTC-PERP', new Decimal(50_000));
   await this.system.checkBrokers();
+});
+
+Then('the system is still in degraded mode with the trading state {word}', function (this: TradingWorld, state: string) {
+  expect(this.system.events.filter(e => e.seq > this.seqMark && e.type === 'DegradedModeChanged')).to.deep.equal([]);
+  expect(this.system.brokers.isDegraded).to.equal(true);
+  expect(this.system.state.settings.snapshot().trading_state).to.equal(state);
 });
 
 Then('the system is out of degraded mode with the trading state {word}', async function (this: TradingWorld, state: string) {

@@ -115,14 +115,16 @@ export class BrokerRouter implements BrokerGateway {
 
   /**
    * Try every unhealthy broker whose cool-down has passed with a cheap read (the balance), so one
-   * that came back is marked healthy; then leave degraded mode or switch back if one is usable.
+   * that came back is marked healthy; then leave degraded mode, or return to a preferred broker
+   * (the primary first) that is healthy again, synchronising with it before any order goes there.
    */
   async probe(): Promise<void> {
     for (const broker of this.brokers) {
       if (this.health.isHealthy(broker.name) || !this.health.mayProbe(broker.name)) continue;
       await this.observe(broker, () => broker.balance()).catch(() => undefined);
     }
-    if (this.degraded) await this.failOver('a broker is healthy again');
+    const preferred = this.brokers.findIndex(broker => this.health.isHealthy(broker.name));
+    if (this.degraded || (preferred >= 0 && preferred < this.activeIndex)) await this.failOver(`${this.brokers[Math.max(0, preferred)].name} is healthy again`);
   }
 
   async close(): Promise<void> {

@@ -80,6 +80,16 @@ export interface HttpLogEntry {
 }
 
 /** How an API key appears in logs: enough to tell keys apart, never the whole key. */
+/** The authentication headers of a request, as sent. */
+function authHeadersOf(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.values(AUTH_HEADERS)) {
+    const value = headers[name];
+    if (typeof value === 'string') out[name] = value;
+  }
+  return out;
+}
+
 export function redactApiKey(key: string): string {
   return key.length <= 8 ? '****' : `${key.slice(0, 4)}****${key.slice(-4)}`;
 }
@@ -213,6 +223,7 @@ export class BrokerServer {
   private lostAnswers: RequestMatch[] = [];
   private unsubscribeCore: (() => void) | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private lastOrderRequest: { path: string; headers: Record<string, string>; body: string } | null = null;
   private heartbeatsStopped = false;
   private heartbeatCounter = 0;
   private seq = 0;
@@ -394,6 +405,15 @@ export class BrokerServer {
     return this.answered;
   }
 
+  /**
+   * The last order request exactly as it arrived (signed headers and body), for a scenario that
+   * replays it as an attacker who captured it would. Kept in memory only, never logged.
+   */
+  capturedOrderRequest(): { path: string; headers: Record<string, string>; body: string } {
+    if (!this.lastOrderRequest) throw new Error('no order request has reached the broker yet');
+    return this.lastOrderRequest;
+  }
+
   get userChannels(): number {
     return [...this.channels.clients].filter(c => c.readyState === WebSocket.OPEN).length;
   }
@@ -430,6 +450,7 @@ export class BrokerServer {
       const answer = this.afterGate(target, body, {});
       return answer && { answer };
     }
+    if (target.method === 'POST' && target.pathname === `${API_PREFIX}/orders`) this.lastOrderRequest = { path: target.pathWithQuery, headers: authHeadersOf(req.headers), body };
     const gate = this.gate(req.headers, target.method, target.pathWithQuery, body);
     if (!gate.ok) return { answer: gate.answer, key: gate.key };
     const answer = this.afterGate(target, body, gate.rateHeaders);
