@@ -50,3 +50,11 @@ test('brokers are tracked apart: one failing does not mark the other', () => {
   for (let i = 0; i < 3; i += 1) health.record('SIM', false);
   assert.equal(health.isHealthy('SIM-B'), true);
 });
+
+test('a success between failures starts the count of failures in a row again', () => {
+  const health = new BrokerHealthTracker(new VirtualClock());
+  for (let i = 0; i < 20; i += 1) health.record('SIM', true);
+  for (const ok of [false, false, true, false, false]) health.record('SIM', ok);
+  assert.equal(health.isHealthy('SIM'), true, '4 of 20 calls failed (20 %, not over), never 3 in a row');
+  assert.equal(health.snapshot('SIM').consecutiveFailures, 2);
+});
