@@ -337,6 +337,22 @@ Feature: Broker errors and their propagation (plan 4.3)
       When the trader buys 0.1 BTC-PERP at market
       Then the order went through "SIM"
 
+    @TC-BE-016 @fallback-route
+    Scenario: A fallback route that cannot be synchronised is not traded through: the system degrades until the route synchronises
+      Given a fallback route "SIM-B" to the same broker account
+      And the fallback route will fail its next 3 position queries with "500 INTERNAL"
+      When the primary route to the broker goes down
+      And the trader buys 0.1 BTC-PERP at market 3 times
+      Then broker "SIM" is marked unhealthy after "3 failures in a row"
+      And the synchronisation with "SIM-B" failed and the system did not switch to it
+      And the system is in degraded mode with the trading state REDUCE_ONLY
+      When 1 minute passes and the system checks its brokers
+      Then the system synchronised with "SIM-B" before switching to it
+      And the system is out of degraded mode with the trading state ACTIVE
+      When the trader buys 0.1 BTC-PERP at market
+      Then the order is filled at an average price of 50,000 USD
+      And the order went through "SIM-B"
+
     @TC-BE-017 @smoke
     Scenario Outline: With no healthy broker the system degrades to <state>, and comes back when the broker does
       Given the trader holds 1 BTC-PERP bought at 50,000 USD

@@ -519,6 +519,17 @@ When('the trader buys {figure} {symbol} at market {int} times', async function (
   for (let i = 0; i < times; i += 1) await this.place({ symbol, side: 'buy', type: 'market', quantity: quantity.toString() });
 });
 
+Given('the fallback route will fail its next {int} position queries with {string}', function (this: TradingWorld, count: number, answer: string) {
+  this.fallbackConnections[0].server!.failNextRequests(count, scriptedAnswer(answer), { method: 'GET', pathPrefix: `${API_PREFIX}/positions` });
+});
+
+Then('the synchronisation with {string} failed and the system did not switch to it', async function (this: TradingWorld, broker: string) {
+  const failed = await waitFor(this, 'BrokerSyncFailed', e => e.payload.broker === broker, this.seqMark);
+  expect(failed.payload.errorKind).to.equal('BrokerUnavailable');
+  expect(eventsOf(this, 'BrokerSwitched')).to.deep.equal([]);
+  expect(this.system.brokers.name).to.equal('SIM');
+});
+
 Then('broker {string} is marked unhealthy after {string}', async function (this: TradingWorld, broker: string, reason: string) {
   const change = await waitFor(this, 'BrokerHealthChanged', e => e.payload.broker === broker && !e.payload.healthy, this.seqMark);
   expect(change.payload.reason).to.equal(reason);
@@ -575,5 +586,6 @@ Then('the system is still in degraded mode with the trading state {word}', funct
 Then('the system is out of degraded mode with the trading state {word}', async function (this: TradingWorld, state: string) {
   await waitFor(this, 'DegradedModeChanged', e => !e.payload.active, this.seqMark);
   expect(this.system.state.settings.snapshot().trading_state).to.equal(state);
-  await this.waitUntil('the user channel to be open again', () => this.connection.wire.channelConnected);
+  const active = [this.connection, ...this.fallbackConnections].find(c => c.gateway.name === this.system.brokers.name)!;
+  await this.waitUntil('the active broker\'s user channel to be open', () => active.wire.channelConnected);
 });

@@ -1,5 +1,5 @@
 import { Decimal } from '../shared/decimal';
-import { TradingError, describeError } from '../shared/errors';
+import { TradingError } from '../shared/errors';
 import {
   BrokerBalance,
   BrokerFill,
@@ -151,47 +151,58 @@ export class BrokerRouter implements BrokerGateway {
 
   private noteOutcome(broker: BrokerGateway, succeeded: boolean): void {
     const change = this.health.record(broker.name, succeeded);
-    if (!change) return;
-    this.hooks.onHealthChange(change);
-    if (change.healthy) void broker.reconnect?.().catch(() => undefined);
-    if (!change.healthy && broker === this.active && !this.switching) {
-      void this.failOver(`${broker.name} is unhealthy: ${change.reason}`).catch(() => undefined);
+    if (change) {
+      this.hooks.onHealthChange(change);
+      if (change.healthy) void broker.reconnect?.().catch(() => undefined);
+    }
+    // While the active broker is unhealthy and no switch is under way, every outcome tries again to find a usable one.
+    if (broker === this.active && !this.health.isHealthy(broker.name) && !this.degraded && !this.switching) {
+      const reason = change ? `${broker.name} is unhealthy: ${change.reason}` : `${broker.name} is still unhealthy`;
+      void this.failOver(reason).catch(() => undefined);
     }
   }
 
-  /** Move to the first healthy broker (the primary preferred), synchronising before any order goes there. */
+  /**
+   * Move to the first healthy broker (the primary preferred), synchronising before any order goes
+   * there. A broker whose synchronisation fails is passed over (and the failure counts against its
+   * health); with none left the system is told to degrade.
+   */
   private failOver(reason: string): Promise<void> {
     if (this.switching) return this.switching;
     this.switching = (async () => {
-      const candidates = this.brokers.map((broker, index) => ({ broker, index })).filter(({ broker }) => this.health.isHealthy(broker.name));
-      const next = candidates[0];
-      if (!next) {
-        if (!this.degraded) {
-          this.degraded = true;
-          this.hooks.onDegraded(true, `no healthy broker: ${reason}`);
+      for (const [index, broker] of this.brokers.entries()) {
+        if (!this.health.isHealthy(broker.name)) continue;
+        if (index !== this.activeIndex) {
+          const from = this.active.name;
+          try {
+            await this.hooks.synchronise(broker, `switch from ${from}`);
+          } catch {
+            this.noteSyncFailure(broker);
+            continue;
+          }
+          this.activeIndex = index;
+          this.subscribeActive();
+          this.hooks.onSwitch(from, broker.name, reason);
+        }
+        if (this.degraded) {
+          this.degraded = false;
+          this.hooks.onDegraded(false, `${broker.name} is healthy`);
         }
         return;
       }
-      if (next.index !== this.activeIndex) {
-        const from = this.active.name;
-        try {
-          await this.hooks.synchronise(next.broker, `switch from ${from}`);
-        } catch (error) {
-          this.health.record(next.broker.name, false);
-          throw new TradingError('BrokerUnavailable', `could not synchronise with ${next.broker.name}: ${describeError(error).message}`, {}, { cause: error });
-        }
-        this.activeIndex = next.index;
-        this.subscribeActive();
-        this.hooks.onSwitch(from, next.broker.name, reason);
-      }
-      if (this.degraded) {
-        this.degraded = false;
-        this.hooks.onDegraded(false, `${next.broker.name} is healthy`);
+      if (!this.degraded) {
+        this.degraded = true;
+        this.hooks.onDegraded(true, `no healthy broker: ${reason}`);
       }
     })().finally(() => {
       this.switching = null;
     });
     return this.switching;
+  }
+
+  private noteSyncFailure(broker: BrokerGateway): void {
+    const change = this.health.record(broker.name, false);
+    if (change) this.hooks.onHealthChange(change);
   }
 
   private subscribeActive(): void {
