@@ -33,8 +33,13 @@ export class TradingWorld extends World {
   readonly seed = runSeed();
   readonly random = new SeededRandom(this.seed);
   readonly clock = new VirtualClock('2026-01-05T14:30:00.000Z');
-  readonly tempDir = mkdtempSync(join(tmpdir(), 'trading-spec-'));
-  readonly eventStorePath = join(this.tempDir, 'events.sqlite');
+  /** Made when first needed, so a World that never runs (a dry run) leaves no folder behind. */
+  private scenarioDir: string | null = null;
+
+  get eventStorePath(): string {
+    this.scenarioDir ??= mkdtempSync(join(tmpdir(), 'trading-spec-'));
+    return join(this.scenarioDir, 'events.sqlite');
+  }
   readonly broker = new BrokerSimulatorCore({ name: 'SIM', clock: this.clock, instruments: DEFAULT_INSTRUMENTS });
   readonly transport = brokerTransport();
   /** The broker as the scenario reaches it: in process, or over HTTP + WebSocket through a fault proxy. */
@@ -282,7 +287,7 @@ export class TradingWorld extends World {
     await this.brokerConnection?.close();
     this.brokerConnection = null;
     for (const fallback of this.fallbackConnections.splice(0)) await fallback.close();
-    rmSync(this.tempDir, { recursive: true, force: true });
+    if (this.scenarioDir) rmSync(this.scenarioDir, { recursive: true, force: true });
   }
 }
 
