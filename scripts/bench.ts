@@ -19,6 +19,7 @@ import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
 import { breakerResponse } from './breaker-bench';
 import { wireBenchmark } from './wire-bench';
+import { openMarket } from './bench-market';
 
 const ORDERS = Number(process.env.ORDERS ?? 2000);
 const WARMUP = Math.min(200, Math.floor(ORDERS / 10));
@@ -35,14 +36,7 @@ async function main(): Promise<void> {
   const gateway = new InProcessBrokerGateway(broker);
   const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock });
   try {
-    system.fund('1000000');
-    broker.deposit(new Decimal(1_000_000));
-    system.startTradingDay();
-    const price = new Decimal(50_000);
-    system.updateMark('BTC-PERP', price);
-    broker.setMark('BTC-PERP', price);
-    broker.setBook('BTC-PERP', 'asks', [{ price, quantity: new Decimal(1_000_000) }]);
-    broker.setBook('BTC-PERP', 'bids', [{ price, quantity: new Decimal(1_000_000) }]);
+    openMarket(system, broker, 1_000_000, 'BTC-PERP', new Decimal(50_000), new Decimal(1_000_000));
 
     const toAck = createHistogram();
     const toFill = createHistogram();

@@ -17,6 +17,7 @@ import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-
 import { BrokerServer } from '../support/simulators/broker/broker-server';
 import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
 import { SeededRandom } from '../domain/shared/random';
+import { openMarket } from './bench-market';
 
 export interface BreakerResponseOptions {
   readonly symbol: string;
@@ -91,13 +92,7 @@ export async function breakerResponse(transport: BenchTransport, runs: number, o
     const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock, circuitBreakers: 'armed' });
     try {
       const mark = new Decimal(50_000);
-      system.fund('1000000');
-      broker.deposit(new Decimal(1_000_000));
-      system.startTradingDay();
-      system.updateMark('BTC-PERP', mark);
-      broker.setMark('BTC-PERP', mark);
-      broker.setBook('BTC-PERP', 'asks', [{ price: mark, quantity: new Decimal(1_000) }]);
-      broker.setBook('BTC-PERP', 'bids', [{ price: mark, quantity: new Decimal(1_000) }]);
+      openMarket(system, broker, 1_000_000, 'BTC-PERP', mark, new Decimal(1_000));
       histogram.record(await measureBreakerResponse(system, gateway, { symbol: 'BTC-PERP', openOrders, mark }));
     } finally {
       system.close();

@@ -17,6 +17,7 @@ import { TradingSystem } from '../domain/trading-system';
 import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
 import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { BrokerServer } from '../support/simulators/broker/broker-server';
+import { openMarket } from './bench-market';
 
 export function line(name: string, h: RecordableHistogram): string {
   const us = (ns: number) => (ns / 1000).toFixed(1).padStart(9);
@@ -67,14 +68,7 @@ export async function wireBenchmark(orders: number): Promise<string[]> {
   const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock });
   const out: string[] = [];
   try {
-    system.fund('10000000');
-    core.deposit(new Decimal(10_000_000));
-    system.startTradingDay();
-    const price = new Decimal(50_000);
-    system.updateMark('BTC-PERP', price);
-    core.setMark('BTC-PERP', price);
-    core.setBook('BTC-PERP', 'asks', [{ price, quantity: new Decimal(1_000_000) }]);
-    core.setBook('BTC-PERP', 'bids', [{ price, quantity: new Decimal(1_000_000) }]);
+    openMarket(system, core, 10_000_000, 'BTC-PERP', new Decimal(50_000), new Decimal(1_000_000));
     const filledAt = new Map<string, number>();
     system.ledger.subscribe(event => {
       if (event.type === 'OrderFilled') filledAt.set(event.payload.clientOrderId, performance.now());
