@@ -12,6 +12,7 @@ import { Logger, SILENT_LOGGER } from '../telemetry/logger';
 import { BrokerGateway } from '../execution/broker-gateway';
 import { ExecutionCoordinator } from '../execution/execution-coordinator';
 import { PositionReconciler } from '../execution/position-reconciler';
+import { BrokerErrorLog } from '../execution/broker-error-log';
 import {
   BreakerDefinition,
   BreakerDirection,
@@ -82,7 +83,9 @@ export interface BreakerMonitorPorts {
   readonly clock: Clock;
   readonly logger?: Logger;
   /** Where broker errors met by the breakers are recorded (with the path they took). */
-  readonly brokerErrors?: { record(error: unknown, context: { broker: string; operation: string; clientOrderId?: string; path: readonly { layer: string; saw: string }[] }): unknown };
+  readonly brokerErrors?: BrokerErrorLog;
+  /** The system's one way to change settings (validated, counted, recorded with actor and reason). */
+  readonly changeSettings: (changes: Readonly<Record<string, string>>, actor: string, reason: string) => StoredEvent;
 }
 
 /** Events after which the live state may have changed what a breaker reads. */
@@ -436,16 +439,9 @@ export class BreakerMonitor {
       return;
     }
     const before = state.settings.snapshot();
-    this.changeSettings(changes, `${BREAKER_ACTOR} ${breaker}`, reason);
+    this.ports.changeSettings(changes, `${BREAKER_ACTOR} ${breaker}`, reason);
     const shown = Object.entries(changes).map(([k, v]) => `${settingLabel(k)} ${before[k]} -> ${v}`).join('; ');
     this.action(breaker, 'settings changed', 'done', shown);
-  }
-
-  private changeSettings(changes: Record<string, string>, actor: string, reason: string): StoredEvent {
-    const settings = this.ports.ledger.state.settings;
-    const canonical = settings.prepare(changes);
-    this.ports.telemetry.increment('settings.changed');
-    return this.ports.ledger.record({ type: 'SettingsChanged', payload: { version: settings.version + 1, changes: canonical, actor, reason } });
   }
 
   /** Reduce a position with reduce-only market orders, each no larger than the best level of the book offers. */
@@ -611,7 +607,7 @@ export class BreakerMonitor {
     }
     const changes = step === 1 ? { ...limits, trading_state: restoration.limitsBefore.trading_state ?? 'ACTIVE' } : limits;
     this.ports.ledger.record({ type: 'BreakerLimitsRestored', payload: { step, percent, limits } });
-    this.changeSettings(changes, `${BREAKER_ACTOR} recovery`, `limits restored to ${percent} % of their level before the trip (step ${step} of ${RESTORATION_STEPS.length})`);
+    this.ports.changeSettings(changes, `${BREAKER_ACTOR} recovery`, `limits restored to ${percent} % of their level before the trip (step ${step} of ${RESTORATION_STEPS.length})`);
   }
 }
 
