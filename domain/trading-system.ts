@@ -261,9 +261,25 @@ export class TradingSystem {
         this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'gap', expected: event.expected, received: event.received } });
         this.resynchronise(broker, 'sequence gap');
         return;
+      case 'session_changed':
+        this.telemetry.increment('broker.channel.sessions_changed');
+        this.ledger.record({
+          type: 'BrokerSessionChanged',
+          payload: { broker, channel: 'user', previousSession: event.previousSession, session: event.session, lastSeqBefore: event.lastSeqBefore, welcomeSeq: event.welcomeSeq },
+        });
+        // The new session's numbering says nothing about what the old one sent: read it over REST.
+        this.resynchronise(broker, 'new broker session');
+        return;
+      case 'implausible_sequence':
+        this.telemetry.increment('broker.channel.implausible_sequences');
+        this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'implausible_jump', expected: event.lastSeq + 1, received: event.received } });
+        this.resynchronise(broker, 'implausible sequence number');
+        return;
       case 'out_of_order':
         this.telemetry.increment('broker.channel.out_of_order');
-        this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'out_of_order', expected: event.lastSeq + 1, received: event.received } });
+        this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'out_of_order', expected: event.lastSeq + 1, received: event.received, duplicate: event.duplicate } });
+        // A dropped report that is not a provable repeat may be news the channel did not pass on.
+        if (!event.duplicate) this.resynchronise(broker, 'out-of-order report');
         return;
       case 'message_rejected':
         this.telemetry.increment(`broker.channel.rejected.${event.error.kind}`);

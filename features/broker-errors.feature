@@ -247,6 +247,25 @@ Feature: Broker errors and their propagation (plan 4.3)
         | an earlier |
         | the last   |
 
+    @TC-BE-008
+    Scenario: A heartbeat naming an absurdly high sequence number is recorded as an anomaly and does not blind the user channel
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
+      When the broker sends a heartbeat saying its last report was number 9,007,199,254,740,991
+      Then an implausible sequence number was recorded on the user channel and the system resynchronised with the broker
+      When the market trades 1 BTC-PERP against the order
+      Then the order is filled at an average price of 49,000 USD
+      And the trade was applied exactly once
+
+    @TC-BE-008
+    Scenario: A fill sent under a sequence number already used by another update is not dropped as a repeat: the system resynchronises and applies it
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
+      And the market trades 0.4 BTC-PERP against the order
+      When the market trades 0.6 BTC-PERP against the order, but its report reuses the last sequence number
+      Then an out-of-order update that is not a repeat was recorded on the user channel and the system resynchronised with the broker
+      And the order is filled at an average price of 49,000 USD
+      And the trade was applied exactly once
+      And the BTC-PERP position is reconciled with the broker
+
     @TC-BE-010
     Scenario: Cash the broker moved without telling the system is reported as a mismatch, and the local books are not overwritten
       Given the trader holds 1 BTC-PERP bought at 50,000 USD
@@ -320,6 +339,17 @@ Feature: Broker errors and their propagation (plan 4.3)
       And the system's working orders are exactly the broker's open orders
       And every position is reconciled with the broker
       And the account cash agrees with the broker's balance
+
+    @TC-BE-015
+    Scenario: A broker that restarts numbers its reports from 1 again: the system records the new session, resynchronises and applies every later fill
+      Given the trader has a working order to buy 4 BTC-PERP at 49,000 USD
+      And the market trades 0.1 BTC-PERP against the order 20 times
+      When the broker restarts
+      And the market trades 0.1 BTC-PERP against the order 20 times
+      Then the user channel joined a new broker session and the system resynchronised with the broker
+      And the order is filled at an average price of 49,000 USD
+      And the trade was applied exactly once
+      And the BTC-PERP position is reconciled with the broker
 
     @TC-BE-016 @smoke @fallback-route
     Scenario: After three failures in a row the system synchronises with the fallback route and trades through it

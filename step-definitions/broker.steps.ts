@@ -108,6 +108,7 @@ for (const [which, back] of [['an earlier', 1], ['the last', 0]] as const) {
 Then('an out-of-order message was recorded on the user channel and no fill was refused', async function (this: TradingWorld) {
   const anomaly = await waitFor(this, 'BrokerSequenceAnomaly', e => e.payload.anomaly === 'out_of_order', this.seqMark);
   expect(anomaly.payload.received).to.be.lessThan(anomaly.payload.expected);
+  expect(anomaly.payload.duplicate, 'recorded as a repeat of the update delivered under that number').to.equal(true);
   // The channel drops it before the engine sees it: a repeated fill never even reaches the duplicate check.
   expect(this.system.events.filter(e => e.seq > this.seqMark && e.type === 'FillRejected')).to.deep.equal([]);
 });
@@ -183,6 +184,48 @@ When('the market trades {figure} {symbol} against the order, but its report is s
   this.seqMark = this.system.ledger.store.length;
   this.connection.server!.skipNextSequence();
   this.broker.tradeAgainst(this.workingOrder().clientOrderId, quantity);
+});
+
+When('the market trades {figure} {symbol} against the order, but its report reuses the last sequence number', function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  expect(this.workingOrder().symbol).to.equal(symbol);
+  this.seqMark = this.system.ledger.store.length;
+  this.connection.server!.reuseSequenceForNextReport();
+  this.broker.tradeAgainst(this.workingOrder().clientOrderId, quantity);
+});
+
+Then('an out-of-order update that is not a repeat was recorded on the user channel and the system resynchronised with the broker', async function (this: TradingWorld) {
+  const anomaly = await waitFor(this, 'BrokerSequenceAnomaly', e => e.payload.anomaly === 'out_of_order', this.seqMark);
+  expect(anomaly.payload.duplicate, 'recorded as a repeat').to.equal(false);
+  await waitFor(this, 'StateSynchronised', e => e.payload.trigger === 'out-of-order report', anomaly.seq);
+});
+
+When('the broker sends a heartbeat saying its last report was number {figure}', function (this: TradingWorld, seq: Decimal) {
+  this.seqMark = this.system.ledger.store.length;
+  this.connection.server!.sendForgedHeartbeat(seq.toNumber());
+});
+
+Then('an implausible sequence number was recorded on the user channel and the system resynchronised with the broker', async function (this: TradingWorld) {
+  const anomaly = await waitFor(this, 'BrokerSequenceAnomaly', e => e.payload.anomaly === 'implausible_jump', this.seqMark);
+  expect(anomaly.payload.received).to.equal(Number.MAX_SAFE_INTEGER);
+  await waitFor(this, 'StateSynchronised', e => e.payload.trigger === 'implausible sequence number', anomaly.seq);
+  expect(this.connection.wire.lastReportSequence, 'the channel\'s last report number').to.be.lessThan(Number.MAX_SAFE_INTEGER);
+});
+
+// ---- the broker restarts ----
+
+When('the broker restarts', async function (this: TradingWorld) {
+  this.seqMark = this.system.ledger.store.length;
+  await this.connection.server!.restart();
+  // The restart is over once the channel is back and the system has caught up with the broker.
+  const connected = await waitFor(this, 'BrokerConnectionChanged', e => e.payload.state === 'connected', this.seqMark);
+  await waitFor(this, 'StateSynchronised', () => true, connected.seq);
+});
+
+Then('the user channel joined a new broker session and the system resynchronised with the broker', async function (this: TradingWorld) {
+  const changed = await waitFor(this, 'BrokerSessionChanged', () => true, this.seqMark);
+  expect(changed.payload.session, 'the session the broker named').to.equal(this.connection.server!.session);
+  expect(changed.payload.previousSession).to.not.equal(changed.payload.session);
+  await waitFor(this, 'StateSynchronised', e => e.payload.trigger === 'new broker session', changed.seq);
 });
 
 Then('a sequence gap was detected on the user channel', async function (this: TradingWorld) {

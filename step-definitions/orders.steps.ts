@@ -74,6 +74,14 @@ When('the market trades {figure} {symbol} against the order', async function (th
   await this.reconciliationsSettled();
 });
 
+When('the market trades {figure} {symbol} against the order {int} times', async function (this: TradingWorld, quantity: Decimal, symbol: string, times: number) {
+  const id = this.workingOrderId ?? this.lastOrder().clientOrderId;
+  expect(this.system.state.order(id).symbol).to.equal(symbol);
+  for (let i = 0; i < times; i += 1) this.broker.tradeAgainst(id, quantity);
+  await this.settle(id);
+  await this.reconciliationsSettled();
+});
+
 When('while it is down the market trades {figure} {symbol} against the order', function (this: TradingWorld, quantity: Decimal, symbol: string) {
   expect(this.systemIsRunning, 'the trading system is down').to.equal(false);
   const order = this.broker.allOrders().find(o => o.clientOrderId === this.workingOrderId);

@@ -13,6 +13,7 @@ import {
   ChannelMessage,
   MAX_BODY_BYTES,
   MAX_FRAME_BYTES,
+  REPORT_EPOCH_HEADER,
   REPORT_SEQ_HEADER,
   USER_CHANNEL_PATH,
   WireOrderRequest,
@@ -520,7 +521,7 @@ test('an unauthenticated or unauthorised upgrade is refused with an HTTP answer'
 test('welcome, then reports with one rising seq across connections, and heartbeats with a counter', async t => {
   const h = await harness(t, { heartbeatIntervalMs: 30 });
   const first = await connect(h);
-  assert.deepEqual(first.messages[0], { type: 'welcome', seq: 0 });
+  assert.deepEqual(first.messages[0], { type: 'welcome', seq: 0, epoch: h.server.session });
   assert.equal(h.server.userChannels, 1);
 
   await api(h, 'POST', '/orders', marketBuy('W-1', '0.01'));
@@ -530,7 +531,7 @@ test('welcome, then reports with one rising seq across connections, and heartbea
   assert.ok(fill.report.type === 'fill' && fill.report.price.eq(50_000) && fill.report.quantity.eq('0.01'));
 
   const second = await connect(h);
-  assert.deepEqual(second.messages[0], { type: 'welcome', seq: 2 });
+  assert.deepEqual(second.messages[0], { type: 'welcome', seq: 2, epoch: h.server.session });
   await api(h, 'POST', '/orders', limitBuy('W-2'));
   await second.until(() => second.reports().length === 1, 'the report after the welcome');
   assert.equal(second.reports()[0].seq, 3);
@@ -556,6 +557,46 @@ test('skipNextSequence leaves a gap of one', async t => {
   await api(h, 'POST', '/orders', marketBuy('G-1', '0.01'));
   await client.until(() => client.reports().length === 1, 'the report after the gap');
   assert.deepEqual(client.reports().map(r => [r.seq, r.report.type]), [[2, 'fill']]);
+  client.close();
+});
+
+test('a restart keeps the books and the port, names a new session and numbers its reports from 1 again', async t => {
+  const h = await harness(t);
+  const before = await connect(h);
+  await api(h, 'POST', '/orders', marketBuy('R-1', '0.01'));
+  await before.until(() => before.reports().length === 2, 'acknowledged and filled');
+  const [port, session] = [h.server.port, h.server.session];
+  assert.ok(before.reports().every(r => r.epoch === session), 'every report names its session');
+
+  await within(2000, h.server.restart(), 'restart()');
+  assert.equal(await before.closed, 1006, 'the restart drops every channel');
+  assert.equal(h.server.port, port, 'same port');
+  assert.notEqual(h.server.session, session, 'a new session');
+
+  const after = await connect(h);
+  assert.deepEqual(after.messages[0], { type: 'welcome', seq: 0, epoch: h.server.session });
+  const placed = await api(h, 'POST', '/orders', marketBuy('R-2', '0.01'));
+  assert.deepEqual([placed.headers[REPORT_SEQ_HEADER], placed.headers[REPORT_EPOCH_HEADER]], ['2', h.server.session]);
+  await after.until(() => after.reports().length === 2, 'the new session\'s reports');
+  assert.deepEqual(after.reports().map(r => [r.seq, r.epoch, r.report.type]), [[1, h.server.session, 'acknowledged'], [2, h.server.session, 'fill']]);
+  assert.equal(h.core.fills(0).fills.length, 2, 'the books outlived the restart');
+  after.close();
+});
+
+test('misnumbering faults: a report under the last seq uses up no new one; a forged heartbeat names any seq', async t => {
+  const h = await harness(t, { heartbeatIntervalMs: 60_000 });
+  const client = await connect(h);
+  await api(h, 'POST', '/orders', limitBuy('N-1', '1'));
+  await client.until(() => client.reports().length === 1, 'the acknowledgement');
+  h.server.reuseSequenceForNextReport();
+  h.core.tradeAgainst('N-1', new Decimal('0.4'));
+  h.core.tradeAgainst('N-1', new Decimal('0.6'));
+  await client.until(() => client.reports().length === 3, 'two fills');
+  assert.deepEqual(client.reports().map(r => [r.seq, r.report.type]), [[1, 'acknowledged'], [1, 'fill'], [2, 'fill']]);
+
+  h.server.sendForgedHeartbeat(Number.MAX_SAFE_INTEGER);
+  await client.until(() => client.messages.some(m => m.type === 'heartbeat'), 'the forged heartbeat');
+  assert.deepEqual(client.messages.filter(m => m.type === 'heartbeat').map(m => m.type === 'heartbeat' && [m.seq, m.epoch]), [[Number.MAX_SAFE_INTEGER, h.server.session]]);
   client.close();
 });
 

@@ -55,7 +55,12 @@ test('user channel frames: malformed JSON, unknown types, bad sequence numbers a
   protocolError(() => decodeChannelMessage('{"type":"report","seq":'));
   protocolError(() => decodeChannelMessage('{"type":"gossip"}'));
   protocolError(() => decodeChannelMessage('{"type":"welcome","seq":-1}'));
-  protocolError(() => decodeChannelMessage('{"type":"welcome","seq":1.5}'));
+  protocolError(() => decodeChannelMessage('{"type":"welcome","seq":1.5,"epoch":"e-1"}'));
+  protocolError(() => decodeChannelMessage('{"type":"welcome","seq":1}'));
+  protocolError(() => decodeChannelMessage(JSON.stringify({ type: 'welcome', seq: 1, epoch: 'e'.repeat(129) })));
+  protocolError(() => decodeChannelMessage(JSON.stringify({ type: 'heartbeat', counter: 1, at: 'now', seq: 3, epoch: 7 })));
+  assert.deepEqual(decodeChannelMessage('{"type":"welcome","seq":4,"epoch":"e-1"}'), { type: 'welcome', seq: 4, epoch: 'e-1' });
+  assert.deepEqual(decodeChannelMessage('{"type":"heartbeat","counter":2,"at":"now","seq":4}'), { type: 'heartbeat', counter: 2, at: 'now', seq: 4 });
   protocolError(() => decodeChannelMessage(JSON.stringify({ type: 'heartbeat', counter: 1, at: 'now', padding: 'x'.repeat(MAX_FRAME_BYTES) })));
   const fill = { type: 'fill', clientOrderId: 'CO-1', brokerOrderId: 'SIM-1', tradeId: 'T1', symbol: 'BTC-PERP', side: 'buy', quantity: '0.1', price: '50000', fee: '2.5', liquidity: 'taker', at: '2026-01-05T14:30:00.000Z' };
   const decoded = decodeChannelMessage(JSON.stringify({ type: 'report', seq: 7, report: fill }));

@@ -21,6 +21,7 @@ import {
   BrokerServiceStatus,
   MAX_BODY_BYTES,
   RATE_LIMIT_HEADERS,
+  REPORT_EPOCH_HEADER,
   REPORT_SEQ_HEADER,
   USER_CHANNEL_PATH,
   asObject,
@@ -311,13 +312,15 @@ export class NetworkBrokerGateway implements BrokerGateway {
   }
 
   /**
-   * The broker stamps each answer with the sequence number of its last report. Waiting until the
-   * channel has delivered that far makes a read agree with the reports sent before it.
+   * The broker stamps each answer with the sequence number of its last report and its session.
+   * Waiting until the channel has delivered that far makes a read agree with the reports sent
+   * before it; the channel does not wait for a seq of another session or one it cannot expect.
    */
   private async catchUpWithReports(raw: RawResponse): Promise<void> {
     const header = raw.headers[REPORT_SEQ_HEADER];
+    const epoch = raw.headers[REPORT_EPOCH_HEADER];
     const seq = typeof header === 'string' ? Number(header) : NaN;
-    if (Number.isSafeInteger(seq) && seq > this.channel.lastSequence) await this.channel.waitForSequence(seq, this.requestTimeoutMs);
+    if (Number.isSafeInteger(seq) && seq > this.channel.lastSequence) await this.channel.waitForSequence(seq, this.requestTimeoutMs, typeof epoch === 'string' ? epoch : undefined);
   }
 
   private httpError(raw: RawResponse, context: Record<string, unknown>): TradingError {

@@ -5,12 +5,22 @@ import { MAX_FRAME_BYTES, decodeChannelMessage } from './wire-protocol';
 
 /** What the user channel saw happen to itself; the trading system records each as an event. */
 export type ChannelEvent =
-  | { type: 'connected'; attempt: number; resumedFromSeq: number; welcomeSeq: number }
+  | { type: 'connected'; attempt: number; resumedFromSeq: number; welcomeSeq: number; session: string }
+  /** The welcome named another session than the last one (a broker restart): numbering started again. */
+  | { type: 'session_changed'; previousSession: string; session: string; lastSeqBefore: number; welcomeSeq: number }
   | { type: 'lost'; reason: string }
   | { type: 'gave_up'; attempts: number; reason: string }
   | { type: 'sequence_gap'; expected: number; received: number }
-  | { type: 'out_of_order'; received: number; lastSeq: number }
+  /** A seq too far ahead to be a gap (or a lie): not taken as the last one, the message is not delivered. */
+  | { type: 'implausible_sequence'; lastSeq: number; received: number }
+  /** duplicate: the report is provably the one already delivered under that seq in this session. */
+  | { type: 'out_of_order'; received: number; lastSeq: number; duplicate: boolean }
   | { type: 'message_rejected'; error: TradingError };
+
+/** More reports than this lost on one live connection is not a gap: the seq is wrong. */
+export const MAX_SEQUENCE_JUMP = 10_000;
+/** How many recently delivered reports are remembered to tell a repeat from a misnumbered report. */
+const DELIVERED_WINDOW = 1024;
 
 export interface UserChannelOptions {
   readonly url: string;
@@ -23,17 +33,35 @@ export interface UserChannelOptions {
   readonly random: () => number;
   readonly onReport: (report: BrokerReport) => void;
   readonly onEvent: (event: ChannelEvent) => void;
+  /** Defaults to MAX_SEQUENCE_JUMP. */
+  readonly maxSequenceJump?: number;
+}
+
+/** What identifies a decoded report: every field, Decimals as their canonical strings. */
+function fingerprint(report: BrokerReport): string {
+  return JSON.stringify(report);
 }
 
 /**
  * The authenticated WebSocket user channel of a broker: order updates and fills, each with a
  * sequence number, and heartbeats. A silent connection is declared dead by a watchdog; a dropped
  * one is reconnected with backoff; a jump in sequence numbers is reported as a gap so the trading
- * system resynchronises over REST.
+ * system resynchronises over REST. Sequence numbers count within a broker session named by the
+ * welcome: a new session starts the count again. A repeated seq is dropped, and reported as a
+ * repeat only when it carries the report already delivered under it; a seq implausibly far ahead
+ * is reported and never becomes the last one.
  */
 export class UserChannel {
   private socket: WebSocket | null = null;
   private lastSeq: number | null = null;
+  private session: string | null = null;
+  /** Recently delivered reports of this session, seq -> fingerprint, oldest first. */
+  private readonly delivered = new Map<number, string>();
+  /** The last implausible seq reported, so a broker repeating it on every heartbeat is reported once. */
+  private lastImplausible: number | null = null;
+  /** Highest seq a wait timed out for: the channel is not going to deliver it, so no read waits for it again. */
+  private abandonedSeq = 0;
+  private readonly maxJump: number;
   private watchdog: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private endDelay: (() => void) | null = null;
@@ -42,7 +70,9 @@ export class UserChannel {
   private readonly seqWaiters = new Set<{ seq: number; resolve: () => void }>();
   private heartbeats = 0;
 
-  constructor(private readonly options: UserChannelOptions) {}
+  constructor(private readonly options: UserChannelOptions) {
+    this.maxJump = options.maxSequenceJump ?? MAX_SEQUENCE_JUMP;
+  }
 
   get connected(): boolean {
     return this.socket?.readyState === WebSocket.OPEN;
@@ -50,6 +80,11 @@ export class UserChannel {
 
   get lastSequence(): number {
     return this.lastSeq ?? 0;
+  }
+
+  /** The broker session the last welcome named (null before the first). */
+  get currentSession(): string | null {
+    return this.session;
   }
 
   get heartbeatsReceived(): number {
@@ -67,15 +102,21 @@ export class UserChannel {
     return this.connecting;
   }
 
-  /** Resolves when every report up to seq has been delivered, or after timeoutMs (the caller then reads as is). */
-  waitForSequence(seq: number, timeoutMs: number): Promise<void> {
+  /**
+   * Resolves when every report up to seq (of the session named, when named) has been delivered, or
+   * after timeoutMs (the caller then reads as is). A seq of another session, implausibly far ahead,
+   * or one a wait already timed out for is not waited for: those reports are not coming here.
+   */
+  waitForSequence(seq: number, timeoutMs: number, session?: string): Promise<void> {
     if (this.lastSequence >= seq || !this.connected) return Promise.resolve();
+    if ((session !== undefined && session !== this.session) || seq > this.lastSequence + this.maxJump || seq <= this.abandonedSeq) return Promise.resolve();
     return new Promise(resolve => {
-      const waiter = { seq, resolve: () => finish() };
-      const timer = setTimeout(() => finish(), timeoutMs);
-      const finish = () => {
+      const waiter = { seq, resolve: () => finish(false) };
+      const timer = setTimeout(() => finish(true), timeoutMs);
+      const finish = (timedOut: boolean) => {
         clearTimeout(timer);
         this.seqWaiters.delete(waiter);
+        if (timedOut && this.lastSequence < seq) this.abandonedSeq = Math.max(this.abandonedSeq, seq);
         resolve();
       };
       this.seqWaiters.add(waiter);
@@ -138,15 +179,18 @@ export class UserChannel {
           welcomed = true;
           const resumedFromSeq = this.lastSequence;
           this.socket = socket;
-          if (this.lastSeq === null) this.lastSeq = message.seq;
-          this.options.onEvent({ type: 'connected', attempt, resumedFromSeq, welcomeSeq: message.seq });
-          // Reports sent while we were away are not replayed: the caller resynchronises over REST.
-          this.lastSeq = Math.max(this.lastSequence, message.seq);
+          this.welcome(message.seq, message.epoch);
+          this.options.onEvent({ type: 'connected', attempt, resumedFromSeq, welcomeSeq: message.seq, session: message.epoch });
           resolve();
+          return;
+        }
+        if (message.type === 'heartbeat') this.heartbeats += 1;
+        if (!welcomed) return;
+        if (message.epoch !== undefined && message.epoch !== this.session) {
+          this.foreignSession(socket, message.epoch);
         } else if (message.type === 'heartbeat') {
-          this.heartbeats += 1;
-          if (welcomed) this.heartbeatSequence(message.seq);
-        } else if (welcomed) {
+          this.heartbeatSequence(message.seq);
+        } else {
           this.receiveReport(message.seq, message.report);
         }
       });
@@ -161,24 +205,79 @@ export class UserChannel {
     });
   }
 
+  /** The welcome's session and seq: the first sets the count, a new session restarts it, the same one resumes it. */
+  private welcome(seq: number, epoch: string): void {
+    const previous = this.session;
+    const lastSeqBefore = this.lastSequence;
+    if (previous !== null && previous !== epoch) {
+      this.startSession(epoch, seq);
+      this.options.onEvent({ type: 'session_changed', previousSession: previous, session: epoch, lastSeqBefore, welcomeSeq: seq });
+      return;
+    }
+    if (previous === null) {
+      this.startSession(epoch, seq);
+      return;
+    }
+    if (seq < lastSeqBefore) {
+      // The broker says it sent less than this channel counted in the same session: its word is the count from now on.
+      this.options.onEvent({ type: 'out_of_order', received: seq, lastSeq: lastSeqBefore, duplicate: false });
+      for (const delivered of [...this.delivered.keys()]) if (delivered > seq) this.delivered.delete(delivered);
+      this.lastSeq = seq;
+      return;
+    }
+    // Reports sent while we were away are not replayed: the caller resynchronises over REST.
+    this.lastSeq = seq;
+  }
+
+  private startSession(epoch: string, seq: number): void {
+    this.session = epoch;
+    this.lastSeq = seq;
+    this.delivered.clear();
+    this.lastImplausible = null;
+    this.abandonedSeq = 0;
+  }
+
   private receiveReport(seq: number, report: BrokerReport): void {
     const last = this.lastSequence;
     if (seq <= last) {
-      this.options.onEvent({ type: 'out_of_order', received: seq, lastSeq: last });
+      this.options.onEvent({ type: 'out_of_order', received: seq, lastSeq: last, duplicate: this.delivered.get(seq) === fingerprint(report) });
       return;
     }
+    if (seq > last + this.maxJump) return this.implausible(seq);
     if (seq > last + 1) this.options.onEvent({ type: 'sequence_gap', expected: last + 1, received: seq });
     this.lastSeq = seq;
+    this.delivered.set(seq, fingerprint(report));
+    const oldest = this.delivered.keys().next();
+    if (this.delivered.size > DELIVERED_WINDOW && !oldest.done) this.delivered.delete(oldest.value);
     this.options.onReport(report);
-    for (const waiter of [...this.seqWaiters]) if (seq >= waiter.seq) waiter.resolve();
+    this.wakeWaiters(seq);
   }
 
   /** A heartbeat naming a later report than the last one delivered: that report was lost on the way. */
   private heartbeatSequence(seq: number | undefined): void {
     const last = this.lastSequence;
     if (seq === undefined || seq <= last) return;
+    if (seq > last + this.maxJump) return this.implausible(seq);
     this.options.onEvent({ type: 'sequence_gap', expected: last + 1, received: seq });
     this.lastSeq = seq;
+    this.wakeWaiters(seq);
+  }
+
+  /** Reported once per value, never taken as the last seq: the genuine next report is still expected at last + 1. */
+  private implausible(seq: number): void {
+    if (seq === this.lastImplausible) return;
+    this.lastImplausible = seq;
+    this.options.onEvent({ type: 'implausible_sequence', lastSeq: this.lastSequence, received: seq });
+  }
+
+  /** A message of another session on this connection: its numbering cannot be compared, so start over with a fresh welcome. */
+  private foreignSession(socket: WebSocket, epoch: string): void {
+    socket.on('error', () => undefined);
+    socket.terminate();
+    if (this.socket === socket) this.connectionLost(`a message of broker session ${epoch} on a connection to session ${this.session ?? 'none'}`);
+  }
+
+  private wakeWaiters(seq: number): void {
     for (const waiter of [...this.seqWaiters]) if (seq >= waiter.seq) waiter.resolve();
   }
 

@@ -27,8 +27,12 @@ import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPo
  * 503 (MAINTENANCE, with Retry-After).
  *
  * WebSocket: GET /ws/user with the same signed headers (signed as GET /ws/user, empty body). Server
- * messages: { type: 'welcome', seq } (the last sequence number sent before this connection),
- * { type: 'report', seq, report }, { type: 'heartbeat', counter, at, seq } (seq: the last report sent).
+ * messages: { type: 'welcome', seq, epoch } (the last sequence number sent before this connection,
+ * and the session it belongs to), { type: 'report', seq, epoch?, report }, { type: 'heartbeat',
+ * counter, at, seq, epoch? } (seq: the last report sent). A session (epoch) is one run of the
+ * broker's process: its id is new on every restart and its report numbering starts again at 1, so
+ * a seq means something only together with its epoch. REST answers carry both as x-report-seq and
+ * x-report-epoch.
  */
 export const API_PREFIX = '/api/v1';
 export const USER_CHANNEL_PATH = '/ws/user';
@@ -51,6 +55,8 @@ export const RATE_LIMIT_HEADERS = {
 
 /** On every REST answer: the sequence number of the last report the broker sent before answering. */
 export const REPORT_SEQ_HEADER = 'x-report-seq';
+/** On every REST answer: the session (epoch) that sequence number belongs to. */
+export const REPORT_EPOCH_HEADER = 'x-report-epoch';
 
 export type BrokerServiceStatus = 'normal' | 'degraded' | 'maintenance';
 
@@ -296,16 +302,30 @@ export function decodeReport(value: unknown): BrokerReport {
   }
 }
 
+/** epoch: the broker session the seq belongs to (required on the welcome, optional after it). */
 export type ChannelMessage =
-  | { type: 'welcome'; seq: number }
-  | { type: 'report'; seq: number; report: BrokerReport }
+  | { type: 'welcome'; seq: number; epoch: string }
+  | { type: 'report'; seq: number; epoch?: string; report: BrokerReport }
   /** seq: the last report sequence number the broker sent (absent from brokers that do not say). */
-  | { type: 'heartbeat'; counter: number; at: string; seq?: number };
+  | { type: 'heartbeat'; counter: number; at: string; seq?: number; epoch?: string };
+
+/** A session id is an opaque token, and short: a long one is not an id but a payload. */
+export const MAX_EPOCH_LENGTH = 128;
 
 function seqOf(obj: Json, field: string): number {
   const value = obj[field];
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw protocolError(`channel message.${field} must be a whole number`, { field });
   return value;
+}
+
+function epochOf(obj: Json, what: string): string {
+  const value = str(obj, 'epoch', what);
+  if (value.length > MAX_EPOCH_LENGTH) throw protocolError(`${what}.epoch is over ${MAX_EPOCH_LENGTH} characters`, { field: 'epoch' });
+  return value;
+}
+
+function optEpoch(obj: Json, what: string): { epoch?: string } {
+  return obj.epoch === undefined ? {} : { epoch: epochOf(obj, what) };
 }
 
 /** One WebSocket text frame from the user channel. */
@@ -314,11 +334,11 @@ export function decodeChannelMessage(text: string): ChannelMessage {
   const obj = asObject(parseJson(text, 'channel message'), 'channel message');
   switch (obj.type) {
     case 'welcome':
-      return { type: 'welcome', seq: seqOf(obj, 'seq') };
+      return { type: 'welcome', seq: seqOf(obj, 'seq'), epoch: epochOf(obj, 'welcome') };
     case 'report':
-      return { type: 'report', seq: seqOf(obj, 'seq'), report: decodeReport(obj.report) };
+      return { type: 'report', seq: seqOf(obj, 'seq'), ...optEpoch(obj, 'report'), report: decodeReport(obj.report) };
     case 'heartbeat':
-      return { type: 'heartbeat', counter: seqOf(obj, 'counter'), at: str(obj, 'at', 'heartbeat'), ...(obj.seq !== undefined ? { seq: seqOf(obj, 'seq') } : {}) };
+      return { type: 'heartbeat', counter: seqOf(obj, 'counter'), at: str(obj, 'at', 'heartbeat'), ...(obj.seq !== undefined ? { seq: seqOf(obj, 'seq') } : {}), ...optEpoch(obj, 'heartbeat') };
     default:
       throw protocolError(`unknown channel message type ${JSON.stringify(obj.type)}`, { field: 'type' });
   }

@@ -99,7 +99,10 @@ export type DomainEvent =
   | { type: 'BrokerRequestRetried'; payload: { broker: string; operation: string; attempt: number; delayMs: number; errorKind: string; clientOrderId?: string } }
   | { type: 'BrokerConnectionChanged'; payload: { broker: string; channel: string; state: 'connected' | 'lost' | 'gave_up'; reason: string; attempt?: number } }
   | { type: 'BrokerMessageRejected'; payload: { broker: string; channel: string; errorKind: string; reason: string } }
-  | { type: 'BrokerSequenceAnomaly'; payload: { broker: string; anomaly: 'gap' | 'out_of_order'; expected: number; received: number } }
+  /** duplicate: for out_of_order, whether the report is provably one already delivered under that seq (then nothing is resynchronised). */
+  | { type: 'BrokerSequenceAnomaly'; payload: { broker: string; anomaly: 'gap' | 'out_of_order' | 'implausible_jump'; expected: number; received: number; duplicate?: boolean } }
+  /** The broker's channel named another session (a broker restart): its report numbering started again. */
+  | { type: 'BrokerSessionChanged'; payload: { broker: string; channel: string; previousSession: string; session: string; lastSeqBefore: number; welcomeSeq: number } }
   | { type: 'StateSynchronised'; payload: { broker: string; trigger: string; fillsRecovered: number; ordersClosed: number; ordersStillWorking: number; positionsChecked: number } }
   | { type: 'BrokerSyncFailed'; payload: { broker: string; trigger: string; errorKind: string; reason: string } }
   | { type: 'BrokerHealthChanged'; payload: { broker: string; healthy: boolean; reason: string; consecutiveFailures: number; errorRate: string } }

@@ -208,6 +208,7 @@ export class StateProjection {
       case 'BrokerConnectionChanged':
       case 'BrokerMessageRejected':
       case 'BrokerSequenceAnomaly':
+      case 'BrokerSessionChanged':
       case 'StateSynchronised':
       case 'BrokerSyncFailed':
       case 'BrokerHealthChanged':

@@ -18,6 +18,7 @@ const LEVELS: Partial<Record<StoredEvent['type'], LogLevel>> = {
   BreakerReset: 'info',
   BreakerHealthChecked: 'info',
   BreakerLimitsRestored: 'info',
+  BrokerSessionChanged: 'warn',
 };
 
 export function logRecordedEvent(logger: Logger, event: StoredEvent): void {

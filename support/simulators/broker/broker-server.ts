@@ -1,7 +1,7 @@
 import { IncomingHttpHeaders, IncomingMessage, STATUS_CODES, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Clock } from '../../../domain/shared/clock';
@@ -15,6 +15,7 @@ import {
   MAX_BODY_BYTES,
   MAX_FRAME_BYTES,
   RATE_LIMIT_HEADERS,
+  REPORT_EPOCH_HEADER,
   REPORT_SEQ_HEADER,
   USER_CHANNEL_PATH,
   decodeOrderRequest,
@@ -197,8 +198,10 @@ function isProtocolError(error: unknown): error is TradingError {
 /**
  * The broker simulator core behind the wire: REST + JSON per wire-protocol.ts with signed requests,
  * per-key rate limits and a maintenance switch, and an authenticated WebSocket user channel that
- * streams the core's reports with one sequence number across connections. Scenarios script faults
- * on both (errors, lost or garbled answers, sequence gaps, lost, mispriced or forged fills).
+ * streams the core's reports with one sequence number across connections. Each start is a new
+ * session (epoch) whose report numbering starts at 1 again, as a broker process restart does.
+ * Scenarios script faults on both (errors, lost or garbled answers, sequence gaps, lost,
+ * mispriced or forged fills, misnumbered reports and heartbeats).
  */
 export class BrokerServer {
   private readonly answered: HttpLogEntry[] = [];
@@ -227,6 +230,10 @@ export class BrokerServer {
   private heartbeatsStopped = false;
   private heartbeatCounter = 0;
   private seq = 0;
+  /** The session this process run numbers its reports in; a new one on every start. */
+  private epoch = '';
+  /** For each scripted misnumbering: how far below the last seq the next report frame goes out. */
+  private readonly reusedSequences: number[] = [];
   private readonly sentFrames: { seq: number; report: Record<string, unknown> }[] = [];
   private sequencesToSkip = 0;
   private reportsToGarble = 0;
@@ -254,16 +261,21 @@ export class BrokerServer {
 
   // ---- lifecycle ----
 
-  async start(): Promise<void> {
+  /** Listen on the port given (0: any free one); a new session starts, its reports numbered from 1. */
+  async start(port = 0): Promise<void> {
     if (this.listening) return;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
+      this.server.listen(port, '127.0.0.1', () => {
         this.server.off('error', reject);
         resolve();
       });
     });
     this.listening = true;
+    this.epoch = randomUUID();
+    this.seq = 0;
+    this.sentFrames.length = 0;
+    this.heartbeatCounter = 0;
     this.unsubscribeCore = this.core.subscribe(report => this.onCoreReport(report));
     this.startHeartbeats();
   }
@@ -276,6 +288,18 @@ export class BrokerServer {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The current session's id, as the welcome names it. */
+  get session(): string {
+    return this.epoch;
+  }
+
+  /** A broker process restart: same books (the core) and port, every connection dropped, a new session numbered from 1. */
+  async restart(): Promise<void> {
+    const port = this.port;
+    await this.stop();
+    await this.start(port);
   }
 
   /** Close everything: listener, keep-alive sockets, user channels, half-done upgrades, timers. */
@@ -376,7 +400,19 @@ export class BrokerServer {
     const highest = this.seq - seqBack;
     const frame = [...this.sentFrames].reverse().find(f => f.seq <= highest);
     if (!frame) throw new Error(`resendOldFrame: no report frame at or below seq ${highest} was sent`);
-    this.broadcast(JSON.stringify({ type: 'report', seq: frame.seq, report: frame.report }));
+    this.broadcast(JSON.stringify({ type: 'report', seq: frame.seq, epoch: this.epoch, report: frame.report }));
+  }
+
+  /** The next report frame goes out under an already used seq (last seq - seqBack) and uses up no new one. */
+  reuseSequenceForNextReport(seqBack = 0): void {
+    if (!Number.isInteger(seqBack) || seqBack < 0) throw new Error(`reuseSequenceForNextReport: seqBack must be a whole number, got ${seqBack}`);
+    this.reusedSequences.push(seqBack);
+  }
+
+  /** A heartbeat of this session naming any report seq, as a faulty or hostile broker might send. */
+  sendForgedHeartbeat(seq: number): void {
+    this.heartbeatCounter += 1;
+    this.broadcast(JSON.stringify({ type: 'heartbeat', counter: this.heartbeatCounter, at: new Date().toISOString(), seq, epoch: this.epoch }));
   }
 
   redeliverLastFill(): void {
@@ -495,7 +531,10 @@ export class BrokerServer {
       'content-length': String(Buffer.byteLength(answer.body)),
       ...answer.headers,
     };
-    if (target.pathname.startsWith(`${API_PREFIX}/`)) headers[REPORT_SEQ_HEADER] = String(this.seq);
+    if (target.pathname.startsWith(`${API_PREFIX}/`)) {
+      headers[REPORT_SEQ_HEADER] = String(this.seq);
+      headers[REPORT_EPOCH_HEADER] = this.epoch;
+    }
     res.writeHead(answer.status, headers);
     res.end(answer.body);
     this.record(target, answer, key, performance.now() - startedAt);
@@ -734,7 +773,7 @@ export class BrokerServer {
     channel.on('error', () => undefined);
     // Clients have nothing to say on the user channel; frames over maxPayload close it with 1009.
     channel.on('message', () => undefined);
-    channel.send(JSON.stringify({ type: 'welcome', seq: this.seq }), () => undefined);
+    channel.send(JSON.stringify({ type: 'welcome', seq: this.seq, epoch: this.epoch }), () => undefined);
   }
 
   private onCoreReport(sequenced: BrokerReport & { seq: number }): void {
@@ -757,12 +796,17 @@ export class BrokerServer {
 
   /** Every report frame takes the next seq, even one a scripted gap keeps from being sent. */
   private sendReport(report: Record<string, unknown>): void {
+    const seqBack = this.reusedSequences.shift();
+    if (seqBack !== undefined) {
+      // A misnumbered frame: it repeats a used seq, so neither the seq nor the history moves.
+      return this.broadcast(JSON.stringify({ type: 'report', seq: Math.max(1, this.seq - seqBack), epoch: this.epoch, report }));
+    }
     const seq = ++this.seq;
     if (this.sequencesToSkip > 0) {
       this.sequencesToSkip -= 1;
       return;
     }
-    const frame = JSON.stringify({ type: 'report', seq, report });
+    const frame = JSON.stringify({ type: 'report', seq, epoch: this.epoch, report });
     if (this.reportsToGarble > 0) {
       this.reportsToGarble -= 1;
       return this.broadcast(frame.slice(0, Math.floor(frame.length / 2)));
@@ -786,7 +830,7 @@ export class BrokerServer {
   private heartbeat(): void {
     this.heartbeatCounter += 1;
     // The last sequence number sent rides on every heartbeat, so a lost last report is noticed within one beat.
-    this.broadcast(JSON.stringify({ type: 'heartbeat', counter: this.heartbeatCounter, at: new Date().toISOString(), seq: this.seq }));
+    this.broadcast(JSON.stringify({ type: 'heartbeat', counter: this.heartbeatCounter, at: new Date().toISOString(), seq: this.seq, epoch: this.epoch }));
   }
 
   private clearHeartbeatTimer(): void {
