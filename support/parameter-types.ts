@@ -58,6 +58,13 @@ defineParameterType({
   transformer: (text: string) => text,
 });
 
+/** A field of an order as a person names it -> its name in the order input. */
+defineParameterType({
+  name: 'orderField',
+  regexp: /quantity|limit price|symbol|side|type/,
+  transformer: (text: string) => (text === 'limit price' ? 'limitPrice' : text),
+});
+
 /** "new, pending risk, submitted" -> ['new', 'pending risk', 'submitted'] */
 defineParameterType({
   name: 'states',
