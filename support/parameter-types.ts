@@ -1,18 +1,37 @@
 import { defineParameterType } from '@cucumber/cucumber';
 import { Decimal } from '../domain/shared/decimal';
 
+/**
+ * Thousands separators are for the person reading the Gherkin; the system reads only canonical
+ * decimal text. This is the one place that turns one into the other, and only for a well-formed
+ * grouping: "100,000" is 100000, while "1,5" is not a figure at all (it is not 15).
+ */
+const FIGURE = /-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?/;
+const WHOLE_FIGURE = new RegExp(`^${FIGURE.source}$`);
+
+/** A figure the step itself reads ("250,000" in a table): a malformed one fails the step. */
+export function figure(text: string): Decimal {
+  if (!WHOLE_FIGURE.test(text)) throw new Error(`${JSON.stringify(text)} is not a figure as the specification writes them (e.g. 250,000 or 0.5)`);
+  return new Decimal(text.replace(/,/g, ''));
+}
+
+/** Text the step hands on to the system: a grouped figure loses its separators, anything else goes as written, for the system to judge. */
+export function asSystemText(text: string): string {
+  return WHOLE_FIGURE.test(text) ? text.replace(/,/g, '') : text;
+}
+
 /** "50,000 USD" -> Decimal 50000 */
 defineParameterType({
   name: 'money',
-  regexp: /-?\d[\d,]*(?:\.\d+)? USD/,
-  transformer: (text: string) => new Decimal(text.replace(/ USD$/, '').replace(/,/g, '')),
+  regexp: new RegExp(`${FIGURE.source} USD`),
+  transformer: (text: string) => figure(text.replace(/ USD$/, '')),
 });
 
 /** A plain figure as a risk officer writes it: "1.5", "250,000", "-100". */
 defineParameterType({
   name: 'figure',
-  regexp: /-?\d[\d,]*(?:\.\d+)?/,
-  transformer: (text: string) => new Decimal(text.replace(/,/g, '')),
+  regexp: FIGURE,
+  transformer: (text: string) => figure(text),
 });
 
 defineParameterType({
