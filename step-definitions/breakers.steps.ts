@@ -51,7 +51,7 @@ When('the risk officer registers a breaker {string} on the mark price of {symbol
 ) {
   this.seqMark = this.system.ledger.store.length;
   try {
-    this.system.breakers.register({ name, measure: `mark price of ${symbol} (USD)`, metric: markPriceMetric(symbol), warning, critical, direction: 'below', actor: 'risk officer' });
+    this.system.breakers.register({ name, measure: `mark price of ${symbol} (USD)`, metric: markPriceMetric(symbol), warning: asSystemText(warning), critical: asSystemText(critical), direction: 'below', actor: 'risk officer' });
     this.lastError = null;
   } catch (error) {
     this.lastError = error as Error;
