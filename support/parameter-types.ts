@@ -1,11 +1,7 @@
 import { defineParameterType } from '@cucumber/cucumber';
 import { Decimal } from '../domain/shared/decimal';
 
-/**
- * Thousands separators are for the person reading the Gherkin; the system reads only canonical
- * decimal text. This is the one place that turns one into the other, and only for a well-formed
- * grouping: "100,000" is 100000, while "1,5" is not a figure at all (it is not 15).
- */
+/** Thousands separators are for the reader of the Gherkin, so only here, and only well formed: "100,000" is 100000, "1,5" is no figure. */
 const FIGURE = /-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?/;
 const WHOLE_FIGURE = new RegExp(`^${FIGURE.source}$`);
 

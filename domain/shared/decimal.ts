@@ -43,11 +43,7 @@ function refusal(text: string): string | null {
   return null;
 }
 
-/**
- * Parse a decimal from the edge (wire, order input, settings): canonical decimal text only, read
- * exactly as written. Strings only: a JS number has already lost precision. Thousands separators
- * are for people and belong to the layer that reads what people write.
- */
+/** A decimal from the edge (wire, orders, settings): canonical text only, since a guess ("1,5" as 15) is worse than a refusal; strings only, since a JS number has already lost precision. */
 export function parseDecimal(input: unknown, field: string): Decimal {
   if (input instanceof Decimal) {
     if (!input.isFinite()) throw new InvalidNumberError(field, input.toString(), 'not a finite number');

@@ -23,11 +23,7 @@ export function redactText(text: string): string {
   return text.replace(SECRET_IN_TEXT, `$1${REDACTED}`).replace(BEARER_IN_TEXT, `$1${REDACTED}`);
 }
 
-/**
- * A plain deep copy safe to print: values under secret-looking keys and secrets written into
- * strings are replaced, and what cannot be walked safely (too deep, a cycle, a throwing getter)
- * becomes a marker. It never hands back a subtree it has not redacted.
- */
+/** A plain deep copy safe to print: it never hands back a subtree it has not redacted, so what it cannot walk becomes a marker. */
 export function redact(value: unknown): unknown {
   return redactValue(value, 0, new Set());
 }
