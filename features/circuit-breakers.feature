@@ -156,6 +156,7 @@ Feature: Circuit breakers (plan 4.2)
       Examples:
         | case                      | name           | warning | critical | reason                                 |
         | critical level not a number | eth price floor | 2,800   | NaN      | is not a decimal number                |
+        | a decimal comma, not 25   | eth price floor | 2,800   | 2,5      | is not a decimal number                |
         | negative limit            | eth price floor | 2,800   | -5       | must not be negative                   |
         | levels in the wrong order | eth price floor | 2,400   | 2,500    | must come before the critical level    |
         | name taken                | volatility     | 2,800   | 2,500    | already exists                         |

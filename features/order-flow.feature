@@ -87,18 +87,29 @@ Feature: Order flow (plan 4.1)
       When the trader sends the order "<side> <quantity> <symbol> <type> <price>"
       Then the order is refused as bad input because "<reason>"
       And the only event recorded for it is the input rejection
+      And the rejection on record names the <field> and the text the trader sent for it
       And no order reached the broker
 
       Examples:
-        | side | quantity | symbol    | type   | price    | reason                                           |
-        | buy  | -1       | BTC-PERP  | market | -        | quantity must be greater than zero               |
-        | buy  | NaN      | BTC-PERP  | market | -        | quantity is not a valid number                   |
-        | buy  | 0        | BTC-PERP  | market | -        | quantity must be greater than zero               |
-        | buy  | 1        | DOGE-PERP | market | -        | unknown instrument DOGE-PERP                     |
-        | buy  | 1        | BTC-PERP  | limit  | 50000.3  | limit price 50000.3 is off the tick grid of 0.5  |
-        | sell | 0.0005   | BTC-PERP  | market | -        | quantity 0.0005 is not a multiple of the lot size |
-        | buy  | 1        | BTC-PERP  | limit  | Infinity | limit price is not a valid number                |
-        | hold | 1        | BTC-PERP  | market | -        | side must be buy or sell                         |
+        | side | quantity | symbol    | type   | price    | reason                                            | field       |
+        | buy  | -1       | BTC-PERP  | market | -        | quantity must be greater than zero                | quantity    |
+        | buy  | NaN      | BTC-PERP  | market | -        | quantity is not a valid number                    | quantity    |
+        | buy  | 0        | BTC-PERP  | market | -        | quantity must be greater than zero                | quantity    |
+        | buy  | 1        | DOGE-PERP | market | -        | unknown instrument DOGE-PERP                      | symbol      |
+        | buy  | 1        | BTC-PERP  | limit  | 50000.3  | limit price 50000.3 is off the tick grid of 0.5   | limit price |
+        | sell | 0.0005   | BTC-PERP  | market | -        | quantity 0.0005 is not a multiple of the lot size | quantity    |
+        | buy  | 1        | BTC-PERP  | limit  | Infinity | limit price is not a valid number                 | limit price |
+        | hold | 1        | BTC-PERP  | market | -        | side must be buy or sell                          | side        |
+
+      Examples: a number is read exactly as written, never guessed at: "1,5" is not 15 and "0,001" is not 1
+        | side | quantity | symbol    | type   | price    | reason                                            | field       |
+        | buy  | 1,5      | BTC-PERP  | market | -        | quantity is not a valid number                    | quantity    |
+        | buy  | 0,001    | BTC-PERP  | market | -        | quantity is not a valid number                    | quantity    |
+        | buy  | 1e3      | BTC-PERP  | market | -        | quantity is not a valid number                    | quantity    |
+        | buy  | +1       | BTC-PERP  | market | -        | quantity is not a valid number                    | quantity    |
+        | buy  | 007      | BTC-PERP  | market | -        | quantity is not a valid number                    | quantity    |
+        | buy  | .5       | BTC-PERP  | market | -        | quantity is not a valid number                    | quantity    |
+        | buy  | 1        | BTC-PERP  | limit  | 50,000   | limit price is not a valid number                 | limit price |
 
     @TC-IF-003 @smoke
     Scenario: The broker refuses an order: it is rejected at the broker stage and its reservation is released

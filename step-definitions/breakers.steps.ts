@@ -4,6 +4,7 @@ import { Decimal } from '../domain/shared/decimal';
 import { DEFAULT_SETTINGS, settingLabel } from '../domain/state/runtime-settings';
 import { BREAKER_LEVEL_SETTINGS, ResetOutcome } from '../domain/breakers';
 import { TradingWorld } from '../support/world';
+import { asSystemText, figure } from '../support/parameter-types';
 import { BasketWithTick, breakerEvents, calmMarket, markLater, markPriceMetric, sendBasketWithTick, setBreakerLevels, shownAs, tripOf } from '../support/breaker-driver';
 
 type BreakerWorld = TradingWorld & { basketWithTick?: BasketWithTick; lastReset?: ResetOutcome };
@@ -50,7 +51,7 @@ When('the risk officer registers a breaker {string} on the mark price of {symbol
 ) {
   this.seqMark = this.system.ledger.store.length;
   try {
-    this.system.breakers.register({ name, measure: `mark price of ${symbol} (USD)`, metric: markPriceMetric(symbol), warning, critical, direction: 'below', actor: 'risk officer' });
+    this.system.breakers.register({ name, measure: `mark price of ${symbol} (USD)`, metric: markPriceMetric(symbol), warning: asSystemText(warning), critical: asSystemText(critical), direction: 'below', actor: 'risk officer' });
     this.lastError = null;
   } catch (error) {
     this.lastError = error as Error;
@@ -77,7 +78,7 @@ When('{duration} later {symbol} is marked at {money}', async function (this: Tra
 });
 
 When('{duration} later {symbol} is marked at {money} with only these bids:', async function (this: TradingWorld, ms: number, symbol: string, price: Decimal, table: DataTable) {
-  const bids = table.hashes().map(r => ({ price: new Decimal(r.price.replace(/,/g, '')), quantity: new Decimal(r.quantity) }));
+  const bids = table.hashes().map(r => ({ price: figure(r.price), quantity: new Decimal(r.quantity) }));
   markLater(this, ms, symbol, price, bids);
   await this.system.breakers.idle();
 });
@@ -238,7 +239,7 @@ Then('the position was liquidated in these reduce-only orders:', async function 
     expect(order.reduceOnly, `${order.clientOrderId} reduce-only`).to.equal(true);
     return { side: order.side, quantity: order.filledQuantity.toString(), 'average price': order.averageFillPrice.toString() };
   });
-  expect(actual).to.deep.equal(table.hashes().map(r => ({ ...r, 'average price': r['average price'].replace(/,/g, '') })));
+  expect(actual).to.deep.equal(table.hashes().map(r => ({ ...r, 'average price': asSystemText(r['average price']) })));
 });
 
 Then('the liquidation was refused with {string}', function (this: TradingWorld, code: string) {
@@ -381,7 +382,7 @@ Then('the reset attempts in the event log are:', function (this: TradingWorld, t
 
 Then('the limits in force are:', function (this: TradingWorld, table: DataTable) {
   const settings = this.system.state.settings.snapshot();
-  for (const row of table.hashes()) expect(settings[this.settingKey(row.setting)], row.setting).to.equal(row.value.replace(/,/g, ''));
+  for (const row of table.hashes()) expect(settings[this.settingKey(row.setting)], row.setting).to.equal(asSystemText(row.value));
 });
 
 Then('the registration is refused because {string}', function (this: TradingWorld, reason: string) {

@@ -264,6 +264,15 @@ Then('the only event recorded for it is the input rejection', function (this: Tr
   expect(this.system.state.orders.size).to.equal(0);
 });
 
+Then('the rejection on record names the {orderField} and the text the trader sent for it', function (this: TradingWorld, field: string) {
+  const rejection = this.system.events.find(e => e.seq > this.seqBeforeLastPlace && e.type === 'InputRejected');
+  if (rejection?.type !== 'InputRejected') throw new Error('no input rejection on record');
+  const sent = rejection.payload.input[field];
+  expect(sent, `the order as sent had a ${field}`).to.be.a('string');
+  expect(rejection.payload.field, 'the field on record').to.equal(field);
+  expect(rejection.payload.reason, 'the reason on record').to.include(String(sent));
+});
+
 Then('the fill is refused as {string}', async function (this: TradingWorld, kind: string) {
   const event = await this.waitForEvent('the fill to be refused', e => e.type === 'FillRejected', this.seqMark + 1);
   expect(event.type === 'FillRejected' && event.payload.errorKind).to.equal(kind);

@@ -4,6 +4,7 @@ import { Decimal } from '../domain/shared/decimal';
 import { DecisionRow } from '../domain/state/events';
 import { correlationKey } from '../domain/state/runtime-settings';
 import { TradingWorld } from '../support/world';
+import { asSystemText } from '../support/parameter-types';
 
 /** The decision rows recorded for an order (approved or rejected), read back from the event log. */
 function recordedDecision(world: TradingWorld, clientOrderId: string): { rows: readonly DecisionRow[]; settingsVersion?: number } {
@@ -38,7 +39,7 @@ function setLimit(world: TradingWorld, key: string, value: string): void {
 // ---- limits ----
 
 Given('the risk limits in force are:', function (this: TradingWorld, table: DataTable) {
-  const changes = Object.fromEntries(table.hashes().map(row => [this.settingKey(row.setting), row.value.replace(/,/g, '')]));
+  const changes = Object.fromEntries(table.hashes().map(row => [this.settingKey(row.setting), asSystemText(row.value)]));
   this.changeSettings(changes, 'risk officer', 'limits for this specification');
 });
 

@@ -8,6 +8,7 @@ import { TradingError } from '../domain/shared/errors';
 import { InstrumentRegistry } from '../domain/model/instrument';
 import { StoredEvent } from '../domain/state/events';
 import { TradingWorld } from '../support/world';
+import { figure } from '../support/parameter-types';
 import { stateSnapshot } from '../support/state-snapshot';
 
 // ---- the account and the market ----
@@ -17,7 +18,7 @@ Given('an account funded with {money}', function (this: TradingWorld, amount: De
 });
 
 Given('the market is:', function (this: TradingWorld, table: DataTable) {
-  for (const row of table.hashes()) this.mark(row.symbol, new Decimal(row.mark.replace(/,/g, '')));
+  for (const row of table.hashes()) this.mark(row.symbol, figure(row.mark));
 });
 
 // ---- positions and reconciliation ----
@@ -40,8 +41,8 @@ Then('the positions are:', async function (this: TradingWorld, table: DataTable)
   const actual = this.system.state.openPositions().map(p => ({ symbol: p.symbol, quantity: p.netQuantity.toString(), average: p.averageEntryPrice.toString() }));
   const expected = table.hashes().map(row => ({
     symbol: row.symbol,
-    quantity: new Decimal(row['net quantity'].replace(/,/g, '')).toString(),
-    average: new Decimal(row['average entry'].replace(/,/g, '')).toString(),
+    quantity: figure(row['net quantity']).toString(),
+    average: figure(row['average entry']).toString(),
   }));
   expect(actual).to.have.deep.members(expected);
 });

@@ -3,6 +3,7 @@ import { BREAKER_LEVEL_SETTINGS, BreakerSnapshot } from '../domain/breakers';
 import { EventOf, StoredEvent } from '../domain/state/events';
 import { PlaceResult } from '../domain/execution/execution-coordinator';
 import { DEFAULT_BOOK_DEPTH, TradingWorld } from './world';
+import { asSystemText } from './parameter-types';
 
 /**
  * The circuit-breaker vocabulary of the DSL: arm the breakers, set their levels, move the market
@@ -15,8 +16,8 @@ export function setBreakerLevels(world: TradingWorld, levels: readonly { breaker
   for (const { breaker, warning, critical } of levels) {
     const keys = BREAKER_LEVEL_SETTINGS[breaker];
     if (!keys) throw new Error(`no standard breaker "${breaker}"; known: ${Object.keys(BREAKER_LEVEL_SETTINGS).join(', ')}`);
-    changes[keys.warning] = warning.replace(/,/g, '').replace(/ ?%$/, '');
-    changes[keys.critical] = critical.replace(/,/g, '').replace(/ ?%$/, '');
+    changes[keys.warning] = asSystemText(warning.replace(/ ?%$/, ''));
+    changes[keys.critical] = asSystemText(critical.replace(/ ?%$/, ''));
   }
   world.changeSettings(changes, 'risk officer', 'circuit breaker levels');
 }

@@ -1,18 +1,33 @@
 import { defineParameterType } from '@cucumber/cucumber';
 import { Decimal } from '../domain/shared/decimal';
 
+/** Thousands separators are for the reader of the Gherkin, so only here, and only well formed: "100,000" is 100000, "1,5" is no figure. */
+const FIGURE = /-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?/;
+const WHOLE_FIGURE = new RegExp(`^${FIGURE.source}$`);
+
+/** A figure the step itself reads ("250,000" in a table): a malformed one fails the step. */
+export function figure(text: string): Decimal {
+  if (!WHOLE_FIGURE.test(text)) throw new Error(`${JSON.stringify(text)} is not a figure as the specification writes them (e.g. 250,000 or 0.5)`);
+  return new Decimal(text.replace(/,/g, ''));
+}
+
+/** Text the step hands on to the system: a grouped figure loses its separators, anything else goes as written, for the system to judge. */
+export function asSystemText(text: string): string {
+  return WHOLE_FIGURE.test(text) ? text.replace(/,/g, '') : text;
+}
+
 /** "50,000 USD" -> Decimal 50000 */
 defineParameterType({
   name: 'money',
-  regexp: /-?\d[\d,]*(?:\.\d+)? USD/,
-  transformer: (text: string) => new Decimal(text.replace(/ USD$/, '').replace(/,/g, '')),
+  regexp: new RegExp(`${FIGURE.source} USD`),
+  transformer: (text: string) => figure(text.replace(/ USD$/, '')),
 });
 
 /** A plain figure as a risk officer writes it: "1.5", "250,000", "-100". */
 defineParameterType({
   name: 'figure',
-  regexp: /-?\d[\d,]*(?:\.\d+)?/,
-  transformer: (text: string) => new Decimal(text.replace(/,/g, '')),
+  regexp: FIGURE,
+  transformer: (text: string) => figure(text),
 });
 
 defineParameterType({
@@ -56,6 +71,13 @@ defineParameterType({
   name: 'limiter',
   regexp: /risk budget|position limit|minimum notional/,
   transformer: (text: string) => text,
+});
+
+/** A field of an order as a person names it -> its name in the order input. */
+defineParameterType({
+  name: 'orderField',
+  regexp: /quantity|limit price|symbol|side|type/,
+  transformer: (text: string) => (text === 'limit price' ? 'limitPrice' : text),
 });
 
 /** "new, pending risk, submitted" -> ['new', 'pending risk', 'submitted'] */

@@ -128,7 +128,17 @@ test('bad thresholds are refused with a clear error: not a number, negative, out
   refused(() => parseThresholds('eth floor', '2400', '2500', 'below'), /must come before the critical level/);
   refused(() => parseThresholds('ETH!', '1', '2', 'above'), /name/);
   assert.deepEqual(
-    Object.values(parseThresholds('eth floor', '2,800', '2,500', 'below')).map(String),
+    Object.values(parseThresholds('eth floor', '2800', '2500', 'below')).map(String),
     ['2800', '2500'],
   );
+});
+
+test('a breaker level is read exactly as written: "2,8" is not 28, and padding or exponents are refused', () => {
+  for (const text of ['2,800', '2,8', ' 2800', '2800 ', '2.8e3', '+2800', '02800']) {
+    assert.throws(
+      () => parseThresholds('eth floor', text, '2500', 'below'),
+      (e: unknown) => e instanceof TradingError && e.kind === 'InvalidBreaker' && e.message.includes('warning') && e.message.includes(JSON.stringify(text)),
+      JSON.stringify(text),
+    );
+  }
 });

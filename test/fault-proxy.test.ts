@@ -466,9 +466,25 @@ test('a reader that stops reading pushes back on the sender instead of filling t
     proxy.addToxic({ name: 'thin-pipe', stream: 'downstream', spec: { type: 'bandwidth', kbPerSecond: 1_000 } });
     const client = await dial();
     const brokerSide = await broker.nextConnection();
-    const burst = Buffer.alloc(4 * 1024 * 1024, 0).map((_, index) => index % 253);
-    const arrival = receive(client, burst.length, 'the whole burst');
-    brokerSide.write(burst);
+    // The kernel's socket buffers take megabytes at once (as many as the sysctls allow), so the
+    // sender writes until its own buffer holds what they would not: the one sign that cannot be absorbed.
+    const chunk = Buffer.alloc(64 * 1024, 0).map((_, index) => index % 253);
+    const limit = 256 * 1024 * 1024;
+    let sent = 0;
+    let pushedBack = false;
+    while (!pushedBack && sent < limit) {
+      pushedBack = !brokerSide.write(chunk);
+      sent += chunk.length;
+    }
+    assert.ok(pushedBack, `the sender never felt backpressure: ${sent} bytes written and every write was taken at once`);
+    // 2 MiB more than the sender's buffer already held: the 1,000 KB/s pipe cannot drain that within the window.
+    for (let extra = 0; extra < 32; extra += 1) {
+      brokerSide.write(chunk);
+      sent += chunk.length;
+    }
+    const arrival = receive(client, sent, 'the whole burst', 10_000);
+    // Awaited below; until then a rejection (the rig closing the link after a failed assertion) must not hide the assertion.
+    arrival.catch(() => undefined);
     let peakInFlight = 0;
     const observeUntil = performance.now() + 150;
     await until('the observation window to pass', () => {
@@ -476,9 +492,13 @@ test('a reader that stops reading pushes back on the sender instead of filling t
       return performance.now() > observeUntil;
     });
     assert.ok(peakInFlight <= 256 * 1024, `proxy held ${peakInFlight} bytes`);
-    assert.ok(brokerSide.writableLength > 0, 'the broker felt the backpressure in its own buffer');
+    assert.ok(brokerSide.writableLength > 0, `the broker's own buffer emptied during the window (${sent} bytes written, ${proxy.stats.bytesDownstream} delivered)`);
     proxy.removeToxic('thin-pipe');
-    assert.ok((await arrival).payload.equals(burst));
+    const { payload } = await arrival;
+    assert.equal(payload.length, sent);
+    for (let offset = 0; offset < sent; offset += chunk.length) {
+      if (!payload.subarray(offset, offset + chunk.length).equals(chunk)) assert.fail(`bytes ${offset}..${offset + chunk.length} arrived changed`);
+    }
   });
 });
 

@@ -28,3 +28,27 @@ test('correlation keys do not depend on the order of the symbols', () => {
   const canonical = new RuntimeSettings().prepare({ 'correlation.ETH-PERP/BTC-PERP': '0.8' });
   assert.deepEqual(canonical, { 'correlation.BTC-PERP/ETH-PERP': '0.8' });
 });
+
+test('a setting is read as written: no thousands separators, padding or exponents, and nothing changes', () => {
+  const settings = new RuntimeSettings();
+  for (const [key, value] of [
+    ['max_order_notional', '1,000'],
+    ['max_order_notional', '100,000'],
+    ['max_leverage', ' 5'],
+    ['max_leverage', '5 '],
+    ['max_leverage', '1e1'],
+    ['max_leverage', '+5'],
+    ['max_leverage', '05'],
+    ['max_leverage', '.5'],
+    ['correlation.BTC-PERP/ETH-PERP', '0,8'],
+  ] as const) {
+    assert.throws(
+      () => settings.prepare({ [key]: value }),
+      (e: unknown) => e instanceof TradingError && e.kind === 'InvalidSettings' && e.message.includes(key) && e.message.includes(JSON.stringify(value)),
+      `${key}=${JSON.stringify(value)}`,
+    );
+  }
+  assert.equal(settings.version, 0);
+  assert.equal(settings.limits.maxOrderNotional.toString(), '100000');
+  assert.equal(settings.limits.maxLeverage.toString(), '5');
+});

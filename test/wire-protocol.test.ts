@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TradingError } from '../domain/shared/errors';
-import { MAX_FRAME_BYTES, decodeChannelMessage, decodeOrder, signRequest } from '../domain/execution/wire-protocol';
+import { MAX_FRAME_BYTES, decodeChannelMessage, decodeFill, decodeOrder, signRequest } from '../domain/execution/wire-protocol';
 
 const order = {
   clientOrderId: 'CO-1',
@@ -76,5 +76,26 @@ test('a signature covers timestamp, nonce, method, path and body: changing any o
     const changed = [...base] as string[];
     changed[i] = `${changed[i]}x`;
     assert.notEqual(signRequest(changed[0], changed[1], changed[2], changed[3], changed[4], changed[5]), signature, `part ${i}`);
+  }
+});
+
+test('a fill whose numbers are written loosely is a protocol error, not a guess: "1,5" is not 15', () => {
+  const fill = { type: 'fill', clientOrderId: 'CO-1', brokerOrderId: 'SIM-1', tradeId: 'T1', symbol: 'BTC-PERP', side: 'buy', quantity: '0.1', price: '50000', fee: '2.5', liquidity: 'taker', at: '2026-01-05T14:30:00.000Z' };
+  assert.equal(decodeFill(fill).quantity.toString(), '0.1');
+  for (const [field, value] of [
+    ['quantity', '1,5'],
+    ['quantity', '0,001'],
+    ['quantity', ' 1'],
+    ['quantity', '1 '],
+    ['quantity', '+1'],
+    ['quantity', '01'],
+    ['price', '50,000'],
+    ['price', '0x10'],
+    ['fee', '2.'],
+    ['fee', '.5'],
+  ] as const) {
+    const error = protocolError(() => decodeFill({ ...fill, [field]: value }));
+    assert.match(error.message, new RegExp(`fill\\.${field}`), `${field}=${JSON.stringify(value)}`);
+    assert.ok(error.causeChain().length >= 1);
   }
 });

@@ -1,4 +1,4 @@
-import { Decimal } from '../shared/decimal';
+import { Decimal, InvalidNumberError, parseDecimal } from '../shared/decimal';
 import { TradingError } from '../shared/errors';
 import { BreakerLevel } from '../state/breaker-board';
 import { RiskLimits, TradingState } from '../state/runtime-settings';
@@ -91,9 +91,13 @@ const NAME = /^[a-z][a-z0-9 -]{1,39}$/;
 export function parseThresholds(name: string, warning: string, critical: string, direction: BreakerDirection): { warning: Decimal; critical: Decimal } {
   if (!NAME.test(name)) throw new TradingError('InvalidBreaker', `breaker name ${JSON.stringify(name)} must be 2-40 lower-case letters, digits, spaces or -`, { field: 'name' });
   const parse = (text: string, field: string) => {
-    const clean = String(text).trim().replace(/,/g, '');
-    if (!/^-?\d+(\.\d+)?$/.test(clean)) throw new TradingError('InvalidBreaker', `breaker ${name}: ${field} level ${JSON.stringify(text)} is not a decimal number`, { field });
-    const value = new Decimal(clean);
+    let value: Decimal;
+    try {
+      value = parseDecimal(text, `${field} level`);
+    } catch (error) {
+      if (!(error instanceof InvalidNumberError)) throw error;
+      throw new TradingError('InvalidBreaker', `breaker ${name}: ${field} level ${JSON.stringify(text)} is not a decimal number: ${error.reason}`, { field, input: text }, { cause: error });
+    }
     if (value.lt(0)) throw new TradingError('InvalidBreaker', `breaker ${name}: ${field} level ${text} must not be negative`, { field });
     return value;
   };

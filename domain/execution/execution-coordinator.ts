@@ -64,7 +64,9 @@ export class ExecutionCoordinator {
       request = parseOrderInput(input, clientOrderId, state.instruments, symbol => state.marks.get(symbol));
     } catch (cause) {
       const error = cause instanceof TradingError ? cause : asTradingError(cause, 'coordinator');
-      this.ledger.record({ type: 'InputRejected', payload: { clientOrderId, errorKind: error.kind, reason: error.message, input: { ...input } } });
+      // The field the input was refused for, so the log says which one without parsing the reason.
+      const field = typeof error.details.field === 'string' ? { field: error.details.field } : {};
+      this.ledger.record({ type: 'InputRejected', payload: { clientOrderId, errorKind: error.kind, reason: error.message, ...field, input: { ...input } } });
       this.telemetry.increment('orders.rejected.input');
       return { outcome: 'rejected', stage: 'input', error };
     }

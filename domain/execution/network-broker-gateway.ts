@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Clock } from '../shared/clock';
 import { Decimal } from '../shared/decimal';
@@ -52,7 +53,7 @@ export interface NetworkGatewayOptions {
   readonly apiSecret: string;
   /** Signs request timestamps; the broker checks them against its own clock. */
   readonly clock: Clock;
-  /** Seeded generator for backoff jitter and nonces. */
+  /** Seeded generator for backoff jitter (nonces draw nothing from it). */
   readonly random: () => number;
   readonly requestTimeoutMs?: number;
   readonly retry?: RetryPolicy;
@@ -99,6 +100,8 @@ export class NetworkBrokerGateway implements BrokerGateway {
   private readonly channel: UserChannel;
   private readonly requestTimeoutMs: number;
   private readonly retry: RetryPolicy;
+  // A seed replays a run, so nonces come from the OS: unique across restarts, and jitter draws stay as seeded.
+  private readonly nonceInstance = randomBytes(12).toString('hex');
   private nonceCounter = 0;
   private timestampOffsetMs = 0;
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
@@ -428,7 +431,7 @@ export class NetworkBrokerGateway implements BrokerGateway {
 
   private signedHeaders(method: string, path: string, body: string): Record<string, string> {
     const timestamp = String(this.options.clock.now().getTime() + this.timestampOffsetMs);
-    const nonce = `${this.name}-${++this.nonceCounter}-${Math.floor(this.options.random() * 1e9)}`;
+    const nonce = `${this.name}-${this.nonceInstance}-${++this.nonceCounter}`;
     return {
       [AUTH_HEADERS.key]: this.options.apiKey,
       [AUTH_HEADERS.timestamp]: timestamp,

@@ -20,11 +20,12 @@ function invalid(reason: string, details: Record<string, unknown>): never {
   throw new TradingError('InvalidInput', reason, details);
 }
 
-function number(input: string | undefined, field: string): Decimal {
+/** field is the input's own name for it (details.field), label the one a trader reads in the reason. */
+function number(input: string | undefined, field: 'quantity' | 'limitPrice', label: string): Decimal {
   try {
-    return parseDecimal(input, field);
+    return parseDecimal(input, label);
   } catch (error) {
-    if (error instanceof InvalidNumberError) invalid(`${field} is not a valid number: got ${JSON.stringify(input)}, ${error.reason}`, { field, input });
+    if (error instanceof InvalidNumberError) invalid(`${label} is not a valid number: got ${JSON.stringify(input)}, ${error.reason}`, { field, input });
     throw error;
   }
 }
@@ -39,13 +40,13 @@ export function parseOrderInput(input: OrderInput, clientOrderId: string, instru
   if (!instrument) throw new TradingError('UnknownInstrument', `unknown instrument ${String(input.symbol)}`, { field: 'symbol', symbol: input.symbol });
   if (input.side !== 'buy' && input.side !== 'sell') invalid(`side must be buy or sell, not ${JSON.stringify(input.side)}`, { field: 'side' });
   if (input.type !== 'market' && input.type !== 'limit') invalid(`order type must be market or limit, not ${JSON.stringify(input.type)}`, { field: 'type' });
-  const quantity = number(input.quantity, 'quantity');
+  const quantity = number(input.quantity, 'quantity', 'quantity');
   if (quantity.lte(0)) invalid(`quantity must be greater than zero, not ${quantity}`, { field: 'quantity' });
   if (!isOnLotGrid(instrument, quantity)) invalid(`quantity ${quantity} is not a multiple of the lot size ${instrument.lotSize}`, { field: 'quantity' });
   let limitPrice: Decimal | undefined;
   if (input.type === 'limit') {
     if (input.limitPrice === undefined) invalid('a limit order needs a limit price', { field: 'limitPrice' });
-    limitPrice = number(input.limitPrice, 'limit price');
+    limitPrice = number(input.limitPrice, 'limitPrice', 'limit price');
     if (limitPrice.lte(0)) invalid(`limit price must be greater than zero, not ${limitPrice}`, { field: 'limitPrice' });
     if (!isOnTickGrid(instrument, limitPrice)) invalid(`limit price ${limitPrice} is off the tick grid of ${instrument.tickSize}`, { field: 'limitPrice' });
   } else if (input.limitPrice !== undefined) {

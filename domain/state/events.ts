@@ -48,7 +48,7 @@ export type DomainEvent =
   | { type: 'BreakerResetRefused'; payload: { breaker: string; operator: string; role: string; reason: string; code: string; detail: string } }
   | { type: 'BreakerLimitsRestored'; payload: { step: number; percent: number; limits: Record<string, string> } }
   | { type: 'MarkPriceUpdated'; payload: { symbol: string; price: string } }
-  | { type: 'InputRejected'; payload: { clientOrderId?: string; errorKind: string; reason: string; input: Record<string, unknown> } }
+  | { type: 'InputRejected'; payload: { clientOrderId?: string; errorKind: string; reason: string; field?: string; input: Record<string, unknown> } }
   | {
       type: 'OrderRequested';
       payload: {

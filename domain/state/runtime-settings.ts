@@ -269,7 +269,8 @@ export class RuntimeSettings {
   prepare(changes: Readonly<Record<string, string>>): Record<string, string> {
     if (Object.keys(changes).length === 0) throw new TradingError('InvalidSettings', 'a settings change must change something');
     const canonical: Record<string, string> = {};
-    for (const [key, value] of Object.entries(changes)) canonical[validateSetting(key, value.trim())] = value.trim();
+    // Values are stored as given, so only canonical text may pass: padding is refused, not trimmed.
+    for (const [key, value] of Object.entries(changes)) canonical[validateSetting(key, value)] = value;
     const merged = { ...this.values, ...canonical };
     if (Object.keys(canonical).some(k => k.startsWith(CORRELATION_PREFIX)) && !isPositiveSemidefinite(correlationMatrix(merged))) {
       throw new TradingError('InvalidSettings', 'correlations refused: no set of returns can have them together (the matrix is not positive semidefinite)', {

@@ -10,13 +10,24 @@ export interface Alert {
   readonly message: string;
 }
 
-/** The alerts raised, in order, and whoever listens for them (a pager, a chat channel, the report). */
+// Every alert is in the event log and reaches every listener; memory keeps only the latest of a long-running process.
+export const MAX_KEPT_ALERTS = 1_000;
+
+/** The latest alerts raised, in order, and whoever listens for them (a pager, a chat channel, the report). */
 export class AlertLog {
   private readonly raised: Alert[] = [];
   private readonly listeners = new Set<(alert: Alert) => void>();
+  private raisedCount = 0;
+
+  /** Alerts raised since start, the ones no longer kept included. */
+  get count(): number {
+    return this.raisedCount;
+  }
 
   raise(alert: Alert): void {
     this.raised.push(alert);
+    this.raisedCount += 1;
+    if (this.raised.length > MAX_KEPT_ALERTS) this.raised.splice(0, this.raised.length - MAX_KEPT_ALERTS);
     for (const listener of this.listeners) {
       try {
         listener(alert);

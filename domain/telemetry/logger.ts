@@ -7,15 +7,78 @@ export interface Logger {
   log(level: LogLevel, message: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 
-const SECRET_KEY = /secret|api[_-]?key|token|password|passphrase|signature|authorization/i;
+const SECRET_NAME = 'secret|api[_-]?key|token|password|passphrase|signature|authorization|cookie|credential|private[_-]?key';
+const SECRET_KEY = new RegExp(SECRET_NAME, 'i');
+/** "x-api-key: abc", "password=abc", "\"token\":\"abc\"" inside a string: the name stays, the value goes. */
+const SECRET_IN_TEXT = new RegExp(`([\\w-]*(?:${SECRET_NAME})[\\w-]*["']?\\s*[:=]\\s*["']?)(?:(?:bearer|basic)\\s+)?[^\\s"'&,;}]+`, 'gi');
+const BEARER_IN_TEXT = /\b(bearer\s+)[\w.~+/=-]+/gi;
 export const REDACTED = '[redacted]';
+export const TOO_DEEP = '[too deep]';
+export const CIRCULAR = '[circular]';
+export const UNREADABLE = '[unreadable]';
+const MAX_DEPTH = 8;
 
-/** A deep copy in which every value under a secret-looking key is replaced. */
-export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(v => redact(v, depth + 1));
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? REDACTED : redact(v, depth + 1)]));
+/** A string with every secret written into it replaced. */
+export function redactText(text: string): string {
+  return text.replace(SECRET_IN_TEXT, `$1${REDACTED}`).replace(BEARER_IN_TEXT, `$1${REDACTED}`);
+}
+
+/** A plain deep copy safe to print: it never hands back a subtree it has not redacted, so what it cannot walk becomes a marker. */
+export function redact(value: unknown): unknown {
+  return redactValue(value, 0, new Set());
+}
+
+function redactValue(value: unknown, depth: number, path: Set<object>): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'function' || typeof value === 'symbol') return undefined;
+  if (value === null || typeof value !== 'object') return value;
+  // Only the objects on the way down count as a cycle: one object logged twice is printed twice.
+  if (path.has(value)) return CIRCULAR;
+  if (depth >= MAX_DEPTH) return TOO_DEEP;
+  path.add(value);
+  try {
+    return redactObject(value, depth, path);
+  } catch {
+    return UNREADABLE;
+  } finally {
+    path.delete(value);
+  }
+}
+
+function redactObject(value: object, depth: number, path: Set<object>): unknown {
+  const next = (v: unknown) => redactValue(v, depth + 1, path);
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
+  if (Array.isArray(value)) return value.map(next);
+  if (value instanceof Map) return entries([...value.entries()].map(([k, v]) => [String(k), v]), next);
+  if (value instanceof Set) return [...value].map(next);
+  if (value instanceof Error) {
+    const own = entries(Object.entries(value), next) as Record<string, unknown>;
+    const cause = value.cause === undefined ? {} : { cause: next(value.cause) };
+    return { name: value.name, message: redactText(value.message), ...own, ...cause, ...(value.stack ? { stack: redactText(value.stack) } : {}) };
+  }
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    const json: unknown = toJSON.call(value, '');
+    // What JSON.stringify would print is what gets redacted; an object that returns itself is walked as it is.
+    if (json !== value) return redactValue(json, depth + 1, path);
+  }
+  return entries(Object.keys(value).map(k => [k, readProperty(value, k)]), next);
+}
+
+/** A property read that may throw (a getter, a proxy) stands for itself as a marker instead of failing the log line. */
+function readProperty(value: object, key: string): unknown {
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return UNREADABLE;
+  }
+}
+
+function entries(pairs: ReadonlyArray<readonly [string, unknown]>, next: (v: unknown) => unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of pairs) out[k] = SECRET_KEY.test(k) ? REDACTED : next(v);
+  return out;
 }
 
 export class JsonLinesLogger implements Logger {
@@ -26,7 +89,8 @@ export class JsonLinesLogger implements Logger {
   ) {}
 
   log(level: LogLevel, message: string, fields: Readonly<Record<string, unknown>> = {}): void {
-    const record = { ts: this.clock.now().toISOString(), level, component: this.component, msg: message, ...(redact(fields) as object) };
+    const redacted = redact(fields);
+    const record = { ts: this.clock.now().toISOString(), level, component: this.component, msg: redactText(message), ...(typeof redacted === 'object' && redacted !== null ? redacted : {}) };
     this.write(JSON.stringify(record));
   }
 }
