@@ -19,6 +19,7 @@ import {
   parseThresholds,
   positionShares,
   realizedVolatility,
+  SlidingWindowMinimum,
   stricterState,
   totalPositionShare,
 } from '../domain/breakers';
@@ -141,4 +142,26 @@ test('a breaker level is read exactly as written: "2,8" is not 28, and padding o
       JSON.stringify(text),
     );
   }
+});
+
+test('the correlation lookback keeps only what can still be its lowest: a day of samples stays small and the minimum is exact', () => {
+  const window = new SlidingWindowMinimum();
+  let seed = 7;
+  const next = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const all: { atMs: number; value: Decimal }[] = [];
+  const lookbackMs = 60 * 60_000;
+  for (let i = 0; i < 200_000; i += 1) {
+    const atMs = i * 250;
+    const value = new Decimal(next().toFixed(6));
+    window.push(atMs, value);
+    all.push({ atMs, value });
+    window.evictBefore(atMs - lookbackMs);
+    if (i % 20_000 === 19_999) {
+      const inWindow = all.filter(s => s.atMs >= atMs - lookbackMs).map(s => s.value);
+      assert.equal(correlationJump(new Decimal(1), window.candidates()).toString(), correlationJump(new Decimal(1), inWindow).toString());
+    }
+  }
+  assert.ok(window.size < 100, `${window.size} samples kept of 14,400 in the lookback`);
+  window.push(200_000 * 250, new Decimal('0.000001'));
+  assert.deepEqual(window.candidates().map(String), ['0.000001']);
 });

@@ -25,7 +25,7 @@ import {
   responseFor,
   stricterState,
 } from './breaker';
-import { averagePairwiseCorrelation } from './correlation';
+import { SlidingWindowMinimum, averagePairwiseCorrelation } from './correlation';
 import { HealthCheckRow, runHealthCheck } from './health-check';
 import { liquidationSlices } from './liquidation';
 import { STANDARD_BREAKERS } from './standard-breakers';
@@ -104,7 +104,8 @@ const BREAKER_ACTOR = 'circuit breaker';
 export class BreakerMonitor {
   private readonly definitions = new Map<string, BreakerDefinition>();
   private readonly prices = new Map<string, PricePoint[]>();
-  private correlationSamples: { atMs: number; value: Decimal }[] = [];
+  /** The average correlation over the jump breaker's lookback; only what can still be its lowest is kept. */
+  private readonly correlationSamples = new SlidingWindowMinimum();
   /** Orders in flight at a trip: cancelled when the broker acknowledges them. */
   private readonly cancelOnAck = new Map<string, string>();
   private unsubscribe: (() => void) | null = null;
@@ -248,7 +249,7 @@ export class BreakerMonitor {
         if (stricterState(this.tradingState(), wanted) !== this.tradingState()) this.applyPolicy(definition.name, wanted, `${definition.name} rose to ${definition.format(reading.observed)}`);
       }
     }
-    if (snapshot.averageCorrelation !== null) this.correlationSamples.push({ atMs: snapshot.now.getTime(), value: snapshot.averageCorrelation });
+    if (snapshot.averageCorrelation !== null) this.correlationSamples.push(snapshot.now.getTime(), snapshot.averageCorrelation);
     this.considerRecovery(snapshot.now);
     this.considerRestoration(snapshot.now);
   }
@@ -273,7 +274,7 @@ export class BreakerMonitor {
     const limits = state.settings.limits;
     const held = state.openPositions().map(p => p.symbol);
     const lookbackMs = Number(settings.correlation_jump_window_minutes) * 60_000;
-    this.correlationSamples = this.correlationSamples.filter(s => s.atMs >= now.getTime() - lookbackMs);
+    this.correlationSamples.evictBefore(now.getTime() - lookbackMs);
     return {
       now,
       state,
@@ -282,7 +283,7 @@ export class BreakerMonitor {
       equity: state.account().equity,
       prices: symbol => this.prices.get(symbol) ?? [],
       averageCorrelation: averagePairwiseCorrelation(held, (a, b) => correlationBetween(limits, a, b)),
-      correlationLookback: this.correlationSamples.map(s => s.value),
+      correlationLookback: this.correlationSamples.candidates(),
     };
   }
 
@@ -583,7 +584,7 @@ export class BreakerMonitor {
     const event = this.ports.ledger.record({ type: 'BreakerReset', payload: { mode, breakers, operator, role, reason } });
     this.killSwitchPulled = false;
     this.cancelOnAck.clear();
-    this.correlationSamples = [];
+    this.correlationSamples.clear();
     this.ports.telemetry.increment(`breakers.reset.${mode}`);
     this.restoreStep(1);
     return event;

@@ -16,3 +16,37 @@ export function correlationJump(current: Decimal, lookback: readonly Decimal[]):
   if (lookback.length === 0) return ZERO;
   return Decimal.max(ZERO, current.minus(Decimal.min(...lookback)));
 }
+
+/**
+ * The lowest value seen within a sliding time window, holding only the samples that can still be
+ * the lowest (a later, lower sample makes every higher one before it irrelevant): bounded by how
+ * often the value falls, not by how often it is sampled.
+ */
+export class SlidingWindowMinimum {
+  private samples: { atMs: number; value: Decimal }[] = [];
+
+  push(atMs: number, value: Decimal): void {
+    while (this.samples.length > 0 && this.samples[this.samples.length - 1].value.gte(value)) this.samples.pop();
+    this.samples.push({ atMs, value });
+  }
+
+  /** Forget samples taken before sinceMs. */
+  evictBefore(sinceMs: number): void {
+    let drop = 0;
+    while (drop < this.samples.length && this.samples[drop].atMs < sinceMs) drop += 1;
+    if (drop > 0) this.samples = this.samples.slice(drop);
+  }
+
+  /** The samples that may still be the minimum, oldest (and lowest) first. */
+  candidates(): Decimal[] {
+    return this.samples.map(s => s.value);
+  }
+
+  get size(): number {
+    return this.samples.length;
+  }
+
+  clear(): void {
+    this.samples = [];
+  }
+}
