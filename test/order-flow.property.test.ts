@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { VirtualClock } from '../domain/shared/clock';
 import { Decimal, ZERO } from '../domain/shared/decimal';
 import { DEFAULT_INSTRUMENTS, InstrumentRegistry } from '../domain/model/instrument';
-import { OrderStatus, WORKING_STATUSES } from '../domain/model/order';
+import { OrderStatus, TERMINAL_STATUSES, WORKING_STATUSES } from '../domain/model/order';
 import { worstGrossExposure } from '../domain/risk/exposure';
 import { TradingSystem } from '../domain/trading-system';
 import { OrderInput } from '../domain/execution/order-input';
@@ -324,6 +324,9 @@ class Harness {
       }
     }
     this.checkedSeq = events.length > 0 ? events[events.length - 1].seq : 0;
+    // (7) the engine holds placement times only for orders that can still be acknowledged or filled
+    const finished = this.system.engine.timedOrderIds().filter(id => TERMINAL_STATUSES.has(state.order(id).status));
+    if (finished.length > 0) this.fail('(7) no placement time kept for a finished order', finished.join(', '));
   }
 
   dispose(): void {

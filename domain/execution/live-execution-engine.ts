@@ -57,10 +57,18 @@ export class LiveExecutionEngine {
     private readonly telemetry: Telemetry,
     private readonly logger: Logger = SILENT_LOGGER,
     private readonly brokerErrors?: BrokerErrorLog,
-  ) {}
+  ) {
+    // Whoever closes an order (the engine, a synchronisation, a breaker), its placement time goes with it.
+    ledger.subscribe(event => this.forgetIfFinished(event));
+  }
 
   get brokerName(): string {
     return this.broker.name;
+  }
+
+  /** Orders whose placement time is still held for the ack and fill latencies. */
+  timedOrderIds(): string[] {
+    return [...this.placedAt.keys()];
   }
 
   start(): void {
@@ -304,6 +312,14 @@ export class LiveExecutionEngine {
       this.telemetry.increment(`reports.refused.${kind}`);
       this.logger.log('error', 'broker report refused', { kind, reason: message, report: { type: report.type, clientOrderId: report.clientOrderId } });
     }
+  }
+
+  /** A finished order needs no placement time: a fill reported after it closed is applied, just not timed. */
+  private forgetIfFinished(event: StoredEvent): void {
+    const id = 'clientOrderId' in event.payload ? event.payload.clientOrderId : undefined;
+    if (id === undefined || !this.placedAt.has(id)) return;
+    const order = this.ledger.state.orders.get(id);
+    if (!order || isTerminal(order)) this.placedAt.delete(id);
   }
 
   private acknowledge(clientOrderId: string, brokerOrderId: string): void {
