@@ -68,9 +68,7 @@ export class TradingSystem {
   readonly eventsReplayed: number;
   private closed = false;
   private synchronising: { gateway: BrokerGateway; done: Promise<RecoveryReport> } | null = null;
-  /** The trading state change degraded mode made, to undo when it ends. */
-  private degradedSet: { from: string; to: string } | null = null;
-  /** Brokers whose user channel dropped: reports may have been missed until the next resynchronisation. */
+  /** Brokers whose user channel dropped: reports may have been missed until the next resynchronisation (a restart recovers anyway, so this need not survive one). */
   private readonly channelsDown = new Set<string>();
 
   private constructor(readonly options: TradingSystemOptions) {
@@ -87,7 +85,9 @@ export class TradingSystem {
     this.ledger.subscribe(event => logRecordedEvent(logger, event));
     this.risk = new LiveRiskManager(state, this.telemetry, options.clock);
     this.brokerErrors = new BrokerErrorLog(this.ledger, this.telemetry);
-    this.brokers = new BrokerRouter([options.broker, ...(options.fallbackBrokers ?? [])], new BrokerHealthTracker(options.clock, options.healthPolicy), {
+    const health = new BrokerHealthTracker(options.clock, options.healthPolicy);
+    for (const [broker, since] of state.routing.unhealthySince) health.restoreUnhealthy(broker, Date.parse(since));
+    this.brokers = new BrokerRouter([options.broker, ...(options.fallbackBrokers ?? [])], health, {
       onHealthChange: change =>
         this.ledger.record({
           type: 'BrokerHealthChanged',
@@ -97,7 +97,7 @@ export class TradingSystem {
       onSwitch: (from, to, reason) => this.ledger.record({ type: 'BrokerSwitched', payload: { from, to, reason } }),
       onDegraded: (degraded, reason) => this.setDegraded(degraded, reason),
       onGatewayEvent: (broker, event) => this.onGatewayEvent(broker, event),
-    });
+    }, { activeBroker: state.routing.activeBroker, degraded: state.routing.degraded !== null });
     this.engine = new LiveExecutionEngine(this.ledger, this.brokers, this.telemetry, logger, this.brokerErrors);
     this.reconciler = new PositionReconciler(this.ledger, () => this.brokers, this.telemetry, undefined, undefined, this.brokerErrors);
     this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry, options.clock, this.brokerErrors);
@@ -282,24 +282,23 @@ export class TradingSystem {
   /**
    * With no healthy broker the trading state falls to what the settings name; it comes back when a
    * broker does. Degraded mode only ever tightens the state, and on the way out it puts back only
-   * what it set itself: a state someone else set meanwhile (a breaker, an operator) stays.
+   * what it set itself: a state someone else set meanwhile (a breaker, an operator) stays. What it
+   * set is in the log, so a restarted system gives it back too.
    */
   private setDegraded(degraded: boolean, reason: string): void {
     const current = this.state.settings.snapshot().trading_state ?? 'ACTIVE';
     if (degraded) {
       const wanted = this.state.settings.snapshot().degraded_trading_state ?? 'REDUCE_ONLY';
       const target = STRICTNESS.indexOf(wanted) > STRICTNESS.indexOf(current) ? wanted : current;
-      this.ledger.record({ type: 'DegradedModeChanged', payload: { active: true, tradingState: target, reason } });
-      if (target !== current) {
-        this.changeSettings({ trading_state: target }, 'broker health monitor', `degraded mode: ${reason}`);
-        this.degradedSet = { from: current, to: target };
-      }
+      const changed = target !== current ? { changed: { from: current, to: target } } : {};
+      this.ledger.record({ type: 'DegradedModeChanged', payload: { active: true, tradingState: target, reason, ...changed } });
+      if (target !== current) this.changeSettings({ trading_state: target }, 'broker health monitor', `degraded mode: ${reason}`);
       return;
     }
-    const set = this.degradedSet;
-    this.degradedSet = null;
+    const set = this.state.routing.degraded?.changed;
     const restore = set && current === set.to ? set.from : current;
-    this.ledger.record({ type: 'DegradedModeChanged', payload: { active: false, tradingState: restore, reason } });
+    const changed = restore !== current ? { changed: { from: current, to: restore } } : {};
+    this.ledger.record({ type: 'DegradedModeChanged', payload: { active: false, tradingState: restore, reason, ...changed } });
     if (restore !== current) this.changeSettings({ trading_state: restore }, 'broker health monitor', `degraded mode over: ${reason}`);
   }
 

@@ -589,3 +589,9 @@ Then('the system is out of degraded mode with the trading state {word}', async f
   const active = [this.connection, ...this.fallbackConnections].find(c => c.gateway.name === this.system.brokers.name)!;
   await this.waitUntil('the active broker\'s user channel to be open', () => active.wire.channelConnected);
 });
+
+Then('the new instance is still in degraded mode with the trading state {word}', function (this: TradingWorld, state: string) {
+  expect(this.system.events.filter(e => e.seq > this.system.eventsReplayed && e.type === 'DegradedModeChanged')).to.deep.equal([]);
+  expect(this.system.brokers.isDegraded, 'the restarted router knows it is degraded').to.equal(true);
+  expect(this.system.state.settings.snapshot().trading_state).to.equal(state);
+});

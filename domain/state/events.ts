@@ -110,7 +110,8 @@ export type DomainEvent =
   | { type: 'ReconciliationSkipped'; payload: { symbol: string; trigger: string; errorKind: string; reason: string } }
   | { type: 'OrderResubmitted'; payload: { clientOrderId: string; broker: string; reason: string } }
   | { type: 'BrokerSwitched'; payload: { from: string; to: string; reason: string } }
-  | { type: 'DegradedModeChanged'; payload: { active: boolean; tradingState: string; reason: string } }
+  /** changed: the trading state degraded mode set (from -> to) on the way in, or gave back on the way out. */
+  | { type: 'DegradedModeChanged'; payload: { active: boolean; tradingState: string; reason: string; changed?: { from: string; to: string } } }
   | {
       type: 'PositionReconciled';
       payload: {

@@ -7,6 +7,7 @@ import { InstrumentRegistry } from '../model/instrument';
 import { DomainEvent, StoredEvent } from './events';
 import { RuntimeSettings } from './runtime-settings';
 import { BreakerBoard } from './breaker-board';
+import { BrokerRouting } from './broker-routing';
 
 /** Applies a prepared event; `at` is the time the event store gave it. */
 export type Commit = (at: string) => void;
@@ -25,6 +26,7 @@ export class StateProjection {
   readonly tradeIds = new Set<string>();
   readonly settings: RuntimeSettings;
   readonly breakers = new BreakerBoard();
+  readonly routing = new BrokerRouting();
   deposits = ZERO;
   currency = 'USD';
   tradingDay: string | null = null;
@@ -202,6 +204,10 @@ export class StateProjection {
       case 'BreakerResetRefused':
       case 'BreakerLimitsRestored':
         return this.breakers.prepare(event);
+      case 'BrokerHealthChanged':
+      case 'BrokerSwitched':
+      case 'DegradedModeChanged':
+        return this.routing.prepare(event);
       case 'PositionReconciled':
       case 'BrokerErrorRecorded':
       case 'BrokerRequestRetried':
@@ -210,12 +216,9 @@ export class StateProjection {
       case 'BrokerSequenceAnomaly':
       case 'StateSynchronised':
       case 'BrokerSyncFailed':
-      case 'BrokerHealthChanged':
-      case 'BrokerSwitched':
       case 'OrderResubmitted':
       case 'BalanceReconciled':
       case 'ReconciliationSkipped':
-      case 'DegradedModeChanged':
         return () => undefined;
     }
   }
