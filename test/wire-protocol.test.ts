@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TradingError } from '../domain/shared/errors';
-import { MAX_FRAME_BYTES, decodeChannelMessage, decodeOrder, signRequest } from '../domain/execution/wire-protocol';
+import { MAX_FRAME_BYTES, decodeCancelAnswer, decodeChannelMessage, decodeOrder, signRequest } from '../domain/execution/wire-protocol';
 
 const order = {
   clientOrderId: 'CO-1',
@@ -72,4 +72,12 @@ test('a signature covers timestamp, nonce, method, path and body: changing any o
     changed[i] = `${changed[i]}x`;
     assert.notEqual(signRequest(changed[0], changed[1], changed[2], changed[3], changed[4], changed[5]), signature, `part ${i}`);
   }
+});
+
+test('a cancel answer is the cancelled order or a cancel before arrival; anything else is a protocol error', () => {
+  assert.deepEqual(decodeCancelAnswer({ cancelledBeforeArrival: { clientOrderId: 'CO-9', at: '2026-01-05T14:30:00.000Z' } }), { clientOrderId: 'CO-9', beforeArrival: true });
+  assert.equal(decodeCancelAnswer({ order: { ...order, status: 'cancelled' } }).order?.status, 'cancelled');
+  protocolError(() => decodeCancelAnswer({ cancelledBeforeArrival: { clientOrderId: 'CO-9' } }));
+  protocolError(() => decodeCancelAnswer({ cancelledBeforeArrival: 'CO-9' }));
+  protocolError(() => decodeCancelAnswer({}));
 });

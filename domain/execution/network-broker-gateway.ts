@@ -27,6 +27,7 @@ import {
   decodeArray,
   decodeBalance,
   decodeBook,
+  decodeCancelAnswer,
   decodeError,
   decodeFill,
   decodeOrder,
@@ -176,9 +177,10 @@ export class NetworkBrokerGateway implements BrokerGateway {
     return { clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId };
   }
 
+  /** Resolves once the broker confirms the cancel: of the order, or of its id before the order arrived. */
   async cancel(clientOrderId: string): Promise<void> {
-    const answer = asObject(await this.call({ operation: 'cancel', method: 'DELETE', path: `/orders/${encodeURIComponent(clientOrderId)}`, idempotent: false, clientOrderId }), 'cancel answer');
-    decodeOrder(answer.order);
+    const answer = decodeCancelAnswer(await this.call({ operation: 'cancel', method: 'DELETE', path: `/orders/${encodeURIComponent(clientOrderId)}`, idempotent: false, clientOrderId }));
+    if (answer.clientOrderId !== clientOrderId) throw protocolError(`cancel answer names order ${answer.clientOrderId}, not ${clientOrderId}`, { requestSent: true, operation: 'cancel', broker: this.name });
   }
 
   async replace(clientOrderId: string, change: { quantity: Decimal; limitPrice?: Decimal }): Promise<void> {

@@ -623,7 +623,7 @@ export class BrokerServer {
       { method: 'POST', pattern: /^\/orders$/, handle: (_p, _t, body) => this.placeOrder(body) },
       { method: 'GET', pattern: /^\/orders$/, handle: (_p, target) => this.listOrders(target.query) },
       { method: 'GET', pattern: /^\/orders\/([^/]+)$/, handle: ([id]) => this.getOrder(id) },
-      { method: 'DELETE', pattern: /^\/orders\/([^/]+)$/, handle: ([id]) => okAnswer({ order: encodeOrder(core.cancelOrder(id)) }) },
+      { method: 'DELETE', pattern: /^\/orders\/([^/]+)$/, handle: ([id]) => this.cancelOrder(id) },
       { method: 'PATCH', pattern: /^\/orders\/([^/]+)$/, handle: ([id], _t, body) => okAnswer({ order: encodeOrder(core.replaceOrder(id, decodeReplaceRequest(parseJson(body, 'replace request')))) }) },
       { method: 'GET', pattern: /^\/positions$/, handle: () => okAnswer({ positions: core.positions().map(encodePosition) }) },
       { method: 'GET', pattern: /^\/balance$/, handle: () => okAnswer({ balance: encodeBalance(core.balance()) }) },
@@ -670,6 +670,12 @@ export class BrokerServer {
       reduceOnly: request.reduceOnly,
     });
     return okAnswer({ order: encodeOrder(order), duplicate });
+  }
+
+  private cancelOrder(clientOrderId: string): Answer {
+    const outcome = this.core.cancelOrder(clientOrderId);
+    if (!outcome.beforeArrival) return okAnswer({ order: encodeOrder(outcome.order) });
+    return okAnswer({ cancelledBeforeArrival: { clientOrderId: outcome.clientOrderId, at: outcome.at } });
   }
 
   private getOrder(clientOrderId: string): Answer {
