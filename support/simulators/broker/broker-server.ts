@@ -202,6 +202,7 @@ function isProtocolError(error: unknown): error is TradingError {
  */
 export class BrokerServer {
   private readonly answered: HttpLogEntry[] = [];
+  private readonly answerListeners = new Set<(entry: HttpLogEntry) => void>();
   private readonly core: BrokerSimulatorCore;
   private readonly clock: Clock;
   private readonly recvWindowMs: number;
@@ -405,6 +406,12 @@ export class BrokerServer {
     return this.answered;
   }
 
+  /** Told of each answer as it is sent: a scenario waits for the broker to answer a request still on its way. */
+  onAnswered(listener: (entry: HttpLogEntry) => void): () => void {
+    this.answerListeners.add(listener);
+    return () => this.answerListeners.delete(listener);
+  }
+
   /**
    * The last order request exactly as it arrived (signed headers and body), for a scenario that
    * replays it as an attacker who captured it would. Kept in memory only, never logged.
@@ -513,6 +520,7 @@ export class BrokerServer {
       at: new Date().toISOString(),
     };
     this.answered.push(entry);
+    for (const listener of [...this.answerListeners]) listener(entry);
     this.log({ event: 'broker.http', broker: this.core.name, ...entry, durationMs: Math.round(durationMs * 1000) / 1000 });
   }
 
