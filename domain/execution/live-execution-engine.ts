@@ -257,6 +257,8 @@ export class LiveExecutionEngine {
       return refuse('Overfill', `fill of ${fill.quantity} exceeds the ${remainingQuantity(order)} left on ${order.clientOrderId}`);
     }
     if (order.brokerOrderId === undefined && order.status === 'submitted') this.acknowledge(order.clientOrderId, fill.brokerOrderId);
+    // Read before the fill is recorded: a fill that finishes the order lets go of its placement time.
+    const placedAt = this.placedAt.get(fill.clientOrderId);
     const stored = this.ledger.record({
       type: 'OrderFilled',
       payload: {
@@ -270,7 +272,6 @@ export class LiveExecutionEngine {
       },
     });
     this.telemetry.increment('fills.applied');
-    const placedAt = this.placedAt.get(fill.clientOrderId);
     if (placedAt !== undefined) this.telemetry.recordSince('fill', placedAt);
     for (const listener of this.fillListeners) listener(stored);
     return stored;
@@ -325,8 +326,8 @@ export class LiveExecutionEngine {
   private acknowledge(clientOrderId: string, brokerOrderId: string): void {
     const order = this.ledger.state.order(clientOrderId);
     if (order.brokerOrderId !== undefined) return;
-    this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId, brokerOrderId } });
     const placedAt = this.placedAt.get(clientOrderId);
+    this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId, brokerOrderId } });
     if (placedAt !== undefined) this.telemetry.recordSince('ack', placedAt);
     this.telemetry.increment('orders.acknowledged');
   }
