@@ -2,7 +2,7 @@ import { Clock } from './shared/clock';
 import { Decimal, ZERO, parsePositiveDecimal } from './shared/decimal';
 import { TradingError } from './shared/errors';
 import { InstrumentRegistry } from './model/instrument';
-import { Order, isTerminal, sameTerms } from './model/order';
+import { Order, isTerminal, mayStillArrive, sameTerms } from './model/order';
 import { LiveRiskManager } from './risk/live-risk-manager';
 import { SqliteEventStore } from './state/event-store';
 import { StoredEvent } from './state/events';
@@ -98,7 +98,7 @@ export class TradingSystem {
       onDegraded: (degraded, reason) => this.setDegraded(degraded, reason),
       onGatewayEvent: (broker, event) => this.onGatewayEvent(broker, event),
     }, { activeBroker: state.routing.activeBroker, degraded: state.routing.degraded !== null });
-    this.engine = new LiveExecutionEngine(this.ledger, this.brokers, this.telemetry, logger, this.brokerErrors);
+    this.engine = new LiveExecutionEngine(this.ledger, this.brokers, this.telemetry, options.clock, logger, this.brokerErrors);
     this.reconciler = new PositionReconciler(this.ledger, () => this.brokers, this.telemetry, undefined, undefined, this.brokerErrors);
     this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry, options.clock, this.brokerErrors);
     this.engine.start();
@@ -146,8 +146,9 @@ export class TradingSystem {
    * After a restart: ask the broker what happened to every order the log still has working. Fills
    * that arrived while the system was down are applied from the broker's fill history; a fill the
    * history lacks is inferred from the broker's order (REFERENCE.md); orders the broker closed are
-   * closed; a cancel or replace left pending is settled by what the broker shows. Then every
-   * position is reconciled.
+   * closed; a cancel or replace left pending is settled by what the broker shows; an order the
+   * broker does not have yet stays in flight until it can no longer arrive. Then every position is
+   * reconciled.
    */
   recover(): Promise<RecoveryReport> {
     return this.synchronise('recovery');
@@ -198,8 +199,7 @@ export class TradingSystem {
       const view = await broker.getOrder(id);
       if (isTerminal(order)) continue;
       if (!view) {
-        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason: `not known at the broker on ${trigger}` } });
-        ordersClosed += 1;
+        if (this.closeUnknownOrder(order, trigger)) ordersClosed += 1;
         continue;
       }
       if (view.filledQuantity.gt(order.filledQuantity) && this.inferFill(order, view)) fillsRecovered += 1;
@@ -317,13 +317,35 @@ export class TradingSystem {
     return this.ledger.record({ type: 'BalanceReconciled', payload: { trigger, status, currency: balance.currency, localCash: local.toString(), brokerCash: balance.cash.toString() } });
   }
 
+  /** How long after signing the broker still takes a request (the setting the broker's own window is configured to). */
+  private get receiveWindowMs(): number {
+    return Number(this.state.settings.snapshot().broker_receive_window_ms ?? DEFAULT_SETTINGS.broker_receive_window_ms);
+  }
+
+  /**
+   * An order the broker does not know. One it never acknowledged may still be on its way: it stays
+   * in flight, its exposure reserved, until the broker's receive window has passed since its latest
+   * request was signed; then it can no longer arrive and is closed. Returns whether it was closed.
+   */
+  private closeUnknownOrder(order: Order, trigger: string): boolean {
+    if (mayStillArrive(order, this.options.clock.now(), this.receiveWindowMs)) return false;
+    const reason =
+      order.brokerOrderId === undefined
+        ? `can no longer arrive: not known at the broker on ${trigger}, and its receive window of ${this.receiveWindowMs} ms has passed since the request was signed at ${order.signedAt ?? order.updatedAt}`
+        : `not known at the broker on ${trigger}`;
+    this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: order.clientOrderId, reason } });
+    return true;
+  }
+
   /**
    * Orders sent but never answered: ask the broker for each by client order id. One it has is
-   * acknowledged (its fills follow from the synchronisation); one it never received is sent again
-   * under the same id, which the broker cannot turn into a second order.
+   * acknowledged (its fills follow from the synchronisation). One it does not have is closed once it
+   * can no longer arrive; until then it is sent again under the same id, which the broker cannot turn
+   * into a second order (nor book after a cancel it acknowledged), signed anew and so in flight again
+   * for a whole receive window.
    */
-  async resolveInFlightOrders(): Promise<{ found: number; resubmitted: number; unresolved: number }> {
-    const result = { found: 0, resubmitted: 0, unresolved: 0 };
+  async resolveInFlightOrders(): Promise<{ found: number; resubmitted: number; closed: number; unresolved: number }> {
+    const result = { found: 0, resubmitted: 0, closed: 0, unresolved: 0 };
     for (const order of this.state.workingOrders().filter(o => o.status === 'submitted')) {
       let view;
       try {
@@ -337,6 +359,8 @@ export class TradingSystem {
       if (view) {
         this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId: order.clientOrderId, brokerOrderId: view.brokerOrderId } });
         result.found += 1;
+      } else if (this.closeUnknownOrder(order, 'in-flight resolution')) {
+        result.closed += 1;
       } else {
         const outcome = await this.engine.resubmit(order, 'in flight and not known at the broker');
         if (outcome.outcome === 'acknowledged') result.resubmitted += 1;

@@ -134,7 +134,12 @@ export class StateProjection {
           order.reason = event.payload.reason;
         });
       case 'OrderSubmitted':
-        return this.moveTo(event.payload.clientOrderId, 'submitted');
+        return this.moveTo(event.payload.clientOrderId, 'submitted', order => (order.signedAt = event.payload.signedAt ?? order.updatedAt));
+      case 'OrderResubmitted': {
+        const order = this.order(event.payload.clientOrderId);
+        // The request is signed again: the latest signing is the one the broker's receive window counts from.
+        return (at: string) => (order.signedAt = event.payload.signedAt ?? at);
+      }
       case 'OrderAcknowledged': {
         const order = this.order(event.payload.clientOrderId);
         // An ack that arrives after a fill (the report stream can overtake the REST answer) only records the broker's id.
@@ -216,7 +221,6 @@ export class StateProjection {
       case 'BrokerSequenceAnomaly':
       case 'StateSynchronised':
       case 'BrokerSyncFailed':
-      case 'OrderResubmitted':
       case 'BalanceReconciled':
       case 'ReconciliationSkipped':
         return () => undefined;

@@ -81,7 +81,7 @@ export type ReportListener = (report: BrokerReport & { seq: number }) => void;
 export class BrokerSimulatorCore {
   readonly name: string;
   readonly currency: string;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly instruments = new Map<string, Instrument>();
   private readonly takerFee: Decimal;
   private readonly makerFee: Decimal;
@@ -210,6 +210,11 @@ export class BrokerSimulatorCore {
     this.emit({ type: 'replaced', clientOrderId, quantity: order.quantity, limitPrice: order.limitPrice, at: this.now() });
     this.match(order);
     return this.view(order);
+  }
+
+  /** Whether a cancel overtook this order: an order arriving under the id is refused. */
+  cancelledBeforeItArrived(clientOrderId: string): boolean {
+    return this.cancelledBeforeArrival.has(clientOrderId);
   }
 
   getOrder(clientOrderId: string): BrokerOrderView | undefined {
