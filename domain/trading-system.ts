@@ -2,7 +2,7 @@ import { Clock } from './shared/clock';
 import { Decimal, ZERO, parsePositiveDecimal } from './shared/decimal';
 import { TradingError } from './shared/errors';
 import { InstrumentRegistry } from './model/instrument';
-import { Order, isTerminal, sameTerms } from './model/order';
+import { Order, isTerminal, mayStillArrive, sameTerms } from './model/order';
 import { LiveRiskManager } from './risk/live-risk-manager';
 import { SqliteEventStore } from './state/event-store';
 import { StoredEvent } from './state/events';
@@ -68,9 +68,7 @@ export class TradingSystem {
   readonly eventsReplayed: number;
   private closed = false;
   private synchronising: { gateway: BrokerGateway; done: Promise<RecoveryReport> } | null = null;
-  /** The trading state change degraded mode made, to undo when it ends. */
-  private degradedSet: { from: string; to: string } | null = null;
-  /** Brokers whose user channel dropped: reports may have been missed until the next resynchronisation. */
+  /** Brokers whose user channel dropped: reports may have been missed until the next resynchronisation (a restart recovers anyway, so this need not survive one). */
   private readonly channelsDown = new Set<string>();
 
   private constructor(readonly options: TradingSystemOptions) {
@@ -87,7 +85,9 @@ export class TradingSystem {
     this.ledger.subscribe(event => logRecordedEvent(logger, event));
     this.risk = new LiveRiskManager(state, this.telemetry, options.clock);
     this.brokerErrors = new BrokerErrorLog(this.ledger, this.telemetry);
-    this.brokers = new BrokerRouter([options.broker, ...(options.fallbackBrokers ?? [])], new BrokerHealthTracker(options.clock, options.healthPolicy), {
+    const health = new BrokerHealthTracker(options.clock, options.healthPolicy);
+    for (const [broker, since] of state.routing.unhealthySince) health.restoreUnhealthy(broker, Date.parse(since));
+    this.brokers = new BrokerRouter([options.broker, ...(options.fallbackBrokers ?? [])], health, {
       onHealthChange: change =>
         this.ledger.record({
           type: 'BrokerHealthChanged',
@@ -97,8 +97,8 @@ export class TradingSystem {
       onSwitch: (from, to, reason) => this.ledger.record({ type: 'BrokerSwitched', payload: { from, to, reason } }),
       onDegraded: (degraded, reason) => this.setDegraded(degraded, reason),
       onGatewayEvent: (broker, event) => this.onGatewayEvent(broker, event),
-    });
-    this.engine = new LiveExecutionEngine(this.ledger, this.brokers, this.telemetry, logger, this.brokerErrors);
+    }, { activeBroker: state.routing.activeBroker, degraded: state.routing.degraded !== null });
+    this.engine = new LiveExecutionEngine(this.ledger, this.brokers, this.telemetry, options.clock, logger, this.brokerErrors);
     this.reconciler = new PositionReconciler(this.ledger, () => this.brokers, this.telemetry, undefined, undefined, this.brokerErrors);
     this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry, options.clock, this.brokerErrors);
     this.engine.start();
@@ -146,8 +146,9 @@ export class TradingSystem {
    * After a restart: ask the broker what happened to every order the log still has working. Fills
    * that arrived while the system was down are applied from the broker's fill history; a fill the
    * history lacks is inferred from the broker's order (REFERENCE.md); orders the broker closed are
-   * closed; a cancel or replace left pending is settled by what the broker shows. Then every
-   * position is reconciled.
+   * closed; a cancel or replace left pending is settled by what the broker shows; an order the
+   * broker does not have yet stays in flight until it can no longer arrive. Then every position is
+   * reconciled.
    */
   recover(): Promise<RecoveryReport> {
     return this.synchronise('recovery');
@@ -198,8 +199,7 @@ export class TradingSystem {
       const view = await broker.getOrder(id);
       if (isTerminal(order)) continue;
       if (!view) {
-        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason: `not known at the broker on ${trigger}` } });
-        ordersClosed += 1;
+        if (this.closeUnknownOrder(order, trigger)) ordersClosed += 1;
         continue;
       }
       if (view.filledQuantity.gt(order.filledQuantity) && this.inferFill(order, view)) fillsRecovered += 1;
@@ -298,24 +298,23 @@ export class TradingSystem {
   /**
    * With no healthy broker the trading state falls to what the settings name; it comes back when a
    * broker does. Degraded mode only ever tightens the state, and on the way out it puts back only
-   * what it set itself: a state someone else set meanwhile (a breaker, an operator) stays.
+   * what it set itself: a state someone else set meanwhile (a breaker, an operator) stays. What it
+   * set is in the log, so a restarted system gives it back too.
    */
   private setDegraded(degraded: boolean, reason: string): void {
     const current = this.state.settings.snapshot().trading_state ?? 'ACTIVE';
     if (degraded) {
       const wanted = this.state.settings.snapshot().degraded_trading_state ?? 'REDUCE_ONLY';
       const target = STRICTNESS.indexOf(wanted) > STRICTNESS.indexOf(current) ? wanted : current;
-      this.ledger.record({ type: 'DegradedModeChanged', payload: { active: true, tradingState: target, reason } });
-      if (target !== current) {
-        this.changeSettings({ trading_state: target }, 'broker health monitor', `degraded mode: ${reason}`);
-        this.degradedSet = { from: current, to: target };
-      }
+      const changed = target !== current ? { changed: { from: current, to: target } } : {};
+      this.ledger.record({ type: 'DegradedModeChanged', payload: { active: true, tradingState: target, reason, ...changed } });
+      if (target !== current) this.changeSettings({ trading_state: target }, 'broker health monitor', `degraded mode: ${reason}`);
       return;
     }
-    const set = this.degradedSet;
-    this.degradedSet = null;
+    const set = this.state.routing.degraded?.changed;
     const restore = set && current === set.to ? set.from : current;
-    this.ledger.record({ type: 'DegradedModeChanged', payload: { active: false, tradingState: restore, reason } });
+    const changed = restore !== current ? { changed: { from: current, to: restore } } : {};
+    this.ledger.record({ type: 'DegradedModeChanged', payload: { active: false, tradingState: restore, reason, ...changed } });
     if (restore !== current) this.changeSettings({ trading_state: restore }, 'broker health monitor', `degraded mode over: ${reason}`);
   }
 
@@ -334,13 +333,35 @@ export class TradingSystem {
     return this.ledger.record({ type: 'BalanceReconciled', payload: { trigger, status, currency: balance.currency, localCash: local.toString(), brokerCash: balance.cash.toString() } });
   }
 
+  /** How long after signing the broker still takes a request (the setting the broker's own window is configured to). */
+  private get receiveWindowMs(): number {
+    return Number(this.state.settings.snapshot().broker_receive_window_ms ?? DEFAULT_SETTINGS.broker_receive_window_ms);
+  }
+
+  /**
+   * An order the broker does not know. One it never acknowledged may still be on its way: it stays
+   * in flight, its exposure reserved, until the broker's receive window has passed since its latest
+   * request was signed; then it can no longer arrive and is closed. Returns whether it was closed.
+   */
+  private closeUnknownOrder(order: Order, trigger: string): boolean {
+    if (mayStillArrive(order, this.options.clock.now(), this.receiveWindowMs)) return false;
+    const reason =
+      order.brokerOrderId === undefined
+        ? `can no longer arrive: not known at the broker on ${trigger}, and its receive window of ${this.receiveWindowMs} ms has passed since the request was signed at ${order.signedAt ?? order.updatedAt}`
+        : `not known at the broker on ${trigger}`;
+    this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: order.clientOrderId, reason } });
+    return true;
+  }
+
   /**
    * Orders sent but never answered: ask the broker for each by client order id. One it has is
-   * acknowledged (its fills follow from the synchronisation); one it never received is sent again
-   * under the same id, which the broker cannot turn into a second order.
+   * acknowledged (its fills follow from the synchronisation). One it does not have is closed once it
+   * can no longer arrive; until then it is sent again under the same id, which the broker cannot turn
+   * into a second order (nor book after a cancel it acknowledged), signed anew and so in flight again
+   * for a whole receive window.
    */
-  async resolveInFlightOrders(): Promise<{ found: number; resubmitted: number; unresolved: number }> {
-    const result = { found: 0, resubmitted: 0, unresolved: 0 };
+  async resolveInFlightOrders(): Promise<{ found: number; resubmitted: number; closed: number; unresolved: number }> {
+    const result = { found: 0, resubmitted: 0, closed: 0, unresolved: 0 };
     for (const order of this.state.workingOrders().filter(o => o.status === 'submitted')) {
       let view;
       try {
@@ -354,6 +375,8 @@ export class TradingSystem {
       if (view) {
         this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId: order.clientOrderId, brokerOrderId: view.brokerOrderId } });
         result.found += 1;
+      } else if (this.closeUnknownOrder(order, 'in-flight resolution')) {
+        result.closed += 1;
       } else {
         const outcome = await this.engine.resubmit(order, 'in flight and not known at the broker');
         if (outcome.outcome === 'acknowledged') result.resubmitted += 1;

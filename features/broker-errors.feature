@@ -417,3 +417,18 @@ Feature: Broker errors and their propagation (plan 4.3)
       When the network to the broker comes back
       And 2 minutes pass and the system checks its brokers
       Then the system is out of degraded mode with the trading state REDUCE_ONLY
+
+    @TC-BE-017
+    Scenario: Degraded mode survives a restart: the new instance gives back the state degraded mode set once the broker is healthy
+      When the network to the broker goes down
+      And the trader buys 0.1 BTC-PERP at market 3 times
+      Then the system is in degraded mode with the trading state REDUCE_ONLY
+      When the trading system crashes
+      And the network to the broker comes back
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      Then the new instance is still in degraded mode with the trading state REDUCE_ONLY
+      When 2 minutes pass and the system checks its brokers
+      Then the system is out of degraded mode with the trading state ACTIVE
+      When the trader buys 0.1 BTC-PERP at market
+      Then the order is filled at an average price of 50,000 USD

@@ -58,6 +58,21 @@ Feature: Circuit breakers (plan 4.2)
       And each of them was cancelled only after the broker acknowledged it, here and at the broker
       And the broker has no open orders
 
+    @TC-CB-001 @wire-only
+    Scenario: An order on its way when a breaker tripped is cancelled once the broker acknowledges it, though the system restarted in between
+      Given the trader holds 2 BTC-PERP bought at 50,000 USD
+      And the broker will answer the next 3 cancel-all requests with "500 INTERNAL"
+      And the network holds every request to the broker
+      When the trader sends an order to buy 1 ETH-PERP at 2,900 USD without waiting for the answer
+      And BTC-PERP is marked at 47,400 USD
+      Then the "daily loss" breaker trips at 5,250 USD against a limit of 5,000 USD
+      When the trading system crashes with the order's request still on the network
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      And the held request reaches the broker
+      Then the order in flight was cancelled by the "daily loss" breaker once the broker acknowledged it, here and at the broker
+      And the broker has no open orders
+
     @TC-CB-002 @smoke
     Scenario: A position near its liquidation price warns, then trips the liquidation buffer breaker and is closed
       Given positions are margined at 4x at the venue

@@ -142,11 +142,15 @@ Feature: Order flow (plan 4.1)
       And the BTC-PERP position is long 1 at an average entry of 50,000 USD
 
     @TC-IF-003
-    Scenario: A request that timed out before reaching the broker: the order is looked for, not found, and fails
+    Scenario: A request that timed out before reaching the broker: the order is looked for, not found, and stays reserved until it can no longer arrive
       Given the next request to the broker will time out before it arrives
       When the trader buys 1 BTC-PERP at market
-      Then the order failed with a "Timeout" error
+      Then the order is in flight after a "Timeout" error
       And the broker never received the order but was asked for it by its client order id
+      And the projected leverage is 0.50x
+      When 61 seconds pass, more than the broker's receive window of 60 seconds
+      And the system resolves its orders in flight
+      Then the order in flight is closed because it "can no longer arrive", nothing of it filled
       And the trader has no BTC-PERP position
       And the projected leverage is 0.00x
 
@@ -660,12 +664,73 @@ Feature: Order flow (plan 4.1)
       Then the order is cancelled with 0 of 1 filled
 
     @TC-IF-017
-    Scenario: An order lost on its way to the broker when the system crashed is closed on recovery
+    Scenario: An order lost on its way to the broker when the system crashed is closed by the first recovery after it can no longer arrive
       Given the broker will not answer the next request
       When the trader sends an order to buy 1 BTC-PERP at market without waiting for the answer
       And the trading system crashes
       And a new trading system instance starts on the same event log
       And it recovers with the broker
-      Then the order is closed as "not known at the broker on recovery" and nothing of it was filled
+      Then the order is still in flight, its 1 BTC-PERP reserved
+      When 61 seconds pass, more than the broker's receive window of 60 seconds
+      And it recovers with the broker
+      Then the order in flight is closed because it "can no longer arrive", nothing of it filled
       And the trader has no BTC-PERP position
       And the projected leverage is 0.00x
+
+    @TC-IF-017 @wire-only
+    Scenario: An order still on its way when the system crashed stays in flight and reserved, and fills when its request lands
+      Given the network holds every request to the broker
+      When the trader sends an order to buy 4 BTC-PERP at market without waiting for the answer
+      And the trading system crashes with the order's request still on the network
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      Then the order is still in flight, its 4 BTC-PERP reserved
+      When the trader buys 2.5 BTC-PERP at market
+      Then the order is rejected by the "max leverage" check
+      When the held request reaches the broker
+      Then the order in flight is filled at an average price of 50,000 USD
+      And the BTC-PERP position is long 4 at an average entry of 50,000 USD
+      And the BTC-PERP position is reconciled with the broker
+
+    @TC-IF-017 @wire-only
+    Scenario: A limit order still on its way when the system crashed is found resting at the broker by the next synchronisation
+      Given the network holds every request to the broker
+      When the trader sends an order to buy 1 BTC-PERP at 49,000 USD without waiting for the answer
+      And the trading system crashes with the order's request still on the network
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      Then the order is still in flight, its 1 BTC-PERP reserved
+      When the held request reaches the broker, but the broker's acknowledgement of it is lost on the user channel
+      Then the system resynchronised with the broker after the "sequence gap", recovering 0 fills
+      And the system's working orders are exactly the broker's open orders
+      And the projected leverage is 0.50x
+
+    @TC-IF-017 @wire-only
+    Scenario: An order whose request can no longer arrive is closed by the next recovery, and the broker refuses it if it does
+      Given the network holds every request to the broker
+      When the trader sends an order to buy 4 BTC-PERP at market without waiting for the answer
+      And the trading system crashes with the order's request still on the network
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      Then the order is still in flight, its 4 BTC-PERP reserved
+      When 61 seconds pass, more than the broker's receive window of 60 seconds
+      And it recovers with the broker
+      Then the order in flight is closed because it "can no longer arrive", nothing of it filled
+      And the projected leverage is 0.00x
+      When the held request reaches the broker
+      Then the broker refused the late request with "401 TIMESTAMP_OUTSIDE_WINDOW" and holds no order for it
+      And the trader has no BTC-PERP position
+
+    @TC-IF-017 @wire-only
+    Scenario: An order still on its way is cancelled by its client order id before it arrives, and the broker refuses it when it lands
+      Given the network holds every request to the broker
+      When the trader sends an order to buy 4 BTC-PERP at market without waiting for the answer
+      And the trading system crashes with the order's request still on the network
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      And the trader cancels the order in flight
+      Then the order in flight is cancelled before it reached the broker
+      And the projected leverage is 0.00x
+      When the held request reaches the broker
+      Then the broker refused the late request with "400 CANCELLED_BEFORE_ARRIVAL" and holds no order for it
+      And the trader has no BTC-PERP position

@@ -191,6 +191,18 @@ Then('the {int} orders sent before the trip were still waiting for the broker\'s
   }
 });
 
+Then('the order in flight was cancelled by the {string} breaker once the broker acknowledged it, here and at the broker', async function (this: TradingWorld, breaker: string) {
+  const id = this.focusOrderId!;
+  await this.waitForEvent(`the cancel of ${id}`, e => e.type === 'OrderCancelled' && e.payload.clientOrderId === id, 1, 4000);
+  await this.system.breakers.idle();
+  const events = this.eventsFor(id);
+  const acknowledged = events.find(e => e.type === 'OrderAcknowledged');
+  const requested = events.find(e => e.type === 'OrderCancelRequested');
+  expect(acknowledged && requested && requested.seq > acknowledged.seq, `${id}: ${events.map(e => `${e.seq} ${e.type}`).join(', ')}`).to.equal(true);
+  expect(requested?.type === 'OrderCancelRequested' && requested.payload.reason).to.include(breaker);
+  expect(this.broker.allOrders().find(o => o.clientOrderId === id)?.status).to.equal('cancelled');
+});
+
 Then('each of them was cancelled only after the broker acknowledged it, here and at the broker', function (this: BreakerWorld) {
   for (const id of idsOf(basket(this).sentBeforeTick)) {
     const events = this.eventsFor(id);

@@ -130,6 +130,60 @@ Given('the trader has another working order to {side} {figure} {symbol} at {mone
   if (result.outcome === 'accepted') this.focusOrderId = result.order.clientOrderId;
 });
 
+// ---- requests held on the network (the dying process's) ----
+
+const HELD = 'held requests';
+
+Given('the network holds every request to the broker', function (this: TradingWorld) {
+  this.connection.proxy!.addToxic({ name: HELD, stream: 'upstream', spec: { type: 'latency', latencyMs: 60_000 } });
+});
+
+When('the trading system crashes with the order\'s request still on the network', async function (this: TradingWorld) {
+  await this.connection.proxy!.whenHolding('upstream', 4000);
+  await this.crash();
+  // What the dead process sent stays on the network; the new process's connections get through.
+  this.connection.proxy!.spareNewConnections(HELD);
+});
+
+/** Release what the network holds and wait for the broker's answer to the order request in it. */
+async function releaseHeldOrder(world: TradingWorld): Promise<void> {
+  const server = world.connection.server!;
+  let stopListening: () => void = () => undefined;
+  const answered = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out after 4000 ms waiting for the broker to answer the held order request')), 4000);
+    stopListening = server.onAnswered(entry => {
+      if (entry.method !== 'POST' || entry.path !== `${API_PREFIX}/orders`) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  world.seqMark = world.system.ledger.store.length;
+  world.connection.proxy!.removeToxic(HELD);
+  await answered.finally(() => stopListening());
+}
+
+When('the held request reaches the broker', async function (this: TradingWorld) {
+  await releaseHeldOrder(this);
+});
+
+When('the held request reaches the broker, but the broker\'s acknowledgement of it is lost on the user channel', async function (this: TradingWorld) {
+  this.connection.server!.skipNextSequence();
+  await releaseHeldOrder(this);
+});
+
+When('{duration} pass(es), more than the broker\'s receive window of {duration}', function (this: TradingWorld, elapsed: number, window: number) {
+  expect(this.system.state.settings.snapshot().broker_receive_window_ms, 'the window the system counts with').to.equal(String(window));
+  expect(elapsed).to.be.greaterThan(window);
+  this.clock.advance(elapsed);
+});
+
+Then('the broker refused the late request with {string} and holds no order for it', function (this: TradingWorld, answer: string) {
+  const { status, code } = scriptedAnswer(answer);
+  const refused = this.connection.server!.httpLog.filter(r => r.method === 'POST' && r.path === `${API_PREFIX}/orders`);
+  expect(refused.map(r => `${r.status} ${r.code}`)).to.deep.equal([`${status} ${code}`]);
+  expect(this.broker.allOrders().find(o => o.clientOrderId === this.focusOrderId)).to.equal(undefined);
+});
+
 // ---- the user channel ----
 
 When('the broker cuts the user channel', function (this: TradingWorld) {
@@ -631,4 +685,10 @@ Then('the system is out of degraded mode with the trading state {word}', async f
   expect(this.system.state.settings.snapshot().trading_state).to.equal(state);
   const active = [this.connection, ...this.fallbackConnections].find(c => c.gateway.name === this.system.brokers.name)!;
   await this.waitUntil('the active broker\'s user channel to be open', () => active.wire.channelConnected);
+});
+
+Then('the new instance is still in degraded mode with the trading state {word}', function (this: TradingWorld, state: string) {
+  expect(this.system.events.filter(e => e.seq > this.system.eventsReplayed && e.type === 'DegradedModeChanged')).to.deep.equal([]);
+  expect(this.system.brokers.isDegraded, 'the restarted router knows it is degraded').to.equal(true);
+  expect(this.system.state.settings.snapshot().trading_state).to.equal(state);
 });

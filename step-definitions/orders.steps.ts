@@ -353,26 +353,67 @@ When('the trader asks to cancel the working order without waiting for the answer
   await this.waitUntil(`the cancel of ${id} to be recorded`, () => this.system.state.order(id).status === 'pending_cancel');
 });
 
+/** Place without waiting for the broker's answer; the order is the focus order once it is submitted. */
+async function sendWithoutWaiting(world: TradingWorld, input: { symbol: string; side: Side; type: 'market' | 'limit'; quantity: string; limitPrice?: string }): Promise<void> {
+  const known = new Set(world.system.state.orders.keys());
+  world.background(world.place(input));
+  const isNew = () => [...world.system.state.orders.values()].find(o => !known.has(o.clientOrderId));
+  await world.waitUntil('the new order to be submitted', () => isNew()?.status === 'submitted');
+  world.focusOrderId = isNew()!.clientOrderId;
+}
+
 When('the trader sends an order to buy {figure} {symbol} at market without waiting for the answer', async function (this: TradingWorld, quantity: Decimal, symbol: string) {
-  const known = new Set(this.system.state.orders.keys());
-  this.background(this.place({ symbol, side: 'buy', type: 'market', quantity: quantity.toString() }));
-  const isNew = () => [...this.system.state.orders.values()].find(o => !known.has(o.clientOrderId));
-  await this.waitUntil('the new order to be submitted', () => isNew()?.status === 'submitted');
-  this.focusOrderId = isNew()!.clientOrderId;
+  await sendWithoutWaiting(this, { symbol, side: 'buy', type: 'market', quantity: quantity.toString() });
+});
+
+When('the trader sends an order to buy {figure} {symbol} at {money} without waiting for the answer', async function (this: TradingWorld, quantity: Decimal, symbol: string, price: Decimal) {
+  await sendWithoutWaiting(this, { symbol, side: 'buy', type: 'limit', quantity: quantity.toString(), limitPrice: price.toString() });
+});
+
+// ---- an order in flight: sent, its fate not yet known ----
+
+/** The order sent without waiting, or else the last order placed. */
+function inFlightOrderId(world: TradingWorld): string {
+  return world.focusOrderId ?? world.lastOrder().clientOrderId;
+}
+
+Then('the order is still in flight, its {figure} {symbol} reserved', function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  const order = this.system.state.order(inFlightOrderId(this));
+  expect(order.status, order.reason ?? '').to.equal('submitted');
+  const reserved = this.system.risk.workingExposure().filter(w => w.symbol === symbol && w.side === order.side);
+  expect(reserved.reduce((total, w) => total.plus(w.quantity), new Decimal(0)).toString(), 'reserved by the risk manager').to.equal(quantity.toString());
+  expect(this.broker.allOrders().find(o => o.clientOrderId === order.clientOrderId), 'the broker does not have it yet').to.equal(undefined);
+});
+
+When('the trader cancels the order in flight', async function (this: TradingWorld) {
+  this.lastCancel = await this.system.coordinator.cancel(inFlightOrderId(this));
+});
+
+Then('the order in flight is filled at an average price of {money}', async function (this: TradingWorld, price: Decimal) {
+  const id = inFlightOrderId(this);
+  await this.waitUntil(`order ${id} to be filled`, () => this.system.state.order(id).status === 'filled');
+  expect(this.system.state.order(id).averageFillPrice.toString()).to.equal(price.toString());
+});
+
+Then('the order in flight is closed because it {string}, nothing of it filled', function (this: TradingWorld, reason: string) {
+  const order = this.system.state.order(inFlightOrderId(this));
+  expect(order.status).to.equal('cancelled');
+  expect(order.reason).to.include(reason);
+  expect(order.filledQuantity.isZero()).to.equal(true);
+  expect(this.broker.allOrders().find(o => o.clientOrderId === order.clientOrderId), 'the broker never booked it').to.equal(undefined);
+});
+
+Then('the order in flight is cancelled before it reached the broker', function (this: TradingWorld) {
+  const result = this.lastCancel;
+  expect(result?.outcome, result?.outcome === 'refused' ? result.error.message : '').to.equal('cancelled');
+  expect(this.system.state.order(inFlightOrderId(this)).status).to.equal('cancelled');
+  expect(this.broker.allOrders().find(o => o.clientOrderId === inFlightOrderId(this)), 'the broker never booked it').to.equal(undefined);
 });
 
 Then('the log says the cancel was {string}', function (this: TradingWorld, reason: string) {
   const refused = this.eventsFor(this.workingOrder().clientOrderId).filter(e => e.type === 'OrderCancelRefused');
   expect(refused).to.have.length(1);
   expect(refused[0].type === 'OrderCancelRefused' && refused[0].payload.reason).to.include(reason);
-});
-
-Then('the order is closed as {string} and nothing of it was filled', function (this: TradingWorld, reason: string) {
-  const order = this.system.state.order(this.focusOrderId!);
-  expect(order.status).to.equal('cancelled');
-  expect(order.reason).to.equal(reason);
-  expect(order.filledQuantity.isZero()).to.equal(true);
-  expect(this.broker.allOrders().find(o => o.clientOrderId === order.clientOrderId)).to.equal(undefined);
 });
 
 When('{duration} pass(es) without a new mark price', function (this: TradingWorld, ms: number) {

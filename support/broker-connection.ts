@@ -6,6 +6,10 @@ import { BrokerSimulatorCore } from './simulators/broker/broker-core';
 import { BrokerServer } from './simulators/broker/broker-server';
 import { InProcessBrokerGateway } from './simulators/broker/in-process-gateway';
 import { FaultProxy } from './simulators/network/fault-proxy';
+import { DEFAULT_SETTINGS } from '../domain/state/runtime-settings';
+
+/** The broker's receive window is the one the trading system counts with (its default setting), so both agree when a request can no longer arrive. */
+export const SUITE_RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);
 
 export type BrokerTransport = 'wire' | 'in-process';
 
@@ -70,7 +74,7 @@ export class BrokerConnection {
   ) {}
 
   static async open(transport: BrokerTransport, options: BrokerConnectionOptions): Promise<BrokerConnection> {
-    if (transport === 'in-process') return new BrokerConnection(transport, options, new InProcessBrokerGateway(options.core), null, null);
+    if (transport === 'in-process') return new BrokerConnection(transport, options, new InProcessBrokerGateway(options.core, { receiveWindowMs: SUITE_RECEIVE_WINDOW_MS }), null, null);
     const server = new BrokerServer({
       core: options.core,
       clock: options.clock,
@@ -79,6 +83,7 @@ export class BrokerConnection {
         { key: 'read-only-key', secret: options.apiSecret, permissions: ['read'] },
       ],
       heartbeatIntervalMs: SUITE_WIRE_TIMINGS.heartbeatIntervalMs,
+      recvWindowMs: SUITE_RECEIVE_WINDOW_MS,
     });
     await server.start();
     const proxy = new FaultProxy({ name: `${options.name} link`, upstreamHost: '127.0.0.1', upstreamPort: server.port, random: options.random });

@@ -15,6 +15,7 @@ export function stateSnapshot(state: StateProjection): Record<string, unknown> {
       brokerOrderId: o.brokerOrderId,
       reason: o.reason,
       pendingReplace: o.pendingReplace ? { quantity: o.pendingReplace.quantity.toString(), limitPrice: o.pendingReplace.limitPrice?.toString() } : undefined,
+      signedAt: o.signedAt,
     })),
     positions: [...state.positions.values()].map(p => ({
       symbol: p.symbol,

@@ -20,6 +20,7 @@ import {
   decodeArray,
   decodeBalance,
   decodeBook,
+  decodeCancelAnswer,
   decodeChannelMessage,
   decodeError,
   decodeFill,
@@ -307,12 +308,30 @@ test('venue refusals are 400 with the venue reason code; unknown orders are 404'
 
   const unknownGet = await api(h, 'GET', '/orders/NOPE');
   assert.deepEqual([unknownGet.status, errorCode(unknownGet)], [404, 'UNKNOWN_ORDER']);
-  const unknownCancel = await api(h, 'DELETE', '/orders/NOPE');
-  assert.deepEqual([unknownCancel.status, errorCode(unknownCancel)], [404, 'UNKNOWN_ORDER']);
   await api(h, 'POST', '/orders', limitBuy('R-6'));
   await api(h, 'DELETE', '/orders/R-6');
   const notOpen = await api(h, 'DELETE', '/orders/R-6');
   assert.deepEqual([notOpen.status, errorCode(notOpen)], [400, 'ORDER_NOT_OPEN']);
+});
+
+test('a cancel that overtakes its order is acknowledged and remembered: the order arriving after it is refused and never booked', async t => {
+  const h = await harness(t);
+  const cancel = await api(h, 'DELETE', '/orders/LATE-1');
+  assert.equal(cancel.status, 200);
+  assert.deepEqual(decodeCancelAnswer(cancel.json), { clientOrderId: 'LATE-1', beforeArrival: true });
+  const again = await api(h, 'DELETE', '/orders/LATE-1');
+  assert.deepEqual([again.status, decodeCancelAnswer(again.json).beforeArrival], [200, true], 'a cancel sent again gets the same answer');
+  const late = await api(h, 'POST', '/orders', limitBuy('LATE-1'));
+  assert.deepEqual([late.status, errorCode(late)], [400, 'CANCELLED_BEFORE_ARRIVAL']);
+  const unknown = await api(h, 'GET', '/orders/LATE-1');
+  assert.deepEqual([unknown.status, errorCode(unknown)], [404, 'UNKNOWN_ORDER'], 'the broker never had the order');
+  assert.deepEqual(h.core.allOrders(), []);
+  assert.deepEqual(h.core.requests.map(r => r.action), ['cancel', 'cancel', 'place', 'get-order']);
+
+  await api(h, 'POST', '/orders', limitBuy('ON-TIME-1'));
+  const normal = await api(h, 'DELETE', '/orders/ON-TIME-1');
+  const answer = decodeCancelAnswer(normal.json);
+  assert.deepEqual([answer.beforeArrival, answer.order?.status], [false, 'cancelled'], 'a cancel of a booked order answers with the order');
 });
 
 test('malformed JSON and wrong types are 400 INVALID_REQUEST and reach no order book', async t => {

@@ -547,3 +547,21 @@ test('stop leaves no listener, socket or timer behind, even with toxics holding 
   await broker.close();
   assert.deepEqual(census(), baseline);
 });
+
+test('a toxic that spares new connections keeps holding what an old one sent, even after its sender is gone, until it is removed', async () => {
+  await withRig('echo', async ({ proxy, broker, dial }) => {
+    const dying = await dial();
+    const dyingAtBroker = await broker.nextConnection();
+    proxy.addToxic({ name: 'held', stream: 'upstream', spec: { type: 'latency', latencyMs: 60_000 } });
+    dying.write('order');
+    await within('the proxy to hold the order', proxy.whenHolding('upstream', WAIT_MS));
+    proxy.spareNewConnections('held');
+    assert.deepEqual(proxy.toxics, [], 'new connections get no toxic');
+    const fresh = await dial();
+    assert.equal((await roundTrip(fresh, 'fresh')).reply, 'fresh');
+    const arrival = receive(dyingAtBroker, 'order'.length, 'the held order');
+    dying.destroy();
+    proxy.removeToxic('held');
+    assert.equal((await arrival).payload.toString(), 'order');
+  });
+});

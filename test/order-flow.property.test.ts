@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { VirtualClock } from '../domain/shared/clock';
 import { Decimal, ZERO } from '../domain/shared/decimal';
 import { DEFAULT_INSTRUMENTS, InstrumentRegistry } from '../domain/model/instrument';
-import { OrderStatus, WORKING_STATUSES } from '../domain/model/order';
+import { OrderStatus, TERMINAL_STATUSES, WORKING_STATUSES, isTerminal, mayStillArrive } from '../domain/model/order';
 import { worstGrossExposure } from '../domain/risk/exposure';
 import { TradingSystem } from '../domain/trading-system';
 import { OrderInput } from '../domain/execution/order-input';
@@ -33,6 +33,8 @@ const MAX_LEVERAGE = '3';
 const DEPOSIT = '100000';
 const DEEP = new Decimal(1000);
 const SETTLE_TURNS = 400;
+/** The broker's receive window, as the system's default setting and the in-process broker both have it. */
+const RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);
 
 type Sym = 'BTC-PERP' | 'ETH-PERP';
 const SYMBOLS: readonly Sym[] = ['BTC-PERP', 'ETH-PERP'];
@@ -65,6 +67,12 @@ const stats = {
   markMoves: 0,
   restarts: 0,
   crashRestarts: 0,
+  heldRequests: 0,
+  heldDelivered: 0,
+  heldRefusedLate: 0,
+  heldCancelledBeforeArrival: 0,
+  windowPassed: 0,
+  ordersClosedAfterWindow: 0,
   fillsRecovered: 0,
   ordersClosedOnRecovery: 0,
   fills: 0,
@@ -99,7 +107,7 @@ class Harness {
   readonly dir = mkdtempSync(join(tmpdir(), 'order-flow-prop-'));
   readonly path = join(this.dir, 'events.sqlite');
   readonly core = new BrokerSimulatorCore({ name: 'SIM', clock: this.clock, instruments: DEFAULT_INSTRUMENTS });
-  readonly gateway = new InProcessBrokerGateway(this.core);
+  readonly gateway = new InProcessBrokerGateway(this.core, { receiveWindowMs: RECEIVE_WINDOW_MS });
   readonly log: string[] = [];
   system: TradingSystem;
   private unsubscribe: () => void = () => undefined;
@@ -324,6 +332,29 @@ class Harness {
       }
     }
     this.checkedSeq = events.length > 0 ? events[events.length - 1].seq : 0;
+    // (8) no ghost order: every order the broker booked is known here, with its fills, open here exactly when open there
+    for (const view of this.core.allOrders()) {
+      const local = state.orders.get(view.clientOrderId);
+      const brokerOpen = view.status === 'open' || view.status === 'partially_filled';
+      if (!local || !local.filledQuantity.eq(view.filledQuantity) || brokerOpen !== LOCAL_OPEN.has(local.status)) {
+        this.fail('(8) every broker order agrees with the log', `${view.clientOrderId}: broker ${view.status} filled ${view.filledQuantity}; local ${local ? `${local.status} filled ${local.filledQuantity} (${local.reason ?? ''})` : 'unknown'}`);
+      }
+    }
+    // (9) an order whose request is still on its way stays in flight, reserved, until it can no longer arrive or a cancel overtook it
+    const now = this.clock.now();
+    for (const id of this.gateway.heldClientOrderIds()) {
+      const local = state.order(id);
+      if (!isTerminal(local)) {
+        if (local.status !== 'submitted' && local.status !== 'pending_cancel') this.fail('(9) a held order is in flight', `${id} is ${local.status}`);
+        continue;
+      }
+      if (mayStillArrive(local, now, RECEIVE_WINDOW_MS) && !this.core.cancelledBeforeItArrived(id)) {
+        this.fail('(9) a held order stays in flight until it can no longer arrive', `${id} is ${local.status} (${local.reason ?? ''}) while its request may still arrive`);
+      }
+    }
+    // (7) the engine holds placement times only for orders that can still be acknowledged or filled
+    const finished = this.system.engine.timedOrderIds().filter(id => TERMINAL_STATUSES.has(state.order(id).status));
+    if (finished.length > 0) this.fail('(7) no placement time kept for a finished order', finished.join(', '));
   }
 
   dispose(): void {
@@ -471,6 +502,94 @@ class MoveMark extends Action {
   }
 }
 
+/** Place while the network holds the order's request, crash before it arrives, restart and recover. */
+class PlaceHeldThenCrash extends Action {
+  constructor(readonly spec: OrderSpec) {
+    super();
+  }
+  async apply(h: Harness): Promise<string> {
+    const heldBefore = h.gateway.heldClientOrderIds().length;
+    h.gateway.failNextRequest('held');
+    const placing = h.system.coordinator.place(h.input(this.spec));
+    let placed: string | null = null;
+    void placing.then(result => (placed = h.countPlace(result)));
+    for (let turn = 0; turn < 20 && placed === null && h.gateway.heldClientOrderIds().length === heldBefore; turn += 1) await new Promise(resolve => setImmediate(resolve));
+    let detail: string;
+    if (h.gateway.heldClientOrderIds().length > heldBefore) {
+      stats.heldRequests += 1;
+      stats.placed += 1;
+      stats.accepted += 1;
+      detail = `held ${h.gateway.heldClientOrderIds().slice(-1)[0]}`;
+    } else {
+      // Refused before it was sent: nothing is on its way.
+      h.gateway.clearScriptedOutages();
+      detail = placed ?? h.countPlace(await placing);
+    }
+    stats.restarts += 1;
+    stats.crashRestarts += 1;
+    return `${detail}; crash; ${await h.restart()}`;
+  }
+  toString(): string {
+    return `place ${describeSpec(this.spec)} with its request held on the network, then crash`;
+  }
+}
+
+/** The held requests land at the broker, late; those past the receive window are refused there. */
+class ReleaseHeld extends Action {
+  async apply(h: Harness): Promise<string> {
+    const held = h.gateway.heldClientOrderIds();
+    if (held.length === 0) {
+      stats.noops += 1;
+      return 'nothing held';
+    }
+    const cancelled = held.filter(id => h.core.cancelledBeforeItArrived(id)).length;
+    const { delivered, refused } = h.gateway.releaseHeldRequests();
+    stats.heldDelivered += delivered - cancelled;
+    stats.heldCancelledBeforeArrival += cancelled;
+    stats.heldRefusedLate += refused;
+    return `${held.join(', ')}: ${delivered} delivered (${cancelled} of them cancelled before arrival), ${refused} refused as too late`;
+  }
+  toString(): string {
+    return 'the held requests reach the broker';
+  }
+}
+
+/** The broker's receive window passes; the next synchronisation closes what can no longer arrive. */
+class WindowPasses extends Action {
+  async apply(h: Harness): Promise<string> {
+    stats.windowPassed += 1;
+    h.clock.advance(RECEIVE_WINDOW_MS + 1000);
+    const report = await h.system.synchronise('scheduled');
+    stats.ordersClosedAfterWindow += report.ordersClosed;
+    return `closed ${report.ordersClosed}, still working ${report.ordersStillWorking}`;
+  }
+  toString(): string {
+    return 'the receive window passes, then a synchronisation';
+  }
+}
+
+/** Cancel an order the broker has not acknowledged, by its client order id. */
+class CancelInFlight extends Action {
+  constructor(readonly pick: number) {
+    super();
+  }
+  async apply(h: Harness): Promise<string> {
+    const inFlight = [...h.system.state.orders.values()].filter(o => o.status === 'submitted').map(o => o.clientOrderId).sort();
+    if (inFlight.length === 0) {
+      stats.noops += 1;
+      return 'nothing in flight';
+    }
+    const id = inFlight[this.pick % inFlight.length];
+    stats.cancels += 1;
+    const result = await h.system.coordinator.cancel(id);
+    if (result.outcome === 'refused') stats.cancelsRefused += 1;
+    return `${id}: ${result.outcome}${result.outcome === 'refused' ? ` (${result.error.message})` : ''}`;
+  }
+  toString(): string {
+    return `cancel in-flight order #${this.pick}`;
+  }
+}
+
 class Restart extends Action {
   async apply(h: Harness): Promise<string> {
     stats.restarts += 1;
@@ -536,6 +655,10 @@ const actions = [
   },
   { arbitrary: fc.constant(null).map(() => new Restart() as Action), weight: 1 },
   { arbitrary: orderSpec.map(s => new PlaceThenCrash(s) as Action), weight: 1 },
+  { arbitrary: orderSpec.map(s => new PlaceHeldThenCrash(s) as Action), weight: 1 },
+  { arbitrary: fc.constant(null).map(() => new ReleaseHeld() as Action), weight: 2 },
+  { arbitrary: fc.constant(null).map(() => new WindowPasses() as Action), weight: 1 },
+  { arbitrary: fc.nat(50).map(p => new CancelInFlight(p) as Action), weight: 2 },
 ];
 
 test('order flow: local state, broker and event log agree after every random action', async t => {

@@ -14,6 +14,9 @@ test('bad settings are refused with the reason', () => {
   refused({ trading_state: 'PAUSED' }, /must be one of/);
   refused({ 'correlation.BTC-PERP/ETH-PERP': '1.5' }, /between -1 and 1/);
   refused({}, /must change something/);
+  refused({ broker_receive_window_ms: '0' }, /whole number of milliseconds above zero/);
+  refused({ broker_receive_window_ms: '1500.5' }, /whole number of milliseconds above zero/);
+  assert.deepEqual(new RuntimeSettings().prepare({ broker_receive_window_ms: '5000' }), { broker_receive_window_ms: '5000' });
 });
 
 test('a refused change applies nothing, not even its valid part', () => {

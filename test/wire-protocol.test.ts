@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TradingError } from '../domain/shared/errors';
-import { MAX_FRAME_BYTES, decodeChannelMessage, decodeFill, decodeOrder, signRequest } from '../domain/execution/wire-protocol';
+import { MAX_FRAME_BYTES, decodeCancelAnswer, decodeChannelMessage, decodeFill, decodeOrder, signRequest } from '../domain/execution/wire-protocol';
 
 const order = {
   clientOrderId: 'CO-1',
@@ -98,4 +98,12 @@ test('a fill whose numbers are written loosely is a protocol error, not a guess:
     assert.match(error.message, new RegExp(`fill\\.${field}`), `${field}=${JSON.stringify(value)}`);
     assert.ok(error.causeChain().length >= 1);
   }
+});
+
+test('a cancel answer is the cancelled order or a cancel before arrival; anything else is a protocol error', () => {
+  assert.deepEqual(decodeCancelAnswer({ cancelledBeforeArrival: { clientOrderId: 'CO-9', at: '2026-01-05T14:30:00.000Z' } }), { clientOrderId: 'CO-9', beforeArrival: true });
+  assert.equal(decodeCancelAnswer({ order: { ...order, status: 'cancelled' } }).order?.status, 'cancelled');
+  protocolError(() => decodeCancelAnswer({ cancelledBeforeArrival: { clientOrderId: 'CO-9' } }));
+  protocolError(() => decodeCancelAnswer({ cancelledBeforeArrival: 'CO-9' }));
+  protocolError(() => decodeCancelAnswer({}));
 });

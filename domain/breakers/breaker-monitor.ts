@@ -132,7 +132,14 @@ export class BreakerMonitor {
     const state = this.ports.ledger.state;
     for (const [symbol, price] of state.marks) this.recordPrice(symbol, price, state.markTimes.get(symbol) ?? this.ports.clock.now().toISOString());
     this.killSwitchPulled = state.breakers.episode !== null;
+    // A deferred cancel is in the log: after a restart the order is still cancelled once the broker acknowledges it.
+    for (const [clientOrderId, breaker] of state.breakers.cancelOnAcknowledgement) {
+      const order = state.orders.get(clientOrderId);
+      if (order && !isTerminal(order)) this.cancelOnAck.set(clientOrderId, breaker);
+    }
     this.unsubscribe = this.ports.ledger.subscribe(event => this.onEvent(event));
+    // Acknowledged while no process watched: cancel it now.
+    for (const clientOrderId of [...this.cancelOnAck.keys()]) this.onDeferredOrderProgress(clientOrderId);
   }
 
   stop(): void {

@@ -11,6 +11,8 @@ export interface BrokerOrderRequest {
   readonly quantity: Decimal;
   readonly limitPrice?: Decimal;
   readonly reduceOnly: boolean;
+  /** Every attempt of this request is signed with this time, so the system knows when the broker stops taking it. */
+  readonly signedAt?: Date;
 }
 
 export type BrokerOrderStatus = 'open' | 'partially_filled' | 'filled' | 'cancelled' | 'rejected' | 'expired';

@@ -40,7 +40,11 @@ export interface HealthChange {
   readonly errorRate: number;
 }
 
-/** Tracks each broker's recent calls and says when one turns unhealthy or may be tried again. */
+/**
+ * Tracks each broker's recent calls and says when one turns unhealthy or may be tried again. The
+ * recent outcomes of a healthy broker are not kept across a restart: the new process judges it on
+ * its own calls, which delays marking it unhealthy by at most the few calls the thresholds need.
+ */
 export class BrokerHealthTracker {
   private readonly records = new Map<string, BrokerRecord>();
 
@@ -71,6 +75,13 @@ export class BrokerHealthTracker {
       return { broker, healthy: true, reason: 'a call succeeded after the cool-down', consecutiveFailures: 0, errorRate: 0 };
     }
     return null;
+  }
+
+  /** A broker the log says was marked unhealthy at this time: its cool-down runs on from then after a restart. */
+  restoreUnhealthy(broker: string, sinceMs: number): void {
+    const record = this.get(broker);
+    record.healthy = false;
+    record.unhealthySince = sinceMs;
   }
 
   isHealthy(broker: string): boolean {

@@ -43,8 +43,12 @@ export class BrokerRouter implements BrokerGateway {
     private readonly brokers: readonly BrokerGateway[],
     readonly health: BrokerHealthTracker,
     private readonly hooks: BrokerRouterHooks,
+    /** Where a restarted system left off: the broker it had switched to, and whether it was degraded. */
+    restored: { readonly activeBroker?: string | null; readonly degraded?: boolean } = {},
   ) {
     if (brokers.length === 0) throw new TradingError('InvalidInput', 'a broker router needs at least one broker');
+    this.activeIndex = Math.max(0, brokers.findIndex(broker => broker.name === restored.activeBroker));
+    this.degraded = restored.degraded ?? false;
     for (const broker of brokers) {
       const unsubscribe = broker.onEvent?.(event => this.hooks.onGatewayEvent(broker.name, event));
       if (unsubscribe) this.unsubscribeEvents.push(unsubscribe);

@@ -211,7 +211,7 @@ export class ExecutionCoordinator {
     const engineSaw: Record<typeof outcome, string> = {
       rejected: 'the broker proved it did not take the order: recorded as rejected',
       failed: 'the broker never had the order: recorded as failed',
-      in_flight: 'outcome unknown and the broker could not be asked: the order stays in flight',
+      in_flight: 'outcome unknown and not settled by asking the broker: the order stays in flight',
     };
     const price = order.limitPrice ?? this.ledger.state.marks.get(order.symbol);
     const notional = price ? formatAmount(order.quantity.minus(order.filledQuantity).times(price), 2) : 'unknown';

@@ -1,3 +1,4 @@
+import { Clock } from '../shared/clock';
 import { Decimal } from '../shared/decimal';
 import { ErrorKind, TradingError, describeError } from '../shared/errors';
 import { Order, isTerminal, remainingQuantity, sameTerms } from '../model/order';
@@ -12,7 +13,7 @@ export type SubmitOutcome =
   | { outcome: 'acknowledged'; order: Order }
   | { outcome: 'rejected'; order: Order; error: TradingError }
   | { outcome: 'failed'; order: Order; error: TradingError }
-  /** The broker's answer was lost and it could not be asked yet: the order stays submitted. */
+  /** The outcome is unknown (the broker could not be asked, or does not have it yet): the order stays submitted. */
   | { outcome: 'in_flight'; order: Order; error: TradingError };
 
 /** Errors that prove the broker did not accept the request. */
@@ -22,8 +23,9 @@ const OUTCOME_UNKNOWN: ReadonlySet<ErrorKind> = new Set(['Timeout', 'ProtocolErr
 const REASON_CODES: Partial<Record<ErrorKind, string>> = { RateLimited: 'RATE_LIMIT_EXCEEDED', Unauthorized: 'UNAUTHORIZED' };
 
 /** What the broker is sent for an order: the same terms under the same client order id, every time. */
-function brokerRequest(order: Order): BrokerOrderRequest {
+function brokerRequest(order: Order, signedAt: Date): BrokerOrderRequest {
   return {
+    signedAt,
     clientOrderId: order.clientOrderId,
     symbol: order.symbol,
     side: order.side,
@@ -55,12 +57,21 @@ export class LiveExecutionEngine {
     private readonly ledger: TradingLedger,
     private broker: BrokerGateway,
     private readonly telemetry: Telemetry,
+    private readonly clock: Clock,
     private readonly logger: Logger = SILENT_LOGGER,
     private readonly brokerErrors?: BrokerErrorLog,
-  ) {}
+  ) {
+    // Whoever closes an order (the engine, a synchronisation, a breaker), its placement time goes with it.
+    ledger.subscribe(event => this.forgetIfFinished(event));
+  }
 
   get brokerName(): string {
     return this.broker.name;
+  }
+
+  /** Orders whose placement time is still held for the ack and fill latencies. */
+  timedOrderIds(): string[] {
+    return [...this.placedAt.keys()];
   }
 
   start(): void {
@@ -80,16 +91,18 @@ export class LiveExecutionEngine {
 
   /**
    * Records the submission before the first await, so the order's exposure is reserved in the same
-   * synchronous step as the risk check that approved it.
+   * synchronous step as the risk check that approved it. The time the request is signed with is in
+   * the record: it says until when the request can still arrive at the broker.
    */
   async submit(order: Order, placedAt: number): Promise<SubmitOutcome> {
     const id = order.clientOrderId;
-    this.ledger.record({ type: 'OrderSubmitted', payload: { clientOrderId: id, broker: this.broker.name } });
+    const signedAt = this.clock.now();
+    this.ledger.record({ type: 'OrderSubmitted', payload: { clientOrderId: id, broker: this.broker.name, signedAt: signedAt.toISOString() } });
     this.placedAt.set(id, placedAt);
     this.telemetry.increment('orders.submitted');
     const submitStarted = this.telemetry.startTimer();
     try {
-      const accepted = await this.broker.submit(brokerRequest(order));
+      const accepted = await this.broker.submit(brokerRequest(order, signedAt));
       this.telemetry.recordSince('submit', submitStarted);
       this.acknowledge(id, accepted.brokerOrderId);
       return { outcome: 'acknowledged', order: this.ledger.state.order(id) };
@@ -103,7 +116,8 @@ export class LiveExecutionEngine {
    * What a failed submit means depends on what the error proves. A refusal (400, 401, 403, 429)
    * proves the broker did not take the order. An error after the request may have reached the
    * broker (a timeout, a garbled answer) proves nothing: the order is looked up by its client
-   * order id before anything is decided. A broker that could not be reached never saw it.
+   * order id, and one the broker does not have yet stays in flight, since its request may still be
+   * on its way. A broker that could not be reached never saw it.
    */
   private async afterSubmitError(id: string, error: TradingError): Promise<SubmitOutcome> {
     const state = this.ledger.state;
@@ -133,6 +147,9 @@ export class LiveExecutionEngine {
         this.acknowledge(id, view.brokerOrderId);
         return { outcome: 'acknowledged', order: state.order(id) };
       }
+      // Not there yet is not never: the order stays in flight, reserved, until it can no longer arrive.
+      this.telemetry.increment('orders.in_flight_unresolved');
+      return { outcome: 'in_flight', order: state.order(id), error };
     }
     this.ledger.record({ type: 'OrderFailed', payload: { clientOrderId: id, errorKind: error.kind, reason: error.message, causeChain: error.causeChain() } });
     this.telemetry.increment('orders.failed');
@@ -141,14 +158,16 @@ export class LiveExecutionEngine {
 
   /**
    * Send an order still in flight again, with the same client order id: the broker returns the
-   * order it already has under that id instead of creating a second one.
+   * order it already has under that id instead of creating a second one. The new request is signed
+   * anew, so the order can arrive until the receive window has passed since this signing.
    */
   async resubmit(order: Order, reason: string): Promise<SubmitOutcome> {
     const id = order.clientOrderId;
-    this.ledger.record({ type: 'OrderResubmitted', payload: { clientOrderId: id, broker: this.broker.name, reason } });
+    const signedAt = this.clock.now();
+    this.ledger.record({ type: 'OrderResubmitted', payload: { clientOrderId: id, broker: this.broker.name, reason, signedAt: signedAt.toISOString() } });
     this.telemetry.increment('orders.resubmitted');
     try {
-      const accepted = await this.broker.submit(brokerRequest(order));
+      const accepted = await this.broker.submit(brokerRequest(order, signedAt));
       if (this.ledger.state.order(id).status === 'submitted') this.acknowledge(id, accepted.brokerOrderId);
       return { outcome: 'acknowledged', order: this.ledger.state.order(id) };
     } catch (cause) {
@@ -249,6 +268,8 @@ export class LiveExecutionEngine {
       return refuse('Overfill', `fill of ${fill.quantity} exceeds the ${remainingQuantity(order)} left on ${order.clientOrderId}`);
     }
     if (order.brokerOrderId === undefined && order.status === 'submitted') this.acknowledge(order.clientOrderId, fill.brokerOrderId);
+    // Read before the fill is recorded: a fill that finishes the order lets go of its placement time.
+    const placedAt = this.placedAt.get(fill.clientOrderId);
     const stored = this.ledger.record({
       type: 'OrderFilled',
       payload: {
@@ -262,7 +283,6 @@ export class LiveExecutionEngine {
       },
     });
     this.telemetry.increment('fills.applied');
-    const placedAt = this.placedAt.get(fill.clientOrderId);
     if (placedAt !== undefined) this.telemetry.recordSince('fill', placedAt);
     for (const listener of this.fillListeners) listener(stored);
     return stored;
@@ -306,11 +326,19 @@ export class LiveExecutionEngine {
     }
   }
 
+  /** A finished order needs no placement time: a fill reported after it closed is applied, just not timed. */
+  private forgetIfFinished(event: StoredEvent): void {
+    const id = 'clientOrderId' in event.payload ? event.payload.clientOrderId : undefined;
+    if (id === undefined || !this.placedAt.has(id)) return;
+    const order = this.ledger.state.orders.get(id);
+    if (!order || isTerminal(order)) this.placedAt.delete(id);
+  }
+
   private acknowledge(clientOrderId: string, brokerOrderId: string): void {
     const order = this.ledger.state.order(clientOrderId);
     if (order.brokerOrderId !== undefined) return;
-    this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId, brokerOrderId } });
     const placedAt = this.placedAt.get(clientOrderId);
+    this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId, brokerOrderId } });
     if (placedAt !== undefined) this.telemetry.recordSince('ack', placedAt);
     this.telemetry.increment('orders.acknowledged');
   }

@@ -29,6 +29,7 @@ import {
   decodeArray,
   decodeBalance,
   decodeBook,
+  decodeCancelAnswer,
   decodeError,
   decodeFill,
   decodeOrder,
@@ -76,6 +77,8 @@ interface RequestSpec {
   readonly clientOrderId?: string;
   /** The answer a 404 stands for, when a 404 is an answer and not an error. */
   readonly notFound?: () => unknown;
+  /** Sign every attempt with this time instead of the clock's (an order request whose signing time is on record). */
+  readonly signedAtMs?: number;
 }
 
 interface RawResponse {
@@ -172,7 +175,8 @@ export class NetworkBrokerGateway implements BrokerGateway {
       ...(request.limitPrice ? { limitPrice: request.limitPrice.toString() } : {}),
       reduceOnly: request.reduceOnly,
     };
-    const answer = asObject(await this.call({ operation: 'submit', method: 'POST', path: '/orders', body, idempotent: false, clientOrderId: request.clientOrderId }), 'submit answer');
+    const signed = request.signedAt ? { signedAtMs: request.signedAt.getTime() } : {};
+    const answer = asObject(await this.call({ operation: 'submit', method: 'POST', path: '/orders', body, idempotent: false, clientOrderId: request.clientOrderId, ...signed }), 'submit answer');
     const order = decodeOrder(answer.order);
     if (order.clientOrderId !== request.clientOrderId) {
       throw protocolError(`submit answer names order ${order.clientOrderId}, not ${request.clientOrderId}`, { requestSent: true, operation: 'submit', broker: this.name });
@@ -180,9 +184,10 @@ export class NetworkBrokerGateway implements BrokerGateway {
     return { clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId };
   }
 
+  /** Resolves once the broker confirms the cancel: of the order, or of its id before the order arrived. */
   async cancel(clientOrderId: string): Promise<void> {
-    const answer = asObject(await this.call({ operation: 'cancel', method: 'DELETE', path: `/orders/${encodeURIComponent(clientOrderId)}`, idempotent: false, clientOrderId }), 'cancel answer');
-    decodeOrder(answer.order);
+    const answer = decodeCancelAnswer(await this.call({ operation: 'cancel', method: 'DELETE', path: `/orders/${encodeURIComponent(clientOrderId)}`, idempotent: false, clientOrderId }));
+    if (answer.clientOrderId !== clientOrderId) throw protocolError(`cancel answer names order ${answer.clientOrderId}, not ${clientOrderId}`, { requestSent: true, operation: 'cancel', broker: this.name });
   }
 
   async replace(clientOrderId: string, change: { quantity: Decimal; limitPrice?: Decimal }): Promise<void> {
@@ -289,7 +294,7 @@ export class NetworkBrokerGateway implements BrokerGateway {
     const context = { broker: this.name, operation: spec.operation, ...(spec.clientOrderId ? { clientOrderId: spec.clientOrderId } : {}) };
     let raw: RawResponse;
     try {
-      raw = await this.send(spec.method, path, body, true);
+      raw = await this.send(spec.method, path, body, true, spec.signedAtMs);
     } catch (error) {
       throw this.transportError(error, context);
     }
@@ -362,19 +367,19 @@ export class NetworkBrokerGateway implements BrokerGateway {
    * A kept-alive socket the other side already closed fails at once with ECONNRESET before any byte
    * of an answer: the request never reached the broker, so it is sent again on a fresh connection.
    */
-  private async send(method: string, path: string, body: string, signed: boolean): Promise<RawResponse> {
+  private async send(method: string, path: string, body: string, signed: boolean, signedAtMs?: number): Promise<RawResponse> {
     try {
-      return await this.sendOnce(method, path, body, signed);
+      return await this.sendOnce(method, path, body, signed, signedAtMs);
     } catch (error) {
       if ((error as { staleSocket?: boolean }).staleSocket !== true) throw error;
-      return this.sendOnce(method, path, body, signed);
+      return this.sendOnce(method, path, body, signed, signedAtMs);
     }
   }
 
-  private sendOnce(method: string, path: string, body: string, signed: boolean): Promise<RawResponse> {
+  private sendOnce(method: string, path: string, body: string, signed: boolean, signedAtMs?: number): Promise<RawResponse> {
     if (this.closed) return Promise.reject(new TradingError('BrokerUnavailable', `broker ${this.name}: gateway is closed`, { requestSent: false }));
     const url = new URL(path, this.options.baseUrl);
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(signed ? this.signedHeaders(method, path, body) : {}) };
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(signed ? this.signedHeaders(method, path, body, signedAtMs) : {}) };
     if (body) headers['content-length'] = String(Buffer.byteLength(body));
     return new Promise<RawResponse>((resolve, reject) => {
       let requestSent = false;
@@ -429,8 +434,8 @@ export class NetworkBrokerGateway implements BrokerGateway {
     });
   }
 
-  private signedHeaders(method: string, path: string, body: string): Record<string, string> {
-    const timestamp = String(this.options.clock.now().getTime() + this.timestampOffsetMs);
+  private signedHeaders(method: string, path: string, body: string, signedAtMs = this.options.clock.now().getTime()): Record<string, string> {
+    const timestamp = String(signedAtMs + this.timestampOffsetMs);
     const nonce = `${this.name}-${this.nonceInstance}-${++this.nonceCounter}`;
     return {
       [AUTH_HEADERS.key]: this.options.apiKey,

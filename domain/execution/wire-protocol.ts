@@ -13,7 +13,7 @@ import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPo
  *   POST   /orders                    body WireOrderRequest          -> 200 { order, duplicate }
  *   GET    /orders?status=open                                        -> 200 { orders }
  *   GET    /orders/{clientOrderId}                                    -> 200 { order } | 404 UNKNOWN_ORDER
- *   DELETE /orders/{clientOrderId}                                    -> 200 { order }
+ *   DELETE /orders/{clientOrderId}                                    -> 200 { order } | 200 { cancelledBeforeArrival }
  *   PATCH  /orders/{clientOrderId}    body { quantity, limitPrice? }  -> 200 { order }
  *   POST   /orders/cancel-all                                         -> 200 { cancelled }
  *   GET    /positions                                                 -> 200 { positions }
@@ -25,6 +25,12 @@ import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPo
  * TIMESTAMP_OUTSIDE_WINDOW, NONCE_REUSED), 403 (PERMISSION_DENIED), 404 (UNKNOWN_ORDER, NOT_FOUND),
  * 413 (PAYLOAD_TOO_LARGE), 429 (RATE_LIMITED, with Retry-After and X-RateLimit-* headers),
  * 503 (MAINTENANCE, with Retry-After).
+ *
+ * A cancel may overtake its order: DELETE for a client order id the broker has never seen is
+ * acknowledged with { cancelledBeforeArrival: { clientOrderId, at } } and remembered (a tombstone),
+ * and an order that arrives under that id later is refused with 400 CANCELLED_BEFORE_ARRIVAL, so it
+ * is never booked. Sending the same DELETE again gets the same answer; GET of that id stays 404.
+ * A booked order that is no longer open answers DELETE with 400 ORDER_NOT_OPEN.
  *
  * WebSocket: GET /ws/user with the same signed headers (signed as GET /ws/user, empty body). Server
  * messages: { type: 'welcome', seq, epoch } (the last sequence number sent before this connection,
@@ -227,6 +233,18 @@ export function decodeOrderRequest(value: unknown): WireOrderRequest & { quantit
     reduceOnly: obj.reduceOnly,
   };
   return { ...request, quantityValue: dec(obj, 'quantity', 'order request'), limitPriceValue: optDec(obj, 'limitPrice', 'order request') };
+}
+
+/** The answer to DELETE /orders/{id}: the cancelled order, or a cancel acknowledged before the order arrived. */
+export function decodeCancelAnswer(value: unknown): { clientOrderId: string; beforeArrival: boolean; order?: BrokerOrderView } {
+  const obj = asObject(value, 'cancel answer');
+  if (obj.cancelledBeforeArrival !== undefined) {
+    const tombstone = asObject(obj.cancelledBeforeArrival, 'cancel answer.cancelledBeforeArrival');
+    str(tombstone, 'at', 'cancel answer.cancelledBeforeArrival');
+    return { clientOrderId: str(tombstone, 'clientOrderId', 'cancel answer.cancelledBeforeArrival'), beforeArrival: true };
+  }
+  const order = decodeOrder(obj.order);
+  return { clientOrderId: order.clientOrderId, beforeArrival: false, order };
 }
 
 export function decodeReplaceRequest(value: unknown): { quantity: Decimal; limitPrice?: Decimal } {

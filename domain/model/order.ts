@@ -82,6 +82,8 @@ export interface Order {
   updatedAt: string;
   /** A replace waiting for the broker's answer. */
   pendingReplace?: { quantity: Decimal; limitPrice?: Decimal };
+  /** When its latest order request was signed: the broker takes that request only within its receive window of it. */
+  signedAt?: string;
 }
 
 export function createOrder(request: OrderRequest, at: string): Order {
@@ -133,6 +135,15 @@ export function statusAfterRefusal(order: Order): OrderStatus {
 export function sameTerms(a: { quantity: Decimal; limitPrice?: Decimal }, b: { quantity: Decimal; limitPrice?: Decimal }): boolean {
   const samePrice = a.limitPrice === undefined || b.limitPrice === undefined ? a.limitPrice === b.limitPrice : a.limitPrice.eq(b.limitPrice);
   return a.quantity.eq(b.quantity) && samePrice;
+}
+
+/**
+ * An order the broker has not acknowledged may still arrive there until the broker's receive window
+ * has passed since its latest request was signed; until then its fate is unknown.
+ */
+export function mayStillArrive(order: Order, now: Date, receiveWindowMs: number): boolean {
+  const signedAt = Date.parse(order.signedAt ?? order.updatedAt);
+  return order.brokerOrderId === undefined && now.getTime() - signedAt <= receiveWindowMs;
 }
 
 export function isTerminal(order: Order): boolean {

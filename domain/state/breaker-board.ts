@@ -44,6 +44,8 @@ export class BreakerBoard {
   readonly registered = new Map<string, Extract<BreakerEvent, { type: 'BreakerRegistered' }>['payload']>();
   episode: TripEpisode | null = null;
   restoration: Restoration | null = null;
+  /** Orders in flight at a trip that a breaker cancels once the broker acknowledges them, by breaker. */
+  readonly cancelOnAcknowledgement = new Map<string, string>();
 
   status(name: string): BreakerStatus | undefined {
     return this.statuses.get(name);
@@ -87,6 +89,7 @@ export class BreakerBoard {
           }
           this.restoration = { step: 0, percent: 0, at, limitsBefore: episode.limitsBefore };
           this.episode = null;
+          this.cancelOnAcknowledgement.clear();
         };
       }
       case 'BreakerLimitsRestored': {
@@ -96,7 +99,14 @@ export class BreakerBoard {
           this.restoration = event.payload.percent >= 100 ? null : { ...restoration, step: event.payload.step, percent: event.payload.percent, at };
         };
       }
-      case 'BreakerActionTaken':
+      case 'BreakerActionTaken': {
+        const { action, breaker, clientOrderId } = event.payload;
+        if (clientOrderId === undefined) return () => undefined;
+        return () => {
+          if (action === 'cancel on acknowledgement') this.cancelOnAcknowledgement.set(clientOrderId, breaker);
+          else if (action === 'cancel order') this.cancelOnAcknowledgement.delete(clientOrderId);
+        };
+      }
       case 'BreakerHealthChecked':
       case 'BreakerResetRefused':
         return () => undefined;

@@ -66,7 +66,8 @@ export type DomainEvent =
       type: 'OrderRejected';
       payload: { clientOrderId: string; stage: RejectionStage; reasonCode: string; reason: string; settingsVersion?: number; checks?: DecisionRow[] };
     }
-  | { type: 'OrderSubmitted'; payload: { clientOrderId: string; broker: string } }
+  /** signedAt: the time the order request is signed with (every attempt of it); absent in logs written before it was recorded. */
+  | { type: 'OrderSubmitted'; payload: { clientOrderId: string; broker: string; signedAt?: string } }
   | { type: 'OrderAcknowledged'; payload: { clientOrderId: string; brokerOrderId: string } }
   | {
       type: 'OrderFilled';
@@ -111,9 +112,10 @@ export type DomainEvent =
       payload: { trigger: string; status: 'matched' | 'mismatched' | 'skipped'; currency: string; localCash: string; brokerCash?: string; reason?: string };
     }
   | { type: 'ReconciliationSkipped'; payload: { symbol: string; trigger: string; errorKind: string; reason: string } }
-  | { type: 'OrderResubmitted'; payload: { clientOrderId: string; broker: string; reason: string } }
+  | { type: 'OrderResubmitted'; payload: { clientOrderId: string; broker: string; reason: string; signedAt?: string } }
   | { type: 'BrokerSwitched'; payload: { from: string; to: string; reason: string } }
-  | { type: 'DegradedModeChanged'; payload: { active: boolean; tradingState: string; reason: string } }
+  /** changed: the trading state degraded mode set (from -> to) on the way in, or gave back on the way out. */
+  | { type: 'DegradedModeChanged'; payload: { active: boolean; tradingState: string; reason: string; changed?: { from: string; to: string } } }
   | {
       type: 'PositionReconciled';
       payload: {

@@ -5,3 +5,4 @@ export * from './ledger';
 export * from './projection';
 export * from './runtime-settings';
 export * from './breaker-board';
+export * from './broker-routing';

@@ -7,6 +7,7 @@ import { InstrumentRegistry } from '../model/instrument';
 import { DomainEvent, StoredEvent } from './events';
 import { RuntimeSettings } from './runtime-settings';
 import { BreakerBoard } from './breaker-board';
+import { BrokerRouting } from './broker-routing';
 
 /** Applies a prepared event; `at` is the time the event store gave it. */
 export type Commit = (at: string) => void;
@@ -25,6 +26,7 @@ export class StateProjection {
   readonly tradeIds = new Set<string>();
   readonly settings: RuntimeSettings;
   readonly breakers = new BreakerBoard();
+  readonly routing = new BrokerRouting();
   deposits = ZERO;
   currency = 'USD';
   tradingDay: string | null = null;
@@ -132,7 +134,12 @@ export class StateProjection {
           order.reason = event.payload.reason;
         });
       case 'OrderSubmitted':
-        return this.moveTo(event.payload.clientOrderId, 'submitted');
+        return this.moveTo(event.payload.clientOrderId, 'submitted', order => (order.signedAt = event.payload.signedAt ?? order.updatedAt));
+      case 'OrderResubmitted': {
+        const order = this.order(event.payload.clientOrderId);
+        // The request is signed again: the latest signing is the one the broker's receive window counts from.
+        return (at: string) => (order.signedAt = event.payload.signedAt ?? at);
+      }
       case 'OrderAcknowledged': {
         const order = this.order(event.payload.clientOrderId);
         // An ack that arrives after a fill (the report stream can overtake the REST answer) only records the broker's id.
@@ -202,6 +209,10 @@ export class StateProjection {
       case 'BreakerResetRefused':
       case 'BreakerLimitsRestored':
         return this.breakers.prepare(event);
+      case 'BrokerHealthChanged':
+      case 'BrokerSwitched':
+      case 'DegradedModeChanged':
+        return this.routing.prepare(event);
       case 'PositionReconciled':
       case 'BrokerErrorRecorded':
       case 'BrokerRequestRetried':
@@ -211,12 +222,8 @@ export class StateProjection {
       case 'BrokerSessionChanged':
       case 'StateSynchronised':
       case 'BrokerSyncFailed':
-      case 'BrokerHealthChanged':
-      case 'BrokerSwitched':
-      case 'OrderResubmitted':
       case 'BalanceReconciled':
       case 'ReconciliationSkipped':
-      case 'DegradedModeChanged':
         return () => undefined;
     }
   }

@@ -66,6 +66,8 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   breaker_cooldown_minutes: '30',
   restore_step_minutes: '15',
   degraded_trading_state: 'REDUCE_ONLY',
+  // The broker takes a signed request only this long after its timestamp (REFERENCE.md: at most 60 s).
+  broker_receive_window_ms: '60000',
 };
 
 /** Human names for the report and for Gherkin tables. */
@@ -106,6 +108,7 @@ export const SETTING_LABELS: Readonly<Record<string, string>> = {
   breaker_cooldown_minutes: 'breaker cool-down (min)',
   restore_step_minutes: 'limit restoration step (min)',
   degraded_trading_state: 'trading state with no healthy broker',
+  broker_receive_window_ms: 'broker receive window (ms)',
 };
 
 /** The name a person reads for any setting, the per-symbol ones included. */
@@ -166,6 +169,7 @@ export function validateSetting(key: string, value: string): string {
   if (number.lt(0)) invalid(key, value, 'must not be negative');
   if (key === 'max_leverage' && number.isZero()) invalid(key, value, 'must be greater than zero');
   if ((key === 'position_leverage' || key === 'breaker_trip_max_leverage') && number.isZero()) invalid(key, value, 'must be greater than zero');
+  if (key === 'broker_receive_window_ms' && (!number.isInteger() || number.lte(0))) invalid(key, value, 'must be a whole number of milliseconds above zero');
   if ((key === 'volatility_window_returns' || key === 'volatility_min_returns') && (!number.isInteger() || number.lt(2))) invalid(key, value, 'must be a whole number of at least 2');
   return key;
 }

@@ -17,6 +17,7 @@ export type BrokerRejectCode =
   | 'REDUCE_ONLY_WOULD_INCREASE'
   | 'UNKNOWN_ORDER'
   | 'ORDER_NOT_OPEN'
+  | 'CANCELLED_BEFORE_ARRIVAL'
   | 'SCRIPTED_REJECT';
 
 export class BrokerRejection extends Error {
@@ -65,6 +66,11 @@ export interface BrokerCoreOptions {
   readonly makerFeeBps?: Decimal;
 }
 
+/** A cancel answers with the order it cancelled, or, for an order not yet arrived, with the id it now refuses. */
+export type SimCancelOutcome =
+  | { readonly order: BrokerOrderView; readonly beforeArrival: false }
+  | { readonly clientOrderId: string; readonly at: string; readonly beforeArrival: true };
+
 export type ReportListener = (report: BrokerReport & { seq: number }) => void;
 
 /**
@@ -75,7 +81,7 @@ export type ReportListener = (report: BrokerReport & { seq: number }) => void;
 export class BrokerSimulatorCore {
   readonly name: string;
   readonly currency: string;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly instruments = new Map<string, Instrument>();
   private readonly takerFee: Decimal;
   private readonly makerFee: Decimal;
@@ -85,6 +91,8 @@ export class BrokerSimulatorCore {
   private readonly marks = new Map<string, Decimal>();
   private readonly positionsBySymbol = new Map<string, Position>();
   private readonly fillLog: BrokerFill[] = [];
+  /** Client order ids cancelled before their order arrived (tombstones), with when: an order arriving under one is refused. */
+  private readonly cancelledBeforeArrival = new Map<string, string>();
   private readonly listeners = new Set<ReportListener>();
   private deposits = ZERO;
   private orderCounter = 0;
@@ -145,6 +153,8 @@ export class BrokerSimulatorCore {
     const existing = this.orders.get(request.clientOrderId);
     // A reused client order id returns the order it already names, never a second one.
     if (existing) return { order: this.view(existing), duplicate: true };
+    const cancelledAt = this.cancelledBeforeArrival.get(request.clientOrderId);
+    if (cancelledAt) throw new BrokerRejection('CANCELLED_BEFORE_ARRIVAL', `order ${request.clientOrderId} was cancelled at ${cancelledAt}, before it arrived`);
     const scripted = this.scriptedRejections.shift();
     if (scripted) throw new BrokerRejection(scripted.code, scripted.message);
     const instrument = this.validate(request);
@@ -171,12 +181,21 @@ export class BrokerSimulatorCore {
     return { order: this.view(order), duplicate: false };
   }
 
-  cancelOrder(clientOrderId: string): BrokerOrderView {
+  /**
+   * Cancel by client order id. An id the broker has not seen is remembered instead (a tombstone),
+   * since its order may still be on its way: that order is refused when it arrives.
+   */
+  cancelOrder(clientOrderId: string): SimCancelOutcome {
     this.requests.push({ action: 'cancel', clientOrderId, at: this.now() });
+    if (!this.orders.has(clientOrderId)) {
+      const at = this.cancelledBeforeArrival.get(clientOrderId) ?? this.now();
+      this.cancelledBeforeArrival.set(clientOrderId, at);
+      return { clientOrderId, at, beforeArrival: true };
+    }
     const order = this.requireOpen(clientOrderId);
     order.status = 'cancelled';
     this.emit({ type: 'cancelled', clientOrderId, reason: 'cancelled by request', at: this.now() });
-    return this.view(order);
+    return { order: this.view(order), beforeArrival: false };
   }
 
   replaceOrder(clientOrderId: string, change: { quantity: Decimal; limitPrice?: Decimal }): BrokerOrderView {
@@ -191,6 +210,11 @@ export class BrokerSimulatorCore {
     this.emit({ type: 'replaced', clientOrderId, quantity: order.quantity, limitPrice: order.limitPrice, at: this.now() });
     this.match(order);
     return this.view(order);
+  }
+
+  /** Whether a cancel overtook this order: an order arriving under the id is refused. */
+  cancelledBeforeItArrived(clientOrderId: string): boolean {
+    return this.cancelledBeforeArrival.has(clientOrderId);
   }
 
   getOrder(clientOrderId: string): BrokerOrderView | undefined {

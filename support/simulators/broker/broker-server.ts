@@ -205,6 +205,7 @@ function isProtocolError(error: unknown): error is TradingError {
  */
 export class BrokerServer {
   private readonly answered: HttpLogEntry[] = [];
+  private readonly answerListeners = new Set<(entry: HttpLogEntry) => void>();
   private readonly core: BrokerSimulatorCore;
   private readonly clock: Clock;
   private readonly recvWindowMs: number;
@@ -441,6 +442,12 @@ export class BrokerServer {
     return this.answered;
   }
 
+  /** Told of each answer as it is sent: a scenario waits for the broker to answer a request still on its way. */
+  onAnswered(listener: (entry: HttpLogEntry) => void): () => void {
+    this.answerListeners.add(listener);
+    return () => this.answerListeners.delete(listener);
+  }
+
   /**
    * The last order request exactly as it arrived (signed headers and body), for a scenario that
    * replays it as an attacker who captured it would. Kept in memory only, never logged.
@@ -552,6 +559,7 @@ export class BrokerServer {
       at: new Date().toISOString(),
     };
     this.answered.push(entry);
+    for (const listener of [...this.answerListeners]) listener(entry);
     this.log({ event: 'broker.http', broker: this.core.name, ...entry, durationMs: Math.round(durationMs * 1000) / 1000 });
   }
 
@@ -662,7 +670,7 @@ export class BrokerServer {
       { method: 'POST', pattern: /^\/orders$/, handle: (_p, _t, body) => this.placeOrder(body) },
       { method: 'GET', pattern: /^\/orders$/, handle: (_p, target) => this.listOrders(target.query) },
       { method: 'GET', pattern: /^\/orders\/([^/]+)$/, handle: ([id]) => this.getOrder(id) },
-      { method: 'DELETE', pattern: /^\/orders\/([^/]+)$/, handle: ([id]) => okAnswer({ order: encodeOrder(core.cancelOrder(id)) }) },
+      { method: 'DELETE', pattern: /^\/orders\/([^/]+)$/, handle: ([id]) => this.cancelOrder(id) },
       { method: 'PATCH', pattern: /^\/orders\/([^/]+)$/, handle: ([id], _t, body) => okAnswer({ order: encodeOrder(core.replaceOrder(id, decodeReplaceRequest(parseJson(body, 'replace request')))) }) },
       { method: 'GET', pattern: /^\/positions$/, handle: () => okAnswer({ positions: core.positions().map(encodePosition) }) },
       { method: 'GET', pattern: /^\/balance$/, handle: () => okAnswer({ balance: encodeBalance(core.balance()) }) },
@@ -709,6 +717,12 @@ export class BrokerServer {
       reduceOnly: request.reduceOnly,
     });
     return okAnswer({ order: encodeOrder(order), duplicate });
+  }
+
+  private cancelOrder(clientOrderId: string): Answer {
+    const outcome = this.core.cancelOrder(clientOrderId);
+    if (!outcome.beforeArrival) return okAnswer({ order: encodeOrder(outcome.order) });
+    return okAnswer({ cancelledBeforeArrival: { clientOrderId: outcome.clientOrderId, at: outcome.at } });
   }
 
   private getOrder(clientOrderId: string): Answer {

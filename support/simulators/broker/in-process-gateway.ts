@@ -19,8 +19,17 @@ import { BrokerRejection, BrokerSimulatorCore } from './broker-core';
  * answer-lost: the broker carries the request out, but its answer times out on the way back.
  * timeout: the request times out before it reaches the broker.
  * The last two look the same to the caller: a timeout after sending, outcome unknown.
+ * held: the request is held on the way and never answered; releaseHeldRequests() delivers it late,
+ * and the broker takes it only if its receive window has not passed since it was signed.
  */
-export type ScriptedOutage = 'unavailable' | 'no-answer' | 'answer-lost' | 'timeout';
+export type ScriptedOutage = 'unavailable' | 'no-answer' | 'answer-lost' | 'timeout' | 'held';
+
+export interface InProcessGatewayOptions {
+  /** How long after its signing time the broker takes a request that was held on its way. */
+  readonly receiveWindowMs?: number;
+}
+
+const DEFAULT_RECEIVE_WINDOW_MS = 60_000;
 
 /**
  * The broker gateway port implemented by calling the simulator core in the same process. Reports
@@ -33,11 +42,14 @@ export class InProcessBrokerGateway implements BrokerGateway {
   private flushScheduled = false;
   private readonly unsubscribeCore: () => void;
   private outages: ScriptedOutage[] = [];
+  private readonly held: { clientOrderId?: string; signedAt?: Date; deliver: () => void }[] = [];
+  private readonly receiveWindowMs: number;
   /** Faults on the report stream, applied to the next fill report. */
   private nextFillFault: { kind: 'drop' } | { kind: 'misprice'; price: Decimal } | null = null;
   private closed = false;
 
-  constructor(private readonly core: BrokerSimulatorCore) {
+  constructor(private readonly core: BrokerSimulatorCore, options: InProcessGatewayOptions = {}) {
+    this.receiveWindowMs = options.receiveWindowMs ?? DEFAULT_RECEIVE_WINDOW_MS;
     this.unsubscribeCore = core.subscribe(report => {
       const { seq: _seq, ...plain } = report;
       let delivered = plain as BrokerReport;
@@ -59,6 +71,38 @@ export class InProcessBrokerGateway implements BrokerGateway {
   /** The next request meets this outage. */
   failNextRequest(outage: ScriptedOutage): void {
     this.outages.push(outage);
+  }
+
+  /** Forget outages scripted for requests that were never made. */
+  clearScriptedOutages(): void {
+    this.outages = [];
+  }
+
+  /** Client order ids of the order requests still held on their way. */
+  heldClientOrderIds(): string[] {
+    return this.held.flatMap(h => (h.clientOrderId ? [h.clientOrderId] : []));
+  }
+
+  /**
+   * The held requests arrive, late: each is carried out unless the broker's receive window has passed
+   * since it was signed. Their answers go nowhere (whoever sent them stopped waiting).
+   */
+  releaseHeldRequests(): { delivered: number; refused: number } {
+    const outcome = { delivered: 0, refused: 0 };
+    for (const request of this.held.splice(0)) {
+      const late = request.signedAt !== undefined && this.core.clock.now().getTime() - request.signedAt.getTime() > this.receiveWindowMs;
+      if (late) {
+        outcome.refused += 1;
+        continue;
+      }
+      outcome.delivered += 1;
+      try {
+        request.deliver();
+      } catch (error) {
+        if (!(error instanceof BrokerRejection)) throw error;
+      }
+    }
+    return outcome;
   }
 
   /** The broker books the next fill but its report never arrives. */
@@ -87,10 +131,13 @@ export class InProcessBrokerGateway implements BrokerGateway {
   }
 
   async submit(request: BrokerOrderRequest): Promise<SubmitAccepted> {
-    return this.call(() => {
-      const { order } = this.core.placeOrder(request);
-      return { clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId };
-    });
+    return this.call(
+      () => {
+        const { order } = this.core.placeOrder(request);
+        return { clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId };
+      },
+      { clientOrderId: request.clientOrderId, signedAt: request.signedAt },
+    );
   }
 
   async cancel(clientOrderId: string): Promise<void> {
@@ -141,9 +188,13 @@ export class InProcessBrokerGateway implements BrokerGateway {
     this.queue.length = 0;
   }
 
-  private async call<T>(request: () => T): Promise<T> {
+  private async call<T>(request: () => T, signing: { clientOrderId?: string; signedAt?: Date } = {}): Promise<T> {
     if (this.closed) throw new TradingError('BrokerUnavailable', `broker ${this.name}: gateway is closed`);
     const outage = this.outages.shift();
+    if (outage === 'held') {
+      this.held.push({ ...signing, deliver: request });
+      return new Promise<T>(() => undefined);
+    }
     if (outage === 'unavailable') throw new TradingError('BrokerUnavailable', `broker ${this.name} is unavailable`, { broker: this.name });
     if (outage === 'no-answer') return new Promise<T>(() => undefined);
     const timedOut = () => new TradingError('Timeout', `broker ${this.name}: no answer before the timeout`, { broker: this.name, requestSent: true });

@@ -80,6 +80,8 @@ interface ConnectionHost {
   readonly random: () => number;
   recordDelivered(stream: ToxicStream, bytes: number): void;
   recordDropped(bytes: number): void;
+  /** Bytes entered the toxics: whoever waits for data to be held looks again. */
+  recordIngested(): void;
   release(connection: ProxiedConnection): void;
 }
 
@@ -182,6 +184,7 @@ class ToxicLink {
       this.sourcePaused = true;
       this.source.pause();
     }
+    this.connection.recordIngested();
   }
 
   ingestFin(): void {
@@ -655,6 +658,10 @@ class ProxiedConnection {
     this.host.recordDropped(bytes);
   }
 
+  recordIngested(): void {
+    this.host.recordIngested();
+  }
+
   onFinDelivered(): void {
     if (this.upstream.finDelivered && this.downstream.finDelivered) this.close();
   }
@@ -781,6 +788,9 @@ function validateToxic(toxic: Toxic): void {
 
 export class FaultProxy {
   private readonly chain: Toxic[] = [];
+  /** Toxics taken off the chain for new connections but still acting on the connections that had them. */
+  private readonly lingering = new Map<string, Toxic>();
+  private readonly holdWaiters = new Set<() => void>();
   private readonly connections = new Set<ProxiedConnection>();
   private readonly counters = { connectionsAccepted: 0, bytesUpstream: 0, bytesDownstream: 0, bytesDropped: 0, largestWriteUpstream: 0, largestWriteDownstream: 0 };
   private readonly host: ConnectionHost;
@@ -803,6 +813,9 @@ export class FaultProxy {
       },
       recordDropped: bytes => {
         this.counters.bytesDropped += bytes;
+      },
+      recordIngested: () => {
+        for (const check of [...this.holdWaiters]) check();
       },
       release: connection => {
         this.connections.delete(connection);
@@ -872,7 +885,7 @@ export class FaultProxy {
       spec: { ...request.spec },
     };
     validateToxic(toxic);
-    if (this.chain.some(existing => existing.name === toxic.name)) {
+    if (this.chain.some(existing => existing.name === toxic.name) || this.lingering.has(toxic.name)) {
       throw new Error(`fault proxy ${this.options.name} already has a toxic named ${toxic.name}`);
     }
     this.chain.push(toxic);
@@ -882,13 +895,43 @@ export class FaultProxy {
 
   removeToxic(name: string): void {
     const index = this.chain.findIndex(toxic => toxic.name === name);
-    if (index < 0) throw new Error(`fault proxy ${this.options.name} has no toxic named ${name}`);
-    this.chain.splice(index, 1);
+    if (index < 0 && !this.lingering.delete(name)) throw new Error(`fault proxy ${this.options.name} has no toxic named ${name}`);
+    if (index >= 0) this.chain.splice(index, 1);
     for (const connection of [...this.connections]) connection.detachToxic(name);
   }
 
+  /**
+   * Connections opened from now on do not get this toxic; the ones that have it keep it (and what it
+   * holds) until it is removed: the requests of a process that died stay on the network, the new
+   * process's do not.
+   */
+  spareNewConnections(name: string): void {
+    const index = this.chain.findIndex(toxic => toxic.name === name);
+    if (index < 0) throw new Error(`fault proxy ${this.options.name} has no toxic named ${name}`);
+    this.lingering.set(name, this.chain.splice(index, 1)[0]);
+  }
+
   clearToxics(): void {
-    for (const toxic of [...this.chain]) this.removeToxic(toxic.name);
+    for (const name of [...this.chain.map(toxic => toxic.name), ...this.lingering.keys()]) this.removeToxic(name);
+  }
+
+  /** Resolves once toxics hold bytes sent on this stream (a request on its way, not yet delivered). */
+  whenHolding(stream: ToxicStream, timeoutMs: number): Promise<void> {
+    const holding = () => [...this.connections].some(connection => (stream === 'upstream' ? connection.upstream : connection.downstream).bytesInFlight > 0);
+    if (holding()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.holdWaiters.delete(check);
+        reject(new Error(`fault proxy ${this.options.name}: nothing held ${stream} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const check = () => {
+        if (!holding()) return;
+        clearTimeout(timer);
+        this.holdWaiters.delete(check);
+        resolve();
+      };
+      this.holdWaiters.add(check);
+    });
   }
 
   /** Start, up, down and stop run one after another, so a scenario cannot open two listeners. */
