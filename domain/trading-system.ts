@@ -344,10 +344,11 @@ export class TradingSystem {
    * request was signed; then it can no longer arrive and is closed. Returns whether it was closed.
    */
   private closeUnknownOrder(order: Order, trigger: string): boolean {
-    if (mayStillArrive(order, this.options.clock.now(), this.receiveWindowMs)) return false;
+    const toleranceMs = Number(this.state.settings.snapshot().broker_clock_tolerance_ms ?? DEFAULT_SETTINGS.broker_clock_tolerance_ms);
+    if (mayStillArrive(order, this.options.clock.now(), this.receiveWindowMs + toleranceMs)) return false;
     const reason =
       order.brokerOrderId === undefined
-        ? `can no longer arrive: not known at the broker on ${trigger}, and its receive window of ${this.receiveWindowMs} ms has passed since the request was signed at ${order.signedAt ?? order.updatedAt}`
+        ? `can no longer arrive: not known at the broker on ${trigger}, and its receive window of ${this.receiveWindowMs} ms (plus ${toleranceMs} ms for the broker's clock) has passed since the request was signed at ${order.signedAt ?? order.updatedAt}`
         : `not known at the broker on ${trigger}`;
     this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: order.clientOrderId, reason } });
     return true;

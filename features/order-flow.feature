@@ -148,7 +148,7 @@ Feature: Order flow (plan 4.1)
       Then the order is in flight after a "Timeout" error
       And the broker never received the order but was asked for it by its client order id
       And the projected leverage is 0.50x
-      When 61 seconds pass, more than the broker's receive window of 60 seconds
+      When 62 seconds pass, more than the broker's receive window of 60 seconds and its clock's tolerance of 1 second
       And the system resolves its orders in flight
       Then the order in flight is closed because it "can no longer arrive", nothing of it filled
       And the trader has no BTC-PERP position
@@ -671,7 +671,7 @@ Feature: Order flow (plan 4.1)
       And a new trading system instance starts on the same event log
       And it recovers with the broker
       Then the order is still in flight, its 1 BTC-PERP reserved
-      When 61 seconds pass, more than the broker's receive window of 60 seconds
+      When 62 seconds pass, more than the broker's receive window of 60 seconds and its clock's tolerance of 1 second
       And it recovers with the broker
       Then the order in flight is closed because it "can no longer arrive", nothing of it filled
       And the trader has no BTC-PERP position
@@ -713,7 +713,7 @@ Feature: Order flow (plan 4.1)
       And a new trading system instance starts on the same event log
       And it recovers with the broker
       Then the order is still in flight, its 4 BTC-PERP reserved
-      When 61 seconds pass, more than the broker's receive window of 60 seconds
+      When 62 seconds pass, more than the broker's receive window of 60 seconds and its clock's tolerance of 1 second
       And it recovers with the broker
       Then the order in flight is closed because it "can no longer arrive", nothing of it filled
       And the projected leverage is 0.00x

@@ -171,9 +171,11 @@ When('the held request reaches the broker, but the broker\'s acknowledgement of 
   await releaseHeldOrder(this);
 });
 
-When('{duration} pass(es), more than the broker\'s receive window of {duration}', function (this: TradingWorld, elapsed: number, window: number) {
-  expect(this.system.state.settings.snapshot().broker_receive_window_ms, 'the window the system counts with').to.equal(String(window));
-  expect(elapsed).to.be.greaterThan(window);
+When('{duration} pass(es), more than the broker\'s receive window of {duration} and its clock\'s tolerance of {duration}', function (this: TradingWorld, elapsed: number, window: number, tolerance: number) {
+  const settings = this.system.state.settings.snapshot();
+  expect(settings.broker_receive_window_ms, 'the window the system counts with').to.equal(String(window));
+  expect(settings.broker_clock_tolerance_ms, "the broker clock's lag the system allows for").to.equal(String(tolerance));
+  expect(elapsed).to.be.greaterThan(window + tolerance);
   this.clock.advance(elapsed);
 });
 

@@ -35,6 +35,8 @@ const DEEP = new Decimal(1000);
 const SETTLE_TURNS = 400;
 /** The broker's receive window, as the system's default setting and the in-process broker both have it. */
 const RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);
+/** What the system adds for a broker clock running behind before it gives an unknown order up. */
+const CLOCK_TOLERANCE_MS = Number(DEFAULT_SETTINGS.broker_clock_tolerance_ms);
 
 type Sym = 'BTC-PERP' | 'ETH-PERP';
 const SYMBOLS: readonly Sym[] = ['BTC-PERP', 'ETH-PERP'];
@@ -558,7 +560,7 @@ class ReleaseHeld extends Action {
 class WindowPasses extends Action {
   async apply(h: Harness): Promise<string> {
     stats.windowPassed += 1;
-    h.clock.advance(RECEIVE_WINDOW_MS + 1000);
+    h.clock.advance(RECEIVE_WINDOW_MS + CLOCK_TOLERANCE_MS + 1000);
     const report = await h.system.synchronise('scheduled');
     stats.ordersClosedAfterWindow += report.ordersClosed;
     return `closed ${report.ordersClosed}, still working ${report.ordersStillWorking}`;

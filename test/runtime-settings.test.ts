@@ -55,3 +55,10 @@ test('a setting is read as written: no thousands separators, padding or exponent
   assert.equal(settings.limits.maxOrderNotional.toString(), '100000');
   assert.equal(settings.limits.maxLeverage.toString(), '5');
 });
+
+test("the broker clock's tolerated lag is a whole number of milliseconds, zero allowed", () => {
+  assert.equal(new RuntimeSettings().prepare({ broker_clock_tolerance_ms: '0' }).broker_clock_tolerance_ms, '0');
+  refused({ broker_clock_tolerance_ms: '-1' }, /must not be negative/);
+  refused({ broker_clock_tolerance_ms: '0.5' }, /whole number of milliseconds/);
+  refused({ broker_clock_tolerance_ms: '1,000' }, /broker_clock_tolerance_ms/);
+});

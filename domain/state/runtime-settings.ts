@@ -68,6 +68,8 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   degraded_trading_state: 'REDUCE_ONLY',
   // The broker takes a signed request only this long after its timestamp (REFERENCE.md: at most 60 s).
   broker_receive_window_ms: '60000',
+  // How far the broker's clock may run behind ours: an unknown order is given up only after the window plus this.
+  broker_clock_tolerance_ms: '1000',
 };
 
 /** Human names for the report and for Gherkin tables. */
@@ -109,6 +111,7 @@ export const SETTING_LABELS: Readonly<Record<string, string>> = {
   restore_step_minutes: 'limit restoration step (min)',
   degraded_trading_state: 'trading state with no healthy broker',
   broker_receive_window_ms: 'broker receive window (ms)',
+  broker_clock_tolerance_ms: "broker clock's tolerated lag (ms)",
 };
 
 /** The name a person reads for any setting, the per-symbol ones included. */
@@ -170,6 +173,7 @@ export function validateSetting(key: string, value: string): string {
   if (key === 'max_leverage' && number.isZero()) invalid(key, value, 'must be greater than zero');
   if ((key === 'position_leverage' || key === 'breaker_trip_max_leverage') && number.isZero()) invalid(key, value, 'must be greater than zero');
   if (key === 'broker_receive_window_ms' && (!number.isInteger() || number.lte(0))) invalid(key, value, 'must be a whole number of milliseconds above zero');
+  if (key === 'broker_clock_tolerance_ms' && !number.isInteger()) invalid(key, value, 'must be a whole number of milliseconds');
   if ((key === 'volatility_window_returns' || key === 'volatility_min_returns') && (!number.isInteger() || number.lt(2))) invalid(key, value, 'must be a whole number of at least 2');
   return key;
 }
