@@ -697,3 +697,30 @@ test('a process that ran a server with traffic exits by itself promptly after st
   assert.ok(stoppedAt > 0, output);
   assert.ok(Date.now() - stoppedAt < 1000, `the process lingered ${Date.now() - stoppedAt} ms after stop()`);
 });
+
+test('a captured signature spliced into another request is refused with BAD_SIGNATURE and changes nothing', async t => {
+  const h = await harness(t);
+  assert.equal((await api(h, 'POST', '/orders', limitBuy('A'))).status, 200);
+  assert.equal((await api(h, 'POST', '/orders', limitBuy('A1'))).status, 200);
+  const requestsBefore = h.core.requests.length;
+  const now = h.clock.now().getTime();
+  const splices: { what: string; signed: [string, string, string, string, string]; sent: [string, string, string, string, string] }[] = [
+    // [timestamp, nonce, method, path, body]
+    { what: 'path into body', signed: [String(now), 'nonce-1', 'DELETE', `${API_PREFIX}/orders/A1`, ''], sent: [String(now), 'nonce-1', 'DELETE', `${API_PREFIX}/orders/A`, '1'] },
+    { what: 'query into body', signed: [String(now), 'nonce-2', 'GET', `${API_PREFIX}/fills?since=10`, ''], sent: [String(now), 'nonce-2', 'GET', `${API_PREFIX}/fills?since=1`, '0'] },
+    { what: 'timestamp into nonce', signed: [`${now}7`, 'nonce-3', 'GET', `${API_PREFIX}/balance`, ''], sent: [String(now), '7nonce-3', 'GET', `${API_PREFIX}/balance`, ''] },
+    { what: 'nonce into timestamp', signed: [String(now).slice(0, -1), `${String(now).slice(-1)}nonce-4`, 'GET', `${API_PREFIX}/balance`, ''], sent: [String(now), 'nonce-4', 'GET', `${API_PREFIX}/balance`, ''] },
+  ];
+  const outcomes: [string, number, unknown][] = [];
+  for (const { what, signed, sent } of splices) {
+    const [timestamp, nonce, method, path, body] = signed;
+    const signature = signRequest(TRADER.secret, timestamp, nonce, method, path, body);
+    const [sentTimestamp, sentNonce, sentMethod, sentPath, sentBody] = sent;
+    const headers = { [AUTH_HEADERS.key]: TRADER.key, [AUTH_HEADERS.timestamp]: sentTimestamp, [AUTH_HEADERS.nonce]: sentNonce, [AUTH_HEADERS.signature]: signature };
+    const reply = await send(h.server.port, sentMethod, sentPath, sentBody, headers);
+    outcomes.push([what, reply.status, reply.json.code]);
+  }
+  assert.deepEqual(outcomes, splices.map(s => [s.what, 401, 'BAD_SIGNATURE']));
+  assert.equal(h.core.requests.length, requestsBefore, 'no spliced request reached the broker');
+  assert.deepEqual(h.core.openOrders().map(o => o.clientOrderId).sort(), ['A', 'A1'], 'both orders are still open');
+});

@@ -73,3 +73,14 @@ test('a signature covers timestamp, nonce, method, path and body: changing any o
     assert.notEqual(signRequest(changed[0], changed[1], changed[2], changed[3], changed[4], changed[5]), signature, `part ${i}`);
   }
 });
+
+test('a signature cannot be moved to a request whose fields split the same characters differently', () => {
+  const sign = (parts: readonly [string, string, string, string, string]) => signRequest('secret', ...parts);
+  const pairs: [readonly [string, string, string, string, string], readonly [string, string, string, string, string]][] = [
+    [['1767623400000', 'n-1', 'DELETE', '/api/v1/orders/A1', ''], ['1767623400000', 'n-1', 'DELETE', '/api/v1/orders/A', '1']],
+    [['1767623400000', 'n-1', 'GET', '/api/v1/fills?since=10', ''], ['1767623400000', 'n-1', 'GET', '/api/v1/fills?since=1', '0']],
+    [['17676234000007', 'n-1', 'GET', '/api/v1/balance', ''], ['1767623400000', '7n-1', 'GET', '/api/v1/balance', '']],
+    [['1767623400000', 'n-1', 'GET', '/api/v1/orders', ''], ['1767623400000', 'n-1', 'GET', '/api/v1/orders?', '']],
+  ];
+  for (const [a, b] of pairs) assert.notEqual(sign(a), sign(b), `${a.join('|')} vs ${b.join('|')}`);
+});

@@ -26,6 +26,10 @@ import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPo
  * 413 (PAYLOAD_TOO_LARGE), 429 (RATE_LIMITED, with Retry-After and X-RateLimit-* headers),
  * 503 (MAINTENANCE, with Retry-After).
  *
+ * Signed requests carry X-Api-Key, X-Timestamp, X-Nonce and X-Signature: the hex HMAC-SHA256, under
+ * the key's secret, of canonicalRequest (below), whose fields are length-prefixed so none can be
+ * spliced into another.
+ *
  * WebSocket: GET /ws/user with the same signed headers (signed as GET /ws/user, empty body). Server
  * messages: { type: 'welcome', seq } (the last sequence number sent before this connection),
  * { type: 'report', seq, report }, { type: 'heartbeat', counter, at, seq } (seq: the last report sent).
@@ -54,9 +58,19 @@ export const REPORT_SEQ_HEADER = 'x-report-seq';
 
 export type BrokerServiceStatus = 'normal' | 'degraded' | 'maintenance';
 
-/** HMAC-SHA256 (hex) over timestamp, nonce, method, path (with query) and body, as crypto venues sign requests. */
-export function signRequest(secret: string, timestamp: string, nonce: string, method: string, path: string, body: string): string {
-  return createHmac('sha256', secret).update(`${timestamp}${nonce}${method.toUpperCase()}${path}${body}`).digest('hex');
+const SIGNATURE_VERSION = 'v1';
+
+/** Each field length-prefixed so none can borrow characters from its neighbour; the query keeps its "?" so "/a" and "/a?" differ. */
+export function canonicalRequest(timestamp: string, nonce: string, method: string, pathWithQuery: string, body: string): string {
+  const queryAt = pathWithQuery.indexOf('?');
+  const path = queryAt < 0 ? pathWithQuery : pathWithQuery.slice(0, queryAt);
+  const query = queryAt < 0 ? '' : pathWithQuery.slice(queryAt);
+  return [SIGNATURE_VERSION, timestamp, nonce, method.toUpperCase(), path, query, body].map(field => `${Buffer.byteLength(field, 'utf8')}:${field}\n`).join('');
+}
+
+/** HMAC-SHA256 (hex) of canonicalRequest: the gateway signs with it and the broker checks with it. */
+export function signRequest(secret: string, timestamp: string, nonce: string, method: string, pathWithQuery: string, body: string): string {
+  return createHmac('sha256', secret).update(canonicalRequest(timestamp, nonce, method, pathWithQuery, body), 'utf8').digest('hex');
 }
 
 // ---- shapes on the wire ----
