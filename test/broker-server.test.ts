@@ -22,6 +22,7 @@ import {
   decodeChannelMessage,
   decodeError,
   decodeFill,
+  decodeFillPage,
   decodeOrder,
   decodePosition,
   signRequest,
@@ -258,10 +259,10 @@ test('orders round trip with decimal strings: place, get, replace, open orders, 
   assert.equal(balance.cash.toString(), '99999.75');
 
   const fills = await api(h, 'GET', '/fills?since=0');
-  const fillList = decodeArray(fills.json, 'fills', decodeFill);
+  const fillList = decodeFillPage(fills.json).fills;
   assert.equal(fills.json.cursor, 1);
   assert.deepEqual(fillList.map(f => [f.clientOrderId, f.quantity.toString(), f.price.toString(), f.fee.toString()]), [['CO-2', '0.01', '50000', '0.25']]);
-  assert.equal(decodeArray((await api(h, 'GET', '/fills?since=1')).json, 'fills', decodeFill).length, 0);
+  assert.equal(decodeFillPage((await api(h, 'GET', '/fills?since=1')).json).fills.length, 0);
 
   const book = decodeBook((await api(h, 'GET', '/book/BTC-PERP')).json.book);
   assert.equal(book.asks[0].quantity.toString(), '999.99');
