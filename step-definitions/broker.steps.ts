@@ -167,7 +167,7 @@ Then('the system resynchronised with the broker after the {string}, recovering {
 Then('the trade was applied exactly once', async function (this: TradingWorld) {
   const id = (this.workingOrderId ?? this.lastOrder().clientOrderId) as string;
   await this.settle(id);
-  const atBroker = this.broker.fills(0).fills.filter(f => f.clientOrderId === id).map(f => f.tradeId);
+  const atBroker = this.broker.fillHistory().filter(f => f.clientOrderId === id).map(f => f.tradeId);
   const applied = this.eventsFor(id).filter(e => e.type === 'OrderFilled').map(e => (e.type === 'OrderFilled' ? e.payload.tradeId : ''));
   expect(applied).to.have.members(atBroker);
   expect(applied).to.have.length(atBroker.length);

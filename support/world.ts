@@ -253,13 +253,15 @@ export class TradingWorld extends World {
     });
   }
 
-  /** Wait for the reconciliation a fill triggers, so assertions see its result. */
+  /** Wait for the reconciliation a fill triggers (for a fill read from the history: the end of its synchronisation), so assertions see its result. */
   async reconciliationsSettled(): Promise<void> {
     await this.waitUntil('every fill to be reconciled', () => {
       const events = this.system.ledger.store.read();
-      const fills = events.filter(e => e.type === 'OrderFilled').length;
+      const fills = events.filter(e => e.type === 'OrderFilled' && !e.payload.fromHistory).length;
       const reconciled = events.filter(e => (e.type === 'PositionReconciled' || e.type === 'ReconciliationSkipped') && e.payload.trigger.startsWith('fill')).length;
-      return reconciled >= fills;
+      const lastFromHistory = events.filter(e => e.type === 'OrderFilled' && e.payload.fromHistory).pop();
+      const historySettled = !lastFromHistory || events.some(e => (e.type === 'StateSynchronised' || e.type === 'BrokerSyncFailed') && e.seq > lastFromHistory.seq);
+      return reconciled >= fills && historySettled;
     });
   }
 

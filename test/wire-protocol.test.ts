@@ -10,6 +10,7 @@ import {
   decodeEnvelope,
   decodeError,
   decodeFill,
+  decodeFillPage,
   decodeOrder,
   decodeOrderRequest,
   decodePosition,
@@ -165,5 +166,24 @@ test('a fill or report time must be an ISO-8601 UTC instant that parses and roun
     const error = protocolError(() => decodeFill({ ...fill, at }));
     assert.match(error.message, /\bat\b/, JSON.stringify(at));
     for (const report of Object.values(reports)) protocolError(() => decodeReport({ ...report, at }));
+  }
+});
+
+test('a page of the fill history: at most the limit, a cursor that does not go back, more a boolean, progress while more remain', () => {
+  const page = { fills: [fill], cursor: 8, more: true };
+  assert.deepEqual(decodeFillPage(page, 7, 1).cursor, 8);
+  assert.equal(decodeFillPage({ fills: [], cursor: 7, more: false }, 7, 10).fills.length, 0);
+  for (const [what, value, since, limit] of [
+    ['cursor behind since', { ...page, cursor: 6 }, 7, 10],
+    ['cursor not a whole number', { ...page, cursor: 7.5 }, 7, 10],
+    ['cursor a string', { ...page, cursor: '8' }, 7, 10],
+    ['more missing', { fills: [fill], cursor: 8 }, 7, 10],
+    ['more a string', { ...page, more: 'yes' }, 7, 10],
+    ['more fills than asked for', { ...page, fills: [fill, { ...fill, tradeId: 'T2' }] }, 7, 1],
+    ['more, but no progress', { fills: [], cursor: 7, more: true }, 7, 10],
+    ['a bad fill', { ...page, fills: [{ ...fill, price: '0' }] }, 7, 10],
+    ['an unknown field', { ...page, next: 9 }, 7, 10],
+  ] as const) {
+    assert.throws(() => decodeFillPage(value, since, limit), (error: unknown) => error instanceof TradingError && error.kind === 'ProtocolError', what);
   }
 });

@@ -4,12 +4,12 @@ import { Decimal } from '../shared/decimal';
 import { ErrorKind, TradingError, describeError } from '../shared/errors';
 import {
   BrokerBalance,
-  BrokerFill,
   BrokerGateway,
   BrokerOrderRequest,
   BrokerOrderView,
   BrokerPosition,
   BrokerReport,
+  FillPage,
   GatewayEvent,
   OrderBookView,
   SubmitAccepted,
@@ -214,8 +214,11 @@ export class NetworkBrokerGateway implements BrokerGateway {
     return decodeBalance(decodeEnvelope(await this.call({ operation: 'balance', method: 'GET', path: '/balance', idempotent: true }), 'balance answer', ['balance']).balance);
   }
 
-  async fills(sinceCursor: number): Promise<{ fills: BrokerFill[]; cursor: number }> {
-    return decodeFillPage(await this.call({ operation: 'fills', method: 'GET', path: `/fills?since=${sinceCursor}`, idempotent: true }));
+  async fills(sinceCursor: number, limit: number): Promise<FillPage> {
+    if (!Number.isSafeInteger(sinceCursor) || sinceCursor < 0 || !Number.isSafeInteger(limit) || limit < 1) {
+      throw new TradingError('InvalidInput', `fills: cursor must be a whole number and limit a positive one, got ${sinceCursor} and ${limit}`, { operation: 'fills', broker: this.name });
+    }
+    return decodeFillPage(await this.call({ operation: 'fills', method: 'GET', path: `/fills?since=${sinceCursor}&limit=${limit}`, idempotent: true }), sinceCursor, limit);
   }
 
   async orderBook(symbol: string): Promise<OrderBookView> {

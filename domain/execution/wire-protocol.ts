@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Decimal, parseDecimal } from '../shared/decimal';
 import { TradingError } from '../shared/errors';
-import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, OrderBookView } from './broker-gateway';
+import { BrokerBalance, BrokerFill, BrokerOrderStatus, FillPage, BrokerOrderView, BrokerPosition, BrokerReport, OrderBookView } from './broker-gateway';
 
 /**
  * The broker wire protocol, shared by the network gateway (the client) and the broker simulator's
@@ -25,9 +25,15 @@ import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPo
  *   POST   /orders/cancel-all                                         -> 200 { cancelled }
  *   GET    /positions                                                 -> 200 { positions }
  *   GET    /balance                                                   -> 200 { balance }
- *   GET    /fills?since=N                                             -> 200 { fills, cursor }
+ *   GET    /fills?since=N&limit=M                                     -> 200 { fills, cursor, more }
  *   GET    /book/{symbol}                                             -> 200 { book }
  *   GET    /status                                                    -> 200 { status, retryAfterSeconds? }
+ * The fill history is read in pages: since is the cursor a previous page gave (0 = the start), limit
+ * at most MAX_FILL_PAGE (a larger one is cut to it; both whole numbers, limit at least 1, since not
+ * past the history, no other parameters, else 400 INVALID_REQUEST). A page holds at most limit fills
+ * in order, and fewer rather than an answer over MAX_BODY_BYTES; cursor is where the next page
+ * starts and more says whether the history goes on past it. A client keeps the last cursor it
+ * reached and asks from there after a restart, never from 0 again.
  * Errors: { code, message } with 400 (reason codes of the venue), 401 (UNAUTHORIZED, BAD_SIGNATURE,
  * TIMESTAMP_OUTSIDE_WINDOW, NONCE_REUSED), 403 (PERMISSION_DENIED), 404 (UNKNOWN_ORDER, NOT_FOUND),
  * 413 (PAYLOAD_TOO_LARGE), 429 (RATE_LIMITED, with Retry-After and X-RateLimit-* headers),
@@ -45,6 +51,8 @@ export const API_PREFIX = '/api/v1';
 export const USER_CHANNEL_PATH = '/ws/user';
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_FRAME_BYTES = 64 * 1024;
+/** The most fills the broker puts in one page of its history. */
+export const MAX_FILL_PAGE = 500;
 
 /** X-Timestamp is the caller's clock in whole milliseconds since the Unix epoch, as a decimal string. */
 export const AUTH_HEADERS = {
@@ -405,11 +413,14 @@ export function decodeArray<T>(value: unknown, field: string, decode: (item: unk
   return items.map(decode);
 }
 
-/** GET /fills answer: the fills after the cursor asked from, and the cursor to ask from next. */
-export function decodeFillPage(value: unknown): { fills: BrokerFill[]; cursor: number } {
-  const obj = decodeEnvelope(value, 'fills answer', ['fills', 'cursor']);
+/** GET /fills answer to ?since&limit: at most limit fills, a cursor that does not go back, and whether more remain. */
+export function decodeFillPage(value: unknown, since: number, limit: number): FillPage {
+  const obj = decodeEnvelope(value, 'fills answer', ['fills', 'cursor', 'more']);
   const cursor = obj.cursor;
-  if (typeof cursor !== 'number' || !Number.isSafeInteger(cursor) || cursor < 0) throw protocolError('fills answer.cursor must be a whole number', { field: 'cursor' });
+  if (typeof cursor !== 'number' || !Number.isSafeInteger(cursor) || cursor < since) throw protocolError(`fills answer.cursor must be a whole number not below ${since}`, { field: 'cursor' });
+  if (typeof obj.more !== 'boolean') throw protocolError('fills answer.more must be a boolean', { field: 'more' });
   if (!Array.isArray(obj.fills)) throw protocolError('fills answer.fills must be an array', { field: 'fills' });
-  return { fills: obj.fills.map(decodeFill), cursor };
+  if (obj.fills.length > limit) throw protocolError(`fills answer holds ${obj.fills.length} fills, more than the ${limit} asked for`, { field: 'fills' });
+  if (obj.more && cursor === since) throw protocolError('fills answer says more remain but its cursor did not move', { field: 'cursor' });
+  return { fills: obj.fills.map(decodeFill), cursor, more: obj.more };
 }

@@ -70,7 +70,8 @@ export type DomainEvent =
   | { type: 'OrderAcknowledged'; payload: { clientOrderId: string; brokerOrderId: string } }
   | {
       type: 'OrderFilled';
-      payload: { clientOrderId: string; tradeId: string; quantity: string; price: string; fee: string; liquidity: Liquidity; inferred?: boolean };
+      /** fromHistory: read from the broker's fill history by a synchronisation, which reconciles the position once it has read it all. */
+      payload: { clientOrderId: string; tradeId: string; quantity: string; price: string; fee: string; liquidity: Liquidity; inferred?: boolean; fromHistory?: boolean };
     }
   | { type: 'FillRejected'; payload: { clientOrderId: string; tradeId: string; errorKind: string; reason: string } }
   | { type: 'OrderCancelRequested'; payload: { clientOrderId: string; reason: string } }
@@ -100,7 +101,11 @@ export type DomainEvent =
   | { type: 'BrokerConnectionChanged'; payload: { broker: string; channel: string; state: 'connected' | 'lost' | 'gave_up'; reason: string; attempt?: number } }
   | { type: 'BrokerMessageRejected'; payload: { broker: string; channel: string; errorKind: string; reason: string } }
   | { type: 'BrokerSequenceAnomaly'; payload: { broker: string; anomaly: 'gap' | 'out_of_order'; expected: number; received: number } }
-  | { type: 'StateSynchronised'; payload: { broker: string; trigger: string; fillsRecovered: number; ordersClosed: number; ordersStillWorking: number; positionsChecked: number } }
+  | {
+      type: 'StateSynchronised';
+      /** fillCursor: where the broker's fill history was read to; the next synchronisation with this broker starts there (absent from older logs). */
+      payload: { broker: string; trigger: string; fillsRecovered: number; ordersClosed: number; ordersStillWorking: number; positionsChecked: number; fillCursor?: number };
+    }
   | { type: 'BrokerSyncFailed'; payload: { broker: string; trigger: string; errorKind: string; reason: string } }
   | { type: 'BrokerHealthChanged'; payload: { broker: string; healthy: boolean; reason: string; consecutiveFailures: number; errorRate: string } }
   | {

@@ -3,7 +3,8 @@ import { Decimal, ZERO, isMultipleOf } from '../../../domain/shared/decimal';
 import { Instrument } from '../../../domain/model/instrument';
 import { OrderType, Side, signedQuantity } from '../../../domain/model/order';
 import { Position, applyFill, flatPosition, unrealizedPnl } from '../../../domain/model/position';
-import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport } from '../../../domain/execution/broker-gateway';
+import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage } from '../../../domain/execution/broker-gateway';
+import { MAX_FILL_PAGE } from '../../../domain/execution/wire-protocol';
 
 /** Machine-readable reasons a venue refuses a request with (HTTP 400 bodies on the wire). */
 export type BrokerRejectCode =
@@ -17,6 +18,7 @@ export type BrokerRejectCode =
   | 'REDUCE_ONLY_WOULD_INCREASE'
   | 'UNKNOWN_ORDER'
   | 'ORDER_NOT_OPEN'
+  | 'INVALID_REQUEST'
   | 'SCRIPTED_REJECT';
 
 export class BrokerRejection extends Error {
@@ -219,8 +221,20 @@ export class BrokerSimulatorCore {
     return { currency: this.currency, cash: this.deposits.plus(realized) };
   }
 
-  fills(sinceCursor: number): { fills: BrokerFill[]; cursor: number } {
-    return { fills: this.fillLog.slice(Math.max(0, sinceCursor)), cursor: this.fillLog.length };
+  /** One page of the fill history; the cursor is the position in it, so a page never skips or repeats a fill. */
+  fills(sinceCursor: number, limit: number): FillPage {
+    if (!Number.isSafeInteger(sinceCursor) || sinceCursor < 0 || sinceCursor > this.fillLog.length) {
+      throw new BrokerRejection('INVALID_REQUEST', `cursor ${sinceCursor} is not in the fill history (0 to ${this.fillLog.length})`);
+    }
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new BrokerRejection('INVALID_REQUEST', `limit ${limit} must be a whole number of at least 1`);
+    const fills = this.fillLog.slice(sinceCursor, sinceCursor + Math.min(limit, MAX_FILL_PAGE));
+    const cursor = sinceCursor + fills.length;
+    return { fills, cursor, more: cursor < this.fillLog.length };
+  }
+
+  /** The whole fill history, for a scenario's assertions (the API pages it). */
+  fillHistory(): readonly BrokerFill[] {
+    return this.fillLog;
   }
 
   /** The kill switch: cancel every open order. */

@@ -13,6 +13,7 @@ import {
   AUTH_HEADERS,
   BrokerServiceStatus,
   MAX_BODY_BYTES,
+  MAX_FILL_PAGE,
   MAX_FRAME_BYTES,
   RATE_LIMIT_HEADERS,
   REPORT_SEQ_HEADER,
@@ -142,6 +143,8 @@ const DEFAULT_RATE_LIMIT = { capacity: 50, refillPerSecond: 20 };
 const DEFAULT_HEARTBEAT_MS = 1000;
 const DEFAULT_MAINTENANCE_RETRY_S = 60;
 const SENT_FRAME_HISTORY = 1000;
+/** {"fills":[],"cursor":<15 digits>,"more":false} and then some. */
+const FILL_PAGE_ENVELOPE_BYTES = 64;
 const TIMESTAMP_TEXT = /^\d{1,15}$/;
 
 /** Token bucket refilled continuously in real time (rate limits are about wall-clock load, not scenario time). */
@@ -380,7 +383,7 @@ export class BrokerServer {
   }
 
   redeliverLastFill(): void {
-    const { fills } = this.core.fills(0);
+    const fills = this.core.fillHistory();
     const last = fills[fills.length - 1];
     if (!last) throw new Error(`broker ${this.core.name} has no fill to send again`);
     this.sendReport(encodeReport(last));
@@ -685,11 +688,28 @@ export class BrokerServer {
     return okAnswer({ orders: orders.map(encodeOrder) });
   }
 
+  /** A page of the fill history, cut short of MAX_BODY_BYTES: a client that guards its answers can always read one. */
   private listFills(query: URLSearchParams): Answer {
+    for (const name of query.keys()) {
+      if (name !== 'since' && name !== 'limit') return errorAnswer(400, 'INVALID_REQUEST', `unknown parameter "${name}": only since and limit`);
+      if (query.getAll(name).length > 1) return errorAnswer(400, 'INVALID_REQUEST', `${name} is given more than once`);
+    }
     const since = query.get('since') ?? '0';
+    const limit = query.get('limit') ?? String(MAX_FILL_PAGE);
     if (!/^\d{1,15}$/.test(since)) return errorAnswer(400, 'INVALID_REQUEST', `since must be a whole number, got "${since}"`);
-    const { fills, cursor } = this.core.fills(Number(since));
-    return okAnswer({ fills: fills.map(encodeReport), cursor });
+    if (!/^\d{1,15}$/.test(limit) || Number(limit) < 1) return errorAnswer(400, 'INVALID_REQUEST', `limit must be a whole number of at least 1, got "${limit}"`);
+    const page = this.core.fills(Number(since), Number(limit));
+    const encoded: string[] = [];
+    let bytes = FILL_PAGE_ENVELOPE_BYTES;
+    for (const fill of page.fills) {
+      const text = JSON.stringify(encodeReport(fill));
+      bytes += Buffer.byteLength(text) + 1;
+      if (bytes > MAX_BODY_BYTES && encoded.length > 0) break;
+      encoded.push(text);
+    }
+    const cursor = Number(since) + encoded.length;
+    const more = page.more || encoded.length < page.fills.length;
+    return { status: 200, body: `{"fills":[${encoded.join(',')}],"cursor":${cursor},"more":${more}}`, headers: {} };
   }
 
   // ---- user channel ----
