@@ -38,6 +38,8 @@ export class WireRecoveryRig {
   /** Resting orders the log knows, fills go to them in turn. */
   readonly restingOrders: string[] = [];
   private nextOrder = 0;
+  /** Fill-history pages asked for and the time spent waiting for them, since the last reset. */
+  readonly historyReads = { requests: 0, ms: 0 };
 
   constructor(options: RigOptions) {
     this.clock = options.clock ?? new VirtualClock();
@@ -79,6 +81,17 @@ export class WireRecoveryRig {
     if (this.current) throw new Error('the trading system is already running');
     const gateway = new NetworkBrokerGateway({ name: 'SIM', baseUrl: this.server.url, apiKey: KEY, apiSecret: SECRET, clock: this.clock, random: () => this.random.next() });
     await gateway.connect();
+    const fills = gateway.fills.bind(gateway);
+    // Timed here so a benchmark can tell reading the history from applying it.
+    gateway.fills = async (since, limit) => {
+      const asked = performance.now();
+      try {
+        return await fills(since, limit);
+      } finally {
+        this.historyReads.requests += 1;
+        this.historyReads.ms += performance.now() - asked;
+      }
+    };
     const started = performance.now();
     const system = TradingSystem.open({ eventStorePath: this.eventStorePath, broker: gateway, clock: this.clock });
     this.current = { system, gateway };
@@ -92,6 +105,8 @@ export class WireRecoveryRig {
     this.current = null;
     system.close();
     await gateway.close();
+    // The broker's end of the dead channel goes too, so fills booked in one synchronous burst are not written to a closed socket.
+    this.server.dropUserChannels();
   }
 
   /** Other participants trade against the resting orders, in turn, while the system is down. */
