@@ -777,3 +777,19 @@ test('a bad since or limit, a cursor past the history and unknown or repeated pa
   assert.equal(h.core.requests.length, requestsBefore);
   assert.equal((await api(h, 'GET', '/fills?since=1&limit=1')).status, 200, 'the end of the history is a cursor');
 });
+
+// ---- bounded memory ----
+
+test('the per-request logs keep only their last entries and count the ones they dropped', async t => {
+  const clock = new VirtualClock();
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS, requestLogCapacity: 3 });
+  const server = new BrokerServer({ core, clock, credentials: [TRADER], httpLogCapacity: 3 });
+  await server.start();
+  t.after(() => server.stop());
+  const h: Harness = { server, core, clock, logLines: [], signatures: [] };
+  for (let i = 1; i <= 5; i += 1) assert.equal((await api(h, 'GET', `/orders/B-${i}`)).status, 404);
+  assert.deepEqual(server.httpLog.map(e => e.path), ['/api/v1/orders/B-3', '/api/v1/orders/B-4', '/api/v1/orders/B-5']);
+  assert.equal(server.httpLogDropped, 2);
+  assert.deepEqual(core.requests.map(r => r.clientOrderId), ['B-3', 'B-4', 'B-5']);
+  assert.equal(core.requestsDropped, 2);
+});

@@ -5,6 +5,7 @@ import { OrderType, Side, signedQuantity } from '../../../domain/model/order';
 import { Position, applyFill, flatPosition, unrealizedPnl } from '../../../domain/model/position';
 import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage } from '../../../domain/execution/broker-gateway';
 import { MAX_FILL_PAGE } from '../../../domain/execution/wire-protocol';
+import { BoundedLog } from '../bounded-log';
 
 /** Machine-readable reasons a venue refuses a request with (HTTP 400 bodies on the wire). */
 export type BrokerRejectCode =
@@ -65,7 +66,17 @@ export interface BrokerCoreOptions {
   /** Fees in basis points of notional. */
   readonly takerFeeBps?: Decimal;
   readonly makerFeeBps?: Decimal;
+  /** How many requests `requests` keeps (the last ones). */
+  readonly requestLogCapacity?: number;
 }
+
+export interface BrokerRequestRecord {
+  readonly action: string;
+  readonly clientOrderId?: string;
+  readonly at: string;
+}
+
+const DEFAULT_REQUEST_LOG_CAPACITY = 10_000;
 
 export type ReportListener = (report: BrokerReport & { seq: number }) => void;
 
@@ -93,8 +104,7 @@ export class BrokerSimulatorCore {
   private tradeCounter = 0;
   private reportSeq = 0;
   private scriptedRejections: { code: BrokerRejectCode; message: string }[] = [];
-  /** Every request the broker received, in order: what reached the broker is asserted from here. */
-  readonly requests: { action: string; clientOrderId?: string; at: string }[] = [];
+  private readonly requestLog: BoundedLog<BrokerRequestRecord>;
 
   constructor(options: BrokerCoreOptions) {
     this.name = options.name;
@@ -103,6 +113,17 @@ export class BrokerSimulatorCore {
     this.takerFee = (options.takerFeeBps ?? new Decimal(5)).div(10_000);
     this.makerFee = (options.makerFeeBps ?? new Decimal(2)).div(10_000);
     for (const instrument of options.instruments) this.instruments.set(instrument.symbol, instrument);
+    this.requestLog = new BoundedLog(options.requestLogCapacity ?? DEFAULT_REQUEST_LOG_CAPACITY);
+  }
+
+  /** The last requestLogCapacity requests the broker received, in order: what reached the broker is asserted from here. */
+  get requests(): readonly BrokerRequestRecord[] {
+    return this.requestLog.toArray();
+  }
+
+  /** Requests that fell out of `requests` to keep it within its capacity. */
+  get requestsDropped(): number {
+    return this.requestLog.dropped;
   }
 
   // ---- scripting (the market and the scenario) ----
@@ -143,7 +164,7 @@ export class BrokerSimulatorCore {
   // ---- the venue's API ----
 
   placeOrder(request: SimOrderRequest): { order: BrokerOrderView; duplicate: boolean } {
-    this.requests.push({ action: 'place', clientOrderId: request.clientOrderId, at: this.now() });
+    this.requestLog.push({ action: 'place', clientOrderId: request.clientOrderId, at: this.now() });
     const existing = this.orders.get(request.clientOrderId);
     // A reused client order id returns the order it already names, never a second one.
     if (existing) return { order: this.view(existing), duplicate: true };
@@ -174,7 +195,7 @@ export class BrokerSimulatorCore {
   }
 
   cancelOrder(clientOrderId: string): BrokerOrderView {
-    this.requests.push({ action: 'cancel', clientOrderId, at: this.now() });
+    this.requestLog.push({ action: 'cancel', clientOrderId, at: this.now() });
     const order = this.requireOpen(clientOrderId);
     order.status = 'cancelled';
     this.emit({ type: 'cancelled', clientOrderId, reason: 'cancelled by request', at: this.now() });
@@ -182,7 +203,7 @@ export class BrokerSimulatorCore {
   }
 
   replaceOrder(clientOrderId: string, change: { quantity: Decimal; limitPrice?: Decimal }): BrokerOrderView {
-    this.requests.push({ action: 'replace', clientOrderId, at: this.now() });
+    this.requestLog.push({ action: 'replace', clientOrderId, at: this.now() });
     const order = this.requireOpen(clientOrderId);
     const instrument = this.validate({ ...order, quantity: change.quantity, limitPrice: change.limitPrice ?? order.limitPrice, reduceOnly: false });
     if (change.quantity.lte(order.filledQuantity)) throw new BrokerRejection('INVALID_QUANTITY', `quantity ${change.quantity} is not above the filled ${order.filledQuantity}`);
@@ -196,7 +217,7 @@ export class BrokerSimulatorCore {
   }
 
   getOrder(clientOrderId: string): BrokerOrderView | undefined {
-    this.requests.push({ action: 'get-order', clientOrderId, at: this.now() });
+    this.requestLog.push({ action: 'get-order', clientOrderId, at: this.now() });
     const order = this.orders.get(clientOrderId);
     return order ? this.view(order) : undefined;
   }
@@ -239,7 +260,7 @@ export class BrokerSimulatorCore {
 
   /** The kill switch: cancel every open order. */
   cancelAll(): number {
-    this.requests.push({ action: 'cancel-all', at: this.now() });
+    this.requestLog.push({ action: 'cancel-all', at: this.now() });
     const open = [...this.orders.values()].filter(o => o.status === 'open' || o.status === 'partially_filled');
     for (const order of open) {
       order.status = 'cancelled';

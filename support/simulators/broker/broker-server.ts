@@ -29,6 +29,7 @@ import {
   signRequest,
 } from '../../../domain/execution/wire-protocol';
 import { BrokerRejection, BrokerSimulatorCore } from './broker-core';
+import { BoundedLog } from '../bounded-log';
 
 export type BrokerPermission = 'read' | 'trade';
 
@@ -51,6 +52,8 @@ export interface BrokerServerOptions {
   heartbeatIntervalMs?: number;
   /** Structured request log; never carries secrets, signatures or whole API keys. */
   log?: (line: Record<string, unknown>) => void;
+  /** How many answered requests httpLog keeps (the last ones). */
+  httpLogCapacity?: number;
 }
 
 /** A canned error answer a scenario scripts in place of the broker's own. */
@@ -143,6 +146,7 @@ const DEFAULT_RATE_LIMIT = { capacity: 50, refillPerSecond: 20 };
 const DEFAULT_HEARTBEAT_MS = 1000;
 const DEFAULT_MAINTENANCE_RETRY_S = 60;
 const SENT_FRAME_HISTORY = 1000;
+const DEFAULT_HTTP_LOG_CAPACITY = 10_000;
 /** {"fills":[],"cursor":<15 digits>,"more":false} and then some. */
 const FILL_PAGE_ENVELOPE_BYTES = 64;
 const TIMESTAMP_TEXT = /^\d{1,15}$/;
@@ -204,7 +208,7 @@ function isProtocolError(error: unknown): error is TradingError {
  * on both (errors, lost or garbled answers, sequence gaps, lost, mispriced or forged fills).
  */
 export class BrokerServer {
-  private readonly answered: HttpLogEntry[] = [];
+  private readonly answered: BoundedLog<HttpLogEntry>;
   private readonly core: BrokerSimulatorCore;
   private readonly clock: Clock;
   private readonly recvWindowMs: number;
@@ -230,7 +234,7 @@ export class BrokerServer {
   private heartbeatsStopped = false;
   private heartbeatCounter = 0;
   private seq = 0;
-  private readonly sentFrames: { seq: number; report: Record<string, unknown> }[] = [];
+  private readonly sentFrames = new BoundedLog<{ seq: number; report: Record<string, unknown> }>(SENT_FRAME_HISTORY);
   private sequencesToSkip = 0;
   private reportsToGarble = 0;
   private fillsToSuppress = 0;
@@ -243,6 +247,7 @@ export class BrokerServer {
     this.rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
     this.log = options.log ?? (() => undefined);
+    this.answered = new BoundedLog(options.httpLogCapacity ?? DEFAULT_HTTP_LOG_CAPACITY);
     for (const credential of options.credentials) this.addCredential(credential);
     this.routes = this.buildRoutes();
     this.server = createServer((req, res) => this.onRequest(req, res));
@@ -377,7 +382,7 @@ export class BrokerServer {
   /** Send again the last report frame whose seq is at most (last seq - seqBack): a lower, already used seq. */
   resendOldFrame(seqBack = 1): void {
     const highest = this.seq - seqBack;
-    const frame = [...this.sentFrames].reverse().find(f => f.seq <= highest);
+    const frame = this.sentFrames.toArray().reverse().find(f => f.seq <= highest);
     if (!frame) throw new Error(`resendOldFrame: no report frame at or below seq ${highest} was sent`);
     this.broadcast(JSON.stringify({ type: 'report', seq: frame.seq, report: frame.report }));
   }
@@ -403,9 +408,14 @@ export class BrokerServer {
     if (this.listening) this.startHeartbeats();
   }
 
-  /** Every HTTP request answered (a refused handshake too; 101 for an accepted one), in order. */
+  /** The last httpLogCapacity HTTP requests answered (a refused handshake too; 101 for an accepted one), in order. */
   get httpLog(): ReadonlyArray<HttpLogEntry> {
-    return this.answered;
+    return this.answered.toArray();
+  }
+
+  /** Answered requests that fell out of httpLog to keep it within its capacity. */
+  get httpLogDropped(): number {
+    return this.answered.dropped;
   }
 
   /**
@@ -788,7 +798,6 @@ export class BrokerServer {
       return this.broadcast(frame.slice(0, Math.floor(frame.length / 2)));
     }
     this.sentFrames.push({ seq, report });
-    if (this.sentFrames.length > SENT_FRAME_HISTORY) this.sentFrames.shift();
     this.broadcast(frame);
   }
 
