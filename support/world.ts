@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,8 @@ const LABEL_TO_SETTING = new Map(Object.entries(SETTING_LABELS).map(([key, label
 export class TradingWorld extends World {
   readonly seed = runSeed();
   readonly random = new SeededRandom(this.seed);
+  /** Random, not seeded: the seed is printed in the report, and must not give away the broker's secret. */
+  readonly apiSecret = randomBytes(32).toString('hex');
   readonly clock = new VirtualClock('2026-01-05T14:30:00.000Z');
   /** Made when first needed, so a World that never runs (a dry run) leaves no folder behind. */
   private scenarioDir: string | null = null;
@@ -87,7 +90,7 @@ export class TradingWorld extends World {
       core: this.broker,
       clock: this.clock,
       random: () => this.random.next(),
-      apiSecret: `sim-secret-${this.seed}`,
+      apiSecret: this.apiSecret,
     });
   }
 
@@ -110,7 +113,7 @@ export class TradingWorld extends World {
   async addFallbackRoute(name: string): Promise<void> {
     if (this.current) throw new Error('fallback routes are configured before the trading system starts');
     this.fallbackConnections.push(
-      await BrokerConnection.open(this.transport, { name, core: this.broker, clock: this.clock, random: () => this.random.next(), apiSecret: `sim-secret-${this.seed}` }),
+      await BrokerConnection.open(this.transport, { name, core: this.broker, clock: this.clock, random: () => this.random.next(), apiSecret: this.apiSecret }),
     );
   }
 
