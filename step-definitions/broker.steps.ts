@@ -598,3 +598,20 @@ Then('the system is out of degraded mode with the trading state {word}', async f
   const active = [this.connection, ...this.fallbackConnections].find(c => c.gateway.name === this.system.brokers.name)!;
   await this.waitUntil('the active broker\'s user channel to be open', () => active.wire.channelConnected);
 });
+
+// ---- the fill history after a restart ----
+
+When('while it is down the market trades {figure} {symbol} against the order {int} times', function (this: TradingWorld, quantity: Decimal, symbol: string, times: number) {
+  expect(this.systemIsRunning, 'the trading system is down').to.equal(false);
+  expect(this.broker.getOrder(this.workingOrderId!)?.symbol).to.equal(symbol);
+  const server = this.connection.server!;
+  this.httpLogMark = server.httpLogDropped + server.httpLog.length;
+  for (let i = 0; i < times; i += 1) this.broker.tradeAgainst(this.workingOrderId!, quantity);
+});
+
+Then('the broker was asked for its fill history in {int} page(s) from cursor {int}', function (this: TradingWorld, pages: number, cursor: number) {
+  const server = this.connection.server!;
+  const asked = server.httpLog.slice(this.httpLogMark - server.httpLogDropped).filter(e => e.path.startsWith(`${API_PREFIX}/fills`));
+  expect(asked.map(e => e.status)).to.deep.equal(Array(pages).fill(200));
+  expect(asked[0]?.path).to.match(new RegExp(`[?&]since=${cursor}(&|$)`));
+});

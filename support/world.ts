@@ -71,6 +71,8 @@ export class TradingWorld extends World {
   replayAnswer: { status: number; body: string } | null = null;
   /** A log position a step remembers to look for later events from. */
   seqMark = 0;
+  /** How many requests the broker had answered when a step looked (counting those its bounded log dropped). */
+  httpLogMark = 0;
   /** Circuit breakers run only where a scenario arms them before the system starts (the 4.1 spec predates them). */
   circuitBreakers: 'armed' | 'disarmed' = 'disarmed';
 
