@@ -603,7 +603,7 @@ Then('the system is out of degraded mode with the trading state {word}', async f
 
 When('while it is down the market trades {figure} {symbol} against the order {int} times', function (this: TradingWorld, quantity: Decimal, symbol: string, times: number) {
   expect(this.systemIsRunning, 'the trading system is down').to.equal(false);
-  expect(this.broker.getOrder(this.workingOrderId!)?.symbol).to.equal(symbol);
+  expect(this.broker.allOrders().find(o => o.clientOrderId === this.workingOrderId)?.symbol).to.equal(symbol);
   const server = this.connection.server!;
   this.httpLogMark = server.httpLogDropped + server.httpLog.length;
   for (let i = 0; i < times; i += 1) this.broker.tradeAgainst(this.workingOrderId!, quantity);
