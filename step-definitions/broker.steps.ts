@@ -306,7 +306,7 @@ Then('the broker\'s status endpoint says {string}', async function (this: Tradin
 const WRONG_SECRET = 'not-the-broker-secret';
 
 const CREDENTIALS: Record<string, (world: TradingWorld) => [string, string, number]> = {
-  'with a wrong secret': world => [TRADER_KEY, WRONG_SECRET, 0],
+  'with a wrong secret': () => [TRADER_KEY, WRONG_SECRET, 0],
   'with a key the broker does not know': world => ['stolen-key', world.apiSecret, 0],
   'with a clock 61 seconds ahead': world => [TRADER_KEY, world.apiSecret, 61_000],
   'with a read-only key': world => ['read-only-key', world.apiSecret, 0],

@@ -22,7 +22,6 @@ import {
   decodeBook,
   decodeChannelMessage,
   decodeError,
-  decodeFill,
   decodeFillPage,
   decodeOrder,
   decodePosition,

@@ -2,12 +2,12 @@ import { Decimal } from '../shared/decimal';
 import { TradingError } from '../shared/errors';
 import {
   BrokerBalance,
-  FillPage,
   BrokerGateway,
   BrokerOrderRequest,
   BrokerOrderView,
   BrokerPosition,
   BrokerReport,
+  FillPage,
   GatewayEvent,
   OrderBookView,
   SubmitAccepted,

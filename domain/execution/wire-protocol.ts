@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Decimal, parseDecimal } from '../shared/decimal';
 import { TradingError } from '../shared/errors';
-import { BrokerBalance, BrokerFill, BrokerOrderStatus, FillPage, BrokerOrderView, BrokerPosition, BrokerReport, OrderBookView } from './broker-gateway';
+import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage, OrderBookView } from './broker-gateway';
 
 /**
  * The broker wire protocol, shared by the network gateway (the client) and the broker simulator's
