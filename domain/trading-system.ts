@@ -39,6 +39,9 @@ export interface TradingSystemOptions {
   readonly circuitBreakers?: 'armed' | 'disarmed';
 }
 
+/** Fills asked for per page of the broker's history: about 40 KiB of JSON, well inside MAX_BODY_BYTES. */
+const FILL_PAGE_SIZE = 200;
+
 /** Trading states from the loosest to the strictest. */
 const STRICTNESS: readonly string[] = ['ACTIVE', 'REDUCE_ONLY', 'HALTED'];
 
@@ -185,14 +188,19 @@ export class TradingSystem {
   private async synchroniseSteps(broker: BrokerGateway, trigger: string): Promise<RecoveryReport> {
     let fillsRecovered = 0;
     let ordersClosed = 0;
-    for (let cursor = 0; ; ) {
-      const page = await broker.fills(cursor);
+    // From where the last synchronisation with this broker stopped: its history only grows.
+    let cursor = this.state.fillCursor(broker.name);
+    for (;;) {
+      const page = await broker.fills(cursor, FILL_PAGE_SIZE);
+      if (page.cursor < cursor || (page.more && page.cursor === cursor) || page.fills.length > FILL_PAGE_SIZE) {
+        throw new TradingError('ProtocolError', `broker ${broker.name} answered fills from ${cursor} with a page that goes back or does not move (cursor ${page.cursor}, ${page.fills.length} fills, more: ${page.more})`, { broker: broker.name, operation: 'fills', cursor, pageCursor: page.cursor });
+      }
       for (const fill of page.fills) {
         const order = this.state.orders.get(fill.clientOrderId);
-        if (order && !this.state.tradeIds.has(fill.tradeId) && this.engine.applyFill(fill)) fillsRecovered += 1;
+        if (order && !this.state.tradeIds.has(fill.tradeId) && this.engine.applyFill(fill, { fromHistory: true })) fillsRecovered += 1;
       }
-      if (page.fills.length === 0 || page.cursor <= cursor) break;
       cursor = page.cursor;
+      if (!page.more) break;
     }
     for (const order of this.state.workingOrders()) {
       const id = order.clientOrderId;
@@ -225,7 +233,7 @@ export class TradingSystem {
     };
     this.ledger.record({
       type: 'StateSynchronised',
-      payload: { broker: broker.name, trigger, fillsRecovered, ordersClosed, ordersStillWorking: report.ordersStillWorking, positionsChecked: symbols.size },
+      payload: { broker: broker.name, trigger, fillsRecovered, ordersClosed, ordersStillWorking: report.ordersStillWorking, positionsChecked: symbols.size, fillCursor: cursor },
     });
     (this.options.logger ?? SILENT_LOGGER).log('info', 'synchronised', { trigger, broker: broker.name, ...report });
     return report;
@@ -410,7 +418,7 @@ export class TradingSystem {
       liquidity: 'taker' as const,
       at: this.options.clock.now().toISOString(),
     };
-    return this.engine.applyFill(fill, true) !== null;
+    return this.engine.applyFill(fill, { inferred: true }) !== null;
   }
 
   /** The broker still has the order open: whatever was pending before the crash did not happen, or did. */

@@ -86,6 +86,7 @@ Feature: Broker errors and their propagation (plan 4.3)
       And someone replays the trader's signed order request
       Then the replay is refused with "401 NONCE_REUSED"
       And the broker received the order request once
+      And the API secret cannot be worked out from the seed printed for the run
 
     @TC-BE-004 @smoke
     Scenario: During maintenance the order fails after the retries Retry-After allows, and goes through once maintenance ends

@@ -650,6 +650,26 @@ Feature: Order flow (plan 4.1)
       When the trader buys 0.1 BTC-PERP at market
       Then the order is filled at an average price of 50,000 USD
 
+    @TC-IF-017 @wire-only
+    Scenario: A restart reads the broker's whole fill history in pages, and the next restart only what is new since
+      Given the trader has a working order to buy 2 BTC-PERP at 49,000 USD
+      When the trading system crashes
+      And while it is down the market trades 0.001 BTC-PERP against the order 1000 times
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      Then 1000 fills are recovered from the broker
+      And the broker was asked for its fill history in 5 pages from cursor 0
+      And the BTC-PERP position is long 1 at an average entry of 49,000 USD
+      And the account cash agrees with the broker's balance
+      When the trading system crashes
+      And while it is down the market trades 0.001 BTC-PERP against the order 3 times
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      Then 3 fills are recovered from the broker
+      And the broker was asked for its fill history in 1 page from cursor 1000
+      And the BTC-PERP position is long 1.003 at an average entry of 49,000 USD
+      And the account cash agrees with the broker's balance
+
     @TC-IF-017
     Scenario: A cancel still on its way when the system crashed is settled by what the broker shows
       Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD

@@ -3,9 +3,10 @@
  * system (input checks, risk, event store on SQLite, engine, broker simulator, reconciliation),
  * and the cost of one pre-trade risk decision alone. Bounded: a fixed number of orders, then exit.
  *
- * Then the same over the wire (scripts/wire-bench.ts), beside a bare WebSocket echo as the floor.
+ * Then the same over the wire (scripts/wire-bench.ts), beside a bare WebSocket echo as the floor,
+ * and recovery over the wire with 10,000 and 100,000 fills at the broker (scripts/recovery-bench.ts).
  *
- *   npm run bench            (ORDERS=2000 by default)
+ *   npm run bench            (ORDERS=2000 and RECOVERY_FILLS=10000,100000 by default)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
 import { breakerResponse } from './breaker-bench';
 import { wireBenchmark } from './wire-bench';
+import { recoveryBenchmark } from './recovery-bench';
 import { openMarket } from './bench-market';
 
 const ORDERS = Number(process.env.ORDERS ?? 2000);
@@ -90,6 +92,9 @@ async function main(): Promise<void> {
     const breaker = await breakerResponse(transport, runs, 50);
     console.log(`breaker response (tick -> last of 50 open orders cancelled), ${transport.padEnd(10)} ${breaker.runs} runs: p50 ${breaker.p50Micros.toFixed(1)} us  p99 ${breaker.p99Micros.toFixed(1)} us  max ${breaker.maxMicros.toFixed(1)} us`);
   }
+  console.log('');
+  const recoveryFills = (process.env.RECOVERY_FILLS ?? '10000,100000').split(',').map(Number);
+  for (const line of await recoveryBenchmark(recoveryFills)) console.log(line);
 }
 
 main().catch(error => {

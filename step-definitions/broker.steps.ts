@@ -224,7 +224,7 @@ Then('the system resynchronised with the broker after the {string}, recovering {
 Then('the trade was applied exactly once', async function (this: TradingWorld) {
   const id = (this.workingOrderId ?? this.lastOrder().clientOrderId) as string;
   await this.settle(id);
-  const atBroker = this.broker.fills(0).fills.filter(f => f.clientOrderId === id).map(f => f.tradeId);
+  const atBroker = this.broker.fillHistory().filter(f => f.clientOrderId === id).map(f => f.tradeId);
   const applied = this.eventsFor(id).filter(e => e.type === 'OrderFilled').map(e => (e.type === 'OrderFilled' ? e.payload.tradeId : ''));
   expect(applied).to.have.members(atBroker);
   expect(applied).to.have.length(atBroker.length);
@@ -402,11 +402,13 @@ Then('the broker\'s status endpoint says {string}', async function (this: Tradin
 
 // ---- credentials ----
 
+const WRONG_SECRET = 'not-the-broker-secret';
+
 const CREDENTIALS: Record<string, (world: TradingWorld) => [string, string, number]> = {
-  'with a wrong secret': world => [TRADER_KEY, `not-${world.seed}`, 0],
-  'with a key the broker does not know': world => ['stolen-key', `sim-secret-${world.seed}`, 0],
-  'with a clock 61 seconds ahead': world => [TRADER_KEY, `sim-secret-${world.seed}`, 61_000],
-  'with a read-only key': world => ['read-only-key', `sim-secret-${world.seed}`, 0],
+  'with a wrong secret': () => [TRADER_KEY, WRONG_SECRET, 0],
+  'with a key the broker does not know': world => ['stolen-key', world.apiSecret, 0],
+  'with a clock 61 seconds ahead': world => [TRADER_KEY, world.apiSecret, 61_000],
+  'with a read-only key': world => ['read-only-key', world.apiSecret, 0],
 };
 
 for (const [text, credentials] of Object.entries(CREDENTIALS)) {
@@ -420,9 +422,16 @@ for (const [text, credentials] of Object.entries(CREDENTIALS)) {
 }
 
 Then('the API secret appears nowhere in the logs or the event log', function (this: TradingWorld) {
-  const secrets = [`sim-secret-${this.seed}`, `not-${this.seed}`];
+  const secrets = [this.apiSecret, WRONG_SECRET];
   const everything = [...this.logLines, JSON.stringify(this.system.events), JSON.stringify(this.connection.server!.httpLog)].join('\n');
   for (const secret of secrets) expect(everything).to.not.include(secret);
+});
+
+Then('the API secret cannot be worked out from the seed printed for the run', function (this: TradingWorld) {
+  const secret = this.connection.apiSecret;
+  expect(secret, 'the secret names the seed').to.not.include(String(this.seed));
+  // 32 bytes from the system's random source: nothing printed in the report leads to it.
+  expect(secret).to.match(/^[0-9a-f]{64}$/);
 });
 
 When('someone replays the trader\'s signed order request', async function (this: TradingWorld) {
@@ -693,4 +702,21 @@ Then('the new instance is still in degraded mode with the trading state {word}',
   expect(this.system.events.filter(e => e.seq > this.system.eventsReplayed && e.type === 'DegradedModeChanged')).to.deep.equal([]);
   expect(this.system.brokers.isDegraded, 'the restarted router knows it is degraded').to.equal(true);
   expect(this.system.state.settings.snapshot().trading_state).to.equal(state);
+});
+
+// ---- the fill history after a restart ----
+
+When('while it is down the market trades {figure} {symbol} against the order {int} times', function (this: TradingWorld, quantity: Decimal, symbol: string, times: number) {
+  expect(this.systemIsRunning, 'the trading system is down').to.equal(false);
+  expect(this.broker.allOrders().find(o => o.clientOrderId === this.workingOrderId)?.symbol).to.equal(symbol);
+  const server = this.connection.server!;
+  this.httpLogMark = server.httpLogDropped + server.httpLog.length;
+  for (let i = 0; i < times; i += 1) this.broker.tradeAgainst(this.workingOrderId!, quantity);
+});
+
+Then('the broker was asked for its fill history in {int} page(s) from cursor {int}', function (this: TradingWorld, pages: number, cursor: number) {
+  const server = this.connection.server!;
+  const asked = server.httpLog.slice(this.httpLogMark - server.httpLogDropped).filter(e => e.path.startsWith(`${API_PREFIX}/fills`));
+  expect(asked.map(e => e.status)).to.deep.equal(Array(pages).fill(200));
+  expect(asked[0]?.path).to.match(new RegExp(`[?&]since=${cursor}(&|$)`));
 });

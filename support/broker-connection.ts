@@ -115,6 +115,11 @@ export class BrokerConnection {
     });
   }
 
+  /** The secret the broker holds for the trader's key (a scenario checks it is not guessable). */
+  get apiSecret(): string {
+    return this.options.apiSecret;
+  }
+
   get wire(): NetworkBrokerGateway {
     if (!(this.gateway instanceof NetworkBrokerGateway)) throw new Error('this scenario needs the wire transport (BROKER_TRANSPORT=wire)');
     return this.gateway;

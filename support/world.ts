@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,8 @@ const LABEL_TO_SETTING = new Map(Object.entries(SETTING_LABELS).map(([key, label
 export class TradingWorld extends World {
   readonly seed = runSeed();
   readonly random = new SeededRandom(this.seed);
+  /** Random, not seeded: the seed is printed in the report, and must not give away the broker's secret. */
+  readonly apiSecret = randomBytes(32).toString('hex');
   readonly clock = new VirtualClock('2026-01-05T14:30:00.000Z');
   /** Made when first needed, so a World that never runs (a dry run) leaves no folder behind. */
   private scenarioDir: string | null = null;
@@ -68,6 +71,8 @@ export class TradingWorld extends World {
   replayAnswer: { status: number; body: string } | null = null;
   /** A log position a step remembers to look for later events from. */
   seqMark = 0;
+  /** How many requests the broker had answered when a step looked (counting those its bounded log dropped). */
+  httpLogMark = 0;
   /** Circuit breakers run only where a scenario arms them before the system starts (the 4.1 spec predates them). */
   circuitBreakers: 'armed' | 'disarmed' = 'disarmed';
 
@@ -87,7 +92,7 @@ export class TradingWorld extends World {
       core: this.broker,
       clock: this.clock,
       random: () => this.random.next(),
-      apiSecret: `sim-secret-${this.seed}`,
+      apiSecret: this.apiSecret,
     });
   }
 
@@ -110,7 +115,7 @@ export class TradingWorld extends World {
   async addFallbackRoute(name: string): Promise<void> {
     if (this.current) throw new Error('fallback routes are configured before the trading system starts');
     this.fallbackConnections.push(
-      await BrokerConnection.open(this.transport, { name, core: this.broker, clock: this.clock, random: () => this.random.next(), apiSecret: `sim-secret-${this.seed}` }),
+      await BrokerConnection.open(this.transport, { name, core: this.broker, clock: this.clock, random: () => this.random.next(), apiSecret: this.apiSecret }),
     );
   }
 
@@ -253,13 +258,15 @@ export class TradingWorld extends World {
     });
   }
 
-  /** Wait for the reconciliation a fill triggers, so assertions see its result. */
+  /** Wait for the reconciliation a fill triggers (for a fill read from the history: the end of its synchronisation), so assertions see its result. */
   async reconciliationsSettled(): Promise<void> {
     await this.waitUntil('every fill to be reconciled', () => {
       const events = this.system.ledger.store.read();
-      const fills = events.filter(e => e.type === 'OrderFilled').length;
+      const fills = events.filter(e => e.type === 'OrderFilled' && !e.payload.fromHistory).length;
       const reconciled = events.filter(e => (e.type === 'PositionReconciled' || e.type === 'ReconciliationSkipped') && e.payload.trigger.startsWith('fill')).length;
-      return reconciled >= fills;
+      const lastFromHistory = events.filter(e => e.type === 'OrderFilled' && e.payload.fromHistory).pop();
+      const historySettled = !lastFromHistory || events.some(e => (e.type === 'StateSynchronised' || e.type === 'BrokerSyncFailed') && e.seq > lastFromHistory.seq);
+      return reconciled >= fills && historySettled;
     });
   }
 

@@ -12,6 +12,7 @@ import {
   AUTH_HEADERS,
   ChannelMessage,
   MAX_BODY_BYTES,
+  MAX_FILL_PAGE,
   MAX_FRAME_BYTES,
   REPORT_EPOCH_HEADER,
   REPORT_SEQ_HEADER,
@@ -23,7 +24,7 @@ import {
   decodeCancelAnswer,
   decodeChannelMessage,
   decodeError,
-  decodeFill,
+  decodeFillPage,
   decodeOrder,
   decodePosition,
   signRequest,
@@ -259,11 +260,11 @@ test('orders round trip with decimal strings: place, get, replace, open orders, 
   const balance = decodeBalance((await api(h, 'GET', '/balance')).json.balance);
   assert.equal(balance.cash.toString(), '99999.75');
 
-  const fills = await api(h, 'GET', '/fills?since=0');
-  const fillList = decodeArray(fills.json, 'fills', decodeFill);
-  assert.equal(fills.json.cursor, 1);
+  const fills = await api(h, 'GET', '/fills?since=0&limit=10');
+  const fillList = decodeFillPage(fills.json, 0, 10).fills;
+  assert.deepEqual([fills.json.cursor, fills.json.more], [1, false]);
   assert.deepEqual(fillList.map(f => [f.clientOrderId, f.quantity.toString(), f.price.toString(), f.fee.toString()]), [['CO-2', '0.01', '50000', '0.25']]);
-  assert.equal(decodeArray((await api(h, 'GET', '/fills?since=1')).json, 'fills', decodeFill).length, 0);
+  assert.equal(decodeFillPage((await api(h, 'GET', '/fills?since=1&limit=10')).json, 1, 10).fills.length, 0);
 
   const book = decodeBook((await api(h, 'GET', '/book/BTC-PERP')).json.book);
   assert.equal(book.asks[0].quantity.toString(), '999.99');
@@ -598,7 +599,7 @@ test('a restart keeps the books and the port, names a new session and numbers it
   assert.deepEqual([placed.headers[REPORT_SEQ_HEADER], placed.headers[REPORT_EPOCH_HEADER]], ['2', h.server.session]);
   await after.until(() => after.reports().length === 2, 'the new session\'s reports');
   assert.deepEqual(after.reports().map(r => [r.seq, r.epoch, r.report.type]), [[1, h.server.session, 'acknowledged'], [2, h.server.session, 'fill']]);
-  assert.equal(h.core.fills(0).fills.length, 2, 'the books outlived the restart');
+  assert.equal(h.core.fills(0, 500).fills.length, 2, 'the books outlived the restart');
   after.close();
 });
 
@@ -652,11 +653,11 @@ test('report faults: a suppressed fill, a misreported price, an old frame, a red
   await client.until(() => client.reports().length === 3, 'the second order');
   const misreported = client.reports()[2];
   assert.ok(misreported.seq === 3 && misreported.report.type === 'fill' && misreported.report.price.eq('51234.5'));
-  assert.equal(h.core.fills(0).fills[1].price.toString(), '50000', 'the broker booked the true price');
+  assert.equal(h.core.fillHistory()[1].price.toString(), '50000', 'the broker booked the true price');
 
   h.server.resendOldFrame();
   h.server.redeliverLastFill();
-  h.server.sendForgedFill({ ...h.core.fills(0).fills[1], tradeId: 'SIM-T999', clientOrderId: 'NEVER-PLACED' });
+  h.server.sendForgedFill({ ...h.core.fillHistory()[1], tradeId: 'SIM-T999', clientOrderId: 'NEVER-PLACED' });
   await client.until(() => client.reports().length === 6, 'resent, redelivered and forged frames');
   const [old, again, forged] = client.reports().slice(3);
   assert.deepEqual([old.seq, old.report.type], [2, 'acknowledged']);
@@ -756,4 +757,98 @@ test('a process that ran a server with traffic exits by itself promptly after st
   assert.equal(code, 0, output);
   assert.ok(stoppedAt > 0, output);
   assert.ok(Date.now() - stoppedAt < 1000, `the process lingered ${Date.now() - stoppedAt} ms after stop()`);
+});
+
+test('a captured signature spliced into another request is refused with BAD_SIGNATURE and changes nothing', async t => {
+  const h = await harness(t);
+  assert.equal((await api(h, 'POST', '/orders', limitBuy('A'))).status, 200);
+  assert.equal((await api(h, 'POST', '/orders', limitBuy('A1'))).status, 200);
+  const requestsBefore = h.core.requests.length;
+  const now = h.clock.now().getTime();
+  const splices: { what: string; signed: [string, string, string, string, string]; sent: [string, string, string, string, string] }[] = [
+    // [timestamp, nonce, method, path, body]
+    { what: 'path into body', signed: [String(now), 'nonce-1', 'DELETE', `${API_PREFIX}/orders/A1`, ''], sent: [String(now), 'nonce-1', 'DELETE', `${API_PREFIX}/orders/A`, '1'] },
+    { what: 'query into body', signed: [String(now), 'nonce-2', 'GET', `${API_PREFIX}/fills?since=10`, ''], sent: [String(now), 'nonce-2', 'GET', `${API_PREFIX}/fills?since=1`, '0'] },
+    { what: 'timestamp into nonce', signed: [`${now}7`, 'nonce-3', 'GET', `${API_PREFIX}/balance`, ''], sent: [String(now), '7nonce-3', 'GET', `${API_PREFIX}/balance`, ''] },
+    { what: 'nonce into timestamp', signed: [String(now).slice(0, -1), `${String(now).slice(-1)}nonce-4`, 'GET', `${API_PREFIX}/balance`, ''], sent: [String(now), 'nonce-4', 'GET', `${API_PREFIX}/balance`, ''] },
+  ];
+  const outcomes: [string, number, unknown][] = [];
+  for (const { what, signed, sent } of splices) {
+    const [timestamp, nonce, method, path, body] = signed;
+    const signature = signRequest(TRADER.secret, timestamp, nonce, method, path, body);
+    const [sentTimestamp, sentNonce, sentMethod, sentPath, sentBody] = sent;
+    const headers = { [AUTH_HEADERS.key]: TRADER.key, [AUTH_HEADERS.timestamp]: sentTimestamp, [AUTH_HEADERS.nonce]: sentNonce, [AUTH_HEADERS.signature]: signature };
+    const reply = await send(h.server.port, sentMethod, sentPath, sentBody, headers);
+    outcomes.push([what, reply.status, reply.json.code]);
+  }
+  assert.deepEqual(outcomes, splices.map(s => [s.what, 401, 'BAD_SIGNATURE']));
+  assert.equal(h.core.requests.length, requestsBefore, 'no spliced request reached the broker');
+  assert.deepEqual(h.core.openOrders().map(o => o.clientOrderId).sort(), ['A', 'A1'], 'both orders are still open');
+});
+
+// ---- the fill history, in pages ----
+
+test('the fill history pages: since and limit, a cursor to ask from next, more while the history goes on', async t => {
+  const h = await harness(t);
+  await api(h, 'POST', '/orders', limitBuy('H-1', '1', '49000'));
+  for (let i = 0; i < 7; i += 1) h.core.tradeAgainst('H-1', new Decimal('0.001'));
+  const page = async (query: string) => {
+    const reply = await api(h, 'GET', `/fills?${query}`);
+    assert.equal(reply.status, 200, query);
+    return reply.json as { fills: { tradeId: string }[]; cursor: number; more: boolean };
+  };
+  const first = await page('since=0&limit=3');
+  assert.deepEqual([first.fills.map(f => f.tradeId), first.cursor, first.more], [['SIM-T1', 'SIM-T2', 'SIM-T3'], 3, true]);
+  const last = await page('since=6&limit=3');
+  assert.deepEqual([last.fills.map(f => f.tradeId), last.cursor, last.more], [['SIM-T7'], 7, false]);
+  const none = await page('since=7&limit=3');
+  assert.deepEqual([none.fills, none.cursor, none.more], [[], 7, false]);
+  assert.equal((await page('since=5')).fills.length, 2, 'limit defaults to the largest page');
+});
+
+test('a page is cut to MAX_FILL_PAGE fills and to fewer rather than an answer over MAX_BODY_BYTES; reading on gives every fill once', async t => {
+  const h = await harness(t);
+  await api(h, 'POST', '/orders', limitBuy('H-2', '1', '49000'));
+  for (let i = 0; i < MAX_FILL_PAGE + 100; i += 1) h.core.tradeAgainst('H-2', new Decimal('0.001'));
+  const seen: string[] = [];
+  for (let cursor = 0, more = true; more; ) {
+    const reply = await api(h, 'GET', `/fills?since=${cursor}&limit=100000`);
+    assert.equal(reply.status, 200);
+    assert.ok(Buffer.byteLength(reply.text) <= MAX_BODY_BYTES, `a page of ${Buffer.byteLength(reply.text)} bytes`);
+    const fills = decodeFillPage(reply.json, cursor, MAX_FILL_PAGE);
+    assert.ok(fills.fills.length > 0 || !fills.more);
+    seen.push(...fills.fills.map(f => f.tradeId));
+    ({ cursor, more } = fills);
+  }
+  assert.deepEqual(seen, h.core.fillHistory().map(f => f.tradeId));
+  const small = await api(h, 'GET', '/fills?since=0&limit=10000');
+  assert.ok((small.json.fills as unknown[]).length < MAX_FILL_PAGE, 'the byte limit cuts the page before the count does');
+});
+
+test('a bad since or limit, a cursor past the history and unknown or repeated parameters are 400 INVALID_REQUEST', async t => {
+  const h = await harness(t);
+  await api(h, 'POST', '/orders', marketBuy('H-3', '0.01'));
+  const requestsBefore = h.core.requests.length;
+  for (const query of ['since=-1', 'since=abc', 'since=1.5', 'since=', 'limit=0', 'limit=-5', 'limit=1.5', 'limit=x', 'since=2', 'since=99999', 'since=0&cursor=1', 'since=0&since=1', 'limit=1&limit=2']) {
+    const reply = await api(h, 'GET', `/fills?${query}`);
+    assert.deepEqual([reply.status, errorCode(reply)], [400, 'INVALID_REQUEST'], query);
+  }
+  assert.equal(h.core.requests.length, requestsBefore);
+  assert.equal((await api(h, 'GET', '/fills?since=1&limit=1')).status, 200, 'the end of the history is a cursor');
+});
+
+// ---- bounded memory ----
+
+test('the per-request logs keep only their last entries and count the ones they dropped', async t => {
+  const clock = new VirtualClock();
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS, requestLogCapacity: 3 });
+  const server = new BrokerServer({ core, clock, credentials: [TRADER], httpLogCapacity: 3 });
+  await server.start();
+  t.after(() => server.stop());
+  const h: Harness = { server, core, clock, logLines: [], signatures: [] };
+  for (let i = 1; i <= 5; i += 1) assert.equal((await api(h, 'GET', `/orders/B-${i}`)).status, 404);
+  assert.deepEqual(server.httpLog.map(e => e.path), ['/api/v1/orders/B-3', '/api/v1/orders/B-4', '/api/v1/orders/B-5']);
+  assert.equal(server.httpLogDropped, 2);
+  assert.deepEqual(core.requests.map(r => r.clientOrderId), ['B-3', 'B-4', 'B-5']);
+  assert.equal(core.requestsDropped, 2);
 });

@@ -1,7 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TradingError } from '../domain/shared/errors';
-import { MAX_FRAME_BYTES, decodeCancelAnswer, decodeChannelMessage, decodeFill, decodeOrder, signRequest } from '../domain/execution/wire-protocol';
+import {
+  MAX_FRAME_BYTES,
+  decodeArray,
+  decodeBalance,
+  decodeBook,
+  decodeCancelAnswer,
+  decodeChannelMessage,
+  decodeEnvelope,
+  decodeError,
+  decodeFill,
+  decodeFillPage,
+  decodeOrder,
+  decodeOrderRequest,
+  decodePosition,
+  decodeReplaceRequest,
+  decodeReport,
+  signRequest,
+} from '../domain/execution/wire-protocol';
 
 const order = {
   clientOrderId: 'CO-1',
@@ -60,7 +77,7 @@ test('user channel frames: malformed JSON, unknown types, bad sequence numbers a
   protocolError(() => decodeChannelMessage(JSON.stringify({ type: 'welcome', seq: 1, epoch: 'e'.repeat(129) })));
   protocolError(() => decodeChannelMessage(JSON.stringify({ type: 'heartbeat', counter: 1, at: 'now', seq: 3, epoch: 7 })));
   assert.deepEqual(decodeChannelMessage('{"type":"welcome","seq":4,"epoch":"e-1"}'), { type: 'welcome', seq: 4, epoch: 'e-1' });
-  assert.deepEqual(decodeChannelMessage('{"type":"heartbeat","counter":2,"at":"now","seq":4}'), { type: 'heartbeat', counter: 2, at: 'now', seq: 4 });
+  assert.deepEqual(decodeChannelMessage('{"type":"heartbeat","counter":2,"at":"2026-01-05T14:30:00.000Z","seq":4}'), { type: 'heartbeat', counter: 2, at: '2026-01-05T14:30:00.000Z', seq: 4 });
   protocolError(() => decodeChannelMessage(JSON.stringify({ type: 'heartbeat', counter: 1, at: 'now', padding: 'x'.repeat(MAX_FRAME_BYTES) })));
   const fill = { type: 'fill', clientOrderId: 'CO-1', brokerOrderId: 'SIM-1', tradeId: 'T1', symbol: 'BTC-PERP', side: 'buy', quantity: '0.1', price: '50000', fee: '2.5', liquidity: 'taker', at: '2026-01-05T14:30:00.000Z' };
   const decoded = decodeChannelMessage(JSON.stringify({ type: 'report', seq: 7, report: fill }));
@@ -106,4 +123,119 @@ test('a cancel answer is the cancelled order or a cancel before arrival; anythin
   protocolError(() => decodeCancelAnswer({ cancelledBeforeArrival: { clientOrderId: 'CO-9' } }));
   protocolError(() => decodeCancelAnswer({ cancelledBeforeArrival: 'CO-9' }));
   protocolError(() => decodeCancelAnswer({}));
+});
+
+test('a signature cannot be moved to a request whose fields split the same characters differently', () => {
+  const sign = (parts: readonly [string, string, string, string, string]) => signRequest('secret', ...parts);
+  const pairs: [readonly [string, string, string, string, string], readonly [string, string, string, string, string]][] = [
+    [['1767623400000', 'n-1', 'DELETE', '/api/v1/orders/A1', ''], ['1767623400000', 'n-1', 'DELETE', '/api/v1/orders/A', '1']],
+    [['1767623400000', 'n-1', 'GET', '/api/v1/fills?since=10', ''], ['1767623400000', 'n-1', 'GET', '/api/v1/fills?since=1', '0']],
+    [['17676234000007', 'n-1', 'GET', '/api/v1/balance', ''], ['1767623400000', '7n-1', 'GET', '/api/v1/balance', '']],
+    [['1767623400000', 'n-1', 'GET', '/api/v1/orders', ''], ['1767623400000', 'n-1', 'GET', '/api/v1/orders?', '']],
+  ];
+  for (const [a, b] of pairs) assert.notEqual(sign(a), sign(b), `${a.join('|')} vs ${b.join('|')}`);
+});
+
+// ---- unknown fields, zero fills and malformed times (the broker's messages are refused, never half-read) ----
+
+const fill = { type: 'fill', clientOrderId: 'CO-1', brokerOrderId: 'SIM-1', tradeId: 'T1', symbol: 'BTC-PERP', side: 'buy', quantity: '0.1', price: '50000', fee: '2.5', liquidity: 'taker', at: '2026-01-05T14:30:00.000Z' };
+const reports: Record<string, Record<string, unknown>> = {
+  fill,
+  acknowledged: { type: 'acknowledged', clientOrderId: 'CO-1', brokerOrderId: 'SIM-1', at: '2026-01-05T14:30:00.000Z' },
+  cancelled: { type: 'cancelled', clientOrderId: 'CO-1', reason: 'by request', at: '2026-01-05T14:30:00.000Z' },
+  expired: { type: 'expired', clientOrderId: 'CO-1', reason: 'end of day', at: '2026-01-05T14:30:00.000Z' },
+  replaced: { type: 'replaced', clientOrderId: 'CO-1', quantity: '0.2', limitPrice: '49000', at: '2026-01-05T14:30:00.000Z' },
+  rejected: { type: 'rejected', clientOrderId: 'CO-1', reasonCode: 'LOT_SIZE', message: 'lot size', at: '2026-01-05T14:30:00.000Z' },
+};
+
+test('every decoder refuses a field it does not know, naming it, and accepts the exact shape', () => {
+  const book = { symbol: 'BTC-PERP', bids: [{ price: '49999.5', quantity: '1' }], asks: [] };
+  const unknown = (exact: Record<string, unknown>) => ({ ...exact, postOnly: true });
+  const cases: [string, (value: unknown) => unknown, Record<string, unknown>, Record<string, unknown>][] = [
+    ['order', decodeOrder, order, unknown(order)],
+    ...[{ clientOrderId: 'CO-1', symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: '0.1', limitPrice: '49000', reduceOnly: false }].map(
+      (request): [string, (value: unknown) => unknown, Record<string, unknown>, Record<string, unknown>] => ['order request', decodeOrderRequest, request, unknown(request)],
+    ),
+    ['replace request', decodeReplaceRequest, { quantity: '0.2', limitPrice: '49000' }, { quantity: '0.2', postOnly: true }],
+    ['position', decodePosition, { symbol: 'BTC-PERP', netQuantity: '-0.1', averageEntryPrice: '50000', realizedPnl: '0' }, { symbol: 'BTC-PERP', netQuantity: '-0.1', averageEntryPrice: '50000', realizedPnl: '0', postOnly: true }],
+    ['balance', decodeBalance, { currency: 'USD', cash: '100000' }, { currency: 'USD', cash: '100000', postOnly: true }],
+    ['book', decodeBook, book, unknown(book)],
+    ['book level', decodeBook, book, { ...book, bids: [{ price: '49999.5', quantity: '1', postOnly: true }] }],
+    ['error', decodeError, { code: 'LOT_SIZE', message: 'lot size' }, { code: 'LOT_SIZE', message: 'lot size', postOnly: true }],
+    ['orders answer', value => decodeArray(value, 'orders', decodeOrder), { orders: [order] }, { orders: [order], postOnly: true }],
+    ['order in an answer', value => decodeArray(value, 'orders', decodeOrder), { orders: [order] }, { orders: [unknown(order)] }],
+    ['envelope', value => decodeEnvelope(value, 'balance answer', ['balance']), { balance: {} }, { balance: {}, postOnly: true }],
+    ...Object.entries(reports).map(([type, report]): [string, (value: unknown) => unknown, Record<string, unknown>, Record<string, unknown>] => [`${type} report`, decodeReport, report, unknown(report)]),
+    ['fill', decodeFill, fill, unknown(fill)],
+    ['report frame', value => decodeChannelMessage(JSON.stringify(value)), { type: 'report', seq: 1, report: fill }, { type: 'report', seq: 1, report: fill, postOnly: true }],
+    ['report in a frame', value => decodeChannelMessage(JSON.stringify(value)), { type: 'report', seq: 1, report: fill }, { type: 'report', seq: 1, report: unknown(fill) }],
+  ];
+  for (const [what, decode, exact, withUnknown] of cases) {
+    decode(exact);
+    const error = protocolError(() => decode(withUnknown));
+    assert.match(error.message, /unknown field "postOnly"/, what);
+    assert.equal(error.details.field, 'postOnly', what);
+  }
+});
+
+test('a fill whose quantity or price is zero or negative is refused; a negative fee (a rebate) is not', () => {
+  for (const [field, value] of [
+    ['quantity', '0'],
+    ['quantity', '0.000'],
+    ['quantity', '-0.1'],
+    ['price', '0'],
+    ['price', '-50000'],
+  ] as const) {
+    const error = protocolError(() => decodeFill({ ...fill, [field]: value }));
+    assert.match(error.message, new RegExp(field), `${field}=${value}`);
+    protocolError(() => decodeReport({ ...fill, [field]: value }));
+  }
+  assert.equal(decodeFill({ ...fill, fee: '-0.5' }).fee.toString(), '-0.5');
+});
+
+test('a fill or report time must be an ISO-8601 UTC instant that parses and round-trips', () => {
+  for (const at of ['2026-01-05T14:30:00Z', '2026-01-05T14:30:00.1Z', '2026-01-05T14:30:00.123456789Z']) {
+    assert.equal(decodeFill({ ...fill, at }).at, at);
+  }
+  for (const at of ['now', '', '2026-01-05', '2026-01-05 14:30:00Z', '2026-01-05T14:30:00', '2026-01-05T14:30:00+01:00', '2026-02-30T00:00:00Z', '2026-01-05T24:00:00Z', '2026-01-05T23:59:60Z', '2026-13-01T00:00:00Z', '2026-01-05T14:30:00.1234567891Z', 1767623400000]) {
+    const error = protocolError(() => decodeFill({ ...fill, at }));
+    assert.match(error.message, /\bat\b/, JSON.stringify(at));
+    for (const report of Object.values(reports)) protocolError(() => decodeReport({ ...report, at }));
+  }
+});
+
+test('a page of the fill history: at most the limit, a cursor that does not go back, more a boolean, progress while more remain', () => {
+  const page = { fills: [fill], cursor: 8, more: true };
+  assert.deepEqual(decodeFillPage(page, 7, 1).cursor, 8);
+  assert.equal(decodeFillPage({ fills: [], cursor: 7, more: false }, 7, 10).fills.length, 0);
+  for (const [what, value, since, limit] of [
+    ['cursor behind since', { ...page, cursor: 6 }, 7, 10],
+    ['cursor not a whole number', { ...page, cursor: 7.5 }, 7, 10],
+    ['cursor a string', { ...page, cursor: '8' }, 7, 10],
+    ['more missing', { fills: [fill], cursor: 8 }, 7, 10],
+    ['more a string', { ...page, more: 'yes' }, 7, 10],
+    ['more fills than asked for', { ...page, fills: [fill, { ...fill, tradeId: 'T2' }] }, 7, 1],
+    ['more, but no progress', { fills: [], cursor: 7, more: true }, 7, 10],
+    ['a bad fill', { ...page, fills: [{ ...fill, price: '0' }] }, 7, 10],
+    ['an unknown field', { ...page, next: 9 }, 7, 10],
+  ] as const) {
+    assert.throws(() => decodeFillPage(value, since, limit), (error: unknown) => error instanceof TradingError && error.kind === 'ProtocolError', what);
+  }
+});
+
+test('channel control frames and cancel answers hold no field but their own either', () => {
+  const at = '2026-01-05T14:30:00.000Z';
+  const welcome = { type: 'welcome', seq: 0, epoch: 'E-1' };
+  const heartbeat = { type: 'heartbeat', counter: 3, at, seq: 2, epoch: 'E-1' };
+  decodeChannelMessage(JSON.stringify(welcome));
+  decodeChannelMessage(JSON.stringify(heartbeat));
+  for (const frame of [{ ...welcome, resume: 5 }, { ...heartbeat, resume: 5 }, { ...heartbeat, at: 'now' }]) protocolError(() => decodeChannelMessage(JSON.stringify(frame)));
+  const tombstone = { cancelledBeforeArrival: { clientOrderId: 'CO-9', at } };
+  decodeCancelAnswer(tombstone);
+  for (const answer of [
+    { ...tombstone, order },
+    { cancelledBeforeArrival: { clientOrderId: 'CO-9', at, reason: 'x' } },
+    { cancelledBeforeArrival: { clientOrderId: 'CO-9', at: '2026-02-30T00:00:00Z' } },
+    { order, note: 'x' },
+  ]) protocolError(() => decodeCancelAnswer(answer));
 });

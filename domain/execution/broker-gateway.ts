@@ -73,6 +73,15 @@ export type BrokerReport =
 
 export type BrokerFill = Extract<BrokerReport, { type: 'fill' }>;
 
+/** One page of the broker's fill history. */
+export interface FillPage {
+  readonly fills: readonly BrokerFill[];
+  /** Where the next page starts: ask from here next time, after a restart too. */
+  readonly cursor: number;
+  /** Whether the history goes on past the cursor. */
+  readonly more: boolean;
+}
+
 /** One price level of the venue's order book. */
 export interface BookLevelView {
   readonly price: Decimal;
@@ -118,8 +127,8 @@ export interface BrokerGateway {
   openOrders(): Promise<BrokerOrderView[]>;
   positions(): Promise<BrokerPosition[]>;
   balance(): Promise<BrokerBalance>;
-  /** Fills after a cursor (0 = from the start), and the cursor to ask from next time. */
-  fills(sinceCursor: number): Promise<{ fills: BrokerFill[]; cursor: number }>;
+  /** At most limit fills after a cursor (0 = from the start), the cursor to ask from next, and whether more remain. */
+  fills(sinceCursor: number, limit: number): Promise<FillPage>;
   /** The venue's order book for one symbol, best levels first (what a liquidation can take). */
   orderBook(symbol: string): Promise<OrderBookView>;
   /** Cancel every open order (the kill switch). */

@@ -2,12 +2,12 @@ import { Decimal } from '../shared/decimal';
 import { TradingError } from '../shared/errors';
 import {
   BrokerBalance,
-  BrokerFill,
   BrokerGateway,
   BrokerOrderRequest,
   BrokerOrderView,
   BrokerPosition,
   BrokerReport,
+  FillPage,
   GatewayEvent,
   OrderBookView,
   SubmitAccepted,
@@ -100,8 +100,8 @@ export class BrokerRouter implements BrokerGateway {
     return this.route(broker => broker.balance());
   }
 
-  fills(sinceCursor: number): Promise<{ fills: BrokerFill[]; cursor: number }> {
-    return this.route(broker => broker.fills(sinceCursor));
+  fills(sinceCursor: number, limit: number): Promise<FillPage> {
+    return this.route(broker => broker.fills(sinceCursor, limit));
   }
 
   orderBook(symbol: string): Promise<OrderBookView> {

@@ -232,7 +232,8 @@ export class ExecutionCoordinator {
   }
 
   private afterFill(event: StoredEvent): void {
-    if (event.type !== 'OrderFilled') return;
+    // A fill read from the history mid-synchronisation would be compared with a broker already past it: the synchronisation reconciles at its end.
+    if (event.type !== 'OrderFilled' || event.payload.fromHistory) return;
     const order = this.ledger.state.order(event.payload.clientOrderId);
     void this.reconciler.reconcile(order.symbol, `fill ${event.payload.tradeId}`).catch(error => {
       this.telemetry.increment(`reconciliation.errors.${describeError(error).kind}`);

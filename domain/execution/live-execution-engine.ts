@@ -250,8 +250,8 @@ export class LiveExecutionEngine {
     }
   }
 
-  /** Apply a fill the broker reports; returns the stored event, or null when it was refused. */
-  applyFill(fill: BrokerFill, inferred = false): StoredEvent | null {
+  /** Apply a fill the broker reports, or a synchronisation read from its history or inferred; the stored event, or null when refused. */
+  applyFill(fill: BrokerFill, how: { inferred?: boolean; fromHistory?: boolean } = {}): StoredEvent | null {
     const state = this.ledger.state;
     const order = state.orders.get(fill.clientOrderId);
     const refuse = (errorKind: string, reason: string) => {
@@ -279,7 +279,8 @@ export class LiveExecutionEngine {
         price: fill.price.toString(),
         fee: fill.fee.toString(),
         liquidity: fill.liquidity,
-        ...(inferred ? { inferred: true } : {}),
+        ...(how.inferred ? { inferred: true } : {}),
+        ...(how.fromHistory ? { fromHistory: true } : {}),
       },
     });
     this.telemetry.increment('fills.applied');

@@ -5,12 +5,12 @@ import { Decimal } from '../shared/decimal';
 import { ErrorKind, TradingError, describeError } from '../shared/errors';
 import {
   BrokerBalance,
-  BrokerFill,
   BrokerGateway,
   BrokerOrderRequest,
   BrokerOrderView,
   BrokerPosition,
   BrokerReport,
+  FillPage,
   GatewayEvent,
   OrderBookView,
   SubmitAccepted,
@@ -25,13 +25,13 @@ import {
   REPORT_EPOCH_HEADER,
   REPORT_SEQ_HEADER,
   USER_CHANNEL_PATH,
-  asObject,
   decodeArray,
   decodeBalance,
   decodeBook,
   decodeCancelAnswer,
+  decodeEnvelope,
   decodeError,
-  decodeFill,
+  decodeFillPage,
   decodeOrder,
   decodePosition,
   parseJson,
@@ -176,7 +176,7 @@ export class NetworkBrokerGateway implements BrokerGateway {
       reduceOnly: request.reduceOnly,
     };
     const signed = request.signedAt ? { signedAtMs: request.signedAt.getTime() } : {};
-    const answer = asObject(await this.call({ operation: 'submit', method: 'POST', path: '/orders', body, idempotent: false, clientOrderId: request.clientOrderId, ...signed }), 'submit answer');
+    const answer = decodeEnvelope(await this.call({ operation: 'submit', method: 'POST', path: '/orders', body, idempotent: false, clientOrderId: request.clientOrderId, ...signed }), 'submit answer', ['order', 'duplicate']);
     const order = decodeOrder(answer.order);
     if (order.clientOrderId !== request.clientOrderId) {
       throw protocolError(`submit answer names order ${order.clientOrderId}, not ${request.clientOrderId}`, { requestSent: true, operation: 'submit', broker: this.name });
@@ -192,7 +192,7 @@ export class NetworkBrokerGateway implements BrokerGateway {
 
   async replace(clientOrderId: string, change: { quantity: Decimal; limitPrice?: Decimal }): Promise<void> {
     const body = { quantity: change.quantity.toString(), ...(change.limitPrice ? { limitPrice: change.limitPrice.toString() } : {}) };
-    const answer = asObject(await this.call({ operation: 'replace', method: 'PATCH', path: `/orders/${encodeURIComponent(clientOrderId)}`, body, idempotent: false, clientOrderId }), 'replace answer');
+    const answer = decodeEnvelope(await this.call({ operation: 'replace', method: 'PATCH', path: `/orders/${encodeURIComponent(clientOrderId)}`, body, idempotent: false, clientOrderId }), 'replace answer', ['order']);
     decodeOrder(answer.order);
   }
 
@@ -206,7 +206,7 @@ export class NetworkBrokerGateway implements BrokerGateway {
       notFound: () => undefined,
     });
     if (answer === undefined) return undefined;
-    const order = decodeOrder(asObject(answer, 'order answer').order);
+    const order = decodeOrder(decodeEnvelope(answer, 'order answer', ['order']).order);
     if (order.clientOrderId !== clientOrderId) throw protocolError(`asked for ${clientOrderId}, got ${order.clientOrderId}`, { operation: 'get-order', broker: this.name });
     return order;
   }
@@ -220,23 +220,23 @@ export class NetworkBrokerGateway implements BrokerGateway {
   }
 
   async balance(): Promise<BrokerBalance> {
-    return decodeBalance(asObject(await this.call({ operation: 'balance', method: 'GET', path: '/balance', idempotent: true }), 'balance answer').balance);
+    return decodeBalance(decodeEnvelope(await this.call({ operation: 'balance', method: 'GET', path: '/balance', idempotent: true }), 'balance answer', ['balance']).balance);
   }
 
-  async fills(sinceCursor: number): Promise<{ fills: BrokerFill[]; cursor: number }> {
-    const answer = await this.call({ operation: 'fills', method: 'GET', path: `/fills?since=${sinceCursor}`, idempotent: true });
-    const cursor = asObject(answer, 'fills answer').cursor;
-    if (typeof cursor !== 'number' || !Number.isSafeInteger(cursor) || cursor < 0) throw protocolError('fills answer.cursor must be a whole number', { operation: 'fills', broker: this.name });
-    return { fills: decodeArray(answer, 'fills', decodeFill), cursor };
+  async fills(sinceCursor: number, limit: number): Promise<FillPage> {
+    if (!Number.isSafeInteger(sinceCursor) || sinceCursor < 0 || !Number.isSafeInteger(limit) || limit < 1) {
+      throw new TradingError('InvalidInput', `fills: cursor must be a whole number and limit a positive one, got ${sinceCursor} and ${limit}`, { operation: 'fills', broker: this.name });
+    }
+    return decodeFillPage(await this.call({ operation: 'fills', method: 'GET', path: `/fills?since=${sinceCursor}&limit=${limit}`, idempotent: true }), sinceCursor, limit);
   }
 
   async orderBook(symbol: string): Promise<OrderBookView> {
     const answer = await this.call({ operation: 'order-book', method: 'GET', path: `/book/${encodeURIComponent(symbol)}`, idempotent: true });
-    return decodeBook(asObject(answer, 'book answer').book);
+    return decodeBook(decodeEnvelope(answer, 'book answer', ['book']).book);
   }
 
   async cancelAll(): Promise<number> {
-    const answer = asObject(await this.call({ operation: 'cancel-all', method: 'POST', path: '/orders/cancel-all', body: {}, idempotent: true }), 'cancel-all answer');
+    const answer = decodeEnvelope(await this.call({ operation: 'cancel-all', method: 'POST', path: '/orders/cancel-all', body: {}, idempotent: true }), 'cancel-all answer', ['cancelled']);
     if (typeof answer.cancelled !== 'number' || !Number.isSafeInteger(answer.cancelled)) throw protocolError('cancel-all answer.cancelled must be a whole number', { operation: 'cancel-all', broker: this.name });
     return answer.cancelled;
   }
@@ -244,7 +244,7 @@ export class NetworkBrokerGateway implements BrokerGateway {
   /** The broker's own word on its state (unsigned; answered even in maintenance). */
   async status(): Promise<{ status: BrokerServiceStatus; retryAfterSeconds?: number }> {
     const raw = await this.send('GET', `${API_PREFIX}/status`, '', false);
-    const obj = asObject(parseJson(raw.body, 'status answer'), 'status answer');
+    const obj = decodeEnvelope(parseJson(raw.body, 'status answer'), 'status answer', ['status', 'retryAfterSeconds']);
     if (obj.status !== 'normal' && obj.status !== 'degraded' && obj.status !== 'maintenance') throw protocolError(`unknown broker status ${JSON.stringify(obj.status)}`);
     return { status: obj.status, ...(typeof obj.retryAfterSeconds === 'number' ? { retryAfterSeconds: obj.retryAfterSeconds } : {}) };
   }

@@ -71,7 +71,8 @@ export type DomainEvent =
   | { type: 'OrderAcknowledged'; payload: { clientOrderId: string; brokerOrderId: string } }
   | {
       type: 'OrderFilled';
-      payload: { clientOrderId: string; tradeId: string; quantity: string; price: string; fee: string; liquidity: Liquidity; inferred?: boolean };
+      /** fromHistory: read from the broker's fill history by a synchronisation, which reconciles the position once it has read it all. */
+      payload: { clientOrderId: string; tradeId: string; quantity: string; price: string; fee: string; liquidity: Liquidity; inferred?: boolean; fromHistory?: boolean };
     }
   | { type: 'FillRejected'; payload: { clientOrderId: string; tradeId: string; errorKind: string; reason: string } }
   | { type: 'OrderCancelRequested'; payload: { clientOrderId: string; reason: string } }
@@ -104,7 +105,11 @@ export type DomainEvent =
   | { type: 'BrokerSequenceAnomaly'; payload: { broker: string; anomaly: 'gap' | 'out_of_order' | 'implausible_jump'; expected: number; received: number; duplicate?: boolean } }
   /** The broker's channel named another session (a broker restart): its report numbering started again. */
   | { type: 'BrokerSessionChanged'; payload: { broker: string; channel: string; previousSession: string; session: string; lastSeqBefore: number; welcomeSeq: number } }
-  | { type: 'StateSynchronised'; payload: { broker: string; trigger: string; fillsRecovered: number; ordersClosed: number; ordersStillWorking: number; positionsChecked: number } }
+  | {
+      type: 'StateSynchronised';
+      /** fillCursor: where the broker's fill history was read to; the next synchronisation with this broker starts there (absent from older logs). */
+      payload: { broker: string; trigger: string; fillsRecovered: number; ordersClosed: number; ordersStillWorking: number; positionsChecked: number; fillCursor?: number };
+    }
   | { type: 'BrokerSyncFailed'; payload: { broker: string; trigger: string; errorKind: string; reason: string } }
   | { type: 'BrokerHealthChanged'; payload: { broker: string; healthy: boolean; reason: string; consecutiveFailures: number; errorRate: string } }
   | {

@@ -24,6 +24,8 @@ export class StateProjection {
   /** When each mark was recorded, as the event store stamped it. */
   readonly markTimes = new Map<string, string>();
   readonly tradeIds = new Set<string>();
+  /** Per broker: how far its fill history has been read, so a restart does not read it from the start again. */
+  readonly fillCursors = new Map<string, number>();
   readonly settings: RuntimeSettings;
   readonly breakers = new BreakerBoard();
   readonly routing = new BrokerRouting();
@@ -49,6 +51,11 @@ export class StateProjection {
 
   openPositions(): Position[] {
     return [...this.positions.values()].filter(p => !p.netQuantity.isZero());
+  }
+
+  /** Where to read this broker's fill history from: 0 until a synchronisation with it has been recorded. */
+  fillCursor(broker: string): number {
+    return this.fillCursors.get(broker) ?? 0;
   }
 
   workingOrders(): Order[] {
@@ -213,6 +220,14 @@ export class StateProjection {
       case 'BrokerSwitched':
       case 'DegradedModeChanged':
         return this.routing.prepare(event);
+      case 'StateSynchronised': {
+        const { broker, fillCursor } = event.payload;
+        if (fillCursor === undefined) return () => undefined;
+        if (!Number.isSafeInteger(fillCursor) || fillCursor < 0) {
+          throw new TradingError('InvalidInput', `fill cursor of broker ${broker} must be a whole number, got ${String(fillCursor)}`, { broker, fillCursor });
+        }
+        return () => this.fillCursors.set(broker, fillCursor);
+      }
       case 'PositionReconciled':
       case 'BrokerErrorRecorded':
       case 'BrokerRequestRetried':
@@ -220,7 +235,6 @@ export class StateProjection {
       case 'BrokerMessageRejected':
       case 'BrokerSequenceAnomaly':
       case 'BrokerSessionChanged':
-      case 'StateSynchronised':
       case 'BrokerSyncFailed':
       case 'BalanceReconciled':
       case 'ReconciliationSkipped':

@@ -3,7 +3,9 @@ import { Decimal, ZERO, isMultipleOf } from '../../../domain/shared/decimal';
 import { Instrument } from '../../../domain/model/instrument';
 import { OrderType, Side, signedQuantity } from '../../../domain/model/order';
 import { Position, applyFill, flatPosition, unrealizedPnl } from '../../../domain/model/position';
-import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport } from '../../../domain/execution/broker-gateway';
+import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage } from '../../../domain/execution/broker-gateway';
+import { MAX_FILL_PAGE } from '../../../domain/execution/wire-protocol';
+import { BoundedLog } from '../bounded-log';
 
 /** Machine-readable reasons a venue refuses a request with (HTTP 400 bodies on the wire). */
 export type BrokerRejectCode =
@@ -18,6 +20,7 @@ export type BrokerRejectCode =
   | 'UNKNOWN_ORDER'
   | 'ORDER_NOT_OPEN'
   | 'CANCELLED_BEFORE_ARRIVAL'
+  | 'INVALID_REQUEST'
   | 'SCRIPTED_REJECT';
 
 export class BrokerRejection extends Error {
@@ -64,12 +67,21 @@ export interface BrokerCoreOptions {
   /** Fees in basis points of notional. */
   readonly takerFeeBps?: Decimal;
   readonly makerFeeBps?: Decimal;
+  /** How many requests `requests` keeps (the last ones). */
+  readonly requestLogCapacity?: number;
 }
 
 /** A cancel answers with the order it cancelled, or, for an order not yet arrived, with the id it now refuses. */
 export type SimCancelOutcome =
   | { readonly order: BrokerOrderView; readonly beforeArrival: false }
   | { readonly clientOrderId: string; readonly at: string; readonly beforeArrival: true };
+export interface BrokerRequestRecord {
+  readonly action: string;
+  readonly clientOrderId?: string;
+  readonly at: string;
+}
+
+const DEFAULT_REQUEST_LOG_CAPACITY = 10_000;
 
 export type ReportListener = (report: BrokerReport & { seq: number }) => void;
 
@@ -99,8 +111,7 @@ export class BrokerSimulatorCore {
   private tradeCounter = 0;
   private reportSeq = 0;
   private scriptedRejections: { code: BrokerRejectCode; message: string }[] = [];
-  /** Every request the broker received, in order: what reached the broker is asserted from here. */
-  readonly requests: { action: string; clientOrderId?: string; at: string }[] = [];
+  private readonly requestLog: BoundedLog<BrokerRequestRecord>;
 
   constructor(options: BrokerCoreOptions) {
     this.name = options.name;
@@ -109,6 +120,17 @@ export class BrokerSimulatorCore {
     this.takerFee = (options.takerFeeBps ?? new Decimal(5)).div(10_000);
     this.makerFee = (options.makerFeeBps ?? new Decimal(2)).div(10_000);
     for (const instrument of options.instruments) this.instruments.set(instrument.symbol, instrument);
+    this.requestLog = new BoundedLog(options.requestLogCapacity ?? DEFAULT_REQUEST_LOG_CAPACITY);
+  }
+
+  /** The last requestLogCapacity requests the broker received, in order: what reached the broker is asserted from here. */
+  get requests(): readonly BrokerRequestRecord[] {
+    return this.requestLog.toArray();
+  }
+
+  /** Requests that fell out of `requests` to keep it within its capacity. */
+  get requestsDropped(): number {
+    return this.requestLog.dropped;
   }
 
   // ---- scripting (the market and the scenario) ----
@@ -149,7 +171,7 @@ export class BrokerSimulatorCore {
   // ---- the venue's API ----
 
   placeOrder(request: SimOrderRequest): { order: BrokerOrderView; duplicate: boolean } {
-    this.requests.push({ action: 'place', clientOrderId: request.clientOrderId, at: this.now() });
+    this.requestLog.push({ action: 'place', clientOrderId: request.clientOrderId, at: this.now() });
     const existing = this.orders.get(request.clientOrderId);
     // A reused client order id returns the order it already names, never a second one.
     if (existing) return { order: this.view(existing), duplicate: true };
@@ -186,7 +208,7 @@ export class BrokerSimulatorCore {
    * since its order may still be on its way: that order is refused when it arrives.
    */
   cancelOrder(clientOrderId: string): SimCancelOutcome {
-    this.requests.push({ action: 'cancel', clientOrderId, at: this.now() });
+    this.requestLog.push({ action: 'cancel', clientOrderId, at: this.now() });
     if (!this.orders.has(clientOrderId)) {
       const at = this.cancelledBeforeArrival.get(clientOrderId) ?? this.now();
       this.cancelledBeforeArrival.set(clientOrderId, at);
@@ -199,7 +221,7 @@ export class BrokerSimulatorCore {
   }
 
   replaceOrder(clientOrderId: string, change: { quantity: Decimal; limitPrice?: Decimal }): BrokerOrderView {
-    this.requests.push({ action: 'replace', clientOrderId, at: this.now() });
+    this.requestLog.push({ action: 'replace', clientOrderId, at: this.now() });
     const order = this.requireOpen(clientOrderId);
     const instrument = this.validate({ ...order, quantity: change.quantity, limitPrice: change.limitPrice ?? order.limitPrice, reduceOnly: false });
     if (change.quantity.lte(order.filledQuantity)) throw new BrokerRejection('INVALID_QUANTITY', `quantity ${change.quantity} is not above the filled ${order.filledQuantity}`);
@@ -218,7 +240,7 @@ export class BrokerSimulatorCore {
   }
 
   getOrder(clientOrderId: string): BrokerOrderView | undefined {
-    this.requests.push({ action: 'get-order', clientOrderId, at: this.now() });
+    this.requestLog.push({ action: 'get-order', clientOrderId, at: this.now() });
     const order = this.orders.get(clientOrderId);
     return order ? this.view(order) : undefined;
   }
@@ -243,13 +265,25 @@ export class BrokerSimulatorCore {
     return { currency: this.currency, cash: this.deposits.plus(realized) };
   }
 
-  fills(sinceCursor: number): { fills: BrokerFill[]; cursor: number } {
-    return { fills: this.fillLog.slice(Math.max(0, sinceCursor)), cursor: this.fillLog.length };
+  /** One page of the fill history; the cursor is the position in it, so a page never skips or repeats a fill. */
+  fills(sinceCursor: number, limit: number): FillPage {
+    if (!Number.isSafeInteger(sinceCursor) || sinceCursor < 0 || sinceCursor > this.fillLog.length) {
+      throw new BrokerRejection('INVALID_REQUEST', `cursor ${sinceCursor} is not in the fill history (0 to ${this.fillLog.length})`);
+    }
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new BrokerRejection('INVALID_REQUEST', `limit ${limit} must be a whole number of at least 1`);
+    const fills = this.fillLog.slice(sinceCursor, sinceCursor + Math.min(limit, MAX_FILL_PAGE));
+    const cursor = sinceCursor + fills.length;
+    return { fills, cursor, more: cursor < this.fillLog.length };
+  }
+
+  /** The whole fill history, for a scenario's assertions (the API pages it). */
+  fillHistory(): readonly BrokerFill[] {
+    return this.fillLog;
   }
 
   /** The kill switch: cancel every open order. */
   cancelAll(): number {
-    this.requests.push({ action: 'cancel-all', at: this.now() });
+    this.requestLog.push({ action: 'cancel-all', at: this.now() });
     const open = [...this.orders.values()].filter(o => o.status === 'open' || o.status === 'partially_filled');
     for (const order of open) {
       order.status = 'cancelled';

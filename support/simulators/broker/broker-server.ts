@@ -13,6 +13,7 @@ import {
   AUTH_HEADERS,
   BrokerServiceStatus,
   MAX_BODY_BYTES,
+  MAX_FILL_PAGE,
   MAX_FRAME_BYTES,
   RATE_LIMIT_HEADERS,
   REPORT_EPOCH_HEADER,
@@ -29,6 +30,7 @@ import {
   signRequest,
 } from '../../../domain/execution/wire-protocol';
 import { BrokerRejection, BrokerSimulatorCore } from './broker-core';
+import { BoundedLog } from '../bounded-log';
 
 export type BrokerPermission = 'read' | 'trade';
 
@@ -51,6 +53,8 @@ export interface BrokerServerOptions {
   heartbeatIntervalMs?: number;
   /** Structured request log; never carries secrets, signatures or whole API keys. */
   log?: (line: Record<string, unknown>) => void;
+  /** How many answered requests httpLog keeps (the last ones). */
+  httpLogCapacity?: number;
 }
 
 /** A canned error answer a scenario scripts in place of the broker's own. */
@@ -143,6 +147,9 @@ const DEFAULT_RATE_LIMIT = { capacity: 50, refillPerSecond: 20 };
 const DEFAULT_HEARTBEAT_MS = 1000;
 const DEFAULT_MAINTENANCE_RETRY_S = 60;
 const SENT_FRAME_HISTORY = 1000;
+const DEFAULT_HTTP_LOG_CAPACITY = 10_000;
+/** {"fills":[],"cursor":<15 digits>,"more":false} and then some. */
+const FILL_PAGE_ENVELOPE_BYTES = 64;
 const TIMESTAMP_TEXT = /^\d{1,15}$/;
 
 /** Token bucket refilled continuously in real time (rate limits are about wall-clock load, not scenario time). */
@@ -204,7 +211,7 @@ function isProtocolError(error: unknown): error is TradingError {
  * mispriced or forged fills, misnumbered reports and heartbeats).
  */
 export class BrokerServer {
-  private readonly answered: HttpLogEntry[] = [];
+  private readonly answered: BoundedLog<HttpLogEntry>;
   private readonly answerListeners = new Set<(entry: HttpLogEntry) => void>();
   private readonly core: BrokerSimulatorCore;
   private readonly clock: Clock;
@@ -235,7 +242,7 @@ export class BrokerServer {
   private epoch = '';
   /** For each scripted misnumbering: how far below the last seq the next report frame goes out. */
   private readonly reusedSequences: number[] = [];
-  private readonly sentFrames: { seq: number; report: Record<string, unknown> }[] = [];
+  private readonly sentFrames = new BoundedLog<{ seq: number; report: Record<string, unknown> }>(SENT_FRAME_HISTORY);
   private sequencesToSkip = 0;
   private reportsToGarble = 0;
   private fillsToSuppress = 0;
@@ -248,6 +255,7 @@ export class BrokerServer {
     this.rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
     this.log = options.log ?? (() => undefined);
+    this.answered = new BoundedLog(options.httpLogCapacity ?? DEFAULT_HTTP_LOG_CAPACITY);
     for (const credential of options.credentials) this.addCredential(credential);
     this.routes = this.buildRoutes();
     this.server = createServer((req, res) => this.onRequest(req, res));
@@ -275,7 +283,7 @@ export class BrokerServer {
     this.listening = true;
     this.epoch = randomUUID();
     this.seq = 0;
-    this.sentFrames.length = 0;
+    this.sentFrames.clear();
     this.heartbeatCounter = 0;
     this.unsubscribeCore = this.core.subscribe(report => this.onCoreReport(report));
     this.startHeartbeats();
@@ -399,7 +407,7 @@ export class BrokerServer {
   /** Send again the last report frame whose seq is at most (last seq - seqBack): a lower, already used seq. */
   resendOldFrame(seqBack = 1): void {
     const highest = this.seq - seqBack;
-    const frame = [...this.sentFrames].reverse().find(f => f.seq <= highest);
+    const frame = this.sentFrames.toArray().reverse().find(f => f.seq <= highest);
     if (!frame) throw new Error(`resendOldFrame: no report frame at or below seq ${highest} was sent`);
     this.broadcast(JSON.stringify({ type: 'report', seq: frame.seq, epoch: this.epoch, report: frame.report }));
   }
@@ -417,7 +425,7 @@ export class BrokerServer {
   }
 
   redeliverLastFill(): void {
-    const { fills } = this.core.fills(0);
+    const fills = this.core.fillHistory();
     const last = fills[fills.length - 1];
     if (!last) throw new Error(`broker ${this.core.name} has no fill to send again`);
     this.sendReport(encodeReport(last));
@@ -437,9 +445,14 @@ export class BrokerServer {
     if (this.listening) this.startHeartbeats();
   }
 
-  /** Every HTTP request answered (a refused handshake too; 101 for an accepted one), in order. */
+  /** The last httpLogCapacity HTTP requests answered (a refused handshake too; 101 for an accepted one), in order. */
   get httpLog(): ReadonlyArray<HttpLogEntry> {
-    return this.answered;
+    return this.answered.toArray();
+  }
+
+  /** Answered requests that fell out of httpLog to keep it within its capacity. */
+  get httpLogDropped(): number {
+    return this.answered.dropped;
   }
 
   /** Told of each answer as it is sent: a scenario waits for the broker to answer a request still on its way. */
@@ -738,11 +751,28 @@ export class BrokerServer {
     return okAnswer({ orders: orders.map(encodeOrder) });
   }
 
+  /** A page of the fill history, cut short of MAX_BODY_BYTES: a client that guards its answers can always read one. */
   private listFills(query: URLSearchParams): Answer {
+    for (const name of query.keys()) {
+      if (name !== 'since' && name !== 'limit') return errorAnswer(400, 'INVALID_REQUEST', `unknown parameter "${name}": only since and limit`);
+      if (query.getAll(name).length > 1) return errorAnswer(400, 'INVALID_REQUEST', `${name} is given more than once`);
+    }
     const since = query.get('since') ?? '0';
+    const limit = query.get('limit') ?? String(MAX_FILL_PAGE);
     if (!/^\d{1,15}$/.test(since)) return errorAnswer(400, 'INVALID_REQUEST', `since must be a whole number, got "${since}"`);
-    const { fills, cursor } = this.core.fills(Number(since));
-    return okAnswer({ fills: fills.map(encodeReport), cursor });
+    if (!/^\d{1,15}$/.test(limit) || Number(limit) < 1) return errorAnswer(400, 'INVALID_REQUEST', `limit must be a whole number of at least 1, got "${limit}"`);
+    const page = this.core.fills(Number(since), Number(limit));
+    const encoded: string[] = [];
+    let bytes = FILL_PAGE_ENVELOPE_BYTES;
+    for (const fill of page.fills) {
+      const text = JSON.stringify(encodeReport(fill));
+      bytes += Buffer.byteLength(text) + 1;
+      if (bytes > MAX_BODY_BYTES && encoded.length > 0) break;
+      encoded.push(text);
+    }
+    const cursor = Number(since) + encoded.length;
+    const more = page.more || encoded.length < page.fills.length;
+    return { status: 200, body: `{"fills":[${encoded.join(',')}],"cursor":${cursor},"more":${more}}`, headers: {} };
   }
 
   // ---- user channel ----
@@ -826,7 +856,6 @@ export class BrokerServer {
       return this.broadcast(frame.slice(0, Math.floor(frame.length / 2)));
     }
     this.sentFrames.push({ seq, report });
-    if (this.sentFrames.length > SENT_FRAME_HISTORY) this.sentFrames.shift();
     this.broadcast(frame);
   }
 

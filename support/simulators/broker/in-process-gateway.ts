@@ -8,6 +8,7 @@ import {
   BrokerOrderView,
   BrokerPosition,
   BrokerReport,
+  FillPage,
   OrderBookView,
   SubmitAccepted,
 } from '../../../domain/execution/broker-gateway';
@@ -123,7 +124,7 @@ export class InProcessBrokerGateway implements BrokerGateway {
 
   /** Deliver the last fill a second time, as a venue that resends after a reconnect does. */
   redeliverLastFill(): void {
-    const { fills } = this.core.fills(0);
+    const fills = this.core.fillHistory();
     const last = fills[fills.length - 1];
     if (!last) throw new Error(`broker ${this.name} has no fill to send again`);
     this.queue.push(last);
@@ -164,8 +165,8 @@ export class InProcessBrokerGateway implements BrokerGateway {
     return this.call(() => this.core.balance());
   }
 
-  async fills(sinceCursor: number): Promise<{ fills: BrokerFill[]; cursor: number }> {
-    return this.call(() => this.core.fills(sinceCursor));
+  async fills(sinceCursor: number, limit: number): Promise<FillPage> {
+    return this.call(() => this.core.fills(sinceCursor, limit));
   }
 
   async orderBook(symbol: string): Promise<OrderBookView> {

@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualClock } from '../domain/shared/clock';
+import { Decimal } from '../domain/shared/decimal';
+import { TradingError } from '../domain/shared/errors';
+import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import { TradingSystem } from '../domain/trading-system';
+import { API_PREFIX, MAX_FILL_PAGE } from '../domain/execution/wire-protocol';
+import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
+import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
+import { WireRecoveryRig } from '../support/wire-recovery-rig';
+
+/** Fill-history requests the broker answered from this point of its log on. */
+function fillRequests(rig: WireRecoveryRig, from: number): string[] {
+  return rig.server.httpLog.slice(from).filter(e => e.path.startsWith(`${API_PREFIX}/fills`)).map(e => `${e.status} ${e.path}`);
+}
+
+test('over the wire, a restart with 10,000 fills at the broker recovers them all, and the next restart asks only from its last cursor', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'fill-history-'));
+  const rig = new WireRecoveryRig({ dir });
+  t.after(async () => {
+    await rig.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await rig.open();
+  // Five buys and five sells of 1.5 each: 10,000 fills of 0.001 leave 0.5 of each open.
+  await rig.placeRestingOrders(5, '1.5');
+  await rig.crash();
+  rig.bookFills(10_000);
+
+  await rig.start();
+  const first = await rig.system.recover();
+  assert.equal(first.fillsRecovered, 10_000, 'every fill at the broker belongs to an order the log knows, and is applied');
+  const { system, broker } = rig.books();
+  assert.deepEqual(system, broker, 'positions and cash equal the broker\'s');
+  assert.equal(rig.system.state.fillCursors.get('SIM'), 10_000);
+
+  await rig.crash();
+  rig.bookFills(7);
+  const logMark = rig.server.httpLog.length;
+  await rig.start();
+  assert.equal(rig.system.state.fillCursors.get('SIM'), 10_000, 'the cursor survives the restart: it is replayed from the log');
+  const second = await rig.system.recover();
+  assert.equal(second.fillsRecovered, 7);
+  assert.deepEqual(fillRequests(rig, logMark), [`200 ${API_PREFIX}/fills?since=10000&limit=200`], 'one page, from the last cursor');
+  const after = rig.books();
+  assert.deepEqual(after.system, after.broker);
+  assert.equal(rig.system.state.fillCursors.get('SIM'), 10_007);
+});
+
+test('in process the gateway pages the same way: at most MAX_FILL_PAGE, and a cursor past the history is refused', async t => {
+  const clock = new VirtualClock();
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  const gateway = new InProcessBrokerGateway(core);
+  t.after(() => gateway.close());
+  core.deposit(new Decimal(1_000_000));
+  core.placeOrder({ clientOrderId: 'P-1', symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: new Decimal(1), limitPrice: new Decimal(49_000), reduceOnly: false });
+  for (let i = 0; i < MAX_FILL_PAGE + 20; i += 1) core.tradeAgainst('P-1', new Decimal('0.001'));
+  const first = await gateway.fills(0, 100_000);
+  assert.deepEqual([first.fills.length, first.cursor, first.more], [MAX_FILL_PAGE, MAX_FILL_PAGE, true]);
+  const rest = await gateway.fills(first.cursor, 100);
+  assert.deepEqual([rest.fills.length, rest.cursor, rest.more], [20, MAX_FILL_PAGE + 20, false]);
+  for (const [since, limit] of [[MAX_FILL_PAGE + 21, 10], [-1, 10], [0, 0], [0, 1.5]]) {
+    await assert.rejects(gateway.fills(since, limit), (error: unknown) => error instanceof TradingError && error.kind === 'BrokerRejected' && error.details.reasonCode === 'INVALID_REQUEST', `${since}, ${limit}`);
+  }
+});
+
+test('a broker whose fill cursor goes back, or stands still while more remain, is refused: the synchronisation fails on record and applies nothing', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'fill-history-'));
+  const clock = new VirtualClock();
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  const gateway = new InProcessBrokerGateway(core);
+  const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock, circuitBreakers: 'disarmed' });
+  t.after(async () => {
+    system.close();
+    await gateway.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  core.deposit(new Decimal(100_000));
+  system.fund('100000');
+  // Two fills of an order placed elsewhere on the account: the system skips them but reads past them.
+  core.placeOrder({ clientOrderId: 'ELSEWHERE-1', symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: new Decimal(1), limitPrice: new Decimal(49_000), reduceOnly: false });
+  core.tradeAgainst('ELSEWHERE-1', new Decimal('0.001'));
+  core.tradeAgainst('ELSEWHERE-1', new Decimal('0.001'));
+  await system.recover();
+  assert.equal(system.state.fillCursor('SIM'), 2);
+  const pages = [
+    { fills: [], cursor: 1, more: false },
+    { fills: [], cursor: 2, more: true },
+  ];
+  for (const page of pages) {
+    const eventsBefore = system.ledger.store.length;
+    gateway.fills = async () => page;
+    await assert.rejects(system.recover(), (error: unknown) => error instanceof TradingError && error.kind === 'ProtocolError', JSON.stringify(page));
+    assert.deepEqual(system.events.slice(eventsBefore).map(e => e.type), ['BrokerSyncFailed', 'BrokerErrorRecorded']);
+    assert.equal(system.state.fillCursor('SIM'), 2);
+  }
+});
