@@ -195,10 +195,15 @@ export class TradingSystem {
       if (page.cursor < cursor || (page.more && page.cursor === cursor) || page.fills.length > FILL_PAGE_SIZE) {
         throw new TradingError('ProtocolError', `broker ${broker.name} answered fills from ${cursor} with a page that goes back or does not move (cursor ${page.cursor}, ${page.fills.length} fills, more: ${page.more})`, { broker: broker.name, operation: 'fills', cursor, pageCursor: page.cursor });
       }
-      for (const fill of page.fills) {
-        const order = this.state.orders.get(fill.clientOrderId);
-        if (order && !this.state.tradeIds.has(fill.tradeId) && this.engine.applyFill(fill, { fromHistory: true })) fillsRecovered += 1;
-      }
+      // A page is written with one sync to disk; the cursor moves only after the page is on record.
+      fillsRecovered += this.ledger.batch(() => {
+        let applied = 0;
+        for (const fill of page.fills) {
+          const order = this.state.orders.get(fill.clientOrderId);
+          if (order && !this.state.tradeIds.has(fill.tradeId) && this.engine.applyFill(fill, { fromHistory: true })) applied += 1;
+        }
+        return applied;
+      });
       cursor = page.cursor;
       if (!page.more) break;
     }

@@ -7,6 +7,10 @@ import Database from 'better-sqlite3';
 import { VirtualClock } from '../domain/shared/clock';
 import { TradingError } from '../domain/shared/errors';
 import { SqliteEventStore } from '../domain/state/event-store';
+import { TradingLedger } from '../domain/state/ledger';
+import { StateProjection } from '../domain/state/projection';
+import { DEFAULT_SETTINGS } from '../domain/state/runtime-settings';
+import { InstrumentRegistry } from '../domain/model/instrument';
 
 function withStore(run: (path: string, clock: VirtualClock) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'event-store-test-'));
@@ -58,4 +62,31 @@ test('a closed store refuses appends', () => {
     store.close();
     assert.throws(() => store.append({ type: 'AccountFunded', payload: { currency: 'USD', amount: '1' } }), (e: unknown) => e instanceof TradingError && e.kind === 'EventStoreClosed');
   });
+});
+
+test('a batch is one transaction: listeners hear of its events after the commit, and what it appended stays when it throws', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-batch-'));
+  const path = join(dir, 'events.db');
+  const clock = new VirtualClock();
+  const store = SqliteEventStore.open(path, clock);
+  const ledger = TradingLedger.rebuild(store, new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS));
+  const heard: number[] = [];
+  ledger.subscribe(event => heard.push(event.seq));
+  const fund = (amount: string) => ledger.record({ type: 'AccountFunded', payload: { currency: 'USD', amount } });
+  ledger.batch(() => {
+    fund('1');
+    fund('2');
+    assert.deepEqual(heard, [], 'nobody hears of an event before it is on disk');
+  });
+  assert.deepEqual(heard, [1, 2]);
+  assert.throws(() => ledger.batch(() => {
+    fund('3');
+    throw new Error('stopped half-way');
+  }), /stopped half-way/);
+  assert.deepEqual(heard, [1, 2, 3]);
+  store.close();
+  const reopened = SqliteEventStore.open(path, clock);
+  assert.deepEqual(reopened.read().map(e => e.seq), [1, 2, 3], 'the applied events are on record, the chain verifies');
+  reopened.close();
+  rmSync(dir, { recursive: true, force: true });
 });

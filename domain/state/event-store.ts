@@ -96,6 +96,29 @@ export class SqliteEventStore {
     return stored;
   }
 
+  /**
+   * Append what fn appends in one transaction: one sync to disk for all of it. The caller has
+   * applied each event as it went, so what fn appended is committed even when fn throws; a commit
+   * that fails leaves the log behind the projection, so the store closes and the process must
+   * rebuild from the log.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.closed) throw new TradingError('EventStoreClosed', `event store ${this.path} is closed`);
+    if (this.db.inTransaction) return fn();
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      return fn();
+    } finally {
+      try {
+        this.db.exec('COMMIT');
+      } catch (error) {
+        this.close();
+        // eslint-disable-next-line no-unsafe-finally
+        throw new TradingError('EventStoreClosed', `event store ${this.path} failed to commit a batch and closed: rebuild from the log`, {}, { cause: error });
+      }
+    }
+  }
+
   read(fromSeq = 1): StoredEvent[] {
     const rows = this.db.prepare('SELECT seq, type, at, payload, prev_hash, hash FROM events WHERE seq >= ? ORDER BY seq').all(fromSeq) as EventRow[];
     return rows.map(toStoredEvent);

@@ -8,6 +8,8 @@ import { StateProjection } from './projection';
  */
 export class TradingLedger {
   private readonly listeners = new Set<(event: StoredEvent) => void>();
+  /** Events of a batch not yet committed: listeners hear of them only once they are on disk. */
+  private pending: StoredEvent[] | null = null;
 
   constructor(
     readonly store: SqliteEventStore,
@@ -24,6 +26,28 @@ export class TradingLedger {
     const stored = this.store.append(event);
     commit(stored.at);
     this.state.lastSeq = stored.seq;
+    if (this.pending) this.pending.push(stored);
+    else this.notify(stored);
+    return stored;
+  }
+
+  /**
+   * Record many events with one sync to disk (a page of the broker's fill history): each is checked
+   * and applied as it is recorded; listeners hear of them after the commit. fn must not await.
+   */
+  batch<T>(fn: () => T): T {
+    if (this.pending) return fn();
+    this.pending = [];
+    try {
+      return this.store.batch(fn);
+    } finally {
+      const committed = this.store.isClosed ? [] : this.pending;
+      this.pending = null;
+      for (const event of committed) this.notify(event);
+    }
+  }
+
+  private notify(stored: StoredEvent): void {
     for (const listener of this.listeners) {
       try {
         listener(stored);
@@ -31,7 +55,6 @@ export class TradingLedger {
         // A listener's failure is its own: the event is stored and applied either way.
       }
     }
-    return stored;
   }
 
   /** Called after each event is stored and applied, so a listener sees the state that includes it. */
