@@ -697,6 +697,18 @@ Feature: Order flow (plan 4.1)
       And the trader has no BTC-PERP position
       And the projected leverage is 0.00x
 
+    @TC-IF-017
+    Scenario: An order lost on its way is not closed while the broker's clock may lag: past the receive window but within the clock's tolerance it stays in flight and reserved
+      Given the broker will not answer the next request
+      When the trader sends an order to buy 1 BTC-PERP at market without waiting for the answer
+      And the trading system crashes
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      And 60.5 seconds pass, past the broker's receive window of 60 seconds but within its clock's tolerance of 1 second
+      And it recovers with the broker
+      Then the order is still in flight, its 1 BTC-PERP reserved
+      And the projected leverage is 0.50x
+
     @TC-IF-017 @wire-only
     Scenario: An order still on its way when the system crashed stays in flight and reserved, and fills when its request lands
       Given the network holds every request to the broker
