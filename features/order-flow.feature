@@ -154,6 +154,24 @@ Feature: Order flow (plan 4.1)
       And the trader has no BTC-PERP position
       And the projected leverage is 0.00x
 
+    @TC-IF-003
+    Scenario: An order sent again counts from its new signing: its resubmission lost too, it stays reserved until a receive window has passed since then
+      Given the next 2 order requests to the broker will time out before they arrive
+      When the trader buys 1 BTC-PERP at market
+      Then the order is in flight after a "Timeout" error
+      When 30 seconds later the system resolves its orders in flight
+      Then the order was sent again under the same client order id, signed 30 seconds after its first request
+      And the order is still in flight, its 1 BTC-PERP reserved
+      When the trading system crashes
+      And a new trading system instance starts on the same event log
+      And 32 seconds later it recovers with the broker
+      Then the order is still in flight, its 1 BTC-PERP reserved
+      And the projected leverage is 0.50x
+      When 30 seconds later it recovers with the broker
+      Then the order in flight is closed because it "can no longer arrive", nothing of it filled
+      And the trader has no BTC-PERP position
+      And the projected leverage is 0.00x
+
     @TC-IF-004 @smoke
     Scenario: Partial fills are applied one by one and reconciled after each
       Given the order book offers 0.3 BTC-PERP at 49,990 USD

@@ -530,6 +530,18 @@ When('the system resolves its orders in flight', async function (this: TradingWo
   await this.system.resolveInFlightOrders();
 });
 
+When('{duration} later the system resolves its orders in flight', async function (this: TradingWorld, ms: number) {
+  this.clock.advance(ms);
+  await this.system.resolveInFlightOrders();
+});
+
+Then('the order was sent again under the same client order id, signed {duration} after its first request', function (this: TradingWorld, ms: number) {
+  const id = this.lastOrder().clientOrderId;
+  const [submitted] = eventsOf(this, 'OrderSubmitted').filter(e => e.payload.clientOrderId === id);
+  const resubmitted = eventsOf(this, 'OrderResubmitted').filter(e => e.payload.clientOrderId === id);
+  expect(resubmitted.map(e => Date.parse(e.payload.signedAt!) - Date.parse(submitted.payload.signedAt!))).to.deep.equal([ms]);
+});
+
 Then('the order was resubmitted under the same client order id', function (this: TradingWorld) {
   const id = this.lastOrder().clientOrderId;
   expect(eventsOf(this, 'OrderResubmitted').map(e => e.payload.clientOrderId)).to.deep.equal([id]);
