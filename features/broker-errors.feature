@@ -420,6 +420,16 @@ Feature: Broker errors and their propagation (plan 4.3)
       Then the system is out of degraded mode with the trading state REDUCE_ONLY
 
     @TC-BE-017
+    Scenario: A trading state the risk officer set while degraded stays when degraded mode ends
+      When the network to the broker goes down
+      And the trader buys 0.1 BTC-PERP at market 3 times
+      Then the system is in degraded mode with the trading state REDUCE_ONLY
+      When the risk officer sets the trading state to HALTED because "the broker outage is under investigation"
+      And the network to the broker comes back
+      And 2 minutes pass and the system checks its brokers
+      Then the system is out of degraded mode with the trading state HALTED
+
+    @TC-BE-017
     Scenario: Degraded mode survives a restart: the new instance gives back the state degraded mode set once the broker is healthy
       When the network to the broker goes down
       And the trader buys 0.1 BTC-PERP at market 3 times

@@ -154,6 +154,24 @@ Feature: Order flow (plan 4.1)
       And the trader has no BTC-PERP position
       And the projected leverage is 0.00x
 
+    @TC-IF-003
+    Scenario: An order sent again counts from its new signing: its resubmission lost too, it stays reserved until a receive window has passed since then
+      Given the next 2 order requests to the broker will time out before they arrive
+      When the trader buys 1 BTC-PERP at market
+      Then the order is in flight after a "Timeout" error
+      When 30 seconds later the system resolves its orders in flight
+      Then the order was sent again under the same client order id, signed 30 seconds after its first request
+      And the order is still in flight, its 1 BTC-PERP reserved
+      When the trading system crashes
+      And a new trading system instance starts on the same event log
+      And 32 seconds later it recovers with the broker
+      Then the order is still in flight, its 1 BTC-PERP reserved
+      And the projected leverage is 0.50x
+      When 30 seconds later it recovers with the broker
+      Then the order in flight is closed because it "can no longer arrive", nothing of it filled
+      And the trader has no BTC-PERP position
+      And the projected leverage is 0.00x
+
     @TC-IF-004 @smoke
     Scenario: Partial fills are applied one by one and reconciled after each
       Given the order book offers 0.3 BTC-PERP at 49,990 USD
@@ -696,6 +714,18 @@ Feature: Order flow (plan 4.1)
       Then the order in flight is closed because it "can no longer arrive", nothing of it filled
       And the trader has no BTC-PERP position
       And the projected leverage is 0.00x
+
+    @TC-IF-017
+    Scenario: An order lost on its way is not closed while the broker's clock may lag: past the receive window but within the clock's tolerance it stays in flight and reserved
+      Given the broker will not answer the next request
+      When the trader sends an order to buy 1 BTC-PERP at market without waiting for the answer
+      And the trading system crashes
+      And a new trading system instance starts on the same event log
+      And it recovers with the broker
+      And 60.5 seconds pass, past the broker's receive window of 60 seconds but within its clock's tolerance of 1 second
+      And it recovers with the broker
+      Then the order is still in flight, its 1 BTC-PERP reserved
+      And the projected leverage is 0.50x
 
     @TC-IF-017 @wire-only
     Scenario: An order still on its way when the system crashed stays in flight and reserved, and fills when its request lands

@@ -171,11 +171,21 @@ When('the held request reaches the broker, but the broker\'s acknowledgement of 
   await releaseHeldOrder(this);
 });
 
-When('{duration} pass(es), more than the broker\'s receive window of {duration} and its clock\'s tolerance of {duration}', function (this: TradingWorld, elapsed: number, window: number, tolerance: number) {
-  const settings = this.system.state.settings.snapshot();
+function expectReceiveWindow(world: TradingWorld, window: number, tolerance: number): void {
+  const settings = world.system.state.settings.snapshot();
   expect(settings.broker_receive_window_ms, 'the window the system counts with').to.equal(String(window));
   expect(settings.broker_clock_tolerance_ms, "the broker clock's lag the system allows for").to.equal(String(tolerance));
+}
+
+When('{duration} pass(es), more than the broker\'s receive window of {duration} and its clock\'s tolerance of {duration}', function (this: TradingWorld, elapsed: number, window: number, tolerance: number) {
+  expectReceiveWindow(this, window, tolerance);
   expect(elapsed).to.be.greaterThan(window + tolerance);
+  this.clock.advance(elapsed);
+});
+
+When('{duration} pass(es), past the broker\'s receive window of {duration} but within its clock\'s tolerance of {duration}', function (this: TradingWorld, elapsed: number, window: number, tolerance: number) {
+  expectReceiveWindow(this, window, tolerance);
+  expect(elapsed > window && elapsed <= window + tolerance, 'past the window, within the tolerance').to.equal(true);
   this.clock.advance(elapsed);
 });
 
@@ -518,6 +528,18 @@ Then('the order is in flight after a {string} error', function (this: TradingWor
 
 When('the system resolves its orders in flight', async function (this: TradingWorld) {
   await this.system.resolveInFlightOrders();
+});
+
+When('{duration} later the system resolves its orders in flight', async function (this: TradingWorld, ms: number) {
+  this.clock.advance(ms);
+  await this.system.resolveInFlightOrders();
+});
+
+Then('the order was sent again under the same client order id, signed {duration} after its first request', function (this: TradingWorld, ms: number) {
+  const id = this.lastOrder().clientOrderId;
+  const [submitted] = eventsOf(this, 'OrderSubmitted').filter(e => e.payload.clientOrderId === id);
+  const resubmitted = eventsOf(this, 'OrderResubmitted').filter(e => e.payload.clientOrderId === id);
+  expect(resubmitted.map(e => Date.parse(e.payload.signedAt!) - Date.parse(submitted.payload.signedAt!))).to.deep.equal([ms]);
 });
 
 Then('the order was resubmitted under the same client order id', function (this: TradingWorld) {

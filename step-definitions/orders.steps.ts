@@ -469,6 +469,10 @@ Given('the next request to the broker will time out before it arrives', function
   this.faults.timeOutNextRequestBeforeArrival();
 });
 
+Given('the next {int} order requests to the broker will time out before they arrive', function (this: TradingWorld, count: number) {
+  for (let i = 0; i < count; i += 1) this.faults.timeOutNextOrderRequestBeforeArrival();
+});
+
 Then('the broker received the order once and the lost answer was settled without sending it again', function (this: TradingWorld) {
   const id = this.lastOrder().clientOrderId;
   const actions = this.broker.requests.filter(r => r.clientOrderId === id).map(r => r.action);

@@ -226,6 +226,10 @@ Given('the trading state is {word}', function (this: TradingWorld, state: string
   this.changeSettings({ trading_state: state }, 'risk officer', `trading state ${state}`);
 });
 
+When('the risk officer sets the trading state to {word} because {string}', function (this: TradingWorld, state: string, reason: string) {
+  this.changeSettings({ trading_state: state }, 'risk officer', reason);
+});
+
 Given('the daily loss limit is {money}', function (this: TradingWorld, amount: Decimal) {
   setLimit(this, 'daily_loss_limit_amount', amount.toString());
 });

@@ -219,6 +219,11 @@ When('it recovers with the broker', async function (this: TradingWorld) {
   this.recovery = await this.system.recover();
 });
 
+When('{duration} later it recovers with the broker', async function (this: TradingWorld, ms: number) {
+  this.clock.advance(ms);
+  this.recovery = await this.system.recover();
+});
+
 Then('{int} fill(s) is/are recovered from the broker', function (this: TradingWorld, fills: number) {
   expect(this.recovery?.fillsRecovered).to.equal(fills);
 });

@@ -2,6 +2,7 @@ import { Clock } from '../domain/shared/clock';
 import { Decimal } from '../domain/shared/decimal';
 import { BrokerFill, BrokerGateway } from '../domain/execution/broker-gateway';
 import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
+import { API_PREFIX } from '../domain/execution/wire-protocol';
 import { BrokerSimulatorCore } from './simulators/broker/broker-core';
 import { BrokerServer } from './simulators/broker/broker-server';
 import { InProcessBrokerGateway } from './simulators/broker/in-process-gateway';
@@ -45,6 +46,8 @@ export interface BrokerFaults {
   loseNextAnswer(): void;
   /** The next request times out before it reaches the broker (on the wire: lost on the way, the client's timer fires). */
   timeOutNextRequestBeforeArrival(): void;
+  /** The same for the next order request only (a submit, or a submit sent again): the requests in between go through. */
+  timeOutNextOrderRequestBeforeArrival(): void;
   dropNextFillReport(): void;
   misreportNextFillPrice(price: Decimal): void;
   deliverForgedFill(fill: BrokerFill): void;
@@ -161,6 +164,8 @@ export class BrokerConnection {
     },
     loseNextRequest: () => (this.transport === 'in-process' ? this.inProcess.failNextRequest('no-answer') : this.server!.swallowNextRequest()),
     timeOutNextRequestBeforeArrival: () => (this.transport === 'in-process' ? this.inProcess.failNextRequest('timeout') : this.server!.swallowNextRequest()),
+    timeOutNextOrderRequestBeforeArrival: () =>
+      this.transport === 'in-process' ? this.inProcess.failNextOrderRequest('timeout') : this.server!.swallowNextRequest({ method: 'POST', pathPrefix: `${API_PREFIX}/orders` }),
     loseNextAnswer: () => (this.transport === 'in-process' ? this.inProcess.failNextRequest('answer-lost') : this.server!.loseNextAnswer()),
     dropNextFillReport: () => (this.transport === 'in-process' ? this.inProcess.dropNextFillReport() : this.server!.suppressNextFill()),
     misreportNextFillPrice: price => (this.transport === 'in-process' ? this.inProcess.misreportNextFillPrice(price) : this.server!.misreportNextFillPrice(price)),

@@ -87,13 +87,15 @@ defineParameterType({
   transformer: (text: string) => text.split(', '),
 });
 
-/** "31 seconds", "2 minutes", "1 hour", "1 day" -> milliseconds */
+/** "31 seconds", "60.5 seconds", "2 minutes", "1 hour", "1 day" -> milliseconds; a fraction must come to whole milliseconds. */
 defineParameterType({
   name: 'duration',
-  regexp: /\d+ (?:seconds?|minutes?|hours?|days?)/,
+  regexp: /\d+(?:\.\d+)? (?:seconds?|minutes?|hours?|days?)/,
   transformer: (text: string) => {
     const [amount, unit] = text.split(' ');
     const ms = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 }[unit.replace(/s$/, '') as 'second' | 'minute' | 'hour' | 'day'];
-    return Number(amount) * ms;
+    const total = new Decimal(amount).times(ms);
+    if (!total.isInteger()) throw new Error(`${JSON.stringify(text)} is not a whole number of milliseconds`);
+    return total.toNumber();
   },
 });

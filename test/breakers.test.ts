@@ -165,3 +165,14 @@ test('the correlation lookback keeps only what can still be its lowest: a day of
   window.push(200_000 * 250, new Decimal('0.000001'));
   assert.deepEqual(window.candidates().map(String), ['0.000001']);
 });
+
+test('a correlation that holds steady keeps one sample in the lookback, not one per tick', () => {
+  const window = new SlidingWindowMinimum();
+  const lookbackMs = 60 * 60_000;
+  for (let i = 0; i < 14_400; i += 1) {
+    window.push(i * 250, new Decimal('0.42'));
+    window.evictBefore(i * 250 - lookbackMs);
+  }
+  assert.equal(window.size, 1);
+  assert.deepEqual(window.candidates().map(String), ['0.42']);
+});

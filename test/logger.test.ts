@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../domain/shared/clock';
-import { CIRCULAR, JsonLinesLogger, REDACTED, TOO_DEEP, redact } from '../domain/telemetry/logger';
+import { CIRCULAR, JsonLinesLogger, REDACTED, TOO_DEEP, UNREADABLE, redact } from '../domain/telemetry/logger';
 
 test('a log record is one JSON line and secrets never reach it, however deep', () => {
   const lines: string[] = [];
@@ -69,6 +69,8 @@ function craftedFields(): Array<[string, Record<string, unknown>, string]> {
     ['a query string', { url: '/v1/orders?apiKey=S13-query&symbol=BTC-PERP' }, 'S13-query'],
     ['JSON text of a body', { body: '{"symbol":"BTC-PERP","password":"S14-json-text"}' }, 'S14-json-text'],
     ['a deep array', { rows: [[[[[[[[[[{ token: 'S15-array' }]]]]]]]]]] }, 'S15-array'],
+    ['a bare bearer token in a message', { note: 'upstream replied: Bearer S17-bare' }, 'S17-bare'],
+    ['a toJSON that throws beside a secret', { creds: { toJSON() { throw new Error('no'); } }, secret: 'S18-beside-a-throwing-tojson' }, 'S18-beside-a-throwing-tojson'],
   ];
 }
 
@@ -125,4 +127,14 @@ test('redaction keeps what is not secret and says what it left out', () => {
   const endless = (): unknown => ({ toJSON: endless });
   assert.ok(JSON.stringify(redact({ x: endless() })).includes(TOO_DEEP));
   assert.deepEqual(JSON.parse(JSON.stringify(redact({ self: { a: 1, toJSON() { return this; } } }))), { self: { a: 1 } });
+});
+
+test('an object whose toJSON throws is printed as unreadable, and the rest of the line is still written', () => {
+  const lines: string[] = [];
+  const logger = new JsonLinesLogger(line => lines.push(line), new VirtualClock('2026-01-05T14:30:00.000Z'));
+  assert.doesNotThrow(() => logger.log('error', 'crafted', { creds: { toJSON() { throw new Error('no'); } }, secret: 'S18', broker: 'SIM' }));
+  const record = JSON.parse(lines[0]);
+  assert.equal(record.creds, UNREADABLE);
+  assert.equal(record.secret, REDACTED);
+  assert.equal(record.broker, 'SIM');
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { VirtualClock } from '../domain/shared/clock';
 import { Decimal } from '../domain/shared/decimal';
 import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
@@ -31,4 +32,76 @@ test('every attempt of an order request carries the signing time on record, so a
   assert.equal(accepted.clientOrderId, 'CO-1');
   assert.deepEqual(server.httpLog.map(r => r.status), [429, 200]);
   assert.equal(server.capturedOrderRequest().headers[AUTH_HEADERS.timestamp], String(signedAt.getTime()), 'the retry is signed with the recorded time');
+});
+
+/**
+ * A loopback relay to the broker whose first connection, once it has carried an answer back, is
+ * closed when the next request arrives on it: that request meets a kept-alive socket the other side
+ * closed, and never reaches the broker. It records the signing time of every request it sees.
+ */
+async function relayClosingAKeptAliveSocket(upstreamPort: number): Promise<{ url: string; connections: () => number; timestamps: string[]; close: () => Promise<void> }> {
+  const timestamps: string[] = [];
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const relay = net.createServer(client => {
+    const first = ++connections === 1;
+    const upstream = net.connect(upstreamPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    for (const socket of [client, upstream]) socket.on('error', () => undefined);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    let answered = false;
+    let seen = '';
+    let recorded = 0;
+    upstream.on('data', chunk => {
+      answered = true;
+      client.write(chunk);
+    });
+    client.on('data', chunk => {
+      seen += chunk.toString('latin1');
+      const found = [...seen.matchAll(/\r\nx-timestamp: *(\d+)\r\n/gi)].map(m => m[1]);
+      timestamps.push(...found.slice(recorded));
+      recorded = found.length;
+      if (first && answered) {
+        client.destroy();
+        return;
+      }
+      upstream.write(chunk);
+    });
+  });
+  await new Promise<void>(resolve => relay.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`,
+    connections: () => connections,
+    timestamps,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise(resolve => relay.close(() => resolve()));
+    },
+  };
+}
+
+test('an order request sent again after meeting a kept-alive socket the broker closed keeps the signing time on record', async t => {
+  const clock = new VirtualClock();
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  core.deposit(new Decimal(100_000));
+  core.setMark('BTC-PERP', new Decimal(50_000));
+  const server = new BrokerServer({ core, clock, credentials: [{ key: 'trader-key-0001', secret: 'trader-secret', permissions: ['read', 'trade'] }], recvWindowMs: 60_000 });
+  await server.start();
+  const relay = await relayClosingAKeptAliveSocket(server.port);
+  // One attempt only: a second request on the wire can only be the gateway's re-send after a stale socket.
+  const gateway = new NetworkBrokerGateway({ name: 'SIM', baseUrl: relay.url, apiKey: 'trader-key-0001', apiSecret: 'trader-secret', clock, random: () => 0.5, retry: { attempts: 1, baseDelayMs: 5 } });
+  t.after(async () => {
+    await gateway.close();
+    await relay.close();
+    await server.stop();
+  });
+  await gateway.balance();
+  const signedAt = clock.now();
+  clock.advance(30_000);
+  const accepted = await gateway.submit({ clientOrderId: 'CO-1', symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: new Decimal('0.1'), limitPrice: new Decimal(49_000), reduceOnly: false, signedAt });
+  assert.equal(accepted.clientOrderId, 'CO-1');
+  assert.equal(relay.connections(), 2, 'the order request was sent again on a fresh connection');
+  assert.deepEqual(relay.timestamps.slice(1), [String(signedAt.getTime()), String(signedAt.getTime())], 'both attempts are signed with the recorded time');
+  assert.equal(server.capturedOrderRequest().headers[AUTH_HEADERS.timestamp], String(signedAt.getTime()));
 });

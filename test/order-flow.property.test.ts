@@ -74,6 +74,7 @@ const stats = {
   heldRefusedLate: 0,
   heldCancelledBeforeArrival: 0,
   windowPassed: 0,
+  withinTolerance: 0,
   ordersClosedAfterWindow: 0,
   fillsRecovered: 0,
   ordersClosedOnRecovery: 0,
@@ -342,7 +343,8 @@ class Harness {
         this.fail('(8) every broker order agrees with the log', `${view.clientOrderId}: broker ${view.status} filled ${view.filledQuantity}; local ${local ? `${local.status} filled ${local.filledQuantity} (${local.reason ?? ''})` : 'unknown'}`);
       }
     }
-    // (9) an order whose request is still on its way stays in flight, reserved, until it can no longer arrive or a cancel overtook it
+    // (9) an order whose request is still on its way stays in flight, reserved, until it can no longer arrive (the broker's clock may
+    // run behind by the tolerance) or a cancel overtook it
     const now = this.clock.now();
     for (const id of this.gateway.heldClientOrderIds()) {
       const local = state.order(id);
@@ -350,7 +352,7 @@ class Harness {
         if (local.status !== 'submitted' && local.status !== 'pending_cancel') this.fail('(9) a held order is in flight', `${id} is ${local.status}`);
         continue;
       }
-      if (mayStillArrive(local, now, RECEIVE_WINDOW_MS) && !this.core.cancelledBeforeItArrived(id)) {
+      if (mayStillArrive(local, now, RECEIVE_WINDOW_MS + CLOCK_TOLERANCE_MS) && !this.core.cancelledBeforeItArrived(id)) {
         this.fail('(9) a held order stays in flight until it can no longer arrive', `${id} is ${local.status} (${local.reason ?? ''}) while its request may still arrive`);
       }
     }
@@ -570,6 +572,30 @@ class WindowPasses extends Action {
   }
 }
 
+/**
+ * Time moves past the receive window of the latest request held on the network but not past the
+ * broker clock's tolerance, then a synchronisation: the order may still arrive at a broker whose
+ * clock runs behind, so it stays in flight (invariant 9).
+ */
+class WindowPassesWithinTolerance extends Action {
+  async apply(h: Harness): Promise<string> {
+    const held = h.gateway.heldClientOrderIds().map(id => h.system.state.order(id)).filter(o => o.status === 'submitted' && o.signedAt !== undefined);
+    const latest = held.map(o => Date.parse(o.signedAt!)).sort((a, b) => a - b).pop();
+    const target = latest === undefined ? undefined : latest + RECEIVE_WINDOW_MS + CLOCK_TOLERANCE_MS / 2;
+    if (target === undefined || target <= h.clock.now().getTime()) {
+      stats.noops += 1;
+      return 'no held request still within its window and tolerance';
+    }
+    stats.withinTolerance += 1;
+    h.clock.advance(target - h.clock.now().getTime());
+    const report = await h.system.synchronise('scheduled');
+    return `closed ${report.ordersClosed}, still working ${report.ordersStillWorking}`;
+  }
+  toString(): string {
+    return 'past the receive window of the latest held request, within the clock tolerance, then a synchronisation';
+  }
+}
+
 /** Cancel an order the broker has not acknowledged, by its client order id. */
 class CancelInFlight extends Action {
   constructor(readonly pick: number) {
@@ -660,6 +686,7 @@ const actions = [
   { arbitrary: orderSpec.map(s => new PlaceHeldThenCrash(s) as Action), weight: 1 },
   { arbitrary: fc.constant(null).map(() => new ReleaseHeld() as Action), weight: 2 },
   { arbitrary: fc.constant(null).map(() => new WindowPasses() as Action), weight: 1 },
+  { arbitrary: fc.constant(null).map(() => new WindowPassesWithinTolerance() as Action), weight: 1 },
   { arbitrary: fc.nat(50).map(p => new CancelInFlight(p) as Action), weight: 2 },
 ];
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decimal } from '../domain/shared/decimal';
 import { TradingError } from '../domain/shared/errors';
-import { canTransition, createOrder, transition } from '../domain/model/order';
+import { canTransition, createOrder, mayStillArrive, transition } from '../domain/model/order';
 
 const at = '2026-01-05T14:30:00.000Z';
 const order = () =>
@@ -31,4 +31,22 @@ test('a pending cancel remembers where to return if the broker refuses', () => {
   for (const s of ['pending_risk', 'submitted', 'acknowledged', 'partially_filled', 'pending_cancel'] as const) transition(o, s, at);
   assert.equal(o.statusBeforePending, 'partially_filled');
   assert.equal(canTransition('pending_cancel', 'filled'), true);
+});
+
+test('an unacknowledged request may still arrive up to and including the end of the receive window, the edge the broker still accepts', () => {
+  const windowMs = 60_000;
+  const o = order();
+  for (const s of ['pending_risk', 'submitted'] as const) transition(o, s, at);
+  o.signedAt = at;
+  const signedAtMs = Date.parse(at);
+  assert.equal(mayStillArrive(o, new Date(signedAtMs + windowMs), windowMs), true);
+  assert.equal(mayStillArrive(o, new Date(signedAtMs + windowMs + 1), windowMs), false);
+});
+
+test('an order the broker acknowledged is no longer on its way: it arrived', () => {
+  const o = order();
+  for (const s of ['pending_risk', 'submitted', 'acknowledged'] as const) transition(o, s, at);
+  o.signedAt = at;
+  o.brokerOrderId = 'B-1';
+  assert.equal(mayStillArrive(o, new Date(Date.parse(at) + 1_000), 60_000), false);
 });

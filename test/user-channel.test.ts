@@ -234,3 +234,25 @@ test('a read does not wait for a seq of another session, an implausible one, or 
   await settlesWithin(1000, waiting, 'a wait for reports that come');
   assert.equal(h.channel.lastSequence, 4);
 });
+
+test('a welcome of the same session counting less than the channel did is reported, becomes the count, and forgets what was delivered above it', async t => {
+  const h = await harness(t);
+  for (let seq = 1; seq <= 5; seq += 1) h.broker.report(seq, ack(seq));
+  await h.until(() => h.reports.length === 5, 'reports 1 to 5');
+
+  h.broker.welcome = { seq: 2, epoch: 'session-A' };
+  h.broker.dropConnections();
+  await h.until(() => h.of('connected').length === 2, 'the reconnect');
+  assert.deepEqual(h.of('out_of_order'), [{ type: 'out_of_order', received: 2, lastSeq: 5, duplicate: false }]);
+  assert.equal(h.channel.lastSequence, 2);
+
+  h.broker.report(3, ack(30));
+  await h.until(() => h.reports.length === 6, 'the report after the welcome');
+  assert.deepEqual([h.reports[5], h.channel.lastSequence], [{ type: 'acknowledged', clientOrderId: 'CO-30', brokerOrderId: 'B-30', at: AT }, 3]);
+
+  // Report 4 as first delivered belongs to the count the broker took back: seeing it again is not a provable repeat.
+  h.broker.heartbeat(5);
+  h.broker.report(4, ack(4));
+  await h.until(() => h.of('out_of_order').length === 2, 'the report under the taken-back seq');
+  assert.deepEqual(h.of('out_of_order')[1], { type: 'out_of_order', received: 4, lastSeq: 5, duplicate: false });
+});

@@ -43,6 +43,8 @@ export class InProcessBrokerGateway implements BrokerGateway {
   private flushScheduled = false;
   private readonly unsubscribeCore: () => void;
   private outages: ScriptedOutage[] = [];
+  /** Outages for order requests only: the requests in between (a look-up by client order id) go through. */
+  private orderOutages: ScriptedOutage[] = [];
   private readonly held: { clientOrderId?: string; signedAt?: Date; deliver: () => void }[] = [];
   private readonly receiveWindowMs: number;
   /** Faults on the report stream, applied to the next fill report. */
@@ -74,9 +76,15 @@ export class InProcessBrokerGateway implements BrokerGateway {
     this.outages.push(outage);
   }
 
+  /** The next order request (a submit, or a submit sent again) meets this outage; other requests do not. */
+  failNextOrderRequest(outage: ScriptedOutage): void {
+    this.orderOutages.push(outage);
+  }
+
   /** Forget outages scripted for requests that were never made. */
   clearScriptedOutages(): void {
     this.outages = [];
+    this.orderOutages = [];
   }
 
   /** Client order ids of the order requests still held on their way. */
@@ -138,6 +146,7 @@ export class InProcessBrokerGateway implements BrokerGateway {
         return { clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId };
       },
       { clientOrderId: request.clientOrderId, signedAt: request.signedAt },
+      this.orderOutages.shift(),
     );
   }
 
@@ -189,9 +198,9 @@ export class InProcessBrokerGateway implements BrokerGateway {
     this.queue.length = 0;
   }
 
-  private async call<T>(request: () => T, signing: { clientOrderId?: string; signedAt?: Date } = {}): Promise<T> {
+  private async call<T>(request: () => T, signing: { clientOrderId?: string; signedAt?: Date } = {}, orderOutage?: ScriptedOutage): Promise<T> {
     if (this.closed) throw new TradingError('BrokerUnavailable', `broker ${this.name}: gateway is closed`);
-    const outage = this.outages.shift();
+    const outage = orderOutage ?? this.outages.shift();
     if (outage === 'held') {
       this.held.push({ ...signing, deliver: request });
       return new Promise<T>(() => undefined);

@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualClock } from '../domain/shared/clock';
+import { Decimal } from '../domain/shared/decimal';
+import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import { TradingSystem } from '../domain/trading-system';
+import { StoredEvent } from '../domain/state/events';
+import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
+import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
+
+function nextEvent(system: TradingSystem, matches: (event: StoredEvent) => boolean, what: string, timeoutMs = 2000): Promise<StoredEvent> {
+  const seen = system.events.find(matches);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, timeoutMs);
+    const unsubscribe = system.ledger.subscribe(event => {
+      if (!matches(event)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(event);
+    });
+  });
+}
+
+const ofOrder = (id: string, type: StoredEvent['type']) => (e: StoredEvent) => e.type === type && 'clientOrderId' in e.payload && e.payload.clientOrderId === id;
+
+test('an order a trip marked for cancelling on acknowledgement, acknowledged just before a crash, is cancelled by the breaker when the system starts again', async () => {
+  const clock = new VirtualClock();
+  const dir = mkdtempSync(join(tmpdir(), 'breaker-restart-'));
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  core.deposit(new Decimal(100_000));
+  core.setMark('ETH-PERP', new Decimal(3_000));
+  const open = (gateway: InProcessBrokerGateway) => TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock });
+  const gateway = new InProcessBrokerGateway(core);
+  let system = open(gateway);
+  try {
+    system.fund('100000');
+    system.updateMark('ETH-PERP', '3000');
+    system.breakers.register({ name: 'eth floor', measure: 'mark price of ETH-PERP (USD)', metric: snapshot => snapshot.state.marks.get('ETH-PERP') ?? null, warning: '2500', critical: '2000', direction: 'below', actor: 'risk officer' });
+
+    // The order request is held on its way to the broker: the order is in flight when the breaker trips.
+    gateway.failNextRequest('held');
+    const placing = system.coordinator.place({ symbol: 'ETH-PERP', side: 'buy', type: 'limit', quantity: '1', limitPrice: '2900' });
+    const submitted = await nextEvent(system, e => e.type === 'OrderSubmitted', 'the order request');
+    const id = (submitted.payload as { clientOrderId: string }).clientOrderId;
+    system.updateMark('ETH-PERP', '1900');
+    await system.breakers.idle();
+    const deferred = system.events.find(e => e.type === 'BreakerActionTaken' && e.payload.action === 'cancel on acknowledgement');
+    assert.equal(deferred?.type === 'BreakerActionTaken' && deferred.payload.clientOrderId, id);
+
+    // The request arrives and the broker acknowledges it; the process dies before the breaker's cancel goes out.
+    gateway.failNextRequest('no-answer');
+    assert.deepEqual(gateway.releaseHeldRequests(), { delivered: 1, refused: 0 });
+    await nextEvent(system, ofOrder(id, 'OrderAcknowledged'), 'the acknowledgement');
+    system.close();
+    void placing.catch(() => undefined);
+    assert.deepEqual(core.openOrders().map(o => o.clientOrderId), [id]);
+
+    system = open(new InProcessBrokerGateway(core));
+    const beforeTheCrash = system.events.filter(e => e.seq <= system.eventsReplayed && 'clientOrderId' in e.payload && e.payload.clientOrderId === id);
+    assert.deepEqual(beforeTheCrash.filter(e => e.type.startsWith('OrderCancel')), [], 'no cancel was recorded before the crash');
+    assert.equal(system.state.order(id).status, 'acknowledged');
+    await system.recover();
+    const cancelled = await nextEvent(system, ofOrder(id, 'OrderCancelled'), `the cancel of ${id}`);
+    await system.breakers.idle();
+    const requested = system.events.find(ofOrder(id, 'OrderCancelRequested'));
+    assert.ok(requested?.type === 'OrderCancelRequested' && requested.payload.reason.includes('eth floor'), JSON.stringify(requested));
+    assert.ok(cancelled.seq > system.eventsReplayed);
+    assert.equal(system.state.order(id).status, 'cancelled');
+    assert.deepEqual(core.openOrders(), []);
+  } finally {
+    system.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
