@@ -678,6 +678,7 @@ Feature: Order flow (plan 4.1)
       Then 1000 fills are recovered from the broker
       And the broker was asked for its fill history in 5 pages from cursor 0
       And the BTC-PERP position is long 1 at an average entry of 49,000 USD
+      And every position is reconciled with the broker
       And the account cash agrees with the broker's balance
       When the trading system crashes
       And while it is down the market trades 0.001 BTC-PERP against the order 3 times
@@ -686,6 +687,7 @@ Feature: Order flow (plan 4.1)
       Then 3 fills are recovered from the broker
       And the broker was asked for its fill history in 1 page from cursor 1000
       And the BTC-PERP position is long 1.003 at an average entry of 49,000 USD
+      And every position is reconciled with the broker
       And the account cash agrees with the broker's balance
 
     @TC-IF-017

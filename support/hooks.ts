@@ -1,12 +1,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
-import { After, AfterAll, Before, BeforeAll, Status } from '@cucumber/cucumber';
+import { After, AfterAll, Before, BeforeAll, Status, setWorldConstructor } from '@cucumber/cucumber';
 import { DEFAULT_SETTINGS, settingLabel } from '../domain/state/runtime-settings';
 import { TradingWorld } from './world';
 import { brokerErrorPathsHtml, decisionTablesHtml, limitsInForceHtml, timelineHtml } from './evidence';
 import { breakerEvidenceHtml } from './breaker-evidence';
 import { runSeed } from './run-context';
 import { brokerTransport } from './broker-connection';
+
+// Registered here, not in world.ts, so a unit test can build a TradingWorld outside a Cucumber run.
+setWorldConstructor(TradingWorld);
 
 const startedAt = new Date().toISOString();
 /** For each setting, how many scenarios ended under each value: the limits actually in force. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IWorldOptions, World, setWorldConstructor } from '@cucumber/cucumber';
+import { IWorldOptions, World } from '@cucumber/cucumber';
 import { VirtualClock } from '../domain/shared/clock';
 import { Decimal } from '../domain/shared/decimal';
 import { SeededRandom } from '../domain/shared/random';
@@ -297,5 +297,3 @@ export class TradingWorld extends World {
     if (this.scenarioDir) rmSync(this.scenarioDir, { recursive: true, force: true });
   }
 }
-
-setWorldConstructor(TradingWorld);

@@ -852,3 +852,22 @@ test('the per-request logs keep only their last entries and count the ones they 
   assert.deepEqual(core.requests.map(r => r.clientOrderId), ['B-3', 'B-4', 'B-5']);
   assert.equal(core.requestsDropped, 2);
 });
+
+test('a page cut short by the byte limit on the last page of the history still says more, so a client reads on to the end', async t => {
+  const h = await harness(t);
+  await api(h, 'POST', '/orders', limitBuy('H-4', '1', '49000'));
+  for (let i = 0; i < MAX_FILL_PAGE; i += 1) h.core.tradeAgainst('H-4', new Decimal('0.001'));
+  assert.equal(h.core.fills(0, MAX_FILL_PAGE).more, false, 'the whole history is one page of the broker\'s');
+  const first = await api(h, 'GET', `/fills?since=0&limit=${MAX_FILL_PAGE}`);
+  const page = decodeFillPage(first.json, 0, MAX_FILL_PAGE);
+  assert.ok(page.cursor < MAX_FILL_PAGE, `the byte limit cuts the page: cursor ${page.cursor}`);
+  assert.equal(page.more, true, 'a page cut short says more');
+  const seen = page.fills.map(f => f.tradeId);
+  for (let cursor = page.cursor, more: boolean = page.more; more; ) {
+    const next = decodeFillPage((await api(h, 'GET', `/fills?since=${cursor}&limit=${MAX_FILL_PAGE}`)).json, cursor, MAX_FILL_PAGE);
+    seen.push(...next.fills.map(f => f.tradeId));
+    ({ cursor, more } = next);
+  }
+  assert.equal(seen.length, MAX_FILL_PAGE);
+  assert.deepEqual(seen, h.core.fillHistory().map(f => f.tradeId));
+});

@@ -90,3 +90,51 @@ test('a batch is one transaction: listeners hear of its events after the commit,
   reopened.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('a batch is one transaction: another connection to the log sees none of its events until the batch returns, then all of them', () => {
+  withStore((path, clock) => {
+    const store = SqliteEventStore.open(path, clock);
+    const other = new Database(path, { readonly: true });
+    const visible = () => (other.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+    try {
+      store.batch(() => {
+        store.append({ type: 'AccountFunded', payload: { currency: 'USD', amount: '1' } });
+        store.append({ type: 'AccountFunded', payload: { currency: 'USD', amount: '2' } });
+        assert.equal(visible(), 0, 'nothing of the batch is committed while it runs');
+      });
+      assert.equal(visible(), 2);
+    } finally {
+      other.close();
+      store.close();
+    }
+  });
+});
+
+test('a batch whose commit fails closes the store, and listeners hear of none of its events: they are not on disk', () => {
+  withStore((path, clock) => {
+    const store = SqliteEventStore.open(path, clock);
+    const ledger = TradingLedger.rebuild(store, new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS));
+    const heard: number[] = [];
+    ledger.subscribe(event => heard.push(event.seq));
+    ledger.record({ type: 'AccountFunded', payload: { currency: 'USD', amount: '1' } });
+    // The disk refuses the commit (full, gone): the store's own handle is the only way to make COMMIT fail on cue.
+    const db = (store as unknown as { db: Database.Database }).db;
+    const exec = db.exec.bind(db);
+    db.exec = (sql: string) => {
+      if (sql === 'COMMIT') throw new Error('disk I/O error');
+      return exec(sql);
+    };
+    assert.throws(
+      () => ledger.batch(() => {
+        ledger.record({ type: 'AccountFunded', payload: { currency: 'USD', amount: '2' } });
+        ledger.record({ type: 'AccountFunded', payload: { currency: 'USD', amount: '3' } });
+      }),
+      (e: unknown) => e instanceof TradingError && e.kind === 'EventStoreClosed' && /failed to commit/.test(e.message),
+    );
+    assert.deepEqual(heard, [1], 'only the event recorded before the batch was heard of');
+    assert.equal(store.isClosed, true);
+    const reopened = SqliteEventStore.open(path, clock);
+    assert.deepEqual(reopened.read().map(e => e.seq), [1], 'the batch never reached the disk');
+    reopened.close();
+  });
+});

@@ -4,10 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../domain/shared/clock';
-import { Decimal } from '../domain/shared/decimal';
+import { Decimal, ZERO } from '../domain/shared/decimal';
 import { TradingError } from '../domain/shared/errors';
-import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
 import { TradingSystem } from '../domain/trading-system';
+import { BrokerFill } from '../domain/execution/broker-gateway';
+import { StateProjection } from '../domain/state/projection';
+import { StoredEvent } from '../domain/state/events';
+import { DEFAULT_SETTINGS } from '../domain/state/runtime-settings';
+import { DEFAULT_INSTRUMENTS, InstrumentRegistry } from '../domain/model/instrument';
 import { API_PREFIX, MAX_FILL_PAGE } from '../domain/execution/wire-protocol';
 import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
@@ -98,4 +102,58 @@ test('a broker whose fill cursor goes back, or stands still while more remain, i
     assert.deepEqual(system.events.slice(eventsBefore).map(e => e.type), ['BrokerSyncFailed', 'BrokerErrorRecorded']);
     assert.equal(system.state.fillCursor('SIM'), 2);
   }
+});
+
+test('a page with more fills than the system asked for is refused before any of it is applied: the synchronisation fails on record', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'fill-history-'));
+  const clock = new VirtualClock();
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  const gateway = new InProcessBrokerGateway(core);
+  const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock, circuitBreakers: 'disarmed' });
+  t.after(async () => {
+    system.close();
+    await gateway.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  core.deposit(new Decimal(100_000));
+  system.fund('100000');
+  core.setMark('BTC-PERP', new Decimal(50_000));
+  system.updateMark('BTC-PERP', '50000');
+  const placed = await system.coordinator.place({ symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: '0.3', limitPrice: '49000' });
+  assert.equal(placed.outcome, 'accepted');
+  const order = system.state.order(placed.order.clientOrderId);
+  // Fills of the system's own order, each one it would apply if it read them.
+  const fill = (i: number): BrokerFill => ({
+    type: 'fill', clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId ?? 'SIM-1', tradeId: `OVER-${i}`, symbol: 'BTC-PERP',
+    side: 'buy', quantity: new Decimal('0.001'), price: new Decimal(49_000), fee: ZERO, liquidity: 'maker', at: clock.now().toISOString(),
+  });
+  const cursorBefore = system.state.fillCursor('SIM');
+  const asked: number[] = [];
+  gateway.fills = async (since, limit) => {
+    asked.push(limit);
+    return { fills: Array.from({ length: limit + 1 }, (_, i) => fill(i)), cursor: since + limit + 1, more: false };
+  };
+  const eventsBefore = system.ledger.store.length;
+  await assert.rejects(system.recover(), (error: unknown) => error instanceof TradingError && error.kind === 'ProtocolError');
+  assert.equal(asked.length, 1);
+  assert.deepEqual(system.events.slice(eventsBefore).map(e => e.type), ['BrokerSyncFailed', 'BrokerErrorRecorded']);
+  assert.equal(system.state.order(order.clientOrderId).filledQuantity.toString(), '0', 'no fill of the page was applied');
+  assert.equal(system.state.position('BTC-PERP').netQuantity.toString(), '0');
+  assert.equal(system.state.fillCursor('SIM'), cursorBefore);
+});
+
+test('a recorded fill cursor that is not a whole number from 0 up is refused on replay', () => {
+  const synchronised = (fillCursor: unknown): StoredEvent =>
+    ({
+      seq: 1, type: 'StateSynchronised', at: '2026-01-05T14:30:00.000Z', prevHash: '0'.repeat(64), hash: '1'.repeat(64),
+      payload: { broker: 'SIM', trigger: 'startup', fillsRecovered: 0, ordersClosed: 0, ordersStillWorking: 0, positionsChecked: 0, fillCursor },
+    }) as StoredEvent;
+  for (const cursor of [-1, 1.5, Number.NaN, '10', 2 ** 53]) {
+    const state = new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS);
+    assert.throws(() => state.replay([synchronised(cursor)]), (e: unknown) => e instanceof TradingError && e.kind === 'InvalidInput', String(cursor));
+    assert.equal(state.fillCursor('SIM'), 0, 'the cursor stays where it was');
+  }
+  const state = new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS);
+  state.replay([synchronised(0), { ...synchronised(7), seq: 2 }]);
+  assert.equal(state.fillCursor('SIM'), 7);
 });

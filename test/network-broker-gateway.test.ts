@@ -1,10 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { IncomingMessage, ServerResponse, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { VirtualClock } from '../domain/shared/clock';
 import { Decimal } from '../domain/shared/decimal';
 import { SeededRandom } from '../domain/shared/random';
 import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import { TradingError } from '../domain/shared/errors';
 import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
+import { API_PREFIX, MAX_BODY_BYTES } from '../domain/execution/wire-protocol';
 import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { BrokerServer } from '../support/simulators/broker/broker-server';
 
@@ -56,4 +60,99 @@ test('nonces draw nothing from the seeded generator, so backoff jitter replays t
     await gw.close();
   }
   assert.equal(draws, 0);
+});
+
+// ---- what the gateway refuses to read, against a plain HTTP server that answers whatever a test says ----
+
+type Stub = (req: IncomingMessage) => string;
+
+/** A loopback server that answers every request 200 with the body the stub gives, and a gateway pointed at it. */
+async function stubBroker(t: { after: (fn: () => Promise<void>) => void }, answer: Stub): Promise<{ gw: NetworkBrokerGateway; paths: string[] }> {
+  const paths: string[] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    paths.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => {
+      res.on('error', () => undefined);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(answer(req));
+    });
+  });
+  server.on('clientError', (_error, socket) => socket.destroy());
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  const clock = new VirtualClock();
+  const gw = new NetworkBrokerGateway({ name: 'SIM', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: KEY, apiSecret: SECRET, clock, random: () => 0.5, requestTimeoutMs: 2_000, retry: { attempts: 1, baseDelayMs: 1 } });
+  t.after(async () => {
+    await gw.close();
+    server.closeAllConnections();
+    await new Promise<void>(resolve => server.close(() => resolve()));
+  });
+  return { gw, paths };
+}
+
+function isKind(kind: string, message?: RegExp): (error: unknown) => boolean {
+  return (error: unknown) => {
+    assert.ok(error instanceof TradingError, `expected a TradingError, got ${String(error)}`);
+    assert.equal(error.kind, kind, error.message);
+    if (message) assert.match(error.message, message);
+    return true;
+  };
+}
+
+const BALANCE = '{"balance":{"currency":"USD","cash":"1"}}';
+
+test('an answer over MAX_BODY_BYTES is a protocol error, however it ends; one of exactly MAX_BODY_BYTES is read', async t => {
+  const padded = (bytes: number) => BALANCE + ' '.repeat(bytes - Buffer.byteLength(BALANCE));
+  let body = padded(MAX_BODY_BYTES);
+  const { gw } = await stubBroker(t, () => body);
+  assert.equal((await gw.balance()).cash.toString(), '1', 'JSON may end in white space');
+  body = padded(MAX_BODY_BYTES + 1);
+  await assert.rejects(gw.balance(), isKind('ProtocolError', new RegExp(`over ${MAX_BODY_BYTES} bytes`)));
+  body = 'x'.repeat(MAX_BODY_BYTES + 1);
+  await assert.rejects(gw.balance(), isKind('ProtocolError', new RegExp(`over ${MAX_BODY_BYTES} bytes`)));
+});
+
+test('an answer with a field the protocol does not have is refused, naming it, for every kind of answer', async t => {
+  const order = (id: string) => ({ clientOrderId: id, brokerOrderId: 'SIM-1', symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: '0.1', limitPrice: '49000', filledQuantity: '0', averageFillPrice: '0', status: 'open' });
+  const answers: Record<string, Record<string, unknown>> = {
+    'POST /orders': { order: order('CO-1'), duplicate: false },
+    'PATCH /orders/CO-1': { order: order('CO-1') },
+    'GET /orders/CO-1': { order: order('CO-1') },
+    'GET /balance': { balance: { currency: 'USD', cash: '1' } },
+    'GET /book/BTC-PERP': { book: { symbol: 'BTC-PERP', bids: [], asks: [] } },
+    'POST /orders/cancel-all': { cancelled: 0 },
+    'GET /status': { status: 'normal' },
+  };
+  let extra: Record<string, unknown> = {};
+  const { gw } = await stubBroker(t, req => {
+    const key = `${req.method} ${(req.url ?? '').slice(API_PREFIX.length)}`;
+    assert.ok(answers[key], `no stub answer for ${key}`);
+    return JSON.stringify({ ...answers[key], ...extra });
+  });
+  const calls: [string, () => Promise<unknown>][] = [
+    ['submit', () => gw.submit({ clientOrderId: 'CO-1', symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: new Decimal('0.1'), limitPrice: new Decimal(49_000), reduceOnly: false })],
+    ['replace', () => gw.replace('CO-1', { quantity: new Decimal('0.1'), limitPrice: new Decimal(49_000) })],
+    ['get order', () => gw.getOrder('CO-1')],
+    ['balance', () => gw.balance()],
+    ['order book', () => gw.orderBook('BTC-PERP')],
+    ['cancel all', () => gw.cancelAll()],
+    ['status', () => gw.status()],
+  ];
+  for (const [what, call] of calls) {
+    extra = {};
+    await call();
+    extra = { postOnly: true };
+    await assert.rejects(call(), isKind('ProtocolError', /postOnly/), what);
+  }
+});
+
+test('fills with a cursor or limit that is not a whole number in range is refused before anything is sent', async t => {
+  const { server, clock } = await broker(t);
+  const gw = gateway(server, clock, () => 0.5);
+  t.after(() => gw.close());
+  for (const [since, limit] of [[-1, 10], [1.5, 10], [Number.NaN, 10], [0, 0], [0, -1], [0, 1.5], [0, Number.POSITIVE_INFINITY]]) {
+    await assert.rejects(gw.fills(since, limit), isKind('InvalidInput'), `${since}, ${limit}`);
+  }
+  assert.deepEqual(server.httpLog.filter(e => e.path.startsWith(`${API_PREFIX}/fills`)), [], 'no fill request reached the broker');
+  assert.deepEqual((await gw.fills(0, 10)).fills, [], 'a good request goes through');
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { TradingError } from '../domain/shared/errors';
 import {
   MAX_FRAME_BYTES,
+  canonicalRequest,
   decodeArray,
   decodeBalance,
   decodeBook,
@@ -134,6 +135,22 @@ test('a signature cannot be moved to a request whose fields split the same chara
     [['1767623400000', 'n-1', 'GET', '/api/v1/orders', ''], ['1767623400000', 'n-1', 'GET', '/api/v1/orders?', '']],
   ];
   for (const [a, b] of pairs) assert.notEqual(sign(a), sign(b), `${a.join('|')} vs ${b.join('|')}`);
+});
+
+test('the canonical request and its signature, known answers: a broker written from the protocol text alone computes the same bytes', () => {
+  const request = ['1767623400000', 'n-1', 'post', '/api/v1/orders?dryRun=1', '{"note":"café"}'] as const;
+  // Each field is its length in UTF-8 bytes, a colon, the field and a newline: "café" is 5 bytes, not 4 characters.
+  assert.equal(canonicalRequest(...request), '2:v1\n13:1767623400000\n3:n-1\n4:POST\n14:/api/v1/orders\n9:?dryRun=1\n16:{"note":"café"}\n');
+  assert.equal(canonicalRequest('1767623400000', 'n-1', 'GET', '/api/v1/fills', ''), '2:v1\n13:1767623400000\n3:n-1\n3:GET\n13:/api/v1/fills\n0:\n0:\n', 'no query and no body are empty fields, still there');
+  // printf '<the canonical request>' | openssl dgst -sha256 -hmac known-answer-secret
+  assert.equal(signRequest('known-answer-secret', ...request), 'e1a98d1af2065750700c1f068bfcc03469feddeb77491f9483bc8163fa753809');
+});
+
+test('a signature covers the query: the same path and body asking from another cursor is another signature', () => {
+  const sign = (pathWithQuery: string) => signRequest('secret', '1767623400000', 'n-1', 'GET', pathWithQuery, '');
+  assert.notEqual(sign('/api/v1/fills?since=10&limit=200'), sign('/api/v1/fills?since=0&limit=200'));
+  assert.notEqual(sign('/api/v1/fills?since=10'), sign('/api/v1/fills?since=0'));
+  assert.notEqual(sign('/api/v1/fills?since=10'), sign('/api/v1/fills'));
 });
 
 // ---- unknown fields, zero fills and malformed times (the broker's messages are refused, never half-read) ----
