@@ -31,6 +31,7 @@ import {
 } from '../domain/execution/wire-protocol';
 import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { BrokerCredential, BrokerServer, BrokerServerOptions, redactApiKey } from '../support/simulators/broker/broker-server';
+import { ConditionWaiters } from '../support/condition-waiters';
 
 const TRADER: BrokerCredential = { key: 'trader-key-0001', secret: 'trader-secret-Zq81', permissions: ['read', 'trade'] };
 const READER: BrokerCredential = { key: 'reader-key-0002', secret: 'reader-secret-Pw42', permissions: ['read'] };
@@ -153,7 +154,7 @@ class ChannelClient {
   readonly messages: ChannelMessage[] = [];
   readonly undecodable: string[] = [];
   readonly closed: Promise<number>;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new ConditionWaiters();
 
   constructor(readonly socket: WebSocket) {
     socket.on('error', () => undefined);
@@ -164,7 +165,7 @@ class ChannelClient {
       } catch {
         this.undecodable.push(text);
       }
-      for (const wake of [...this.waiters]) wake();
+      this.waiters.changed();
     });
     this.closed = new Promise(resolve => socket.on('close', code => resolve(code)));
   }
@@ -175,20 +176,7 @@ class ChannelClient {
 
   /** Resolves once the predicate holds over what has arrived, or rejects after timeoutMs. */
   until(predicate: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages)}`));
-      }, timeoutMs);
-      const check = () => {
-        if (!predicate()) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      this.waiters.add(check);
-    });
+    return this.waiters.until(predicate, timeoutMs, () => new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages)}`));
   }
 
   close(): void {

@@ -5,6 +5,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { BrokerReport } from '../domain/execution/broker-gateway';
 import { ChannelEvent, MAX_SEQUENCE_JUMP, UserChannel } from '../domain/execution/user-channel';
 import { USER_CHANNEL_PATH } from '../domain/execution/wire-protocol';
+import { ConditionWaiters } from '../support/condition-waiters';
 
 const AT = '2026-01-05T14:30:00.000Z';
 
@@ -70,7 +71,7 @@ class Harness {
   readonly reports: BrokerReport[] = [];
   readonly events: ChannelEvent[] = [];
   readonly channel: UserChannel;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new ConditionWaiters();
 
   constructor(readonly broker: ScriptedBroker) {
     this.channel = new UserChannel({
@@ -87,7 +88,7 @@ class Harness {
 
   private changed(record: () => void): void {
     record();
-    for (const wake of [...this.waiters]) wake();
+    this.waiters.changed();
   }
 
   of<T extends ChannelEvent['type']>(type: T): Extract<ChannelEvent, { type: T }>[] {
@@ -95,20 +96,7 @@ class Harness {
   }
 
   until(predicate: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what}; events ${JSON.stringify(this.events)}, ${this.reports.length} reports`));
-      }, timeoutMs);
-      const check = () => {
-        if (!predicate()) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      this.waiters.add(check);
-    });
+    return this.waiters.until(predicate, timeoutMs, () => new Error(`timed out waiting for ${what}; events ${JSON.stringify(this.events)}, ${this.reports.length} reports`));
   }
 }
 

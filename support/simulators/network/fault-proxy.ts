@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { ConditionWaiters } from '../../condition-waiters';
 
 /**
  * A real TCP fault proxy between the broker gateway and a broker simulator, modelled on Shopify's
@@ -790,7 +791,7 @@ export class FaultProxy {
   private readonly chain: Toxic[] = [];
   /** Toxics taken off the chain for new connections but still acting on the connections that had them. */
   private readonly lingering = new Map<string, Toxic>();
-  private readonly holdWaiters = new Set<() => void>();
+  private readonly holdWaiters = new ConditionWaiters();
   private readonly connections = new Set<ProxiedConnection>();
   private readonly counters = { connectionsAccepted: 0, bytesUpstream: 0, bytesDownstream: 0, bytesDropped: 0, largestWriteUpstream: 0, largestWriteDownstream: 0 };
   private readonly host: ConnectionHost;
@@ -815,7 +816,7 @@ export class FaultProxy {
         this.counters.bytesDropped += bytes;
       },
       recordIngested: () => {
-        for (const check of [...this.holdWaiters]) check();
+        this.holdWaiters.changed();
       },
       release: connection => {
         this.connections.delete(connection);
@@ -918,20 +919,7 @@ export class FaultProxy {
   /** Resolves once toxics hold bytes sent on this stream (a request on its way, not yet delivered). */
   whenHolding(stream: ToxicStream, timeoutMs: number): Promise<void> {
     const holding = () => [...this.connections].some(connection => (stream === 'upstream' ? connection.upstream : connection.downstream).bytesInFlight > 0);
-    if (holding()) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.holdWaiters.delete(check);
-        reject(new Error(`fault proxy ${this.options.name}: nothing held ${stream} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const check = () => {
-        if (!holding()) return;
-        clearTimeout(timer);
-        this.holdWaiters.delete(check);
-        resolve();
-      };
-      this.holdWaiters.add(check);
-    });
+    return this.holdWaiters.until(holding, timeoutMs, () => new Error(`fault proxy ${this.options.name}: nothing held ${stream} within ${timeoutMs} ms`));
   }
 
   /** Start, up, down and stop run one after another, so a scenario cannot open two listeners. */
