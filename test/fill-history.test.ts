@@ -22,6 +22,23 @@ function fillRequests(rig: WireRecoveryRig, from: number): string[] {
   return rig.server.httpLog.slice(from).filter(e => e.path.startsWith(`${API_PREFIX}/fills`)).map(e => `${e.status} ${e.path}`);
 }
 
+/** A funded system on its own log over the in-process broker, both closed when the test ends. */
+function funded(t: { after: (fn: () => Promise<void>) => void }): { clock: VirtualClock; core: BrokerSimulatorCore; gateway: InProcessBrokerGateway; system: TradingSystem } {
+  const dir = mkdtempSync(join(tmpdir(), 'fill-history-'));
+  const clock = new VirtualClock();
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  const gateway = new InProcessBrokerGateway(core);
+  const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock, circuitBreakers: 'disarmed' });
+  t.after(async () => {
+    system.close();
+    await gateway.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  core.deposit(new Decimal(100_000));
+  system.fund('100000');
+  return { clock, core, gateway, system };
+}
+
 test('over the wire, a restart with 10,000 fills at the broker recovers them all, and the next restart asks only from its last cursor', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'fill-history-'));
   const rig = new WireRecoveryRig({ dir });
@@ -73,18 +90,7 @@ test('in process the gateway pages the same way: at most MAX_FILL_PAGE, and a cu
 });
 
 test('a broker whose fill cursor goes back, or stands still while more remain, is refused: the synchronisation fails on record and applies nothing', async t => {
-  const dir = mkdtempSync(join(tmpdir(), 'fill-history-'));
-  const clock = new VirtualClock();
-  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
-  const gateway = new InProcessBrokerGateway(core);
-  const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock, circuitBreakers: 'disarmed' });
-  t.after(async () => {
-    system.close();
-    await gateway.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  core.deposit(new Decimal(100_000));
-  system.fund('100000');
+  const { core, gateway, system } = funded(t);
   // Two fills of an order placed elsewhere on the account: the system skips them but reads past them.
   core.placeOrder({ clientOrderId: 'ELSEWHERE-1', symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: new Decimal(1), limitPrice: new Decimal(49_000), reduceOnly: false });
   core.tradeAgainst('ELSEWHERE-1', new Decimal('0.001'));
@@ -105,18 +111,7 @@ test('a broker whose fill cursor goes back, or stands still while more remain, i
 });
 
 test('a page with more fills than the system asked for is refused before any of it is applied: the synchronisation fails on record', async t => {
-  const dir = mkdtempSync(join(tmpdir(), 'fill-history-'));
-  const clock = new VirtualClock();
-  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
-  const gateway = new InProcessBrokerGateway(core);
-  const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock, circuitBreakers: 'disarmed' });
-  t.after(async () => {
-    system.close();
-    await gateway.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  core.deposit(new Decimal(100_000));
-  system.fund('100000');
+  const { clock, core, gateway, system } = funded(t);
   core.setMark('BTC-PERP', new Decimal(50_000));
   system.updateMark('BTC-PERP', '50000');
   const placed = await system.coordinator.place({ symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: '0.3', limitPrice: '49000' });

@@ -9,13 +9,19 @@ import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway
 import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { BrokerServer } from '../support/simulators/broker/broker-server';
 
-test('every attempt of an order request carries the signing time on record, so a retry cannot arrive after the receive window of it', async t => {
+/** A funded broker on a loopback port with a 60 s receive window, its clock virtual. */
+async function fundedBroker(): Promise<{ clock: VirtualClock; server: BrokerServer }> {
   const clock = new VirtualClock();
   const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
   core.deposit(new Decimal(100_000));
   core.setMark('BTC-PERP', new Decimal(50_000));
   const server = new BrokerServer({ core, clock, credentials: [{ key: 'trader-key-0001', secret: 'trader-secret', permissions: ['read', 'trade'] }], recvWindowMs: 60_000 });
   await server.start();
+  return { clock, server };
+}
+
+test('every attempt of an order request carries the signing time on record, so a retry cannot arrive after the receive window of it', async t => {
+  const { clock, server } = await fundedBroker();
   const gateway = new NetworkBrokerGateway({ name: 'SIM', baseUrl: server.url, apiKey: 'trader-key-0001', apiSecret: 'trader-secret', clock, random: () => 0.5, retry: { attempts: 3, baseDelayMs: 5 } });
   t.after(async () => {
     await gateway.close();
@@ -82,12 +88,7 @@ async function relayClosingAKeptAliveSocket(upstreamPort: number): Promise<{ url
 }
 
 test('an order request sent again after meeting a kept-alive socket the broker closed keeps the signing time on record', async t => {
-  const clock = new VirtualClock();
-  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
-  core.deposit(new Decimal(100_000));
-  core.setMark('BTC-PERP', new Decimal(50_000));
-  const server = new BrokerServer({ core, clock, credentials: [{ key: 'trader-key-0001', secret: 'trader-secret', permissions: ['read', 'trade'] }], recvWindowMs: 60_000 });
-  await server.start();
+  const { clock, server } = await fundedBroker();
   const relay = await relayClosingAKeptAliveSocket(server.port);
   // One attempt only: a second request on the wire can only be the gateway's re-send after a stale socket.
   const gateway = new NetworkBrokerGateway({ name: 'SIM', baseUrl: relay.url, apiKey: 'trader-key-0001', apiSecret: 'trader-secret', clock, random: () => 0.5, retry: { attempts: 1, baseDelayMs: 5 } });
