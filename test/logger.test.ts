@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../domain/shared/clock';
-import { CIRCULAR, JsonLinesLogger, REDACTED, TOO_DEEP, UNREADABLE, redact } from '../domain/telemetry/logger';
+import { CIRCULAR, JsonLinesLogger, MAX_LOGGED_TEXT, REDACTED, TOO_DEEP, UNREADABLE, redact, redactText } from '../domain/telemetry/logger';
 
 test('a log record is one JSON line and secrets never reach it, however deep', () => {
   const lines: string[] = [];
@@ -137,4 +137,14 @@ test('an object whose toJSON throws is printed as unreadable, and the rest of th
   assert.equal(record.creds, UNREADABLE);
   assert.equal(record.secret, REDACTED);
   assert.equal(record.broker, 'SIM');
+});
+
+test('a long string a trader supplies is cut before it is scanned, and the scan does not backtrack on it', () => {
+  for (const text of ['a'.repeat(1_000_000), 'token'.repeat(200_000), 'password='.repeat(100_000), `${'x'.repeat(5000)} api_key=S19-after-the-cut`]) {
+    const out = redactText(text);
+    assert.ok(out.length <= MAX_LOGGED_TEXT + 40, `${out.length} characters written`);
+    assert.match(out, /more characters\]$/);
+    assert.equal(out.includes('S19'), false);
+  }
+  assert.equal(redactText('refused: x-api-key: S20 and password = "S21", quantity=1'), 'refused: x-api-key: [redacted] and password = "[redacted]", quantity=1');
 });

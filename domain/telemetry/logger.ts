@@ -9,18 +9,40 @@ export interface Logger {
 
 const SECRET_NAME = 'secret|api[_-]?key|token|password|passphrase|signature|authorization|cookie|credential|private[_-]?key';
 const SECRET_KEY = new RegExp(SECRET_NAME, 'i');
-/** "x-api-key: abc", "password=abc", "\"token\":\"abc\"" inside a string: the name stays, the value goes. */
-const SECRET_IN_TEXT = new RegExp(`([\\w-]*(?:${SECRET_NAME})[\\w-]*["']?\\s*[:=]\\s*["']?)(?:(?:bearer|basic)\\s+)?[^\\s"'&,;}]+`, 'gi');
-const BEARER_IN_TEXT = /\b(bearer\s+)[\w.~+/=-]+/gi;
+/**
+ * "x-api-key: abc", "password=abc", "\"token\":\"abc\"" inside a string: the name stays, the value
+ * goes. The name is at most 64 word characters read before the separator and tested on its own, so
+ * the scan is linear in the text (a pattern that searched for the name inside any word backtracked
+ * quadratically on long input a trader can supply).
+ */
+const NAME_AND_SEPARATOR = /([\w-]{1,64})(["']?\s{0,8}[:=]\s{0,8}["']?)/g;
+const SECRET_VALUE = /(?:(?:bearer|basic)\s{1,8})?[^\s"'&,;}]+/iy;
+const BEARER_IN_TEXT = /\b(bearer\s{1,8})[\w.~+/=-]+/gi;
+/** Longer strings are cut before they are scanned and written: a log line is evidence, not a payload. */
+export const MAX_LOGGED_TEXT = 4096;
 export const REDACTED = '[redacted]';
 export const TOO_DEEP = '[too deep]';
 export const CIRCULAR = '[circular]';
 export const UNREADABLE = '[unreadable]';
 const MAX_DEPTH = 8;
 
-/** A string with every secret written into it replaced. */
+/** A string with every secret written into it replaced, cut to MAX_LOGGED_TEXT characters. */
 export function redactText(text: string): string {
-  return text.replace(SECRET_IN_TEXT, `$1${REDACTED}`).replace(BEARER_IN_TEXT, `$1${REDACTED}`);
+  const cut = text.length > MAX_LOGGED_TEXT ? `${text.slice(0, MAX_LOGGED_TEXT)}[${text.length - MAX_LOGGED_TEXT} more characters]` : text;
+  let out = '';
+  let copied = 0;
+  NAME_AND_SEPARATOR.lastIndex = 0;
+  for (let match = NAME_AND_SEPARATOR.exec(cut); match; match = NAME_AND_SEPARATOR.exec(cut)) {
+    // A name that is not secret: its value may itself be a name ("refused: x-api-key: abc"), so scan on from the separator.
+    if (!SECRET_KEY.test(match[1])) continue;
+    SECRET_VALUE.lastIndex = NAME_AND_SEPARATOR.lastIndex;
+    const value = SECRET_VALUE.exec(cut);
+    if (!value) continue;
+    out += `${cut.slice(copied, NAME_AND_SEPARATOR.lastIndex)}${REDACTED}`;
+    copied = SECRET_VALUE.lastIndex;
+    NAME_AND_SEPARATOR.lastIndex = copied;
+  }
+  return (out + cut.slice(copied)).replace(BEARER_IN_TEXT, `$1${REDACTED}`);
 }
 
 /** A plain deep copy safe to print: it never hands back a subtree it has not redacted, so what it cannot walk becomes a marker. */
