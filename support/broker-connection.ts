@@ -115,6 +115,7 @@ export class BrokerConnection {
       livenessTimeoutMs,
       reconnectAttempts,
       reconnectBaseDelayMs,
+      receiveWindowMs: SUITE_RECEIVE_WINDOW_MS,
     });
   }
 

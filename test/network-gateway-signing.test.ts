@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { VirtualClock } from '../domain/shared/clock';
 import { Decimal } from '../domain/shared/decimal';
+import { TradingError } from '../domain/shared/errors';
 import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
 import { AUTH_HEADERS } from '../domain/execution/wire-protocol';
 import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
@@ -38,6 +39,24 @@ test('every attempt of an order request carries the signing time on record, so a
   assert.equal(accepted.clientOrderId, 'CO-1');
   assert.deepEqual(server.httpLog.map(r => r.status), [429, 200]);
   assert.equal(server.capturedOrderRequest().headers[AUTH_HEADERS.timestamp], String(signedAt.getTime()), 'the retry is signed with the recorded time');
+});
+
+test('an order request is not sent again once its wait would take it past the receive window of its signing: the refusal stands, and the caller decides', async t => {
+  const { clock, server } = await fundedBroker();
+  const gateway = new NetworkBrokerGateway({ name: 'SIM', baseUrl: server.url, apiKey: 'trader-key-0001', apiSecret: 'trader-secret', clock, random: () => 0.5, retry: { attempts: 3, baseDelayMs: 5 }, receiveWindowMs: 60_000 });
+  t.after(async () => {
+    await gateway.close();
+    await server.stop();
+  });
+  const signedAt = clock.now();
+  clock.advance(59_500);
+  // Retry-After 1 s: the next attempt would go out 60.5 s after the signing, past the window.
+  server.failNextRequests(1, { status: 429, code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+  await assert.rejects(
+    gateway.submit({ clientOrderId: 'CO-2', symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: new Decimal('0.1'), limitPrice: new Decimal(49_000), reduceOnly: false, signedAt }),
+    (error: unknown) => error instanceof TradingError && error.kind === 'RateLimited',
+  );
+  assert.deepEqual(server.httpLog.map(r => r.status), [429], 'sent once, not again with a timestamp the broker refuses');
 });
 
 /**

@@ -61,9 +61,12 @@ export interface NetworkGatewayOptions {
   readonly livenessTimeoutMs?: number;
   readonly reconnectAttempts?: number;
   readonly reconnectBaseDelayMs?: number;
+  /** How long after its timestamp the broker still takes a request (REFERENCE.md: at most 60 s). */
+  readonly receiveWindowMs?: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1000 };
+export const DEFAULT_RECEIVE_WINDOW_MS = 60_000;
 
 type Operation = 'submit' | 'cancel' | 'replace' | 'get-order' | 'open-orders' | 'positions' | 'balance' | 'fills' | 'order-book' | 'cancel-all' | 'status';
 
@@ -269,6 +272,8 @@ export class NetworkBrokerGateway implements BrokerGateway {
       } catch (error) {
         if (!(error instanceof TradingError) || attempt >= this.retry.attempts || !this.mayRetry(spec, error)) throw error;
         const delayMs = this.backoff(attempt, error);
+        // A request signed at a time on record keeps that time: sent after the broker's window it would only be refused, so the caller decides anew.
+        if (spec.signedAtMs !== undefined && this.options.clock.now().getTime() + delayMs - spec.signedAtMs >= (this.options.receiveWindowMs ?? DEFAULT_RECEIVE_WINDOW_MS)) throw error;
         this.emit({ source: 'rest', type: 'retry', operation: spec.operation, attempt, delayMs: Math.round(delayMs), errorKind: error.kind, ...(spec.clientOrderId ? { clientOrderId: spec.clientOrderId } : {}) });
         await this.pause(delayMs);
       }
