@@ -55,8 +55,8 @@ export class UserChannel {
   private socket: WebSocket | null = null;
   private lastSeq: number | null = null;
   private session: string | null = null;
-  /** Recently delivered reports of this session, seq -> fingerprint, oldest first. */
-  private readonly delivered = new Map<number, string>();
+  /** Recently delivered reports of this session, seq -> report, oldest first (compared only when a seq repeats). */
+  private readonly delivered = new Map<number, BrokerReport>();
   /** The last implausible seq reported, so a broker repeating it on every heartbeat is reported once. */
   private lastImplausible: number | null = null;
   /** Highest seq a wait timed out for: the channel is not going to deliver it, so no read waits for it again. */
@@ -223,6 +223,9 @@ export class UserChannel {
       this.options.onEvent({ type: 'out_of_order', received: seq, lastSeq: lastSeqBefore, duplicate: false });
       for (const delivered of [...this.delivered.keys()]) if (delivered > seq) this.delivered.delete(delivered);
       this.lastSeq = seq;
+      // Waits given up above the new count, and an implausible seq seen, belong to the count the broker took back.
+      this.abandonedSeq = Math.min(this.abandonedSeq, seq);
+      this.lastImplausible = null;
       return;
     }
     // Reports sent while we were away are not replayed: the caller resynchronises over REST.
@@ -240,17 +243,24 @@ export class UserChannel {
   private receiveReport(seq: number, report: BrokerReport): void {
     const last = this.lastSequence;
     if (seq <= last) {
-      this.options.onEvent({ type: 'out_of_order', received: seq, lastSeq: last, duplicate: this.delivered.get(seq) === fingerprint(report) });
+      this.options.onEvent({ type: 'out_of_order', received: seq, lastSeq: last, duplicate: this.isRepeat(seq, report) });
       return;
     }
     if (seq > last + this.maxJump) return this.implausible(seq);
     if (seq > last + 1) this.options.onEvent({ type: 'sequence_gap', expected: last + 1, received: seq });
     this.lastSeq = seq;
-    this.delivered.set(seq, fingerprint(report));
-    const oldest = this.delivered.keys().next();
-    if (this.delivered.size > DELIVERED_WINDOW && !oldest.done) this.delivered.delete(oldest.value);
+    this.delivered.set(seq, report);
+    if (this.delivered.size > DELIVERED_WINDOW) {
+      const oldest = this.delivered.keys().next();
+      if (!oldest.done) this.delivered.delete(oldest.value);
+    }
     this.options.onReport(report);
     this.wakeWaiters(seq);
+  }
+
+  private isRepeat(seq: number, report: BrokerReport): boolean {
+    const delivered = this.delivered.get(seq);
+    return delivered !== undefined && fingerprint(delivered) === fingerprint(report);
   }
 
   /** A heartbeat naming a later report than the last one delivered: that report was lost on the way. */

@@ -11,7 +11,6 @@ import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPo
  *   - an unknown field is refused, in every message either side decodes (answers, their envelopes,
  *     reports, report frames, requests): this is a risk system, and a field it does not understand
  *     could change what the message means. A new field is a new protocol version, not a surprise.
- *     (The welcome and heartbeat frames of the user channel are not held to this rule yet.)
  *   - a fill's quantity and price are greater than zero; its fee may be negative (a rebate).
  *   - times (`at` of fills and reports) are ISO-8601 UTC instants, YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z,
  *     that name a real moment (2026-02-30 is refused, not rolled into March).
@@ -393,8 +392,10 @@ export function decodeReport(value: unknown): BrokerReport {
       return { type, clientOrderId, reason: str(obj, 'reason', 'report'), at };
     case 'replaced':
       return { type, clientOrderId, quantity: positiveDec(obj, 'quantity', 'report'), limitPrice: optPositiveDec(obj, 'limitPrice', 'report'), at };
+    case 'rejected':
+      return { type, clientOrderId, reasonCode: str(obj, 'reasonCode', 'report'), message: str(obj, 'message', 'report'), at };
     default:
-      return { type: 'rejected', clientOrderId, reasonCode: str(obj, 'reasonCode', 'report'), message: str(obj, 'message', 'report'), at };
+      throw protocolError(`unknown report type "${type}"`, { field: 'type' });
   }
 }
 

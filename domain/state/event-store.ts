@@ -98,23 +98,28 @@ export class SqliteEventStore {
 
   /**
    * Append what fn appends in one transaction: one sync to disk for all of it. The caller has
-   * applied each event as it went, so what fn appended is committed even when fn throws; a commit
-   * that fails leaves the log behind the projection, so the store closes and the process must
-   * rebuild from the log.
+   * applied each event as it went, so what fn appended is committed even when fn throws. A commit
+   * that fails leaves the projection ahead of the log: the store closes, every later write fails,
+   * and the system must be opened again on the log (which rebuilds the projection from it).
    */
   batch<T>(fn: () => T): T {
     if (this.closed) throw new TradingError('EventStoreClosed', `event store ${this.path} is closed`);
     if (this.db.inTransaction) return fn();
     this.db.exec('BEGIN IMMEDIATE');
+    let failure: { error: unknown } | null = null;
     try {
       return fn();
+    } catch (error) {
+      failure = { error };
+      throw error;
     } finally {
       try {
         this.db.exec('COMMIT');
       } catch (error) {
         this.close();
+        const why = failure ? `; the batch itself had failed: ${String((failure.error as Error)?.message ?? failure.error)}` : '';
         // eslint-disable-next-line no-unsafe-finally
-        throw new TradingError('EventStoreClosed', `event store ${this.path} failed to commit a batch and closed: rebuild from the log`, {}, { cause: error });
+        throw new TradingError('EventStoreClosed', `event store ${this.path} failed to commit a batch and closed: open the system again on the log${why}`, {}, { cause: error });
       }
     }
   }

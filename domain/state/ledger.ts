@@ -57,7 +57,7 @@ export class TradingLedger {
     }
   }
 
-  /** Called after each event is stored and applied, so a listener sees the state that includes it. */
+  /** Called after each event is stored and applied, so a listener sees the state that includes it (after a batch: once it is committed, with the state after the whole batch). */
   subscribe(listener: (event: StoredEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
