@@ -23,8 +23,11 @@ export const MAX_FRACTION_DIGITS = 50;
 export const MAX_SIGNIFICANT_DIGITS = 40;
 const DECIMAL_TEXT = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 
-/** Why a text is not canonical decimal text, in the words of the mistake it most likely is. */
+/** Why a text is not canonical decimal text, in the words of the mistake it most likely is; null when it is. */
 function refusal(text: string): string | null {
+  // Canonical text, the common case on every wire message, is recognised first; the diagnosis is for the rest.
+  const match = DECIMAL_TEXT.exec(text);
+  if (match) return digitLimits(match[1], match[2] ?? '');
   if (text === '') return 'empty';
   if (/\s/.test(text)) return 'must not contain spaces or other padding';
   if (text.includes(',')) return 'must not contain a comma: no thousands separators, and the decimal point is "."';
@@ -33,9 +36,10 @@ function refusal(text: string): string | null {
   if (text.startsWith('+')) return 'no leading +: a positive number is written without a sign';
   if (/^-?0\d/.test(text)) return 'no leading zeros';
   if (/^-?\d*\.\d*$/.test(text) && /^-?\.|\.$/.test(text)) return 'needs a digit on both sides of the decimal point';
-  const match = DECIMAL_TEXT.exec(text);
-  if (!match) return 'not a decimal number';
-  const [, integer, fraction = ''] = match;
+  return 'not a decimal number';
+}
+
+function digitLimits(integer: string, fraction: string): string | null {
   if (integer.length > MAX_INTEGER_DIGITS) return `at most ${MAX_INTEGER_DIGITS} digits before the decimal point`;
   if (fraction.length - 1 > MAX_FRACTION_DIGITS) return `at most ${MAX_FRACTION_DIGITS} digits after the decimal point`;
   const significant = `${integer}${fraction.slice(1)}`.replace(/^0+/, '').replace(/0+$/, '');
