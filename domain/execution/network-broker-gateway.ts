@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Clock } from '../shared/clock';
+import { DEFAULT_SETTINGS } from '../state/runtime-settings';
 import { Decimal } from '../shared/decimal';
 import { ErrorKind, TradingError, describeError } from '../shared/errors';
 import {
@@ -66,7 +67,8 @@ export interface NetworkGatewayOptions {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1000 };
-export const DEFAULT_RECEIVE_WINDOW_MS = 60_000;
+/** The window the system's own setting assumes when a gateway is not told the broker's. */
+export const DEFAULT_RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);
 
 type Operation = 'submit' | 'cancel' | 'replace' | 'get-order' | 'open-orders' | 'positions' | 'balance' | 'fills' | 'order-book' | 'cancel-all' | 'status';
 

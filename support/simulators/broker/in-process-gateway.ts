@@ -1,5 +1,6 @@
 import { Decimal } from '../../../domain/shared/decimal';
 import { TradingError } from '../../../domain/shared/errors';
+import { DEFAULT_RECEIVE_WINDOW_MS } from '../../../domain/execution/network-broker-gateway';
 import {
   BrokerBalance,
   BrokerFill,
@@ -30,7 +31,6 @@ export interface InProcessGatewayOptions {
   readonly receiveWindowMs?: number;
 }
 
-const DEFAULT_RECEIVE_WINDOW_MS = 60_000;
 
 /**
  * The broker gateway port implemented by calling the simulator core in the same process. Reports
