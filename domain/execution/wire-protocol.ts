@@ -407,7 +407,7 @@ export type ChannelMessage =
   | { type: 'heartbeat'; counter: number; at: string; seq?: number; epoch?: string };
 
 /** A session id is an opaque token, and short: a long one is not an id but a payload. */
-export const MAX_EPOCH_LENGTH = 128;
+const MAX_EPOCH_LENGTH = 128;
 
 function seqOf(obj: Json, field: string): number {
   const value = obj[field];
