@@ -9,7 +9,7 @@ import { InstrumentRegistry } from '../domain/model/instrument';
 import { StoredEvent } from '../domain/state/events';
 import { TradingWorld } from '../support/world';
 import { figure } from '../support/parameter-types';
-import { stateSnapshot } from '../support/state-snapshot';
+import { stateSnapshot } from '../support/sut/state-snapshot';
 
 // ---- the account and the market ----
 

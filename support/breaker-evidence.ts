@@ -1,5 +1,5 @@
-import { StoredEvent } from '../domain/state/events';
-import { settingLabel } from '../domain/state/runtime-settings';
+import { StoredEvent } from './sut';
+import { settingLabel } from './sut';
 
 /** Evidence for the report: per tripped breaker, what it saw, the limit, and every action of its response in order. */
 

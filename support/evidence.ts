@@ -1,5 +1,5 @@
-import { DecisionRow, StoredEvent } from '../domain/state/events';
-import { SETTING_LABELS, formatSettingValue, settingLabel } from '../domain/state/runtime-settings';
+import { DecisionRow, StoredEvent } from './sut';
+import { SETTING_LABELS, formatSettingValue, settingLabel } from './sut';
 
 /** Evidence for the living documentation: plain HTML a risk officer reads without reading code. */
 

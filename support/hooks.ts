@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { After, AfterAll, Before, BeforeAll, Status, setWorldConstructor } from '@cucumber/cucumber';
-import { DEFAULT_SETTINGS, settingLabel } from '../domain/state/runtime-settings';
+import { DEFAULT_SETTINGS, settingLabel } from './sut';
 import { TradingWorld } from './world';
 import { brokerErrorPathsHtml, decisionTablesHtml, limitsInForceHtml, timelineHtml } from './evidence';
 import { breakerEvidenceHtml } from './breaker-evidence';
@@ -41,19 +41,20 @@ async function expectNoSocketLeftOpen(before: number): Promise<void> {
 
 Before(async function (this: TradingWorld) {
   tcpHandlesBefore = tcpHandles();
-  await this.connectBroker();
+  await this.context.connectBroker();
 });
 
 // Configuration a scenario starts with, before its Background opens the trading system.
 Before({ tags: '@fallback-route' }, async function (this: TradingWorld) {
-  await this.addFallbackRoute('SIM-B');
+  await this.context.addFallbackRoute('SIM-B');
 });
 
 After(async function (this: TradingWorld, { result }) {
+  const { context } = this;
   try {
-    if (this.systemIsRunning) {
-      const events = this.system.events;
-      const settings = this.system.state.settings;
+    if (context.session.isRunning) {
+      const events = context.system.events.all();
+      const settings = context.system.state.settings;
       recordLimitsInForce(settings.snapshot());
       const decisions = decisionTablesHtml(events);
       if (decisions) this.attach(decisions, 'text/html');
@@ -64,13 +65,18 @@ After(async function (this: TradingWorld, { result }) {
       this.attach(timelineHtml(events), 'text/html');
       this.attach(limitsInForceHtml(settings.version, settings.snapshot()), 'text/html');
       if (result?.status === Status.FAILED) {
-        this.attach(JSON.stringify(this.system.telemetry.counterSnapshot(), null, 2), 'application/json');
-        if (this.logLines.length > 0) this.attach(this.logLines.join('\n'), 'text/plain');
+        this.attach(JSON.stringify(context.system.counters(), null, 2), 'application/json');
+        if (context.logLines.length > 0) this.attach(context.logLines.join('\n'), 'text/plain');
       }
     }
   } finally {
-    await this.dispose();
+    await context.dispose();
     await expectNoSocketLeftOpen(tcpHandlesBefore);
+  }
+  // A refusal no Then looked at may not be the one the Gherkin speaks of: the scenario has not shown what it claims.
+  const unchecked = context.errors.unchecked();
+  if (unchecked.length > 0 && result?.status === Status.PASSED) {
+    throw new Error(`the scenario passed without checking ${unchecked.length === 1 ? 'an error' : `${unchecked.length} errors`} its steps raised:\n  ${unchecked.join('\n  ')}`);
   }
 });
 

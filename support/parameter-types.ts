@@ -1,5 +1,5 @@
 import { defineParameterType } from '@cucumber/cucumber';
-import { Decimal } from '../domain/shared/decimal';
+import { Decimal } from './sut/system-under-test';
 
 /** Thousands separators are for the reader of the Gherkin, so only here, and only well formed: "100,000" is 100000, "1,5" is no figure. */
 const FIGURE = /-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?/;
@@ -16,24 +16,57 @@ export function asSystemText(text: string): string {
   return WHOLE_FIGURE.test(text) ? text.replace(/,/g, '') : text;
 }
 
+const PERCENT = /-?\d+(?:\.\d+)? ?%/;
+const DURATION = /\d+(?:\.\d+)? (?:seconds?|minutes?|hours?|days?)/;
+const UNIT_MS = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+
+function whole(pattern: RegExp, text: string, what: string): string {
+  if (!new RegExp(`^(?:${pattern.source})$`).test(text)) throw new Error(`${JSON.stringify(text)} is not ${what}`);
+  return text;
+}
+
+/**
+ * The one reader of the Gherkin's numbers: the parameter types below and the cells of a table go
+ * through the same functions, so "250,000", "12.5 %", "50,000 USD" and "2 minutes" mean the same
+ * wherever they are written, and a malformed one fails the step that reads it.
+ */
+export const cell = {
+  figure,
+  /** "50,000 USD" -> 50000; a bare figure is read as USD too. */
+  money: (text: string): Decimal => figure(text.replace(/ USD$/, '')),
+  /** "12.5 %" or "12.5%" -> 12.5 (the figure as written, not a share). */
+  percent: (text: string): Decimal => new Decimal(whole(PERCENT, text.trim(), 'a percentage (e.g. 12.5 %)').replace(/ ?%$/, '')),
+  /** A percentage with or without its sign, as a level table gives it: "5 %" and "5" are both 5. */
+  percentOrFigure: (text: string): string => asSystemText(text.trim().replace(/ ?%$/, '')),
+  /** "31 seconds", "60.5 seconds", "2 minutes" -> milliseconds; a fraction must come to whole milliseconds. */
+  duration: (text: string): number => {
+    const [amount, unit] = whole(DURATION, text.trim(), 'a duration (e.g. 30 seconds)').split(' ');
+    const total = new Decimal(amount).times(UNIT_MS[unit.replace(/s$/, '') as keyof typeof UNIT_MS]);
+    if (!total.isInteger()) throw new Error(`${JSON.stringify(text)} is not a whole number of milliseconds`);
+    return total.toNumber();
+  },
+  /** Text handed on to the system to judge (a limit a risk officer types): only a well-formed grouping loses its commas. */
+  systemText: asSystemText,
+};
+
 /** "50,000 USD" -> Decimal 50000 */
 defineParameterType({
   name: 'money',
   regexp: new RegExp(`${FIGURE.source} USD`),
-  transformer: (text: string) => figure(text.replace(/ USD$/, '')),
+  transformer: cell.money,
 });
 
 /** A plain figure as a risk officer writes it: "1.5", "250,000", "-100". */
 defineParameterType({
   name: 'figure',
   regexp: FIGURE,
-  transformer: (text: string) => figure(text),
+  transformer: cell.figure,
 });
 
 defineParameterType({
   name: 'percent',
-  regexp: /-?\d+(?:\.\d+)? ?%/,
-  transformer: (text: string) => new Decimal(text.replace(/ ?%$/, '')),
+  regexp: PERCENT,
+  transformer: cell.percent,
 });
 
 defineParameterType({
@@ -87,15 +120,8 @@ defineParameterType({
   transformer: (text: string) => text.split(', '),
 });
 
-/** "31 seconds", "60.5 seconds", "2 minutes", "1 hour", "1 day" -> milliseconds; a fraction must come to whole milliseconds. */
 defineParameterType({
   name: 'duration',
-  regexp: /\d+(?:\.\d+)? (?:seconds?|minutes?|hours?|days?)/,
-  transformer: (text: string) => {
-    const [amount, unit] = text.split(' ');
-    const ms = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 }[unit.replace(/s$/, '') as 'second' | 'minute' | 'hour' | 'day'];
-    const total = new Decimal(amount).times(ms);
-    if (!total.isInteger()) throw new Error(`${JSON.stringify(text)} is not a whole number of milliseconds`);
-    return total.toNumber();
-  },
+  regexp: DURATION,
+  transformer: cell.duration,
 });

@@ -1,177 +1,109 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IWorldOptions, World } from '@cucumber/cucumber';
-import { VirtualClock } from '../domain/shared/clock';
 import { Decimal } from '../domain/shared/decimal';
-import { SeededRandom } from '../domain/shared/random';
-import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
 import { Order } from '../domain/model/order';
 import { RecoveryReport, TradingSystem } from '../domain/trading-system';
-import { JsonLinesLogger } from '../domain/telemetry/logger';
 import { StoredEvent } from '../domain/state/events';
-import { SETTING_LABELS } from '../domain/state/runtime-settings';
 import { ModifyResult, PlaceResult, CancelResult } from '../domain/execution/execution-coordinator';
 import { OrderInput } from '../domain/execution/order-input';
 import { SizingResult } from '../domain/risk/position-sizer';
-import { BrokerSimulatorCore } from './simulators/broker/broker-core';
 import { BrokerGateway } from '../domain/execution/broker-gateway';
-import { BrokerConnection, BrokerFaults, brokerTransport } from './broker-connection';
-import { runSeed } from './run-context';
+import { BrokerConnection, BrokerFaults } from './broker-connection';
+import { referenceDriver } from './sut';
+import { legacyTradingSystem } from './sut/reference-driver';
+import { EventLog, Market, Network, Operator, RiskOfficer, ScenarioContext, Trader, Venue } from './dsl';
+import { DEFAULT_BOOK_DEPTH as BOOK_DEPTH } from './dsl/market';
 
-/** Depth the simulated market offers at the mark on both sides unless a scenario scripts the book. */
-export const DEFAULT_BOOK_DEPTH = new Decimal(1000);
+/** @deprecated use Market's constant. */
+export const DEFAULT_BOOK_DEPTH = BOOK_DEPTH;
 const DEFAULT_WAIT_MS = 2000;
 
-const LABEL_TO_SETTING = new Map(Object.entries(SETTING_LABELS).map(([key, label]) => [label, key]));
-
 /**
- * One fresh trading system per scenario: its own event log file in a temp folder, its own
- * simulated broker, a virtual clock and a seeded generator. Steps talk to the system through here.
+ * One scenario: its context (clock, seeded randomness, broker, the trading system's session, what it
+ * remembers, the errors it must account for) and an actor per channel the Gherkin speaks of. Steps
+ * parse, make one DSL call, and assert; they never reach into the system.
  */
 export class TradingWorld extends World {
-  readonly seed = runSeed();
-  readonly random = new SeededRandom(this.seed);
-  /** Random, not seeded: the seed is printed in the report, and must not give away the broker's secret. */
-  readonly apiSecret = randomBytes(32).toString('hex');
-  readonly clock = new VirtualClock('2026-01-05T14:30:00.000Z');
-  /** Made when first needed, so a World that never runs (a dry run) leaves no folder behind. */
-  private scenarioDir: string | null = null;
-
-  get eventStorePath(): string {
-    this.scenarioDir ??= mkdtempSync(join(tmpdir(), 'trading-spec-'));
-    return join(this.scenarioDir, 'events.sqlite');
-  }
-  readonly broker = new BrokerSimulatorCore({ name: 'SIM', clock: this.clock, instruments: DEFAULT_INSTRUMENTS });
-  readonly transport = brokerTransport();
-  /** The broker as the scenario reaches it: in process, or over HTTP + WebSocket through a fault proxy. */
-  private brokerConnection: BrokerConnection | null = null;
-  private current: TradingSystem | null = null;
-  /** Errors of work a step started without waiting for it (it may outlive a crash). */
-  readonly backgroundErrors: unknown[] = [];
-
-  lastPlace: PlaceResult | null = null;
-  lastCancel: CancelResult | null = null;
-  lastModify: ModifyResult | null = null;
-  lastError: Error | null = null;
-  /** An order a step set aside to talk about later when "the last order" does not name it. */
-  focusOrderId: string | null = null;
-  /** The order that "the working order" refers to. */
-  workingOrderId: string | null = null;
-  readonly placeResults: PlaceResult[] = [];
-  /** Orders sent together (a basket, a burst). */
-  basket: PlaceResult[] = [];
-  /** The log length before the last order was placed, to find what that order left behind. */
-  seqBeforeLastPlace = 0;
-  sizing: SizingResult | null = null;
-  snapshotBeforeCrash: Record<string, unknown> | null = null;
-  recovery: RecoveryReport | null = null;
-  /** The broker's answer to a replayed request (a security scenario). */
-  replayAnswer: { status: number; body: string } | null = null;
-  /** A log position a step remembers to look for later events from. */
-  seqMark = 0;
-  /** How many requests the broker had answered when a step looked (counting those its bounded log dropped). */
-  httpLogMark = 0;
-  /** Circuit breakers run only where a scenario arms them before the system starts (the 4.1 spec predates them). */
-  circuitBreakers: 'armed' | 'disarmed' = 'disarmed';
+  readonly context = new ScenarioContext(referenceDriver);
+  readonly trader = new Trader(this.context);
+  readonly riskOfficer = new RiskOfficer(this.context);
+  readonly operator = new Operator(this.context);
+  readonly market = new Market(this.context);
+  readonly venue = new Venue(this.context);
+  readonly network = new Network(this.context);
+  readonly eventLog = new EventLog(this.context);
 
   constructor(options: IWorldOptions) {
     super(options);
   }
 
-  /** The system's structured log, one JSON object a line. */
-  readonly logLines: string[] = [];
-  private readonly logger = new JsonLinesLogger(line => this.logLines.push(line), this.clock);
+  // ---- legacy: what the steps not yet moved onto the DSL still use; each goes when its last user does ----
 
-  /** Start the broker simulator (and on the wire its server, proxy and the gateway's connection). */
-  async connectBroker(): Promise<void> {
-    if (this.brokerConnection) return;
-    this.brokerConnection = await BrokerConnection.open(this.transport, {
-      name: 'SIM',
-      core: this.broker,
-      clock: this.clock,
-      random: () => this.random.next(),
-      apiSecret: this.apiSecret,
-    });
-  }
+  get seed() { return this.context.seed; }
+  get random() { return this.context.random; }
+  get apiSecret() { return this.context.apiSecret; }
+  get clock() { return this.context.clock; }
+  get broker() { return this.context.broker; }
+  get transport() { return this.context.transport; }
+  get logLines() { return this.context.logLines; }
+  get eventStorePath(): string { return join(this.context.dataDir, 'events.sqlite'); }
+  get circuitBreakers() { return this.context.circuitBreakers; }
+  set circuitBreakers(value: 'armed' | 'disarmed') { this.context.circuitBreakers = value; }
+  get fallbackConnections(): BrokerConnection[] { return this.context.fallbacks; }
 
-  get connection(): BrokerConnection {
-    if (!this.brokerConnection) throw new Error('the broker is not connected: the Before hook starts it');
-    return this.brokerConnection;
-  }
+  readonly backgroundErrors: unknown[] = [];
+  lastPlace: PlaceResult | null = null;
+  lastCancel: CancelResult | null = null;
+  lastModify: ModifyResult | null = null;
+  lastError: Error | null = null;
+  focusOrderId: string | null = null;
+  workingOrderId: string | null = null;
+  readonly placeResults: PlaceResult[] = [];
+  basket: PlaceResult[] = [];
+  seqBeforeLastPlace = 0;
+  sizing: SizingResult | null = null;
+  snapshotBeforeCrash: Record<string, unknown> | null = null;
+  recovery: RecoveryReport | null = null;
+  replayAnswer: { status: number; body: string } | null = null;
+  seqMark = 0;
+  httpLogMark = 0;
 
-  get gateway(): BrokerGateway {
-    return this.connection.gateway;
-  }
+  connectBroker(): Promise<void> { return this.context.connectBroker(); }
+  get connection(): BrokerConnection { return this.context.connection; }
+  get gateway(): BrokerGateway { return this.connection.gateway; }
+  get faults(): BrokerFaults { return this.connection.faults; }
+  addFallbackRoute(name: string): Promise<void> { return this.context.addFallbackRoute(name); }
 
-  get faults(): BrokerFaults {
-    return this.connection.faults;
-  }
-
-  /** Other routes to the same broker account, in the order the system falls back to them. */
-  readonly fallbackConnections: BrokerConnection[] = [];
-
-  async addFallbackRoute(name: string): Promise<void> {
-    if (this.current) throw new Error('fallback routes are configured before the trading system starts');
-    this.fallbackConnections.push(
-      await BrokerConnection.open(this.transport, { name, core: this.broker, clock: this.clock, random: () => this.random.next(), apiSecret: this.apiSecret }),
-    );
-  }
-
-  /** Restart the system on the same log with a gateway set up otherwise (other credentials, a skewed clock). */
   async restartWithGateway(setUp: (connection: BrokerConnection) => Promise<void>): Promise<void> {
-    this.current?.close();
-    this.current = null;
-    await setUp(this.connection);
-    void this.system;
+    await this.operator.restartWithGateway(setUp);
   }
 
+  /** @deprecated the reference system itself, started on first use: steps move to the DSL. */
   get system(): TradingSystem {
-    if (!this.current) {
-      const system = TradingSystem.open({
-        eventStorePath: this.eventStorePath,
-        broker: this.gateway,
-        fallbackBrokers: this.fallbackConnections.map(c => c.gateway),
-        clock: this.clock,
-        logger: this.logger,
-        circuitBreakers: this.circuitBreakers,
-      });
-      system.ledger.subscribe(event => {
-        if (event.type === 'BrokerErrorRecorded' && this.connection.restoreProxyOnNextError) void this.connection.restoreProxy();
-      });
-      this.current = system;
-    }
-    return this.current;
+    if (!this.context.session.isRunning) this.context.session.start();
+    return legacyTradingSystem(this.context.system);
   }
 
-  /** Run work a step does not wait for; its failure is kept, not thrown into the void. */
   background(work: Promise<unknown>): void {
     work.catch(error => this.backgroundErrors.push(error));
   }
 
   get systemIsRunning(): boolean {
-    return this.current !== null;
+    return this.context.session.isRunning;
   }
 
   fund(amount: Decimal): void {
-    this.system.fund(amount.toString());
-    this.broker.deposit(amount);
-    this.system.startTradingDay();
+    void this.system;
+    this.operator.fund(amount);
   }
 
-  /** The market moves: the system's mark, the broker's mark and the book around it. */
   mark(symbol: string, price: Decimal): void {
-    this.system.updateMark(symbol, price);
-    this.broker.setMark(symbol, price);
-    this.broker.setBook(symbol, 'asks', [{ price, quantity: DEFAULT_BOOK_DEPTH }]);
-    this.broker.setBook(symbol, 'bids', [{ price, quantity: DEFAULT_BOOK_DEPTH }]);
+    void this.system;
+    this.market.mark(symbol, price);
   }
 
   settingKey(label: string): string {
-    const key = LABEL_TO_SETTING.get(label);
-    if (!key) throw new Error(`unknown setting label "${label}"; known: ${[...LABEL_TO_SETTING.keys()].join('; ')}`);
-    return key;
+    return this.riskOfficer.settingKey(label);
   }
 
   changeSettings(changes: Record<string, string>, actor = 'risk officer', reason = 'scenario set-up'): StoredEvent {
@@ -274,26 +206,16 @@ export class TradingWorld extends World {
     return this.system.events.filter(e => 'clientOrderId' in e.payload && e.payload.clientOrderId === clientOrderId);
   }
 
-  /** Simulate a crash: the process dies with its connections; the log file and the broker live on. */
   async crash(): Promise<void> {
-    this.current?.close();
-    this.current = null;
-    await this.connection.dropAfterCrash();
+    await this.operator.crash();
   }
 
-  /** A new instance after a crash: it opens on the log first, then connects to the broker. */
   async restartAfterCrash(): Promise<TradingSystem> {
-    const system = this.system;
-    await this.connection.connectGateway();
-    return system;
+    await this.operator.restart();
+    return this.system;
   }
 
-  async dispose(): Promise<void> {
-    this.current?.close();
-    this.current = null;
-    await this.brokerConnection?.close();
-    this.brokerConnection = null;
-    for (const fallback of this.fallbackConnections.splice(0)) await fallback.close();
-    if (this.scenarioDir) rmSync(this.scenarioDir, { recursive: true, force: true });
+  dispose(): Promise<void> {
+    return this.context.dispose();
   }
 }

@@ -17,7 +17,7 @@ import { StateProjection } from '../domain/state/projection';
 import { DEFAULT_SETTINGS } from '../domain/state/runtime-settings';
 import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
-import { stateSnapshot } from '../support/state-snapshot';
+import { stateSnapshot } from '../support/sut/state-snapshot';
 
 /**
  * Model-based property test of the whole order flow: random action sequences against a fresh

@@ -1,0 +1,73 @@
+import type { EventOf, EventType, StoredEvent } from '../sut/system-under-test';
+import type { ScenarioContext } from './scenario-context';
+
+/**
+ * The event log as a Then reads it: from a mark, by type, by order. Reads go through the system's
+ * event feed, which hands out what was appended after a mark without reading the log again.
+ */
+export class EventLog {
+  /** How far `reconciliationsSettled` has counted, and what it counted. */
+  private readonly tally = { upTo: 0, fills: 0, reconciled: 0, lastHistoryFillSeq: 0, syncEndedAfterHistory: true };
+
+  constructor(private readonly context: ScenarioContext) {}
+
+  /** Where the log ends now. */
+  mark(): number {
+    return this.context.system.events.mark();
+  }
+
+  since(mark: number): readonly StoredEvent[] {
+    return this.context.system.events.since(mark);
+  }
+
+  all(): readonly StoredEvent[] {
+    return this.context.system.events.all();
+  }
+
+  ofType<T extends EventType>(type: T, afterMark = 0): (StoredEvent & EventOf<T>)[] {
+    return this.since(afterMark).filter((e): e is StoredEvent & EventOf<T> => e.type === type);
+  }
+
+  latest<T extends EventType>(type: T, afterMark = 0): (StoredEvent & EventOf<T>) | undefined {
+    const events = this.since(afterMark);
+    for (let i = events.length - 1; i >= 0; i -= 1) if (events[i].type === type) return events[i] as StoredEvent & EventOf<T>;
+    return undefined;
+  }
+
+  forOrder(clientOrderId: string, afterMark = 0): StoredEvent[] {
+    return this.since(afterMark).filter(e => 'clientOrderId' in e.payload && e.payload.clientOrderId === clientOrderId);
+  }
+
+  /** The first event after a mark that matches, as it is appended if it is not there yet. */
+  waitFor(description: string, match: (event: StoredEvent) => boolean, afterMark = 0, timeoutMs?: number): Promise<StoredEvent> {
+    return this.context.session.forEvent(description, match, afterMark, timeoutMs);
+  }
+
+  waitForType<T extends EventType>(type: T, afterMark = 0, match: (event: StoredEvent & EventOf<T>) => boolean = () => true, timeoutMs?: number): Promise<StoredEvent & EventOf<T>> {
+    return this.waitFor(`a ${type} event`, e => e.type === type && match(e as StoredEvent & EventOf<T>), afterMark, timeoutMs) as Promise<StoredEvent & EventOf<T>>;
+  }
+
+  /**
+   * Until the reconciliation each fill triggers is on record (for fills read from the broker's
+   * history: the end of their synchronisation), so a Then sees its result. Counts each event once.
+   */
+  reconciliationsSettled(): Promise<void> {
+    return this.context.session.until('every fill to be reconciled', () => {
+      const t = this.tally;
+      for (const e of this.since(t.upTo)) {
+        if (e.type === 'OrderFilled') {
+          if (e.payload.fromHistory) {
+            t.lastHistoryFillSeq = e.seq;
+            t.syncEndedAfterHistory = false;
+          } else t.fills += 1;
+        } else if ((e.type === 'PositionReconciled' || e.type === 'ReconciliationSkipped') && e.payload.trigger.startsWith('fill')) {
+          t.reconciled += 1;
+        } else if (e.type === 'StateSynchronised' || e.type === 'BrokerSyncFailed') {
+          if (e.seq > t.lastHistoryFillSeq) t.syncEndedAfterHistory = true;
+        }
+        t.upTo = e.seq;
+      }
+      return t.reconciled >= t.fills && t.syncEndedAfterHistory;
+    });
+  }
+}

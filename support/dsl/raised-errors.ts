@@ -1,0 +1,54 @@
+import { inspect } from 'node:util';
+
+interface RaisedError {
+  readonly by: string;
+  readonly error: Error;
+  checked: boolean;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(inspect(error));
+}
+
+/**
+ * Errors a scenario has to account for: the error a When raised (kept for the Then that checks it)
+ * and the failures of work a step started without waiting for it. One no Then checked fails the
+ * scenario in the After hook, so a refusal that was not the one the Gherkin speaks of cannot pass.
+ */
+export class RaisedErrors {
+  private readonly errors: RaisedError[] = [];
+
+  /** Run what a When asks; an error it raises is kept for a Then instead of failing the step. */
+  async attempt<T>(by: string, work: () => T | Promise<T>): Promise<T | undefined> {
+    try {
+      return await work();
+    } catch (error) {
+      this.errors.push({ by, error: asError(error), checked: false });
+      return undefined;
+    }
+  }
+
+  /** Work a step does not wait for: its failure, if any, is kept the same way. */
+  background(by: string, work: Promise<unknown>): void {
+    work.catch(error => this.errors.push({ by: `${by} (in the background)`, error: asError(error), checked: false }));
+  }
+
+  /** The latest error raised, now checked. Fails when nothing raised one. */
+  take(): Error {
+    const latest = this.errors[this.errors.length - 1];
+    if (!latest) throw new Error('no step raised an error in this scenario');
+    latest.checked = true;
+    return latest.error;
+  }
+
+  /** Every error raised so far, now checked: for a Then that says none was raised, or lists them. */
+  takeAll(): Error[] {
+    for (const raised of this.errors) raised.checked = true;
+    return this.errors.map(r => r.error);
+  }
+
+  /** What no Then looked at, one line each. */
+  unchecked(): string[] {
+    return this.errors.filter(r => !r.checked).map(r => `${r.by}: ${r.error.name}: ${r.error.message}`);
+  }
+}

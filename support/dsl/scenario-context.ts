@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualClock } from '../../domain/shared/clock';
+import { SeededRandom } from '../../domain/shared/random';
+import { JsonLinesLogger } from '../../domain/telemetry/logger';
+import { DEFAULT_INSTRUMENTS } from '../../domain/model/instrument';
+import { BrokerSimulatorCore } from '../simulators/broker/broker-core';
+import { BrokerConnection, brokerTransport } from '../broker-connection';
+import { runSeed } from '../run-context';
+import type { SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut/system-under-test';
+import { ScenarioMemory } from './scenario-memory';
+import { RaisedErrors } from './raised-errors';
+import { SystemSession } from './system-session';
+
+/** Business time when every scenario starts: a Monday afternoon, markets open. */
+export const SCENARIO_START = '2026-01-05T14:30:00.000Z';
+
+/**
+ * Everything one scenario owns: its clock and seeded randomness, the broker it trades with (in
+ * process, or a server behind a fault proxy), the trading system's session, what it remembers and
+ * the errors it must account for. The actors of the DSL share it; nothing here is a step's business.
+ */
+export class ScenarioContext {
+  readonly seed = runSeed();
+  readonly random = new SeededRandom(this.seed);
+  /** Random, not seeded: the seed is printed in the report, and must not give away the broker's secret. */
+  readonly apiSecret = randomBytes(32).toString('hex');
+  readonly clock = new VirtualClock(SCENARIO_START);
+  readonly transport = brokerTransport();
+  readonly broker = new BrokerSimulatorCore({ name: 'SIM', clock: this.clock, instruments: DEFAULT_INSTRUMENTS });
+  readonly memory = new ScenarioMemory();
+  readonly errors = new RaisedErrors();
+  /** The system's structured log, one JSON object a line. */
+  readonly logLines: string[] = [];
+  readonly session: SystemSession;
+  /** Circuit breakers run only where a scenario arms them before the system starts (the 4.1 spec predates them). */
+  circuitBreakers: 'armed' | 'disarmed' = 'disarmed';
+  private readonly logger = new JsonLinesLogger(line => this.logLines.push(line), this.clock);
+  private primary: BrokerConnection | null = null;
+  /** Other routes to the same broker account, in the order the system falls back to them. */
+  readonly fallbacks: BrokerConnection[] = [];
+  /** Made when first needed, so a scenario that never runs (a dry run) leaves no folder behind. */
+  private dir: string | null = null;
+
+  constructor(driver: SystemUnderTestDriver) {
+    this.session = new SystemSession(driver, () => this.configuration());
+    // An 'unreachable' fault lasts until the failure it causes is on record, then the link comes back.
+    this.session.onEvent(event => {
+      if (event.type === 'BrokerErrorRecorded' && this.primary?.restoreProxyOnNextError) void this.primary.restoreProxy();
+    });
+  }
+
+  get dataDir(): string {
+    this.dir ??= mkdtempSync(join(tmpdir(), 'trading-spec-'));
+    return this.dir;
+  }
+
+  /** The running trading system (it never starts one: a step does). */
+  get system(): SystemUnderTest {
+    return this.session.system;
+  }
+
+  /** Start the broker simulator (and on the wire its server, proxy and the gateway's connection). */
+  async connectBroker(): Promise<void> {
+    if (this.primary) return;
+    this.primary = await this.openConnection('SIM');
+  }
+
+  get connection(): BrokerConnection {
+    if (!this.primary) throw new Error('the broker is not connected: the Before hook connects it');
+    return this.primary;
+  }
+
+  async addFallbackRoute(name: string): Promise<void> {
+    if (this.session.isRunning) throw new Error('fallback routes are configured before the trading system starts');
+    this.fallbacks.push(await this.openConnection(name));
+  }
+
+  /** A route by the name the system knows it by: the broker, or a fallback. */
+  route(name: string): BrokerConnection {
+    const route = [this.connection, ...this.fallbacks].find(c => c.gateway.name === name);
+    if (!route) throw new Error(`no route to a broker named ${name}; routes: ${[this.connection, ...this.fallbacks].map(c => c.gateway.name).join(', ')}`);
+    return route;
+  }
+
+  private openConnection(name: string): Promise<BrokerConnection> {
+    return BrokerConnection.open(this.transport, { name, core: this.broker, clock: this.clock, random: () => this.random.next(), apiSecret: this.apiSecret });
+  }
+
+  private configuration(): SystemConfiguration {
+    return {
+      dataDir: this.dataDir,
+      routes: [this.connection, ...this.fallbacks].map(c => ({ name: c.gateway.name, gateway: c.gateway })),
+      clock: this.clock,
+      logger: this.logger,
+      circuitBreakers: this.circuitBreakers,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    this.session.stop();
+    await this.primary?.close();
+    this.primary = null;
+    for (const fallback of this.fallbacks.splice(0)) await fallback.close();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,88 @@
+import { ConditionWaiters } from '../condition-waiters';
+import type { StoredEvent, SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut/system-under-test';
+
+export const DEFAULT_WAIT_MS = 2000;
+
+/**
+ * The life of the trading system in one scenario, said out loud: it starts when a step starts it,
+ * stops (a crash, a shutdown) when a step stops it, and starts again on the same log. Waits live
+ * here because they outlast an instance: a wait started before a restart keeps listening after it.
+ */
+export class SystemSession {
+  private current: SystemUnderTest | null = null;
+  private stopListening: (() => void) | null = null;
+  private readonly waiters = new ConditionWaiters();
+  private readonly listeners = new Set<(event: StoredEvent) => void>();
+  /** How many times the system has been started in this scenario. */
+  starts = 0;
+
+  constructor(
+    private readonly driver: SystemUnderTestDriver,
+    private readonly configuration: () => SystemConfiguration,
+  ) {}
+
+  get isRunning(): boolean {
+    return this.current !== null;
+  }
+
+  /** The running system; reading it never starts one. */
+  get system(): SystemUnderTest {
+    if (!this.current) {
+      throw new Error(this.starts === 0 ? 'the trading system has not been started: a Given starts it (an account funded with ...)' : 'the trading system is down: a step restarts it');
+    }
+    return this.current;
+  }
+
+  start(): SystemUnderTest {
+    if (this.current) throw new Error('the trading system is already running');
+    const system = this.driver.start(this.configuration());
+    this.current = system;
+    this.starts += 1;
+    this.stopListening = system.events.onAppend(event => {
+      for (const listener of [...this.listeners]) listener(event);
+      this.waiters.changed();
+    });
+    return system;
+  }
+
+  /** The process ends, its log file closed; what it had not written is gone. */
+  stop(): void {
+    this.stopListening?.();
+    this.stopListening = null;
+    this.current?.stop();
+    this.current = null;
+  }
+
+  /** Told of every event any instance of this scenario appends. */
+  onEvent(listener: (event: StoredEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves once a condition over the system holds, re-checked as each event is appended. */
+  until(description: string, holds: () => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    return this.waiters.until(holds, timeoutMs, () => new Error(`timed out after ${timeoutMs} ms waiting for ${description}`));
+  }
+
+  /** The first event after a log mark that matches: looked for once in what is there, then in each event as it is appended. */
+  forEvent(description: string, match: (event: StoredEvent) => boolean, afterMark = 0, timeoutMs = DEFAULT_WAIT_MS): Promise<StoredEvent> {
+    const existing = this.isRunning ? this.system.events.since(afterMark).find(match) : undefined;
+    if (existing) return Promise.resolve(existing);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`));
+      }, timeoutMs);
+      const stop = this.onEvent(event => {
+        if (event.seq <= afterMark || !match(event)) return;
+        clearTimeout(timer);
+        stop();
+        resolve(event);
+      });
+    });
+  }
+
+  get driverName(): string {
+    return this.driver.name;
+  }
+}

@@ -1,0 +1,193 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { TradingSystem } from '../../domain/trading-system';
+import { SqliteEventStore } from '../../domain/state/event-store';
+import { StateProjection } from '../../domain/state/projection';
+import { InstrumentRegistry } from '../../domain/model/instrument';
+import { BreakerSnapshot } from '../../domain/breakers';
+import { stateSnapshot } from './state-snapshot';
+import {
+  BreakerControls,
+  Clock,
+  CustomBreakerRequest,
+  Decimal,
+  EventFeed,
+  StoredEvent,
+  SystemConfiguration,
+  SystemUnderTest,
+  SystemUnderTestDriver,
+} from './system-under-test';
+
+const LOG_FILE = 'events.sqlite';
+
+/**
+ * The log as the suite reads it: read from the file once when the system opens, then kept up to
+ * date by the ledger's notice of each appended event. Reading from a mark is a slice, not a query.
+ */
+class LedgerEventFeed implements EventFeed {
+  private readonly events: StoredEvent[];
+  private readonly listeners = new Set<(event: StoredEvent) => void>();
+
+  constructor(system: TradingSystem) {
+    this.events = system.ledger.store.read();
+    system.ledger.subscribe(event => {
+      this.events.push(event);
+      for (const listener of [...this.listeners]) listener(event);
+    });
+  }
+
+  mark(): number {
+    return this.events.length === 0 ? 0 : this.events[this.events.length - 1].seq;
+  }
+
+  since(mark: number): readonly StoredEvent[] {
+    // Sequence numbers start at 1 and have no gaps (the store verifies it on open): event n is at n - 1.
+    return this.events.slice(Math.max(0, mark));
+  }
+
+  all(): readonly StoredEvent[] {
+    return this.events;
+  }
+
+  onAppend(listener: (event: StoredEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+function markPriceMetric(symbol: string): (snapshot: BreakerSnapshot) => Decimal | null {
+  return snapshot => snapshot.state.marks.get(symbol) ?? null;
+}
+
+/** The reference trading system (`domain/`) behind the port, in this process, on a SQLite log. */
+class ReferenceSystem implements SystemUnderTest {
+  readonly events: EventFeed;
+  readonly breakers: BreakerControls;
+
+  constructor(readonly system: TradingSystem) {
+    this.events = new LedgerEventFeed(system);
+    const monitor = system.breakers;
+    this.breakers = {
+      get armed() {
+        return monitor.armed;
+      },
+      idle: () => monitor.idle(),
+      readings: () => monitor.readings(),
+      register: (request: CustomBreakerRequest) => {
+        monitor.register({
+          name: request.name,
+          measure: `${request.metric.kind} of ${request.metric.symbol} (USD)`,
+          metric: markPriceMetric(request.metric.symbol),
+          warning: request.warning,
+          critical: request.critical,
+          direction: request.direction,
+          response: request.response,
+          actor: request.actor,
+        });
+      },
+      reset: request => monitor.reset(request),
+      healthCheck: trigger => monitor.healthCheck(trigger),
+    };
+  }
+
+  get state() {
+    return this.system.state;
+  }
+
+  get eventsReplayed(): number {
+    return this.system.eventsReplayed;
+  }
+
+  place: SystemUnderTest['place'] = order => this.system.coordinator.place(order);
+  cancel: SystemUnderTest['cancel'] = id => this.system.coordinator.cancel(id);
+  modify: SystemUnderTest['modify'] = (id, changes) => this.system.coordinator.modify(id, changes);
+  sizeOrder: SystemUnderTest['sizeOrder'] = (symbol, side, riskShare, stopPrice) => this.system.risk.sizeOrder(symbol, side, riskShare, stopPrice);
+
+  fund(amount: Decimal): void {
+    this.system.fund(amount.toString());
+  }
+
+  startTradingDay(): void {
+    this.system.startTradingDay();
+  }
+
+  updateMark(symbol: string, price: Decimal): void {
+    this.system.updateMark(symbol, price);
+  }
+
+  changeSettings: SystemUnderTest['changeSettings'] = (changes, actor, reason) => this.system.changeSettings(changes, actor, reason);
+  recover: SystemUnderTest['recover'] = () => this.system.recover();
+  resolveInFlightOrders: SystemUnderTest['resolveInFlightOrders'] = () => this.system.resolveInFlightOrders();
+  reconcileBalance: SystemUnderTest['reconcileBalance'] = trigger => this.system.reconcileBalance(trigger);
+  reconcilePosition: SystemUnderTest['reconcilePosition'] = (symbol, trigger) => this.system.reconciler.reconcile(symbol, trigger);
+  checkBrokers: SystemUnderTest['checkBrokers'] = () => this.system.checkBrokers();
+
+  routing() {
+    const router = this.system.brokers;
+    return { active: router.name, routes: router.brokerNames(), degraded: router.isDegraded };
+  }
+
+  projectedExposure: SystemUnderTest['projectedExposure'] = () => this.system.risk.projectedExposure();
+  workingExposure: SystemUnderTest['workingExposure'] = () => this.system.risk.workingExposure();
+  counter = (name: string): number => this.system.telemetry.count(name);
+  counters = (): Readonly<Record<string, number>> => this.system.telemetry.counterSnapshot();
+  alerts: SystemUnderTest['alerts'] = () => this.system.telemetry.alerts.all();
+
+  snapshot() {
+    return stateSnapshot(this.system.state);
+  }
+
+  snapshotRebuiltFromLog() {
+    const rebuilt = new StateProjection(new InstrumentRegistry());
+    rebuilt.replay(this.events.all());
+    return stateSnapshot(rebuilt);
+  }
+
+  verifyLog() {
+    return this.system.ledger.store.verify();
+  }
+
+  stop(): void {
+    this.system.close();
+  }
+}
+
+export const referenceDriver: SystemUnderTestDriver = {
+  name: 'reference trading system',
+
+  start(configuration: SystemConfiguration): SystemUnderTest {
+    const [primary, ...fallbacks] = configuration.routes;
+    if (!primary) throw new Error('the trading system needs a route to a broker');
+    const system = TradingSystem.open({
+      eventStorePath: join(configuration.dataDir, LOG_FILE),
+      broker: primary.gateway,
+      fallbackBrokers: fallbacks.map(route => route.gateway),
+      clock: configuration.clock,
+      logger: configuration.logger,
+      circuitBreakers: configuration.circuitBreakers,
+    });
+    return new ReferenceSystem(system);
+  },
+
+  tamperWithLog(dataDir: string, _clock: Clock, change): void {
+    const db = new Database(join(dataDir, LOG_FILE));
+    try {
+      const row = db.prepare('SELECT seq, payload FROM events WHERE type = ? ORDER BY seq LIMIT 1').get(change.eventType) as { seq: number; payload: string } | undefined;
+      if (!row) throw new Error(`the log has no ${change.eventType} event to change`);
+      const payload = { ...(JSON.parse(row.payload) as Record<string, unknown>), [change.field]: change.value };
+      db.prepare('UPDATE events SET payload = ? WHERE seq = ?').run(JSON.stringify(payload), row.seq);
+    } finally {
+      db.close();
+    }
+  },
+
+  openLog(dataDir: string, clock: Clock): void {
+    SqliteEventStore.open(join(dataDir, LOG_FILE), clock).close();
+  },
+};
+
+/** @deprecated the steps still being moved onto the DSL reach the reference system itself through this; it goes when they are moved. */
+export function legacyTradingSystem(system: SystemUnderTest): TradingSystem {
+  if (!(system instanceof ReferenceSystem)) throw new Error('not the reference trading system');
+  return system.system;
+}

@@ -1,0 +1,154 @@
+/**
+ * The port to the system under test: everything the DSL asks of a trading system, in one place.
+ * The DSL and the steps import nothing of `domain/` but what this file names; the reference
+ * trading system is its first driver (`reference-driver.ts`). A team that owns another trading
+ * system writes a driver for this port and keeps the features, the steps and the DSL.
+ *
+ * The types below are the reference system's own model, named here as the port's vocabulary: a
+ * driver for another system translates its orders, events and errors into them.
+ */
+import type { Clock } from '../../domain/shared/clock';
+import { Decimal } from '../../domain/shared/decimal';
+import type { Logger } from '../../domain/telemetry/logger';
+import type { BrokerGateway } from '../../domain/execution/broker-gateway';
+import type { CancelResult, ModifyInput, ModifyResult, PlaceResult } from '../../domain/execution/execution-coordinator';
+import type { OrderInput } from '../../domain/execution/order-input';
+import type { StoredEvent } from '../../domain/state/events';
+import type { StateProjection } from '../../domain/state/projection';
+import type { SizingResult } from '../../domain/risk/position-sizer';
+import type { WorkingExposure } from '../../domain/risk/exposure';
+import type { Alert } from '../../domain/telemetry/alerts';
+import type { BreakerDirection, BreakerLevel, BreakerReading, BreakerResponse, HealthCheckRow, ResetOutcome, ResetRequest } from '../../domain/breakers';
+import type { RecoveryReport } from '../../domain/trading-system';
+
+/** The port's number: money, prices and quantities cross it as decimals, never as floating point. */
+export { Decimal };
+export type { Clock, Logger, BrokerGateway, CancelResult, ModifyInput, ModifyResult, PlaceResult, OrderInput, StoredEvent, SizingResult, WorkingExposure, Alert };
+export type { BreakerLevel, BreakerReading, HealthCheckRow, ResetOutcome, ResetRequest, RecoveryReport };
+export type { DecisionRow, EventOf, EventType } from '../../domain/state/events';
+export type { Order, OrderStatus } from '../../domain/model/order';
+export type { Position } from '../../domain/model/position';
+export type { AccountSnapshot } from '../../domain/model/account';
+export type { TradingError, ErrorKind } from '../../domain/shared/errors';
+export type { BrokerFill, BrokerOrderView } from '../../domain/execution/broker-gateway';
+
+/** What the system knows now, read only: orders, positions, the account, marks, settings, breakers. */
+export type SystemState = Pick<
+  StateProjection,
+  'order' | 'orders' | 'workingOrders' | 'position' | 'positions' | 'openPositions' | 'account' | 'marks' | 'settings' | 'breakers' | 'routing' | 'currency' | 'deposits' | 'tradingDay' | 'startOfDayEquity' | 'instruments'
+>;
+
+/** The log as the system hands it out: read from a mark, and told of each event as it is appended. */
+export interface EventFeed {
+  /** The sequence number of the latest event; every later event has a greater one. */
+  mark(): number;
+  /** Events after a mark, oldest first. */
+  since(mark: number): readonly StoredEvent[];
+  /** Every event of the log, oldest first. */
+  all(): readonly StoredEvent[];
+  /** Called with each event as it is appended; returns the way to stop listening. */
+  onAppend(listener: (event: StoredEvent) => void): () => void;
+}
+
+/** A breaker a risk officer adds at runtime, on a metric the system offers. */
+export interface CustomBreakerRequest {
+  readonly name: string;
+  readonly metric: { readonly kind: 'mark price'; readonly symbol: string };
+  readonly warning: string;
+  readonly critical: string;
+  readonly direction: BreakerDirection;
+  readonly response?: BreakerResponse;
+  readonly actor: string;
+}
+
+export interface BreakerControls {
+  readonly armed: boolean;
+  /** Resolves when every evaluation and response started so far has finished. */
+  idle(): Promise<void>;
+  readings(): readonly { name: string; reading: BreakerReading | null; level: BreakerLevel }[];
+  register(request: CustomBreakerRequest): void;
+  reset(request: ResetRequest): Promise<ResetOutcome>;
+  healthCheck(trigger: string): Promise<readonly HealthCheckRow[]>;
+}
+
+export interface InFlightResolution {
+  readonly found: number;
+  readonly resubmitted: number;
+  readonly closed: number;
+  readonly unresolved: number;
+}
+
+/** A running trading system. */
+export interface SystemUnderTest {
+  // The trader's channel.
+  place(order: OrderInput): Promise<PlaceResult>;
+  cancel(clientOrderId: string): Promise<CancelResult>;
+  modify(clientOrderId: string, changes: ModifyInput): Promise<ModifyResult>;
+  sizeOrder(symbol: string, side: 'buy' | 'sell', riskShare: Decimal, stopPrice: Decimal): SizingResult;
+
+  // The desk and the market data feed.
+  fund(amount: Decimal): void;
+  startTradingDay(): void;
+  updateMark(symbol: string, price: Decimal): void;
+
+  // The risk officer's channel.
+  changeSettings(changes: Readonly<Record<string, string>>, actor: string, reason: string): StoredEvent;
+  readonly breakers: BreakerControls;
+
+  // The operator's channel.
+  recover(): Promise<RecoveryReport>;
+  resolveInFlightOrders(): Promise<InFlightResolution>;
+  reconcileBalance(trigger: string): Promise<StoredEvent>;
+  reconcilePosition(symbol: string, trigger: string): Promise<StoredEvent>;
+  checkBrokers(): Promise<void>;
+  /** The broker orders are routed to now, every route in fallback order, and whether no broker is healthy. */
+  routing(): { readonly active: string; readonly routes: readonly string[]; readonly degraded: boolean };
+
+  // What the system knows and says.
+  readonly state: SystemState;
+  readonly events: EventFeed;
+  /** How many events the system replayed from its log when it opened. */
+  readonly eventsReplayed: number;
+  projectedExposure(): { gross: Decimal; net: Decimal; leverage: Decimal | null };
+  workingExposure(): readonly WorkingExposure[];
+  counter(name: string): number;
+  counters(): Readonly<Record<string, number>>;
+  alerts(): readonly Alert[];
+  /** A comparable picture of orders, positions, balances and settings. */
+  snapshot(): StateSnapshot;
+  /** The same picture, from a state rebuilt by replaying the whole log. */
+  snapshotRebuiltFromLog(): StateSnapshot;
+  /** Whether the log's sequence numbers and hash chain hold. */
+  verifyLog(): { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };
+
+  /** The process ends: connections and the log file are closed; the broker lives on. */
+  stop(): void;
+}
+
+export type StateSnapshot = Readonly<Record<string, unknown>>;
+
+/** One route to the broker: a gateway for a system in this process, the endpoint for one that connects itself. */
+export interface BrokerRoute {
+  readonly name: string;
+  readonly gateway: BrokerGateway;
+}
+
+export interface SystemConfiguration {
+  /** Where the system keeps its log; a restart opens the same place. */
+  readonly dataDir: string;
+  /** The broker first, then the fallback routes in the order the system switches to them. */
+  readonly routes: readonly BrokerRoute[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly circuitBreakers: 'armed' | 'disarmed';
+}
+
+/** How the suite starts a trading system and reaches its stored log while it is down. */
+export interface SystemUnderTestDriver {
+  readonly name: string;
+  start(configuration: SystemConfiguration): SystemUnderTest;
+  /** While the system is down: change a recorded event's payload field, as someone editing the file would. */
+  tamperWithLog(dataDir: string, clock: Clock, change: { readonly eventType: string; readonly field: string; readonly value: string }): void;
+  /** While the system is down: open the log and check it; the failure, if any, is the system's own error. */
+  openLog(dataDir: string, clock: Clock): void;
+}
