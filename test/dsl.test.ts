@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { VirtualClock } from '../domain/shared/clock';
+import { Decimal } from '../domain/shared/decimal';
+import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import { SILENT_LOGGER } from '../domain/telemetry/logger';
+import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
+import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
+import { referenceDriver } from '../support/sut';
+import { ScenarioMemory } from '../support/dsl/scenario-memory';
+import { RaisedErrors } from '../support/dsl/raised-errors';
+import { SystemSession } from '../support/dsl/system-session';
+
+function referenceSession() {
+  const clock = new VirtualClock('2026-01-05T14:30:00.000Z');
+  const dir = mkdtempSync(`${tmpdir()}/dsl-`);
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  const gateway = new InProcessBrokerGateway(core);
+  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', gateway }], clock, logger: SILENT_LOGGER, circuitBreakers: 'disarmed' }));
+  return { session, clock, dispose: () => { session.stop(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+test('scenario memory recalls by kind and name, and a name nobody gave fails saying which there are', () => {
+  const memory = new ScenarioMemory();
+  memory.remember('order', 'the working order', 'c-1');
+  memory.remember('logMark', 'before the crash', 42);
+  assert.equal(memory.recall('order', 'the working order'), 'c-1');
+  assert.equal(memory.recall('logMark', 'before the crash'), 42);
+  assert.throws(() => memory.recall('order', 'the resting order'), /no order called "the resting order" \(orders remembered: "the working order"\)/);
+  assert.throws(() => memory.recall('snapshot', 'before the crash'), /no snapshot called "before the crash" \(snapshots remembered: none\)/);
+});
+
+test('an error a When raised stays unchecked until a Then takes it; a background failure is kept too', async () => {
+  const errors = new RaisedErrors();
+  assert.equal(await errors.attempt('the trader cancels', () => { throw new Error('refused'); }), undefined);
+  assert.deepEqual(errors.unchecked(), ['the trader cancels: Error: refused']);
+  assert.equal(errors.take().message, 'refused');
+  assert.deepEqual(errors.unchecked(), []);
+  errors.background('a late fill', Promise.reject(new Error('lost')));
+  await new Promise(resolve => setImmediate(resolve));
+  assert.deepEqual(errors.unchecked(), ['a late fill (in the background): Error: lost']);
+  assert.throws(() => new RaisedErrors().take(), /no step raised an error/);
+  assert.equal(await errors.attempt('a fine step', () => 7), 7);
+});
+
+test('the session never starts a system by being read, and waits outlast a restart', async () => {
+  const { session, dispose } = referenceSession();
+  try {
+    assert.throws(() => session.system, /has not been started/);
+    const first = session.start();
+    assert.throws(() => session.start(), /already running/);
+    first.fund(new Decimal(1_000));
+    const mark = first.events.mark();
+    const waited = session.forEvent('a mark after the restart', e => e.type === 'MarkPriceUpdated', mark);
+    session.stop();
+    assert.throws(() => session.system, /is down/);
+    const second = session.start();
+    assert.equal(second.eventsReplayed, mark);
+    second.updateMark('BTC-PERP', new Decimal(50_000));
+    const event = await waited;
+    assert.equal(event.seq, mark + 1);
+  } finally {
+    dispose();
+  }
+});
+
+test('the event feed hands out what came after a mark from what it holds, and is told of each append', () => {
+  const { session, dispose } = referenceSession();
+  try {
+    const system = session.start();
+    system.fund(new Decimal(1_000));
+    const mark = system.events.mark();
+    const heard: number[] = [];
+    const stop = system.events.onAppend(e => heard.push(e.seq));
+    system.updateMark('BTC-PERP', new Decimal(50_000));
+    system.updateMark('ETH-PERP', new Decimal(3_000));
+    stop();
+    system.updateMark('ETH-PERP', new Decimal(3_001));
+    assert.deepEqual(system.events.since(mark).map(e => e.type), ['MarkPriceUpdated', 'MarkPriceUpdated', 'MarkPriceUpdated']);
+    assert.deepEqual(heard, [mark + 1, mark + 2]);
+    assert.deepEqual(system.events.all().map(e => e.seq), system.events.all().map((_, i) => i + 1));
+    assert.deepEqual(system.snapshotRebuiltFromLog(), system.snapshot());
+  } finally {
+    dispose();
+  }
+});
