@@ -15,7 +15,7 @@ import { SETTING_LABELS } from '../domain/state/runtime-settings';
 import { ModifyResult, PlaceResult, CancelResult } from '../domain/execution/execution-coordinator';
 import { OrderInput } from '../domain/execution/order-input';
 import { SizingResult } from '../domain/risk/position-sizer';
-import { BrokerSimulatorCore } from './simulators/broker/broker-core';
+import { BrokerSimulatorCore } from './simulators/broker';
 import { BrokerGateway } from '../domain/execution/broker-gateway';
 import { BrokerConnection, BrokerFaults, brokerTransport } from './broker-connection';
 import { runSeed } from './run-context';
