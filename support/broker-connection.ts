@@ -3,10 +3,8 @@ import { Decimal } from '../domain/shared/decimal';
 import { BrokerFill, BrokerGateway } from '../domain/execution/broker-gateway';
 import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
 import { API_PREFIX } from '../domain/execution/wire-protocol';
-import { BrokerSimulatorCore } from './simulators/broker/broker-core';
-import { BrokerServer } from './simulators/broker/broker-server';
-import { InProcessBrokerGateway } from './simulators/broker/in-process-gateway';
-import { FaultProxy } from './simulators/network/fault-proxy';
+import { BrokerServer, BrokerSimulatorCore, InProcessBrokerGateway } from './simulators/broker';
+import { FaultProxy } from './simulators/network';
 import { DEFAULT_SETTINGS } from '../domain/state/runtime-settings';
 
 /** The broker's receive window is the one the trading system counts with (its default setting), so both agree when a request can no longer arrive. */

@@ -6,8 +6,7 @@ import { SeededRandom } from '../domain/shared/random';
 import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
 import { TradingSystem } from '../domain/trading-system';
 import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
-import { BrokerSimulatorCore } from './simulators/broker/broker-core';
-import { BrokerServer } from './simulators/broker/broker-server';
+import { BrokerServer, BrokerSimulatorCore } from './simulators/broker';
 
 const KEY = 'recovery-key';
 const SECRET = 'recovery-secret';

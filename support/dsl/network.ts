@@ -1,4 +1,4 @@
-import type { FaultProxy } from '../simulators/network/fault-proxy';
+import type { FaultProxy } from '../simulators/network';
 import type { BrokerConnection } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 

@@ -6,7 +6,7 @@ import { VirtualClock } from '../../domain/shared/clock';
 import { SeededRandom } from '../../domain/shared/random';
 import { JsonLinesLogger } from '../../domain/telemetry/logger';
 import { DEFAULT_INSTRUMENTS } from '../../domain/model/instrument';
-import { BrokerSimulatorCore } from '../simulators/broker/broker-core';
+import { BrokerSimulatorCore } from '../simulators/broker';
 import { BrokerConnection, brokerTransport } from '../broker-connection';
 import { runSeed } from '../run-context';
 import type { SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut/system-under-test';

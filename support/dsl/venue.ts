@@ -1,5 +1,4 @@
-import type { BrokerServer } from '../simulators/broker/broker-server';
-import type { BrokerSimulatorCore } from '../simulators/broker/broker-core';
+import type { BrokerServer, BrokerSimulatorCore } from '../simulators/broker';
 import type { BrokerConnection, BrokerFaults } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 

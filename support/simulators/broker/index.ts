@@ -1,0 +1,12 @@
+/**
+ * The broker simulator: the venue's books and matching (BrokerSimulatorCore), the same core on the
+ * wire with signed REST, a user channel and scripted faults (BrokerServer), and the gateway port
+ * calling the core in process for runs without sockets (InProcessBrokerGateway).
+ */
+export { BrokerRejection, BrokerSimulatorCore } from './broker-core';
+export type { BookLevel, BrokerCoreOptions, BrokerRejectCode, BrokerRequestRecord, ReportListener, SimCancelOutcome, SimOrderRequest } from './broker-core';
+export { BrokerServer, redactApiKey } from './broker-server';
+export type { BrokerCredential, BrokerPermission, BrokerServerOptions, HttpLogEntry, RequestMatch, ScriptedAnswer } from './broker-server';
+export type { CapturedRequest } from './rest-api';
+export { InProcessBrokerGateway } from './in-process-gateway';
+export type { InProcessGatewayOptions, ScriptedOutage } from './in-process-gateway';
