@@ -254,7 +254,7 @@ export class LiveExecutionEngine {
   applyFill(fill: BrokerFill, how: { inferred?: boolean; fromHistory?: boolean } = {}): StoredEvent | null {
     const state = this.ledger.state;
     const order = state.orders.get(fill.clientOrderId);
-    const refuse = (errorKind: string, reason: string) => {
+    const refuse = (errorKind: ErrorKind, reason: string) => {
       this.telemetry.increment(`fills.refused.${errorKind}`);
       this.ledger.record({ type: 'FillRejected', payload: { clientOrderId: fill.clientOrderId, tradeId: fill.tradeId, errorKind, reason } });
       return null;

@@ -1,5 +1,6 @@
 import { OrderType, Side } from '../model/order';
 import { Liquidity } from '../model/fill';
+import { ErrorKind } from '../shared/errors';
 
 /**
  * The facts the system records. Money, prices and quantities are decimal strings here, exactly as
@@ -48,7 +49,7 @@ export type DomainEvent =
   | { type: 'BreakerResetRefused'; payload: { breaker: string; operator: string; role: string; reason: string; code: string; detail: string } }
   | { type: 'BreakerLimitsRestored'; payload: { step: number; percent: number; limits: Record<string, string> } }
   | { type: 'MarkPriceUpdated'; payload: { symbol: string; price: string } }
-  | { type: 'InputRejected'; payload: { clientOrderId?: string; errorKind: string; reason: string; field?: string; input: Record<string, unknown> } }
+  | { type: 'InputRejected'; payload: { clientOrderId?: string; errorKind: ErrorKind; reason: string; field?: string; input: Record<string, unknown> } }
   | {
       type: 'OrderRequested';
       payload: {
@@ -74,14 +75,14 @@ export type DomainEvent =
       /** fromHistory: read from the broker's fill history by a synchronisation, which reconciles the position once it has read it all. */
       payload: { clientOrderId: string; tradeId: string; quantity: string; price: string; fee: string; liquidity: Liquidity; inferred?: boolean; fromHistory?: boolean };
     }
-  | { type: 'FillRejected'; payload: { clientOrderId: string; tradeId: string; errorKind: string; reason: string } }
+  | { type: 'FillRejected'; payload: { clientOrderId: string; tradeId: string; errorKind: ErrorKind; reason: string } }
   | { type: 'OrderCancelRequested'; payload: { clientOrderId: string; reason: string } }
-  | { type: 'OrderCancelRefused'; payload: { clientOrderId: string; errorKind: string; reason: string } }
+  | { type: 'OrderCancelRefused'; payload: { clientOrderId: string; errorKind: ErrorKind; reason: string } }
   | { type: 'OrderCancelled'; payload: { clientOrderId: string; reason: string } }
   | { type: 'OrderReplaceRequested'; payload: { clientOrderId: string; quantity: string; limitPrice?: string; settingsVersion: number; checks: DecisionRow[] } }
-  | { type: 'OrderReplaceRefused'; payload: { clientOrderId: string; stage: RejectionStage; errorKind: string; reason: string; checks?: DecisionRow[] } }
+  | { type: 'OrderReplaceRefused'; payload: { clientOrderId: string; stage: RejectionStage; errorKind: ErrorKind; reason: string; checks?: DecisionRow[] } }
   | { type: 'OrderReplaced'; payload: { clientOrderId: string; quantity: string; limitPrice?: string } }
-  | { type: 'OrderFailed'; payload: { clientOrderId: string; errorKind: string; reason: string; causeChain: string[] } }
+  | { type: 'OrderFailed'; payload: { clientOrderId: string; errorKind: ErrorKind; reason: string; causeChain: string[] } }
   | { type: 'OrderExpired'; payload: { clientOrderId: string; reason: string } }
   | {
       /** A broker error as it crossed the layers: what each layer saw and did, outermost last. */
@@ -89,7 +90,7 @@ export type DomainEvent =
       payload: {
         broker: string;
         operation: string;
-        errorKind: string;
+        errorKind: ErrorKind;
         reasonCode?: string;
         httpStatus?: number;
         clientOrderId?: string;
@@ -98,9 +99,9 @@ export type DomainEvent =
         path: { layer: string; saw: string }[];
       };
     }
-  | { type: 'BrokerRequestRetried'; payload: { broker: string; operation: string; attempt: number; delayMs: number; errorKind: string; clientOrderId?: string } }
+  | { type: 'BrokerRequestRetried'; payload: { broker: string; operation: string; attempt: number; delayMs: number; errorKind: ErrorKind; clientOrderId?: string } }
   | { type: 'BrokerConnectionChanged'; payload: { broker: string; channel: string; state: 'connected' | 'lost' | 'gave_up'; reason: string; attempt?: number } }
-  | { type: 'BrokerMessageRejected'; payload: { broker: string; channel: string; errorKind: string; reason: string } }
+  | { type: 'BrokerMessageRejected'; payload: { broker: string; channel: string; errorKind: ErrorKind; reason: string } }
   /** duplicate: for out_of_order, whether the report is provably one already delivered under that seq (then nothing is resynchronised). */
   | { type: 'BrokerSequenceAnomaly'; payload: { broker: string; anomaly: 'gap' | 'out_of_order' | 'implausible_jump'; expected: number; received: number; duplicate?: boolean } }
   /** The broker's channel named another session (a broker restart): its report numbering started again. */
@@ -110,13 +111,13 @@ export type DomainEvent =
       /** fillCursor: where the broker's fill history was read to; the next synchronisation with this broker starts there (absent from older logs). */
       payload: { broker: string; trigger: string; fillsRecovered: number; ordersClosed: number; ordersStillWorking: number; positionsChecked: number; fillCursor?: number };
     }
-  | { type: 'BrokerSyncFailed'; payload: { broker: string; trigger: string; errorKind: string; reason: string } }
+  | { type: 'BrokerSyncFailed'; payload: { broker: string; trigger: string; errorKind: ErrorKind; reason: string } }
   | { type: 'BrokerHealthChanged'; payload: { broker: string; healthy: boolean; reason: string; consecutiveFailures: number; errorRate: string } }
   | {
       type: 'BalanceReconciled';
       payload: { trigger: string; status: 'matched' | 'mismatched' | 'skipped'; currency: string; localCash: string; brokerCash?: string; reason?: string };
     }
-  | { type: 'ReconciliationSkipped'; payload: { symbol: string; trigger: string; errorKind: string; reason: string } }
+  | { type: 'ReconciliationSkipped'; payload: { symbol: string; trigger: string; errorKind: ErrorKind; reason: string } }
   | { type: 'OrderResubmitted'; payload: { clientOrderId: string; broker: string; reason: string; signedAt?: string } }
   | { type: 'BrokerSwitched'; payload: { from: string; to: string; reason: string } }
   /** changed: the trading state degraded mode set (from -> to) on the way in, or gave back on the way out. */
