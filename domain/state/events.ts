@@ -1,25 +1,36 @@
 import { OrderType, Side } from '../model/order';
 import { Liquidity } from '../model/fill';
 import { ErrorKind } from '../shared/errors';
+import { RejectionCode } from '../risk/rejection-codes';
 
 /**
  * The facts the system records. Money, prices and quantities are decimal strings here, exactly as
  * they are stored, so the log never carries a rounded float.
  */
-/** One line of a risk decision: what was checked, what was seen, against which limit. */
-export interface DecisionRow {
+interface DecisionRowFigures {
   readonly check: string;
   /** As a person reads it: "4.00x", "40,000.00 USD". */
   readonly observed: string;
   readonly limit: string;
-  readonly passed: boolean;
-  /** The standard denial code when the check fails (LEVERAGE_EXCEEDS_MAXIMUM, ...). */
-  readonly code: string;
   /** The raw figures behind observed and limit, as decimal strings, where the check has figures. */
   readonly observedValue?: string;
   readonly limitValue?: string;
   readonly note?: string;
 }
+
+export interface PassedCheckRow extends DecisionRowFigures {
+  readonly passed: true;
+  readonly code: 'PASSED';
+}
+
+export interface FailedCheckRow extends DecisionRowFigures {
+  readonly passed: false;
+  /** The standard denial code (LEVERAGE_EXCEEDS_MAXIMUM, ...). */
+  readonly code: RejectionCode;
+}
+
+/** One line of a risk decision: what was checked, what was seen, against which limit. */
+export type DecisionRow = PassedCheckRow | FailedCheckRow;
 
 export type RejectionStage = 'input' | 'risk' | 'broker';
 
@@ -65,7 +76,10 @@ export type DomainEvent =
   | { type: 'RiskCheckPassed'; payload: { clientOrderId: string; settingsVersion: number; checks: DecisionRow[] } }
   | {
       type: 'OrderRejected';
-      payload: { clientOrderId: string; stage: RejectionStage; reasonCode: string; reason: string; settingsVersion?: number; checks?: DecisionRow[] };
+      /** reasonCode: a pre-trade denial code at the risk stage; at the broker stage, the venue's own code. */
+      payload:
+        | { clientOrderId: string; stage: 'risk'; reasonCode: RejectionCode; reason: string; settingsVersion: number; checks: DecisionRow[] }
+        | { clientOrderId: string; stage: Exclude<RejectionStage, 'risk'>; reasonCode: string; reason: string; settingsVersion?: number; checks?: DecisionRow[] };
     }
   /** signedAt: the time the order request is signed with (every attempt of it); absent in logs written before it was recorded. */
   | { type: 'OrderSubmitted'; payload: { clientOrderId: string; broker: string; signedAt?: string } }
