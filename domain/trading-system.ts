@@ -8,7 +8,7 @@ import { SqliteEventStore } from './state/event-store';
 import { StoredEvent } from './state/events';
 import { TradingLedger } from './state/ledger';
 import { StateProjection } from './state/projection';
-import { DEFAULT_SETTINGS } from './state/runtime-settings';
+import { DEFAULT_SETTINGS, isTradingState } from './state/runtime-settings';
 import { Telemetry } from './telemetry/telemetry';
 import { Logger, SILENT_LOGGER } from './telemetry/logger';
 import { logRecordedEvent } from './telemetry/event-log-levels';
@@ -22,6 +22,7 @@ import { GatewayEvent } from './execution/broker-gateway';
 import { BrokerErrorLog } from './execution/broker-error-log';
 import { describeError } from './shared/errors';
 import { BreakerMonitor } from './breakers/breaker-monitor';
+import { stricterState } from './breakers/breaker';
 
 export interface TradingSystemOptions {
   readonly eventStorePath: string;
@@ -41,9 +42,6 @@ export interface TradingSystemOptions {
 
 /** Fills asked for per page of the broker's history: about 40 KiB of JSON, well inside MAX_BODY_BYTES. */
 const FILL_PAGE_SIZE = 200;
-
-/** Trading states from the loosest to the strictest. */
-const STRICTNESS: readonly string[] = ['ACTIVE', 'REDUCE_ONLY', 'HALTED'];
 
 export interface RecoveryReport {
   readonly eventsReplayed: number;
@@ -315,10 +313,11 @@ export class TradingSystem {
    * set is in the log, so a restarted system gives it back too.
    */
   private setDegraded(degraded: boolean, reason: string): void {
-    const current = this.state.settings.snapshot().trading_state ?? 'ACTIVE';
+    const settings = this.state.settings.snapshot();
+    const current = isTradingState(settings.trading_state) ? settings.trading_state : 'ACTIVE';
     if (degraded) {
-      const wanted = this.state.settings.snapshot().degraded_trading_state ?? 'REDUCE_ONLY';
-      const target = STRICTNESS.indexOf(wanted) > STRICTNESS.indexOf(current) ? wanted : current;
+      const wanted = isTradingState(settings.degraded_trading_state) ? settings.degraded_trading_state : 'REDUCE_ONLY';
+      const target = stricterState(current, wanted);
       const changed = target !== current ? { changed: { from: current, to: target } } : {};
       this.ledger.record({ type: 'DegradedModeChanged', payload: { active: true, tradingState: target, reason, ...changed } });
       if (target !== current) this.changeSettings({ trading_state: target }, 'broker health monitor', `degraded mode: ${reason}`);

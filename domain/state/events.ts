@@ -2,6 +2,7 @@ import { OrderType, Side } from '../model/order';
 import { Liquidity } from '../model/fill';
 import { ErrorKind } from '../shared/errors';
 import { RejectionCode } from '../risk/rejection-codes';
+import { TradingState } from './runtime-settings';
 
 /**
  * The facts the system records. Money, prices and quantities are decimal strings here, exactly as
@@ -31,6 +32,9 @@ export interface FailedCheckRow extends DecisionRowFigures {
 
 /** One line of a risk decision: what was checked, what was seen, against which limit. */
 export type DecisionRow = PassedCheckRow | FailedCheckRow;
+
+/** The broker's streams the system listens to: the user channel (order reports) is the only one. */
+export type BrokerChannel = 'user';
 
 export type RejectionStage = 'input' | 'risk' | 'broker';
 
@@ -114,12 +118,12 @@ export type DomainEvent =
       };
     }
   | { type: 'BrokerRequestRetried'; payload: { broker: string; operation: string; attempt: number; delayMs: number; errorKind: ErrorKind; clientOrderId?: string } }
-  | { type: 'BrokerConnectionChanged'; payload: { broker: string; channel: string; state: 'connected' | 'lost' | 'gave_up'; reason: string; attempt?: number } }
-  | { type: 'BrokerMessageRejected'; payload: { broker: string; channel: string; errorKind: ErrorKind; reason: string } }
+  | { type: 'BrokerConnectionChanged'; payload: { broker: string; channel: BrokerChannel; state: 'connected' | 'lost' | 'gave_up'; reason: string; attempt?: number } }
+  | { type: 'BrokerMessageRejected'; payload: { broker: string; channel: BrokerChannel; errorKind: ErrorKind; reason: string } }
   /** duplicate: for out_of_order, whether the report is provably one already delivered under that seq (then nothing is resynchronised). */
   | { type: 'BrokerSequenceAnomaly'; payload: { broker: string; anomaly: 'gap' | 'out_of_order' | 'implausible_jump'; expected: number; received: number; duplicate?: boolean } }
   /** The broker's channel named another session (a broker restart): its report numbering started again. */
-  | { type: 'BrokerSessionChanged'; payload: { broker: string; channel: string; previousSession: string; session: string; lastSeqBefore: number; welcomeSeq: number } }
+  | { type: 'BrokerSessionChanged'; payload: { broker: string; channel: BrokerChannel; previousSession: string; session: string; lastSeqBefore: number; welcomeSeq: number } }
   | {
       type: 'StateSynchronised';
       /** fillCursor: where the broker's fill history was read to; the next synchronisation with this broker starts there (absent from older logs). */
@@ -135,7 +139,7 @@ export type DomainEvent =
   | { type: 'OrderResubmitted'; payload: { clientOrderId: string; broker: string; reason: string; signedAt?: string } }
   | { type: 'BrokerSwitched'; payload: { from: string; to: string; reason: string } }
   /** changed: the trading state degraded mode set (from -> to) on the way in, or gave back on the way out. */
-  | { type: 'DegradedModeChanged'; payload: { active: boolean; tradingState: string; reason: string; changed?: { from: string; to: string } } }
+  | { type: 'DegradedModeChanged'; payload: { active: boolean; tradingState: TradingState; reason: string; changed?: { from: TradingState; to: TradingState } } }
   | {
       type: 'PositionReconciled';
       payload: {
