@@ -178,7 +178,7 @@ export class TradingSystem {
     } catch (error) {
       const { kind, message } = describeError(error);
       this.ledger.record({ type: 'BrokerSyncFailed', payload: { broker: broker.name, trigger, errorKind: kind, reason: message } });
-      this.brokerErrors.record(error, { broker: broker.name, operation: `synchronise (${trigger})`, path: [{ layer: 'trading system', saw: `synchronisation after ${trigger} stopped; state left as it was, to be retried` }] });
+      this.brokerErrors.record(error, { broker: broker.name, operation: `synchronise (${trigger})`, saw: { 'trading system': `synchronisation after ${trigger} stopped; state left as it was, to be retried` } });
       throw error;
     }
   }
@@ -337,7 +337,7 @@ export class TradingSystem {
     try {
       balance = await this.brokers.balance();
     } catch (error) {
-      this.brokerErrors.record(error, { broker: this.brokers.name, operation: 'balance', path: [{ layer: 'balance reconciliation', saw: `query failed; local cash ${local.toString()} ${this.state.currency} kept, check skipped` }] });
+      this.brokerErrors.record(error, { broker: this.brokers.name, operation: 'balance', saw: { 'balance reconciliation': `query failed; local cash ${local.toString()} ${this.state.currency} kept, check skipped` } });
       return this.ledger.record({ type: 'BalanceReconciled', payload: { trigger, status: 'skipped', currency: this.state.currency, localCash: local.toString(), reason: describeError(error).message } });
     }
     const status = balance.cash.eq(local) ? 'matched' : 'mismatched';
@@ -380,7 +380,7 @@ export class TradingSystem {
       try {
         view = await this.brokers.getOrder(order.clientOrderId);
       } catch (error) {
-        this.brokerErrors.record(error, { broker: this.brokers.name, operation: 'get-order', clientOrderId: order.clientOrderId, path: [{ layer: 'trading system', saw: 'in-flight order still unresolved; it stays reserved' }] });
+        this.brokerErrors.record(error, { broker: this.brokers.name, operation: 'get-order', clientOrderId: order.clientOrderId, saw: { 'trading system': 'in-flight order still unresolved; it stays reserved' } });
         result.unresolved += 1;
         continue;
       }

@@ -1,5 +1,5 @@
 import { Decimal } from '../shared/decimal';
-import { TradingError } from '../shared/errors';
+import { TradingError, raisedIn } from '../shared/errors';
 import {
   BrokerBalance,
   BrokerGateway,
@@ -149,7 +149,8 @@ export class BrokerRouter implements BrokerGateway {
       return result;
     } catch (error) {
       this.noteOutcome(broker, !countsAgainstHealth(error));
-      throw error;
+      // The router is the broker gateway to everything behind it: what a broker threw says it came from there.
+      throw raisedIn(error, 'broker gateway');
     }
   }
 

@@ -1,6 +1,6 @@
 import { Clock } from '../shared/clock';
 import { Decimal } from '../shared/decimal';
-import { ErrorKind, TradingError, describeError } from '../shared/errors';
+import { ErrorKind, TradingError, asTradingError, describeError } from '../shared/errors';
 import { Order, isTerminal, remainingQuantity, sameTerms } from '../model/order';
 import { DecisionRow, StoredEvent } from '../state/events';
 import { TradingLedger } from '../state/ledger';
@@ -34,13 +34,6 @@ function brokerRequest(order: Order, signedAt: Date): BrokerOrderRequest {
     limitPrice: order.limitPrice,
     reduceOnly: order.reduceOnly,
   };
-}
-
-/** Wrap a lower layer's error so the chain says where it passed. */
-export function asTradingError(error: unknown, layer: string): TradingError {
-  if (error instanceof TradingError) return new TradingError(error.kind, `${layer}: ${error.message}`, error.details, { cause: error });
-  const { message } = describeError(error);
-  return new TradingError('BrokerUnavailable', `${layer}: ${message}`, {}, { cause: error });
 }
 
 /**
@@ -176,7 +169,7 @@ export class LiveExecutionEngine {
   }
 
   private recordResolvedError(clientOrderId: string, error: TradingError, operation: string, saw: string): void {
-    this.brokerErrors?.record(error, { broker: this.broker.name, operation, clientOrderId, path: [{ layer: 'execution engine', saw }] });
+    this.brokerErrors?.record(error, { broker: this.broker.name, operation, clientOrderId, saw: { 'execution engine': saw } });
   }
 
   async cancel(order: Order, reason: string): Promise<Order> {

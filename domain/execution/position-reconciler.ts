@@ -58,7 +58,7 @@ export class PositionReconciler {
     this.errors?.record(error, {
       broker,
       operation: 'positions',
-      path: [{ layer: 'position reconciler', saw: `could not read the broker's ${symbol} position; local ${local.netQuantity.toString()} kept, check skipped until the next cycle` }],
+      saw: { 'position reconciler': `could not read the broker's ${symbol} position; local ${local.netQuantity.toString()} kept, check skipped until the next cycle` },
     });
     const { kind, message } = describeError(error);
     return this.ledger.record({ type: 'ReconciliationSkipped', payload: { symbol, trigger, errorKind: kind, reason: message } });

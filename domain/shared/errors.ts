@@ -49,15 +49,37 @@ export const ERROR_KIND_MEANINGS: Readonly<Record<ErrorKind, string>> = {
   Unexpected: 'A failure the system has no name for (a defect, or an error from a library); its original name is in the message.',
 };
 
+/** The layers an error is raised in, passed on by or acted on by, as the event log names them: from the wire in, then the services that meet broker errors. */
+export const ERROR_LAYERS = [
+  'broker gateway',
+  'execution engine',
+  'execution coordinator',
+  'risk manager',
+  'position reconciler',
+  'balance reconciliation',
+  'trading system',
+  'circuit breaker',
+  'circuit breaker health check',
+] as const;
+
+export type ErrorLayer = (typeof ERROR_LAYERS)[number];
+
+/** How a layer names itself at the front of a message it passes on; people read these, code reads `layer`. */
+const MESSAGE_LABEL: Partial<Record<ErrorLayer, string>> = { 'execution coordinator': 'coordinator' };
+
 export class TradingError extends Error {
+  /** The layer that raised this error or passed it on (wrapping its cause), where it says so. */
+  readonly layer?: ErrorLayer;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
     readonly details: Readonly<Record<string, unknown>> = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; layer?: ErrorLayer },
   ) {
     super(message, options);
     this.name = `${kind}Error`;
+    if (options?.layer !== undefined) this.layer = options.layer;
   }
 
   /** The chain of kinds from this error down to its root cause, for asserting where an error came from. */
@@ -70,6 +92,37 @@ export class TradingError extends Error {
     }
     return chain;
   }
+
+  /** The layers this error passed on its way out, outermost first: the last is where it came from. */
+  layers(): ErrorLayer[] {
+    const layers: ErrorLayer[] = [];
+    for (let current: unknown = this; current instanceof Error; current = current.cause) {
+      if (current instanceof TradingError && current.layer !== undefined) layers.push(current.layer);
+    }
+    return layers;
+  }
+
+  /** The innermost layer on record: where the error came from. */
+  origin(): ErrorLayer | undefined {
+    const layers = this.layers();
+    return layers[layers.length - 1];
+  }
+}
+
+/** Wrap a lower layer's error as it crosses this layer: same kind and details, the cause kept, the layer on record. */
+export function asTradingError(error: unknown, layer: ErrorLayer): TradingError {
+  const label = MESSAGE_LABEL[layer] ?? layer;
+  if (error instanceof TradingError) return new TradingError(error.kind, `${label}: ${error.message}`, error.details, { cause: error, layer });
+  const { message } = describeError(error);
+  return new TradingError('BrokerUnavailable', `${label}: ${message}`, {}, { cause: error, layer });
+}
+
+/** An error a layer lets out as it was raised there, now saying so; one that names its layer already is returned as it is. */
+export function raisedIn(error: unknown, layer: ErrorLayer): unknown {
+  if (!(error instanceof TradingError) || error.layer !== undefined) return error;
+  const stamped = new TradingError(error.kind, error.message, error.details, { ...(error.cause !== undefined ? { cause: error.cause } : {}), layer });
+  if (error.stack !== undefined) stamped.stack = error.stack;
+  return stamped;
 }
 
 export function describeError(error: unknown): { kind: ErrorKind; message: string } {

@@ -1,6 +1,6 @@
 import { OrderType, Side } from '../model/order';
 import { Liquidity } from '../model/fill';
-import { ErrorKind } from '../shared/errors';
+import { ErrorKind, ErrorLayer } from '../shared/errors';
 import { RejectionCode } from '../risk/rejection-codes';
 import { TradingState } from './runtime-settings';
 
@@ -114,7 +114,7 @@ export type DomainEvent =
         clientOrderId?: string;
         reason: string;
         causeChain: string[];
-        path: { layer: string; saw: string }[];
+        path: { layer: ErrorLayer; saw: string }[];
       };
     }
   | { type: 'BrokerRequestRetried'; payload: { broker: string; operation: string; attempt: number; delayMs: number; errorKind: ErrorKind; clientOrderId?: string } }
