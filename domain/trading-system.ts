@@ -84,24 +84,37 @@ export class TradingSystem {
     this.eventsReplayed = store.length;
     const logger = options.logger ?? SILENT_LOGGER;
     this.ledger.subscribe(event => logRecordedEvent(logger, event));
-    this.risk = new LiveRiskManager(state, this.telemetry, options.clock);
-    this.brokerErrors = new BrokerErrorLog(this.ledger, this.telemetry);
-    const health = new BrokerHealthTracker(options.clock, options.healthPolicy);
+    this.risk = new LiveRiskManager({ state, telemetry: this.telemetry, clock: options.clock });
+    this.brokerErrors = new BrokerErrorLog({ ledger: this.ledger, telemetry: this.telemetry });
+    const health = new BrokerHealthTracker({ clock: options.clock, policy: options.healthPolicy });
     for (const [broker, since] of state.routing.unhealthySince) health.restoreUnhealthy(broker, Date.parse(since));
-    this.brokers = new BrokerRouter([options.broker, ...(options.fallbackBrokers ?? [])], health, {
-      onHealthChange: change =>
-        this.ledger.record({
-          type: 'BrokerHealthChanged',
-          payload: { broker: change.broker, healthy: change.healthy, reason: change.reason, consecutiveFailures: change.consecutiveFailures, errorRate: change.errorRate.toFixed(2) },
-        }),
-      synchronise: (gateway, trigger) => this.synchronise(trigger, gateway).then(() => undefined),
-      onSwitch: (from, to, reason) => this.ledger.record({ type: 'BrokerSwitched', payload: { from, to, reason } }),
-      onDegraded: (degraded, reason) => this.setDegraded(degraded, reason),
-      onGatewayEvent: (broker, event) => this.onGatewayEvent(broker, event),
-    }, { activeBroker: state.routing.activeBroker, degraded: state.routing.degraded !== null });
-    this.engine = new LiveExecutionEngine(this.ledger, this.brokers, this.telemetry, options.clock, logger, this.brokerErrors);
-    this.reconciler = new PositionReconciler(this.ledger, () => this.brokers, this.telemetry, undefined, undefined, this.brokerErrors);
-    this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry, options.clock, this.brokerErrors);
+    this.brokers = new BrokerRouter({
+      brokers: [options.broker, ...(options.fallbackBrokers ?? [])],
+      health,
+      hooks: {
+        onHealthChange: change =>
+          this.ledger.record({
+            type: 'BrokerHealthChanged',
+            payload: { broker: change.broker, healthy: change.healthy, reason: change.reason, consecutiveFailures: change.consecutiveFailures, errorRate: change.errorRate.toFixed(2) },
+          }),
+        synchronise: (gateway, trigger) => this.synchronise(trigger, gateway).then(() => undefined),
+        onSwitch: (from, to, reason) => this.ledger.record({ type: 'BrokerSwitched', payload: { from, to, reason } }),
+        onDegraded: (degraded, reason) => this.setDegraded(degraded, reason),
+        onGatewayEvent: (broker, event) => this.onGatewayEvent(broker, event),
+      },
+      restored: { activeBroker: state.routing.activeBroker, degraded: state.routing.degraded !== null },
+    });
+    this.engine = new LiveExecutionEngine({ ledger: this.ledger, broker: this.brokers, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors });
+    this.reconciler = new PositionReconciler({ ledger: this.ledger, broker: () => this.brokers, telemetry: this.telemetry, brokerErrors: this.brokerErrors });
+    this.coordinator = new ExecutionCoordinator({
+      ledger: this.ledger,
+      risk: this.risk,
+      engine: this.engine,
+      reconciler: this.reconciler,
+      telemetry: this.telemetry,
+      clock: options.clock,
+      brokerErrors: this.brokerErrors,
+    });
     this.engine.start();
     this.breakers = new BreakerMonitor({ ledger: this.ledger, coordinator: this.coordinator, broker: () => this.brokers, reconciler: this.reconciler, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors, changeSettings: (changes, actor, reason) => this.changeSettings(changes, actor, reason) });
     if (options.circuitBreakers !== 'disarmed') this.breakers.start();

@@ -56,7 +56,7 @@ test('an error no layer said anything about has no origin on record; naming the 
 
 test('the path of a recorded broker error follows the layers the error passed, then the layers that acted on it', t => {
   const { ledger: log, telemetry } = ledger(t);
-  const errors = new BrokerErrorLog(log, telemetry);
+  const errors = new BrokerErrorLog({ ledger: log, telemetry });
   // Accounts given in another order than the error travelled: the order on record is the error's own.
   const event = errors.record(refusalThroughTheLayers(), {
     broker: 'SIM',
@@ -79,7 +79,7 @@ test('the path of a recorded broker error follows the layers the error passed, t
 test('a layer the error passed without saying what it saw is on the path all the same', t => {
   const { ledger: log, telemetry } = ledger(t);
   const error = asTradingError(raisedIn(new TradingError('Timeout', 'no answer', { requestSent: true }), 'broker gateway'), 'execution engine');
-  const event = new BrokerErrorLog(log, telemetry).record(error, { broker: 'SIM', operation: 'positions', saw: { 'position reconciler': 'check skipped' } });
+  const event = new BrokerErrorLog({ ledger: log, telemetry }).record(error, { broker: 'SIM', operation: 'positions', saw: { 'position reconciler': 'check skipped' } });
   assert.ok(event.type === 'BrokerErrorRecorded');
   assert.deepEqual(event.payload.path.map(step => step.layer), ['broker gateway', 'execution engine', 'position reconciler']);
   assert.equal(event.payload.path[1].saw, 'passed it on');

@@ -47,6 +47,11 @@ export function errorPath(error: unknown, saw: LayerAccounts): ErrorPathStep[] {
   return [{ layer: 'broker gateway', saw: gatewayView(error) }, ...passed.map(layer => ({ layer, saw: saw[layer] ?? 'passed it on' })), ...actedOn];
 }
 
+export interface BrokerErrorLogPorts {
+  readonly ledger: TradingLedger;
+  readonly telemetry: Telemetry;
+}
+
 /** Where a broker error was met, and what each layer saw of it. */
 export interface BrokerErrorContext {
   readonly broker: string;
@@ -61,14 +66,14 @@ export interface BrokerErrorContext {
  * path the error took, layer by layer, from the gateway out, built from the error's own record.
  */
 export class BrokerErrorLog {
-  constructor(private readonly ledger: TradingLedger, private readonly telemetry: Telemetry) {}
+  constructor(private readonly ports: BrokerErrorLogPorts) {}
 
   record(error: unknown, context: BrokerErrorContext): StoredEvent {
     const root = rootError(error);
     const kind = root instanceof TradingError ? root.kind : describeError(root).kind;
     const details = root instanceof TradingError ? root.details : {};
-    this.telemetry.increment(`broker.errors.${kind}`);
-    return this.ledger.record({
+    this.ports.telemetry.increment(`broker.errors.${kind}`);
+    return this.ports.ledger.record({
       type: 'BrokerErrorRecorded',
       payload: {
         broker: context.broker,

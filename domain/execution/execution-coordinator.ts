@@ -34,21 +34,39 @@ export interface ModifyInput {
   readonly limitPrice?: string;
 }
 
+export interface ExecutionCoordinatorPorts {
+  readonly ledger: TradingLedger;
+  readonly risk: LiveRiskManager;
+  readonly engine: LiveExecutionEngine;
+  /** Compares the position with the broker's after each fill. */
+  readonly reconciler: PositionReconciler;
+  readonly telemetry: Telemetry;
+  readonly clock: Clock;
+  readonly brokerErrors: BrokerErrorLog;
+}
+
 /**
  * The one entry point for trading: place, cancel, modify. Every order passes the live risk manager,
  * goes to the broker through the execution engine, and after each fill the position is reconciled
  * against the broker's.
  */
 export class ExecutionCoordinator {
-  constructor(
-    private readonly ledger: TradingLedger,
-    private readonly risk: LiveRiskManager,
-    private readonly engine: LiveExecutionEngine,
-    private readonly reconciler: PositionReconciler,
-    private readonly telemetry: Telemetry,
-    private readonly clock: Clock,
-    private readonly brokerErrors?: BrokerErrorLog,
-  ) {
+  private readonly ledger: TradingLedger;
+  private readonly risk: LiveRiskManager;
+  private readonly engine: LiveExecutionEngine;
+  private readonly reconciler: PositionReconciler;
+  private readonly telemetry: Telemetry;
+  private readonly clock: Clock;
+  private readonly brokerErrors: BrokerErrorLog;
+
+  constructor(ports: ExecutionCoordinatorPorts) {
+    this.ledger = ports.ledger;
+    this.risk = ports.risk;
+    this.engine = ports.engine;
+    this.reconciler = ports.reconciler;
+    this.telemetry = ports.telemetry;
+    this.clock = ports.clock;
+    this.brokerErrors = ports.brokerErrors;
     this.engine.onFill(event => this.afterFill(event));
   }
 
@@ -126,7 +144,7 @@ export class ExecutionCoordinator {
       return { outcome: 'cancelled', order: await this.engine.cancel(order, reason) };
     } catch (cause) {
       const error = asTradingError(cause, 'execution coordinator');
-      this.brokerErrors?.record(error, {
+      this.brokerErrors.record(error, {
         broker: this.engine.brokerName,
         operation: 'cancel',
         clientOrderId,
@@ -192,7 +210,7 @@ export class ExecutionCoordinator {
       return { outcome: 'modified', order: await this.engine.replace(order, { quantity, limitPrice }, decision), decision };
     } catch (cause) {
       const error = asTradingError(cause, 'execution coordinator');
-      this.brokerErrors?.record(error, {
+      this.brokerErrors.record(error, {
         broker: this.engine.brokerName,
         operation: 'replace',
         clientOrderId,
@@ -219,7 +237,7 @@ export class ExecutionCoordinator {
       outcome === 'in_flight'
         ? `keeps ${notional} ${this.ledger.state.currency} reserved until the broker answers`
         : `released the ${notional} ${this.ledger.state.currency} the order had reserved; projected gross now ${formatAmount(this.risk.projectedExposure().gross, 2)}`;
-    this.brokerErrors?.record(error, {
+    this.brokerErrors.record(error, {
       broker: this.engine.brokerName,
       operation: 'submit',
       clientOrderId: order.clientOrderId,

@@ -36,6 +36,17 @@ function brokerRequest(order: Order, signedAt: Date): BrokerOrderRequest {
   };
 }
 
+export interface LiveExecutionEnginePorts {
+  readonly ledger: TradingLedger;
+  /** The broker orders go to: in the trading system, the router over the primary and its fallbacks. */
+  readonly broker: BrokerGateway;
+  readonly telemetry: Telemetry;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  /** Where broker errors the engine settles by itself are recorded. */
+  readonly brokerErrors: BrokerErrorLog;
+}
+
 /**
  * Talks to one broker through the gateway port: submits approved orders, cancels and replaces, and
  * turns the broker's reports (acks, fills, cancels, rejects) into events. Fills are checked before
@@ -46,16 +57,22 @@ export class LiveExecutionEngine {
   private readonly fillListeners = new Set<(event: StoredEvent) => void>();
   private unsubscribe: (() => void) | null = null;
 
-  constructor(
-    private readonly ledger: TradingLedger,
-    private broker: BrokerGateway,
-    private readonly telemetry: Telemetry,
-    private readonly clock: Clock,
-    private readonly logger: Logger = SILENT_LOGGER,
-    private readonly brokerErrors?: BrokerErrorLog,
-  ) {
+  private readonly ledger: TradingLedger;
+  private readonly broker: BrokerGateway;
+  private readonly telemetry: Telemetry;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly brokerErrors: BrokerErrorLog;
+
+  constructor(ports: LiveExecutionEnginePorts) {
+    this.ledger = ports.ledger;
+    this.broker = ports.broker;
+    this.telemetry = ports.telemetry;
+    this.clock = ports.clock;
+    this.logger = ports.logger ?? SILENT_LOGGER;
+    this.brokerErrors = ports.brokerErrors;
     // Whoever closes an order (the engine, a synchronisation, a breaker), its placement time goes with it.
-    ledger.subscribe(event => this.forgetIfFinished(event));
+    this.ledger.subscribe(event => this.forgetIfFinished(event));
   }
 
   get brokerName(): string {
@@ -169,7 +186,7 @@ export class LiveExecutionEngine {
   }
 
   private recordResolvedError(clientOrderId: string, error: TradingError, operation: string, saw: string): void {
-    this.brokerErrors?.record(error, { broker: this.broker.name, operation, clientOrderId, saw: { 'execution engine': saw } });
+    this.brokerErrors.record(error, { broker: this.broker.name, operation, clientOrderId, saw: { 'execution engine': saw } });
   }
 
   async cancel(order: Order, reason: string): Promise<Order> {

@@ -36,6 +36,14 @@ export interface RejectedDecision extends DecisionFigures {
 
 export type RiskDecision = ApprovedDecision | RejectedDecision;
 
+export interface LiveRiskManagerPorts {
+  readonly state: StateProjection;
+  readonly telemetry: Telemetry;
+  readonly clock: Clock;
+  /** The checks every order passes, in order (all of PRE_TRADE_CHECKS). */
+  readonly checks?: readonly PreTradeCheck[];
+}
+
 /**
  * Pre-trade risk: every order and every modification is checked against the limits in force and
  * against the exposure already reserved by working orders. The check reads one synchronous
@@ -43,12 +51,17 @@ export type RiskDecision = ApprovedDecision | RejectedDecision;
  * both slip under a limit.
  */
 export class LiveRiskManager {
-  constructor(
-    private readonly state: StateProjection,
-    private readonly telemetry: Telemetry,
-    private readonly clock: Clock,
-    private readonly checks: readonly PreTradeCheck[] = PRE_TRADE_CHECKS,
-  ) {}
+  private readonly state: StateProjection;
+  private readonly telemetry: Telemetry;
+  private readonly clock: Clock;
+  private readonly checks: readonly PreTradeCheck[];
+
+  constructor(ports: LiveRiskManagerPorts) {
+    this.state = ports.state;
+    this.telemetry = ports.telemetry;
+    this.clock = ports.clock;
+    this.checks = ports.checks ?? PRE_TRADE_CHECKS;
+  }
 
   evaluate(order: CandidateOrder, options: { replacing?: string } = {}): RiskDecision {
     const started = this.telemetry.startTimer();
