@@ -1,5 +1,5 @@
 import { Clock } from './shared/clock';
-import { Decimal, ZERO, parsePositiveDecimal } from './shared/decimal';
+import { Decimal, parsePositiveDecimal } from './shared/decimal';
 import { TradingError } from './shared/errors';
 import { InstrumentRegistry } from './model/instrument';
 import { Order, isTerminal, mayStillArrive, sameTerms } from './model/order';
@@ -22,6 +22,7 @@ import { GatewayEvent } from './execution/broker-gateway';
 import { BrokerErrorLog } from './execution/broker-error-log';
 import { describeError } from './shared/errors';
 import { BreakerMonitor } from './breakers/breaker-monitor';
+import { inferFill } from './recovery/fill-inference';
 import { stricterState } from './breakers/breaker';
 
 export interface TradingSystemOptions {
@@ -418,24 +419,10 @@ export class TradingSystem {
     return this.brokers.probe();
   }
 
-  /** A fill the broker's history does not show: quantity and price from the broker's order totals, a deterministic trade id. */
+  /** A fill the broker's history does not show, inferred from its order totals and applied. */
   private inferFill(order: Order, view: BrokerOrderView): boolean {
-    const quantity = view.filledQuantity.minus(order.filledQuantity);
-    const price = view.averageFillPrice.times(view.filledQuantity).minus(order.averageFillPrice.times(order.filledQuantity)).div(quantity);
-    const fill = {
-      type: 'fill' as const,
-      clientOrderId: order.clientOrderId,
-      brokerOrderId: view.brokerOrderId,
-      tradeId: `inferred-${order.clientOrderId}-${view.filledQuantity.toString()}`,
-      symbol: order.symbol,
-      side: order.side,
-      quantity,
-      price,
-      fee: ZERO,
-      liquidity: 'taker' as const,
-      at: this.options.clock.now().toISOString(),
-    };
-    return this.engine.applyFill(fill, { inferred: true }) !== null;
+    const fill = inferFill(order, view, this.options.clock.now());
+    return fill !== null && this.engine.applyFill(fill, { inferred: true }) !== null;
   }
 
   /** The broker still has the order open: whatever was pending before the crash did not happen, or did. */
