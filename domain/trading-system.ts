@@ -8,22 +8,23 @@ import { SqliteEventStore } from './state/event-store';
 import { StoredEvent } from './state/events';
 import { TradingLedger } from './state/ledger';
 import { StateProjection } from './state/projection';
-import { DEFAULT_SETTINGS, isTradingState } from './state/runtime-settings';
+import { DEFAULT_SETTINGS } from './state/runtime-settings';
 import { Telemetry } from './telemetry/telemetry';
 import { Logger, SILENT_LOGGER } from './telemetry/logger';
 import { logRecordedEvent } from './telemetry/event-log-levels';
 import { BrokerGateway, BrokerOrderView } from './execution/broker-gateway';
+import { BalanceReconciler } from './execution/balance-reconciler';
 import { ExecutionCoordinator } from './execution/execution-coordinator';
 import { LiveExecutionEngine } from './execution/live-execution-engine';
 import { PositionReconciler } from './execution/position-reconciler';
 import { BrokerRouter } from './execution/broker-router';
 import { BrokerHealthPolicy, BrokerHealthTracker } from './execution/broker-health';
-import { GatewayEvent } from './execution/broker-gateway';
 import { BrokerErrorLog } from './execution/broker-error-log';
 import { describeError } from './shared/errors';
 import { BreakerMonitor } from './breakers/breaker-monitor';
 import { inferFill } from './recovery/fill-inference';
-import { stricterState } from './breakers/breaker';
+import { GatewayEventRecorder } from './recovery/gateway-event-recorder';
+import { DegradedModeSwitch } from './recovery/degraded-mode-switch';
 
 export interface TradingSystemOptions {
   readonly eventStorePath: string;
@@ -68,10 +69,11 @@ export class TradingSystem {
   readonly brokers: BrokerRouter;
   readonly brokerErrors: BrokerErrorLog;
   readonly eventsReplayed: number;
+  private readonly gatewayEvents: GatewayEventRecorder;
+  private readonly degradedMode: DegradedModeSwitch;
+  private readonly balance: BalanceReconciler;
   private closed = false;
   private synchronising: { gateway: BrokerGateway; done: Promise<RecoveryReport> } | null = null;
-  /** Brokers whose user channel dropped: reports may have been missed until the next resynchronisation (a restart recovers anyway, so this need not survive one). */
-  private readonly channelsDown = new Set<string>();
 
   private constructor(readonly options: TradingSystemOptions) {
     const store = SqliteEventStore.open(options.eventStorePath, options.clock);
@@ -87,6 +89,8 @@ export class TradingSystem {
     this.ledger.subscribe(event => logRecordedEvent(logger, event));
     this.risk = new LiveRiskManager({ state, telemetry: this.telemetry, clock: options.clock });
     this.brokerErrors = new BrokerErrorLog({ ledger: this.ledger, telemetry: this.telemetry });
+    this.degradedMode = new DegradedModeSwitch({ ledger: this.ledger, changeSettings: (changes, actor, reason) => this.changeSettings(changes, actor, reason) });
+    this.gatewayEvents = new GatewayEventRecorder({ ledger: this.ledger, telemetry: this.telemetry, activeBroker: () => this.brokers.name, synchronise: trigger => this.synchronise(trigger) });
     const health = new BrokerHealthTracker({ clock: options.clock, policy: options.healthPolicy });
     for (const [broker, since] of state.routing.unhealthySince) health.restoreUnhealthy(broker, Date.parse(since));
     this.brokers = new BrokerRouter({
@@ -100,8 +104,8 @@ export class TradingSystem {
           }),
         synchronise: (gateway, trigger) => this.synchronise(trigger, gateway).then(() => undefined),
         onSwitch: (from, to, reason) => this.ledger.record({ type: 'BrokerSwitched', payload: { from, to, reason } }),
-        onDegraded: (degraded, reason) => this.setDegraded(degraded, reason),
-        onGatewayEvent: (broker, event) => this.onGatewayEvent(broker, event),
+        onDegraded: (degraded, reason) => this.degradedMode.set(degraded, reason),
+        onGatewayEvent: (broker, event) => this.gatewayEvents.record(broker, event),
       },
       restored: { activeBroker: state.routing.activeBroker, degraded: state.routing.degraded !== null },
     });
@@ -116,6 +120,7 @@ export class TradingSystem {
       clock: options.clock,
       brokerErrors: this.brokerErrors,
     });
+    this.balance = new BalanceReconciler({ ledger: this.ledger, broker: this.brokers, telemetry: this.telemetry, brokerErrors: this.brokerErrors });
     this.engine.start();
     this.breakers = new BreakerMonitor({ ledger: this.ledger, coordinator: this.coordinator, broker: () => this.brokers, reconciler: this.reconciler, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors, changeSettings: (changes, actor, reason) => this.changeSettings(changes, actor, reason) });
     if (options.circuitBreakers !== 'disarmed') this.breakers.start();
@@ -256,107 +261,9 @@ export class TradingSystem {
     return report;
   }
 
-  /** What the broker's connection reported: recorded, and answered by a resynchronisation where reports may be missing. */
-  private onGatewayEvent(broker: string, event: GatewayEvent): void {
-    if (this.closed) return;
-    if (event.source === 'rest') {
-      const { source: _source, type: _type, ...retry } = event;
-      this.ledger.record({ type: 'BrokerRequestRetried', payload: { broker, ...retry } });
-      this.telemetry.increment(`broker.retries.${event.errorKind}`);
-      return;
-    }
-    switch (event.type) {
-      case 'connected':
-        this.ledger.record({ type: 'BrokerConnectionChanged', payload: { broker, channel: 'user', state: 'connected', reason: `welcome at report ${event.welcomeSeq}`, attempt: event.attempt } });
-        // Reports sent while the channel was down are not replayed: read what happened over REST.
-        if (this.channelsDown.delete(broker)) this.resynchronise(broker, 'reconnect');
-        return;
-      case 'lost':
-        this.telemetry.increment('broker.channel.lost');
-        this.channelsDown.add(broker);
-        this.ledger.record({ type: 'BrokerConnectionChanged', payload: { broker, channel: 'user', state: 'lost', reason: event.reason } });
-        return;
-      case 'gave_up':
-        this.telemetry.increment('broker.channel.gave_up');
-        this.channelsDown.add(broker);
-        this.ledger.record({ type: 'BrokerConnectionChanged', payload: { broker, channel: 'user', state: 'gave_up', reason: `${event.attempts} attempts: ${event.reason}` } });
-        return;
-      case 'sequence_gap':
-        this.telemetry.increment('broker.channel.sequence_gaps');
-        this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'gap', expected: event.expected, received: event.received } });
-        this.resynchronise(broker, 'sequence gap');
-        return;
-      case 'session_changed':
-        this.telemetry.increment('broker.channel.sessions_changed');
-        this.ledger.record({
-          type: 'BrokerSessionChanged',
-          payload: { broker, channel: 'user', previousSession: event.previousSession, session: event.session, lastSeqBefore: event.lastSeqBefore, welcomeSeq: event.welcomeSeq },
-        });
-        // The new session's numbering says nothing about what the old one sent: read it over REST.
-        this.resynchronise(broker, 'new broker session');
-        return;
-      case 'implausible_sequence':
-        this.telemetry.increment('broker.channel.implausible_sequences');
-        this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'implausible_jump', expected: event.lastSeq + 1, received: event.received } });
-        this.resynchronise(broker, 'implausible sequence number');
-        return;
-      case 'out_of_order':
-        this.telemetry.increment('broker.channel.out_of_order');
-        this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'out_of_order', expected: event.lastSeq + 1, received: event.received, duplicate: event.duplicate } });
-        // A dropped report that is not a provable repeat may be news the channel did not pass on.
-        if (!event.duplicate) this.resynchronise(broker, 'out-of-order report');
-        return;
-      case 'message_rejected':
-        this.telemetry.increment(`broker.channel.rejected.${event.error.kind}`);
-        this.ledger.record({ type: 'BrokerMessageRejected', payload: { broker, channel: 'user', errorKind: event.error.kind, reason: event.error.message } });
-        // The unreadable message may have been an order update: read the orders again over REST.
-        this.resynchronise(broker, 'rejected message');
-        return;
-    }
-  }
-
-  private resynchronise(broker: string, trigger: string): void {
-    if (broker !== this.brokers.name) return;
-    void this.synchronise(trigger).catch(() => undefined);
-  }
-
-  /**
-   * With no healthy broker the trading state falls to what the settings name; it comes back when a
-   * broker does. Degraded mode only ever tightens the state, and on the way out it puts back only
-   * what it set itself: a state someone else set meanwhile (a breaker, an operator) stays. What it
-   * set is in the log, so a restarted system gives it back too.
-   */
-  private setDegraded(degraded: boolean, reason: string): void {
-    const settings = this.state.settings.snapshot();
-    const current = isTradingState(settings.trading_state) ? settings.trading_state : 'ACTIVE';
-    if (degraded) {
-      const wanted = isTradingState(settings.degraded_trading_state) ? settings.degraded_trading_state : 'REDUCE_ONLY';
-      const target = stricterState(current, wanted);
-      const changed = target !== current ? { changed: { from: current, to: target } } : {};
-      this.ledger.record({ type: 'DegradedModeChanged', payload: { active: true, tradingState: target, reason, ...changed } });
-      if (target !== current) this.changeSettings({ trading_state: target }, 'broker health monitor', `degraded mode: ${reason}`);
-      return;
-    }
-    const set = this.state.routing.degraded?.changed;
-    const restore = set && current === set.to ? set.from : current;
-    const changed = restore !== current ? { changed: { from: current, to: restore } } : {};
-    this.ledger.record({ type: 'DegradedModeChanged', payload: { active: false, tradingState: restore, reason, ...changed } });
-    if (restore !== current) this.changeSettings({ trading_state: restore }, 'broker health monitor', `degraded mode over: ${reason}`);
-  }
-
   /** Compare cash with the broker's wallet balance; a failed query is recorded and never read as zero. */
-  async reconcileBalance(trigger: string): Promise<StoredEvent> {
-    const local = this.state.account().cash;
-    let balance;
-    try {
-      balance = await this.brokers.balance();
-    } catch (error) {
-      this.brokerErrors.record(error, { broker: this.brokers.name, operation: 'balance', saw: { 'balance reconciliation': `query failed; local cash ${local.toString()} ${this.state.currency} kept, check skipped` } });
-      return this.ledger.record({ type: 'BalanceReconciled', payload: { trigger, status: 'skipped', currency: this.state.currency, localCash: local.toString(), reason: describeError(error).message } });
-    }
-    const status = balance.cash.eq(local) ? 'matched' : 'mismatched';
-    this.telemetry.increment(`reconciliation.balance.${status}`);
-    return this.ledger.record({ type: 'BalanceReconciled', payload: { trigger, status, currency: balance.currency, localCash: local.toString(), brokerCash: balance.cash.toString() } });
+  reconcileBalance(trigger: string): Promise<StoredEvent> {
+    return this.balance.reconcile(trigger);
   }
 
   /** How long after signing the broker still takes a request (the setting the broker's own window is configured to). */
@@ -445,6 +352,7 @@ export class TradingSystem {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.gatewayEvents.stop();
     this.breakers.stop();
     this.engine.stop();
     void this.brokers.close();
