@@ -1,10 +1,10 @@
 import { Clock } from './shared/clock';
-import { Decimal, parsePositiveDecimal } from './shared/decimal';
-import { TradingError } from './shared/errors';
+import { Decimal } from './shared/decimal';
 import { InstrumentRegistry } from './model/instrument';
 import { LiveRiskManager } from './risk/live-risk-manager';
 import { SqliteEventStore } from './state/event-store';
 import { StoredEvent } from './state/events';
+import { InputDesk } from './state/input-desk';
 import { TradingLedger } from './state/ledger';
 import { StateProjection } from './state/projection';
 import { DEFAULT_SETTINGS } from './state/runtime-settings';
@@ -59,6 +59,7 @@ export class TradingSystem {
   readonly brokers: BrokerRouter;
   readonly brokerErrors: BrokerErrorLog;
   readonly eventsReplayed: number;
+  private readonly inputs: InputDesk;
   private readonly synchroniser: BrokerSynchroniser;
   private readonly inFlight: InFlightResolver;
   private readonly gatewayEvents: GatewayEventRecorder;
@@ -78,9 +79,11 @@ export class TradingSystem {
     this.eventsReplayed = store.length;
     const logger = options.logger ?? SILENT_LOGGER;
     this.ledger.subscribe(event => logRecordedEvent(logger, event));
+    this.inputs = new InputDesk({ ledger: this.ledger, telemetry: this.telemetry });
+    const changeSettings = (changes: Readonly<Record<string, string>>, actor: string, reason: string) => this.inputs.changeSettings(changes, actor, reason);
     this.risk = new LiveRiskManager({ state, telemetry: this.telemetry, clock: options.clock });
     this.brokerErrors = new BrokerErrorLog({ ledger: this.ledger, telemetry: this.telemetry });
-    this.degradedMode = new DegradedModeSwitch({ ledger: this.ledger, changeSettings: (changes, actor, reason) => this.changeSettings(changes, actor, reason) });
+    this.degradedMode = new DegradedModeSwitch({ ledger: this.ledger, changeSettings });
     this.gatewayEvents = new GatewayEventRecorder({ ledger: this.ledger, telemetry: this.telemetry, activeBroker: () => this.brokers.name, synchronise: trigger => this.synchronise(trigger) });
     const health = new BrokerHealthTracker({ clock: options.clock, policy: options.healthPolicy });
     for (const [broker, since] of state.routing.unhealthySince) health.restoreUnhealthy(broker, Date.parse(since));
@@ -125,7 +128,7 @@ export class TradingSystem {
       eventsReplayed: this.eventsReplayed,
     });
     this.engine.start();
-    this.breakers = new BreakerMonitor({ ledger: this.ledger, coordinator: this.coordinator, broker: () => this.brokers, reconciler: this.reconciler, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors, changeSettings: (changes, actor, reason) => this.changeSettings(changes, actor, reason) });
+    this.breakers = new BreakerMonitor({ ledger: this.ledger, coordinator: this.coordinator, broker: () => this.brokers, reconciler: this.reconciler, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors, changeSettings });
     if (options.circuitBreakers !== 'disarmed') this.breakers.start();
   }
 
@@ -142,8 +145,7 @@ export class TradingSystem {
   }
 
   fund(amount: string, currency = 'USD'): StoredEvent {
-    const value = parsePositiveDecimal(amount, 'deposit');
-    return this.ledger.record({ type: 'AccountFunded', payload: { currency, amount: value.toString() } });
+    return this.inputs.fund(amount, currency);
   }
 
   /** Start-of-day equity is the base of the daily loss limit; orders also start a new day by themselves. */
@@ -152,17 +154,12 @@ export class TradingSystem {
   }
 
   updateMark(symbol: string, price: string | Decimal): StoredEvent {
-    this.state.instruments.get(symbol);
-    const value = parsePositiveDecimal(price, `mark price of ${symbol}`);
-    return this.ledger.record({ type: 'MarkPriceUpdated', payload: { symbol, price: value.toString() } });
+    return this.inputs.updateMark(symbol, price);
   }
 
   /** A settings change is validated as a whole; a refused change leaves version and values as they were. */
   changeSettings(changes: Readonly<Record<string, string>>, actor: string, reason: string): StoredEvent {
-    if (!actor.trim() || !reason.trim()) throw new TradingError('InvalidSettings', 'a settings change needs an actor and a reason');
-    const canonical = this.state.settings.prepare(changes);
-    this.telemetry.increment('settings.changed');
-    return this.ledger.record({ type: 'SettingsChanged', payload: { version: this.state.settings.version + 1, changes: canonical, actor, reason } });
+    return this.inputs.changeSettings(changes, actor, reason);
   }
 
   /** After a restart: ask the broker what happened to every order the log still has working (BrokerSynchroniser). */
