@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../domain/shared/clock';
-import { TradingError } from '../domain/shared/errors';
+import { ErrorKind, TradingError, asTradingError } from '../domain/shared/errors';
 import { BrokerHealthTracker, countsAgainstHealth } from '../domain/execution/broker-health';
 
 test('three failures in a row mark a broker unhealthy, and the third is the one that says so', () => {
@@ -37,8 +37,7 @@ test('an unhealthy broker may be tried again only after its 120 s cool-down, and
 });
 
 test('a refused order says the broker works; a timeout, an outage, a garbled answer or a refused key say it does not', () => {
-  const wrapped = (kind: ConstructorParameters<typeof TradingError>[0]) =>
-    new TradingError(kind, 'coordinator: ...', {}, { cause: new TradingError(kind, 'execution engine: ...', {}, { cause: new TradingError(kind, 'gateway') }) });
+  const wrapped = (kind: ErrorKind) => asTradingError(asTradingError(new TradingError(kind, 'gateway', {}, { layer: 'broker gateway' }), 'execution engine'), 'execution coordinator');
   assert.equal(countsAgainstHealth(wrapped('BrokerRejected')), false);
   assert.equal(countsAgainstHealth(wrapped('RateLimited')), false);
   for (const kind of ['BrokerUnavailable', 'Timeout', 'ProtocolError', 'Unauthorized'] as const) assert.equal(countsAgainstHealth(wrapped(kind)), true, kind);
