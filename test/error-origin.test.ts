@@ -16,6 +16,8 @@ import { TradingSystem } from '../domain/trading-system';
 import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
 import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
 import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
+import { WireRecoveryRig } from '../support/wire-recovery-rig';
+import { API_PREFIX } from '../domain/execution/wire-protocol';
 
 function ledger(t: { after: (fn: () => void) => void }): { ledger: TradingLedger; telemetry: Telemetry } {
   const dir = mkdtempSync(join(tmpdir(), 'error-origin-'));
@@ -106,6 +108,23 @@ test('an order the broker cannot take fails with an error whose record says it c
   assert.deepEqual(result.error.layers(), ['execution coordinator', 'execution engine', 'broker gateway']);
   assert.equal(result.error.origin(), 'broker gateway');
   const recorded = system.events.filter(e => e.type === 'BrokerErrorRecorded');
+  assert.deepEqual(recorded.map(e => e.type === 'BrokerErrorRecorded' && e.payload.path.map(step => step.layer)), [['broker gateway', 'execution engine', 'execution coordinator', 'risk manager']]);
+});
+
+test('over the wire, a refusal the broker answers with HTTP 400 has the same origin on record as in process', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'error-origin-wire-'));
+  const rig = new WireRecoveryRig({ dir });
+  t.after(async () => {
+    await rig.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await rig.open();
+  rig.server.failNextRequests(1, { status: 400, code: 'INSUFFICIENT_MARGIN', message: 'not enough margin' }, { method: 'POST', pathPrefix: `${API_PREFIX}/orders` });
+  const result = await rig.system.coordinator.place({ symbol: 'BTC-PERP', side: 'buy', type: 'market', quantity: '0.1' });
+  assert.equal(result.outcome, 'rejected');
+  if (result.outcome !== 'rejected') return;
+  assert.deepEqual(result.error.layers(), ['execution coordinator', 'execution engine', 'broker gateway']);
+  const recorded = rig.system.events.filter(e => e.type === 'BrokerErrorRecorded');
   assert.deepEqual(recorded.map(e => e.type === 'BrokerErrorRecorded' && e.payload.path.map(step => step.layer)), [['broker gateway', 'execution engine', 'execution coordinator', 'risk manager']]);
 });
 
