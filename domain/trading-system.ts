@@ -1,27 +1,31 @@
 import { Clock } from './shared/clock';
-import { Decimal, ZERO, parsePositiveDecimal } from './shared/decimal';
-import { TradingError } from './shared/errors';
+import { Decimal } from './shared/decimal';
 import { InstrumentRegistry } from './model/instrument';
-import { Order, isTerminal, mayStillArrive, sameTerms } from './model/order';
 import { LiveRiskManager } from './risk/live-risk-manager';
 import { SqliteEventStore } from './state/event-store';
 import { StoredEvent } from './state/events';
+import { InputDesk } from './state/input-desk';
 import { TradingLedger } from './state/ledger';
 import { StateProjection } from './state/projection';
 import { DEFAULT_SETTINGS } from './state/runtime-settings';
 import { Telemetry } from './telemetry/telemetry';
 import { Logger, SILENT_LOGGER } from './telemetry/logger';
 import { logRecordedEvent } from './telemetry/event-log-levels';
-import { BrokerGateway, BrokerOrderView } from './execution/broker-gateway';
+import { BrokerGateway } from './execution/broker-gateway';
+import { BalanceReconciler } from './execution/balance-reconciler';
 import { ExecutionCoordinator } from './execution/execution-coordinator';
 import { LiveExecutionEngine } from './execution/live-execution-engine';
 import { PositionReconciler } from './execution/position-reconciler';
 import { BrokerRouter } from './execution/broker-router';
 import { BrokerHealthPolicy, BrokerHealthTracker } from './execution/broker-health';
-import { GatewayEvent } from './execution/broker-gateway';
 import { BrokerErrorLog } from './execution/broker-error-log';
-import { describeError } from './shared/errors';
 import { BreakerMonitor } from './breakers/breaker-monitor';
+import { BrokerSynchroniser, RecoveryReport } from './recovery/broker-synchroniser';
+import { InFlightResolution, InFlightResolver } from './recovery/in-flight-resolver';
+import { GatewayEventRecorder } from './recovery/gateway-event-recorder';
+import { DegradedModeSwitch } from './recovery/degraded-mode-switch';
+
+export type { RecoveryReport } from './recovery/broker-synchroniser';
 
 export interface TradingSystemOptions {
   readonly eventStorePath: string;
@@ -37,20 +41,6 @@ export interface TradingSystemOptions {
   readonly logger?: Logger;
   /** Circuit breakers watch the live state unless disarmed (armed when not given). */
   readonly circuitBreakers?: 'armed' | 'disarmed';
-}
-
-/** Fills asked for per page of the broker's history: about 40 KiB of JSON, well inside MAX_BODY_BYTES. */
-const FILL_PAGE_SIZE = 200;
-
-/** Trading states from the loosest to the strictest. */
-const STRICTNESS: readonly string[] = ['ACTIVE', 'REDUCE_ONLY', 'HALTED'];
-
-export interface RecoveryReport {
-  readonly eventsReplayed: number;
-  readonly positionsChecked: number;
-  readonly fillsRecovered: number;
-  readonly ordersClosed: number;
-  readonly ordersStillWorking: number;
 }
 
 /**
@@ -69,10 +59,13 @@ export class TradingSystem {
   readonly brokers: BrokerRouter;
   readonly brokerErrors: BrokerErrorLog;
   readonly eventsReplayed: number;
+  private readonly inputs: InputDesk;
+  private readonly synchroniser: BrokerSynchroniser;
+  private readonly inFlight: InFlightResolver;
+  private readonly gatewayEvents: GatewayEventRecorder;
+  private readonly degradedMode: DegradedModeSwitch;
+  private readonly balance: BalanceReconciler;
   private closed = false;
-  private synchronising: { gateway: BrokerGateway; done: Promise<RecoveryReport> } | null = null;
-  /** Brokers whose user channel dropped: reports may have been missed until the next resynchronisation (a restart recovers anyway, so this need not survive one). */
-  private readonly channelsDown = new Set<string>();
 
   private constructor(readonly options: TradingSystemOptions) {
     const store = SqliteEventStore.open(options.eventStorePath, options.clock);
@@ -86,26 +79,56 @@ export class TradingSystem {
     this.eventsReplayed = store.length;
     const logger = options.logger ?? SILENT_LOGGER;
     this.ledger.subscribe(event => logRecordedEvent(logger, event));
-    this.risk = new LiveRiskManager(state, this.telemetry, options.clock);
-    this.brokerErrors = new BrokerErrorLog(this.ledger, this.telemetry);
-    const health = new BrokerHealthTracker(options.clock, options.healthPolicy);
+    this.inputs = new InputDesk({ ledger: this.ledger, telemetry: this.telemetry });
+    const changeSettings = (changes: Readonly<Record<string, string>>, actor: string, reason: string) => this.inputs.changeSettings(changes, actor, reason);
+    this.risk = new LiveRiskManager({ state, telemetry: this.telemetry, clock: options.clock });
+    this.brokerErrors = new BrokerErrorLog({ ledger: this.ledger, telemetry: this.telemetry });
+    this.degradedMode = new DegradedModeSwitch({ ledger: this.ledger, changeSettings });
+    this.gatewayEvents = new GatewayEventRecorder({ ledger: this.ledger, telemetry: this.telemetry, activeBroker: () => this.brokers.name, synchronise: trigger => this.synchronise(trigger) });
+    const health = new BrokerHealthTracker({ clock: options.clock, policy: options.healthPolicy });
     for (const [broker, since] of state.routing.unhealthySince) health.restoreUnhealthy(broker, Date.parse(since));
-    this.brokers = new BrokerRouter([options.broker, ...(options.fallbackBrokers ?? [])], health, {
-      onHealthChange: change =>
-        this.ledger.record({
-          type: 'BrokerHealthChanged',
-          payload: { broker: change.broker, healthy: change.healthy, reason: change.reason, consecutiveFailures: change.consecutiveFailures, errorRate: change.errorRate.toFixed(2) },
-        }),
-      synchronise: (gateway, trigger) => this.synchronise(trigger, gateway).then(() => undefined),
-      onSwitch: (from, to, reason) => this.ledger.record({ type: 'BrokerSwitched', payload: { from, to, reason } }),
-      onDegraded: (degraded, reason) => this.setDegraded(degraded, reason),
-      onGatewayEvent: (broker, event) => this.onGatewayEvent(broker, event),
-    }, { activeBroker: state.routing.activeBroker, degraded: state.routing.degraded !== null });
-    this.engine = new LiveExecutionEngine(this.ledger, this.brokers, this.telemetry, options.clock, logger, this.brokerErrors);
-    this.reconciler = new PositionReconciler(this.ledger, () => this.brokers, this.telemetry, undefined, undefined, this.brokerErrors);
-    this.coordinator = new ExecutionCoordinator(this.ledger, this.risk, this.engine, this.reconciler, this.telemetry, options.clock, this.brokerErrors);
+    this.brokers = new BrokerRouter({
+      brokers: [options.broker, ...(options.fallbackBrokers ?? [])],
+      health,
+      hooks: {
+        onHealthChange: change =>
+          this.ledger.record({
+            type: 'BrokerHealthChanged',
+            payload: { broker: change.broker, healthy: change.healthy, reason: change.reason, consecutiveFailures: change.consecutiveFailures, errorRate: change.errorRate.toFixed(2) },
+          }),
+        synchronise: (gateway, trigger) => this.synchronise(trigger, gateway).then(() => undefined),
+        onSwitch: (from, to, reason) => this.ledger.record({ type: 'BrokerSwitched', payload: { from, to, reason } }),
+        onDegraded: (degraded, reason) => this.degradedMode.set(degraded, reason),
+        onGatewayEvent: (broker, event) => this.gatewayEvents.record(broker, event),
+      },
+      restored: { activeBroker: state.routing.activeBroker, degraded: state.routing.degraded !== null },
+    });
+    this.engine = new LiveExecutionEngine({ ledger: this.ledger, broker: this.brokers, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors });
+    this.reconciler = new PositionReconciler({ ledger: this.ledger, broker: () => this.brokers, telemetry: this.telemetry, brokerErrors: this.brokerErrors });
+    this.coordinator = new ExecutionCoordinator({
+      ledger: this.ledger,
+      risk: this.risk,
+      engine: this.engine,
+      reconciler: this.reconciler,
+      telemetry: this.telemetry,
+      clock: options.clock,
+      brokerErrors: this.brokerErrors,
+    });
+    this.balance = new BalanceReconciler({ ledger: this.ledger, broker: this.brokers, telemetry: this.telemetry, brokerErrors: this.brokerErrors });
+    this.inFlight = new InFlightResolver({ ledger: this.ledger, broker: this.brokers, engine: this.engine, clock: options.clock, brokerErrors: this.brokerErrors, synchronise: trigger => this.synchronise(trigger) });
+    this.synchroniser = new BrokerSynchroniser({
+      ledger: this.ledger,
+      engine: this.engine,
+      reconciler: this.reconciler,
+      inFlight: this.inFlight,
+      brokerErrors: this.brokerErrors,
+      clock: options.clock,
+      logger,
+      activeBroker: () => this.brokers.active,
+      eventsReplayed: this.eventsReplayed,
+    });
     this.engine.start();
-    this.breakers = new BreakerMonitor({ ledger: this.ledger, coordinator: this.coordinator, broker: () => this.brokers, reconciler: this.reconciler, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors, changeSettings: (changes, actor, reason) => this.changeSettings(changes, actor, reason) });
+    this.breakers = new BreakerMonitor({ ledger: this.ledger, coordinator: this.coordinator, broker: () => this.brokers, reconciler: this.reconciler, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors, changeSettings });
     if (options.circuitBreakers !== 'disarmed') this.breakers.start();
   }
 
@@ -122,8 +145,7 @@ export class TradingSystem {
   }
 
   fund(amount: string, currency = 'USD'): StoredEvent {
-    const value = parsePositiveDecimal(amount, 'deposit');
-    return this.ledger.record({ type: 'AccountFunded', payload: { currency, amount: value.toString() } });
+    return this.inputs.fund(amount, currency);
   }
 
   /** Start-of-day equity is the base of the daily loss limit; orders also start a new day by themselves. */
@@ -132,273 +154,32 @@ export class TradingSystem {
   }
 
   updateMark(symbol: string, price: string | Decimal): StoredEvent {
-    this.state.instruments.get(symbol);
-    const value = parsePositiveDecimal(price, `mark price of ${symbol}`);
-    return this.ledger.record({ type: 'MarkPriceUpdated', payload: { symbol, price: value.toString() } });
+    return this.inputs.updateMark(symbol, price);
   }
 
   /** A settings change is validated as a whole; a refused change leaves version and values as they were. */
   changeSettings(changes: Readonly<Record<string, string>>, actor: string, reason: string): StoredEvent {
-    if (!actor.trim() || !reason.trim()) throw new TradingError('InvalidSettings', 'a settings change needs an actor and a reason');
-    const canonical = this.state.settings.prepare(changes);
-    this.telemetry.increment('settings.changed');
-    return this.ledger.record({ type: 'SettingsChanged', payload: { version: this.state.settings.version + 1, changes: canonical, actor, reason } });
+    return this.inputs.changeSettings(changes, actor, reason);
   }
 
-  /**
-   * After a restart: ask the broker what happened to every order the log still has working. Fills
-   * that arrived while the system was down are applied from the broker's fill history; a fill the
-   * history lacks is inferred from the broker's order (REFERENCE.md); orders the broker closed are
-   * closed; a cancel or replace left pending is settled by what the broker shows; an order the
-   * broker does not have yet stays in flight until it can no longer arrive. Then every position is
-   * reconciled.
-   */
+  /** After a restart: ask the broker what happened to every order the log still has working (BrokerSynchroniser). */
   recover(): Promise<RecoveryReport> {
     return this.synchronise('recovery');
   }
 
-  /**
-   * Bring the log in line with a broker over REST: after a restart, a reconnect, a sequence gap, or
-   * before switching to a fallback broker. One at a time; a second request joins the first.
-   */
+  /** Bring the log in line with a broker (the active one unless named); a second request joins the first. */
   synchronise(trigger: string, gateway: BrokerGateway = this.brokers.active): Promise<RecoveryReport> {
-    const running = this.synchronising;
-    if (running && running.gateway === gateway) return running.done;
-    // A synchronisation with another broker (a switch during a reconnect) waits for the running one, then reads its own broker.
-    const done = (running ? running.done.catch(() => undefined) : Promise.resolve())
-      .then(() => this.synchroniseWith(gateway, trigger))
-      .finally(() => {
-        if (this.synchronising?.done === done) this.synchronising = null;
-      });
-    this.synchronising = { gateway, done };
-    return done;
-  }
-
-  private async synchroniseWith(broker: BrokerGateway, trigger: string): Promise<RecoveryReport> {
-    try {
-      return await this.synchroniseSteps(broker, trigger);
-    } catch (error) {
-      const { kind, message } = describeError(error);
-      this.ledger.record({ type: 'BrokerSyncFailed', payload: { broker: broker.name, trigger, errorKind: kind, reason: message } });
-      this.brokerErrors.record(error, { broker: broker.name, operation: `synchronise (${trigger})`, path: [{ layer: 'trading system', saw: `synchronisation after ${trigger} stopped; state left as it was, to be retried` }] });
-      throw error;
-    }
-  }
-
-  private async synchroniseSteps(broker: BrokerGateway, trigger: string): Promise<RecoveryReport> {
-    let fillsRecovered = 0;
-    let ordersClosed = 0;
-    // From where the last synchronisation with this broker stopped: its history only grows.
-    let cursor = this.state.fillCursor(broker.name);
-    for (;;) {
-      const page = await broker.fills(cursor, FILL_PAGE_SIZE);
-      if (page.cursor < cursor || (page.more && page.cursor === cursor) || page.fills.length > FILL_PAGE_SIZE) {
-        throw new TradingError('ProtocolError', `broker ${broker.name} answered fills from ${cursor} with a page that goes back or does not move (cursor ${page.cursor}, ${page.fills.length} fills, more: ${page.more})`, { broker: broker.name, operation: 'fills', cursor, pageCursor: page.cursor });
-      }
-      // A page is written with one sync to disk; the cursor moves only after the page is on record.
-      fillsRecovered += this.ledger.batch(() => {
-        let applied = 0;
-        for (const fill of page.fills) {
-          const order = this.state.orders.get(fill.clientOrderId);
-          if (order && !this.state.tradeIds.has(fill.tradeId) && this.engine.applyFill(fill, { fromHistory: true })) applied += 1;
-        }
-        return applied;
-      });
-      cursor = page.cursor;
-      if (!page.more) break;
-    }
-    for (const order of this.state.workingOrders()) {
-      const id = order.clientOrderId;
-      const view = await broker.getOrder(id);
-      if (isTerminal(order)) continue;
-      if (!view) {
-        if (this.closeUnknownOrder(order, trigger)) ordersClosed += 1;
-        continue;
-      }
-      if (view.filledQuantity.gt(order.filledQuantity) && this.inferFill(order, view)) fillsRecovered += 1;
-      if (isTerminal(order)) continue;
-      if (view.status === 'cancelled' || view.status === 'rejected') {
-        this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: id, reason: `broker reports ${view.status} on ${trigger}` } });
-        ordersClosed += 1;
-      } else if (view.status === 'expired') {
-        this.ledger.record({ type: 'OrderExpired', payload: { clientOrderId: id, reason: `broker reports expired on ${trigger}` } });
-        ordersClosed += 1;
-      } else if (view.status === 'open' || view.status === 'partially_filled') {
-        this.settleOpenOrder(order.clientOrderId, view);
-      }
-    }
-    const symbols = new Set([...this.state.positions.keys(), ...(await broker.positions()).map(p => p.symbol)]);
-    for (const symbol of symbols) await this.reconciler.reconcile(symbol, trigger, broker);
-    const report = {
-      eventsReplayed: this.eventsReplayed,
-      fillsRecovered,
-      ordersClosed,
-      ordersStillWorking: this.state.workingOrders().length,
-      positionsChecked: symbols.size,
-    };
-    this.ledger.record({
-      type: 'StateSynchronised',
-      payload: { broker: broker.name, trigger, fillsRecovered, ordersClosed, ordersStillWorking: report.ordersStillWorking, positionsChecked: symbols.size, fillCursor: cursor },
-    });
-    (this.options.logger ?? SILENT_LOGGER).log('info', 'synchronised', { trigger, broker: broker.name, ...report });
-    return report;
-  }
-
-  /** What the broker's connection reported: recorded, and answered by a resynchronisation where reports may be missing. */
-  private onGatewayEvent(broker: string, event: GatewayEvent): void {
-    if (this.closed) return;
-    if (event.source === 'rest') {
-      const { source: _source, type: _type, ...retry } = event;
-      this.ledger.record({ type: 'BrokerRequestRetried', payload: { broker, ...retry } });
-      this.telemetry.increment(`broker.retries.${event.errorKind}`);
-      return;
-    }
-    switch (event.type) {
-      case 'connected':
-        this.ledger.record({ type: 'BrokerConnectionChanged', payload: { broker, channel: 'user', state: 'connected', reason: `welcome at report ${event.welcomeSeq}`, attempt: event.attempt } });
-        // Reports sent while the channel was down are not replayed: read what happened over REST.
-        if (this.channelsDown.delete(broker)) this.resynchronise(broker, 'reconnect');
-        return;
-      case 'lost':
-        this.telemetry.increment('broker.channel.lost');
-        this.channelsDown.add(broker);
-        this.ledger.record({ type: 'BrokerConnectionChanged', payload: { broker, channel: 'user', state: 'lost', reason: event.reason } });
-        return;
-      case 'gave_up':
-        this.telemetry.increment('broker.channel.gave_up');
-        this.channelsDown.add(broker);
-        this.ledger.record({ type: 'BrokerConnectionChanged', payload: { broker, channel: 'user', state: 'gave_up', reason: `${event.attempts} attempts: ${event.reason}` } });
-        return;
-      case 'sequence_gap':
-        this.telemetry.increment('broker.channel.sequence_gaps');
-        this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'gap', expected: event.expected, received: event.received } });
-        this.resynchronise(broker, 'sequence gap');
-        return;
-      case 'session_changed':
-        this.telemetry.increment('broker.channel.sessions_changed');
-        this.ledger.record({
-          type: 'BrokerSessionChanged',
-          payload: { broker, channel: 'user', previousSession: event.previousSession, session: event.session, lastSeqBefore: event.lastSeqBefore, welcomeSeq: event.welcomeSeq },
-        });
-        // The new session's numbering says nothing about what the old one sent: read it over REST.
-        this.resynchronise(broker, 'new broker session');
-        return;
-      case 'implausible_sequence':
-        this.telemetry.increment('broker.channel.implausible_sequences');
-        this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'implausible_jump', expected: event.lastSeq + 1, received: event.received } });
-        this.resynchronise(broker, 'implausible sequence number');
-        return;
-      case 'out_of_order':
-        this.telemetry.increment('broker.channel.out_of_order');
-        this.ledger.record({ type: 'BrokerSequenceAnomaly', payload: { broker, anomaly: 'out_of_order', expected: event.lastSeq + 1, received: event.received, duplicate: event.duplicate } });
-        // A dropped report that is not a provable repeat may be news the channel did not pass on.
-        if (!event.duplicate) this.resynchronise(broker, 'out-of-order report');
-        return;
-      case 'message_rejected':
-        this.telemetry.increment(`broker.channel.rejected.${event.error.kind}`);
-        this.ledger.record({ type: 'BrokerMessageRejected', payload: { broker, channel: 'user', errorKind: event.error.kind, reason: event.error.message } });
-        // The unreadable message may have been an order update: read the orders again over REST.
-        this.resynchronise(broker, 'rejected message');
-        return;
-    }
-  }
-
-  private resynchronise(broker: string, trigger: string): void {
-    if (broker !== this.brokers.name) return;
-    void this.synchronise(trigger).catch(() => undefined);
-  }
-
-  /**
-   * With no healthy broker the trading state falls to what the settings name; it comes back when a
-   * broker does. Degraded mode only ever tightens the state, and on the way out it puts back only
-   * what it set itself: a state someone else set meanwhile (a breaker, an operator) stays. What it
-   * set is in the log, so a restarted system gives it back too.
-   */
-  private setDegraded(degraded: boolean, reason: string): void {
-    const current = this.state.settings.snapshot().trading_state ?? 'ACTIVE';
-    if (degraded) {
-      const wanted = this.state.settings.snapshot().degraded_trading_state ?? 'REDUCE_ONLY';
-      const target = STRICTNESS.indexOf(wanted) > STRICTNESS.indexOf(current) ? wanted : current;
-      const changed = target !== current ? { changed: { from: current, to: target } } : {};
-      this.ledger.record({ type: 'DegradedModeChanged', payload: { active: true, tradingState: target, reason, ...changed } });
-      if (target !== current) this.changeSettings({ trading_state: target }, 'broker health monitor', `degraded mode: ${reason}`);
-      return;
-    }
-    const set = this.state.routing.degraded?.changed;
-    const restore = set && current === set.to ? set.from : current;
-    const changed = restore !== current ? { changed: { from: current, to: restore } } : {};
-    this.ledger.record({ type: 'DegradedModeChanged', payload: { active: false, tradingState: restore, reason, ...changed } });
-    if (restore !== current) this.changeSettings({ trading_state: restore }, 'broker health monitor', `degraded mode over: ${reason}`);
+    return this.synchroniser.synchronise(trigger, gateway);
   }
 
   /** Compare cash with the broker's wallet balance; a failed query is recorded and never read as zero. */
-  async reconcileBalance(trigger: string): Promise<StoredEvent> {
-    const local = this.state.account().cash;
-    let balance;
-    try {
-      balance = await this.brokers.balance();
-    } catch (error) {
-      this.brokerErrors.record(error, { broker: this.brokers.name, operation: 'balance', path: [{ layer: 'balance reconciliation', saw: `query failed; local cash ${local.toString()} ${this.state.currency} kept, check skipped` }] });
-      return this.ledger.record({ type: 'BalanceReconciled', payload: { trigger, status: 'skipped', currency: this.state.currency, localCash: local.toString(), reason: describeError(error).message } });
-    }
-    const status = balance.cash.eq(local) ? 'matched' : 'mismatched';
-    this.telemetry.increment(`reconciliation.balance.${status}`);
-    return this.ledger.record({ type: 'BalanceReconciled', payload: { trigger, status, currency: balance.currency, localCash: local.toString(), brokerCash: balance.cash.toString() } });
+  reconcileBalance(trigger: string): Promise<StoredEvent> {
+    return this.balance.reconcile(trigger);
   }
 
-  /** How long after signing the broker still takes a request (the setting the broker's own window is configured to). */
-  private get receiveWindowMs(): number {
-    return Number(this.state.settings.snapshot().broker_receive_window_ms ?? DEFAULT_SETTINGS.broker_receive_window_ms);
-  }
-
-  /**
-   * An order the broker does not know. One it never acknowledged may still be on its way: it stays
-   * in flight, its exposure reserved, until the broker's receive window has passed since its latest
-   * request was signed; then it can no longer arrive and is closed. Returns whether it was closed.
-   */
-  private closeUnknownOrder(order: Order, trigger: string): boolean {
-    const toleranceMs = Number(this.state.settings.snapshot().broker_clock_tolerance_ms ?? DEFAULT_SETTINGS.broker_clock_tolerance_ms);
-    if (mayStillArrive(order, this.options.clock.now(), this.receiveWindowMs + toleranceMs)) return false;
-    const reason =
-      order.brokerOrderId === undefined
-        ? `can no longer arrive: not known at the broker on ${trigger}, and its receive window of ${this.receiveWindowMs} ms (plus ${toleranceMs} ms for the broker's clock) has passed since the request was signed at ${order.signedAt ?? order.updatedAt}`
-        : `not known at the broker on ${trigger}`;
-    this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: order.clientOrderId, reason } });
-    return true;
-  }
-
-  /**
-   * Orders sent but never answered: ask the broker for each by client order id. One it has is
-   * acknowledged (its fills follow from the synchronisation). One it does not have is closed once it
-   * can no longer arrive; until then it is sent again under the same id, which the broker cannot turn
-   * into a second order (nor book after a cancel it acknowledged), signed anew and so in flight again
-   * for a whole receive window.
-   */
-  async resolveInFlightOrders(): Promise<{ found: number; resubmitted: number; closed: number; unresolved: number }> {
-    const result = { found: 0, resubmitted: 0, closed: 0, unresolved: 0 };
-    for (const order of this.state.workingOrders().filter(o => o.status === 'submitted')) {
-      let view;
-      try {
-        view = await this.brokers.getOrder(order.clientOrderId);
-      } catch (error) {
-        this.brokerErrors.record(error, { broker: this.brokers.name, operation: 'get-order', clientOrderId: order.clientOrderId, path: [{ layer: 'trading system', saw: 'in-flight order still unresolved; it stays reserved' }] });
-        result.unresolved += 1;
-        continue;
-      }
-      if (this.state.order(order.clientOrderId).status !== 'submitted') continue;
-      if (view) {
-        this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId: order.clientOrderId, brokerOrderId: view.brokerOrderId } });
-        result.found += 1;
-      } else if (this.closeUnknownOrder(order, 'in-flight resolution')) {
-        result.closed += 1;
-      } else {
-        const outcome = await this.engine.resubmit(order, 'in flight and not known at the broker');
-        if (outcome.outcome === 'acknowledged') result.resubmitted += 1;
-        else result.unresolved += 1;
-      }
-    }
-    if (result.found > 0) await this.synchronise('in-flight resolution');
-    return result;
+  /** Orders sent but never answered, asked for at the broker by client order id (InFlightResolver). */
+  resolveInFlightOrders(): Promise<InFlightResolution> {
+    return this.inFlight.resolve();
   }
 
   /** Ask every unhealthy broker whose cool-down has passed whether it is back. */
@@ -406,46 +187,11 @@ export class TradingSystem {
     return this.brokers.probe();
   }
 
-  /** A fill the broker's history does not show: quantity and price from the broker's order totals, a deterministic trade id. */
-  private inferFill(order: Order, view: BrokerOrderView): boolean {
-    const quantity = view.filledQuantity.minus(order.filledQuantity);
-    const price = view.averageFillPrice.times(view.filledQuantity).minus(order.averageFillPrice.times(order.filledQuantity)).div(quantity);
-    const fill = {
-      type: 'fill' as const,
-      clientOrderId: order.clientOrderId,
-      brokerOrderId: view.brokerOrderId,
-      tradeId: `inferred-${order.clientOrderId}-${view.filledQuantity.toString()}`,
-      symbol: order.symbol,
-      side: order.side,
-      quantity,
-      price,
-      fee: ZERO,
-      liquidity: 'taker' as const,
-      at: this.options.clock.now().toISOString(),
-    };
-    return this.engine.applyFill(fill, { inferred: true }) !== null;
-  }
-
-  /** The broker still has the order open: whatever was pending before the crash did not happen, or did. */
-  private settleOpenOrder(clientOrderId: string, view: BrokerOrderView): void {
-    const order = this.state.order(clientOrderId);
-    if (order.status === 'submitted') {
-      this.ledger.record({ type: 'OrderAcknowledged', payload: { clientOrderId, brokerOrderId: view.brokerOrderId } });
-    } else if (order.status === 'pending_cancel') {
-      this.ledger.record({ type: 'OrderCancelRefused', payload: { clientOrderId, errorKind: 'UnknownOrder', reason: 'cancel not confirmed before the restart; the broker still has the order open' } });
-    } else if (order.status === 'pending_replace') {
-      if (order.pendingReplace && sameTerms(view, order.pendingReplace)) {
-        this.engine.recordReplaced(clientOrderId, view.quantity, view.limitPrice);
-      } else {
-        this.ledger.record({ type: 'OrderReplaceRefused', payload: { clientOrderId, stage: 'broker', errorKind: 'UnknownOrder', reason: 'replace not applied at the broker before the restart' } });
-      }
-    }
-  }
-
   /** Close the log; the broker connection belongs to whoever opened it. Safe to call twice. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.gatewayEvents.stop();
     this.breakers.stop();
     this.engine.stop();
     void this.brokers.close();

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../domain/shared/clock';
-import { TradingError } from '../domain/shared/errors';
+import { ErrorKind, TradingError, asTradingError } from '../domain/shared/errors';
 import { BrokerHealthTracker, countsAgainstHealth } from '../domain/execution/broker-health';
 
 test('three failures in a row mark a broker unhealthy, and the third is the one that says so', () => {
-  const health = new BrokerHealthTracker(new VirtualClock());
+  const health = new BrokerHealthTracker({ clock: new VirtualClock() });
   assert.equal(health.record('SIM', false), null);
   assert.equal(health.record('SIM', false), null);
   const change = health.record('SIM', false);
@@ -14,19 +14,19 @@ test('three failures in a row mark a broker unhealthy, and the third is the one 
 });
 
 test('an error rate over 20 % of the last calls marks a broker unhealthy even without a run of failures', () => {
-  const health = new BrokerHealthTracker(new VirtualClock());
+  const health = new BrokerHealthTracker({ clock: new VirtualClock() });
   for (const ok of [true, true, false, true, false]) health.record('SIM', ok);
   assert.equal(health.isHealthy('SIM'), false, '2 of 5 calls failed: 40 %');
   health.record('SIM', true);
   assert.equal(health.isHealthy('SIM'), false, 'a success before the cool-down does not bring it back');
-  const fresh = new BrokerHealthTracker(new VirtualClock());
+  const fresh = new BrokerHealthTracker({ clock: new VirtualClock() });
   for (const ok of [true, true, true, true, false, true, true, true, true, true]) fresh.record('SIM', ok);
   assert.equal(fresh.isHealthy('SIM'), true, '1 of 10 calls failed: 10 %');
 });
 
 test('an unhealthy broker may be tried again only after its 120 s cool-down, and one success brings it back', () => {
   const clock = new VirtualClock();
-  const health = new BrokerHealthTracker(clock);
+  const health = new BrokerHealthTracker({ clock });
   for (let i = 0; i < 3; i += 1) health.record('SIM', false);
   clock.advance(119_999);
   assert.equal(health.mayProbe('SIM'), false);
@@ -37,8 +37,7 @@ test('an unhealthy broker may be tried again only after its 120 s cool-down, and
 });
 
 test('a refused order says the broker works; a timeout, an outage, a garbled answer or a refused key say it does not', () => {
-  const wrapped = (kind: ConstructorParameters<typeof TradingError>[0]) =>
-    new TradingError(kind, 'coordinator: ...', {}, { cause: new TradingError(kind, 'execution engine: ...', {}, { cause: new TradingError(kind, 'gateway') }) });
+  const wrapped = (kind: ErrorKind) => asTradingError(asTradingError(new TradingError(kind, 'gateway', {}, { layer: 'broker gateway' }), 'execution engine'), 'execution coordinator');
   assert.equal(countsAgainstHealth(wrapped('BrokerRejected')), false);
   assert.equal(countsAgainstHealth(wrapped('RateLimited')), false);
   for (const kind of ['BrokerUnavailable', 'Timeout', 'ProtocolError', 'Unauthorized'] as const) assert.equal(countsAgainstHealth(wrapped(kind)), true, kind);
@@ -46,13 +45,13 @@ test('a refused order says the broker works; a timeout, an outage, a garbled ans
 });
 
 test('brokers are tracked apart: one failing does not mark the other', () => {
-  const health = new BrokerHealthTracker(new VirtualClock());
+  const health = new BrokerHealthTracker({ clock: new VirtualClock() });
   for (let i = 0; i < 3; i += 1) health.record('SIM', false);
   assert.equal(health.isHealthy('SIM-B'), true);
 });
 
 test('a success between failures starts the count of failures in a row again', () => {
-  const health = new BrokerHealthTracker(new VirtualClock());
+  const health = new BrokerHealthTracker({ clock: new VirtualClock() });
   for (let i = 0; i < 20; i += 1) health.record('SIM', true);
   for (const ok of [false, false, true, false, false]) health.record('SIM', ok);
   assert.equal(health.isHealthy('SIM'), true, '4 of 20 calls failed (20 %, not over), never 3 in a row');

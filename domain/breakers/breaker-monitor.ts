@@ -376,7 +376,7 @@ export class BreakerMonitor {
         const cancelled = await this.ports.broker().cancelAll();
         this.action(definition.name, 'broker kill switch', 'done', `cancel all sent to broker ${this.ports.broker().name}: ${cancelled} open orders cancelled there`);
       } catch (error) {
-        this.ports.brokerErrors?.record(error, { broker: this.ports.broker().name, operation: 'cancel-all', path: [{ layer: 'circuit breaker', saw: 'kill switch not confirmed' }] });
+        this.ports.brokerErrors?.record(error, { broker: this.ports.broker().name, operation: 'cancel-all', saw: { 'circuit breaker': 'kill switch not confirmed' } });
         this.action(definition.name, 'broker kill switch', 'failed', `cancel all not confirmed: ${describeError(error).message}`, { code: 'KILL_SWITCH_FAILED' });
       }
     }
@@ -523,7 +523,7 @@ export class BreakerMonitor {
       now: this.ports.clock.now(),
       trigger,
       onBrokerError: (error, operation) =>
-        this.ports.brokerErrors?.record(error, { broker: broker.name, operation, path: [{ layer: 'circuit breaker health check', saw: 'the broker did not answer: trading stays stopped' }] }),
+        this.ports.brokerErrors?.record(error, { broker: broker.name, operation, saw: { 'circuit breaker health check': 'the broker did not answer: trading stays stopped' } }),
     });
     this.ports.ledger.record({ type: 'BreakerHealthChecked', payload: { trigger, passed: rows.every(r => r.passed), checks: rows.map(r => ({ ...r })) } });
     return rows;

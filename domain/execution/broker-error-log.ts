@@ -1,12 +1,15 @@
-import { TradingError, describeError } from '../shared/errors';
+import { ERROR_LAYERS, ErrorLayer, TradingError, describeError } from '../shared/errors';
 import { StoredEvent } from '../state/events';
 import { TradingLedger } from '../state/ledger';
 import { Telemetry } from '../telemetry/telemetry';
 
 export interface ErrorPathStep {
-  readonly layer: string;
+  readonly layer: ErrorLayer;
   readonly saw: string;
 }
+
+/** What each layer saw of a broker error and did about it, in a person's words. */
+export type LayerAccounts = Readonly<Partial<Record<ErrorLayer, string>>>;
 
 /** The innermost typed error of a chain: where the broker error was born (a socket or parse error beneath it is its cause). */
 export function rootError(error: unknown): unknown {
@@ -31,19 +34,46 @@ export function gatewayView(error: unknown): string {
 }
 
 /**
+ * The way a broker error took, from the gateway out: the broker gateway's view of it, then the
+ * layers the error itself says it passed (innermost first), then the layers that acted on it
+ * without passing it on (the one that records it, the risk manager). Each says what it saw.
+ */
+export function errorPath(error: unknown, saw: LayerAccounts): ErrorPathStep[] {
+  const passed = error instanceof TradingError ? error.layers().reverse().filter(layer => layer !== 'broker gateway') : [];
+  const actedOn = ERROR_LAYERS.flatMap(layer => {
+    const account = saw[layer];
+    return layer !== 'broker gateway' && !passed.includes(layer) && account !== undefined ? [{ layer, saw: account }] : [];
+  });
+  return [{ layer: 'broker gateway', saw: gatewayView(error) }, ...passed.map(layer => ({ layer, saw: saw[layer] ?? 'passed it on' })), ...actedOn];
+}
+
+export interface BrokerErrorLogPorts {
+  readonly ledger: TradingLedger;
+  readonly telemetry: Telemetry;
+}
+
+/** Where a broker error was met, and what each layer saw of it. */
+export interface BrokerErrorContext {
+  readonly broker: string;
+  readonly operation: string;
+  readonly clientOrderId?: string;
+  readonly saw: LayerAccounts;
+}
+
+/**
  * One place where broker errors become events and counters, so the two always agree: each
  * `BrokerErrorRecorded` event increments `broker.errors.<kind>` once, and the event carries the
- * path the error took, layer by layer, from the gateway out.
+ * path the error took, layer by layer, from the gateway out, built from the error's own record.
  */
 export class BrokerErrorLog {
-  constructor(private readonly ledger: TradingLedger, private readonly telemetry: Telemetry) {}
+  constructor(private readonly ports: BrokerErrorLogPorts) {}
 
-  record(error: unknown, context: { broker: string; operation: string; clientOrderId?: string; path: readonly ErrorPathStep[] }): StoredEvent {
+  record(error: unknown, context: BrokerErrorContext): StoredEvent {
     const root = rootError(error);
     const kind = root instanceof TradingError ? root.kind : describeError(root).kind;
     const details = root instanceof TradingError ? root.details : {};
-    this.telemetry.increment(`broker.errors.${kind}`);
-    return this.ledger.record({
+    this.ports.telemetry.increment(`broker.errors.${kind}`);
+    return this.ports.ledger.record({
       type: 'BrokerErrorRecorded',
       payload: {
         broker: context.broker,
@@ -54,7 +84,7 @@ export class BrokerErrorLog {
         ...(context.clientOrderId ? { clientOrderId: context.clientOrderId } : {}),
         reason: describeError(error).message,
         causeChain: error instanceof TradingError ? error.causeChain() : [kind],
-        path: [{ layer: 'broker gateway', saw: gatewayView(error) }, ...context.path],
+        path: errorPath(error, context.saw),
       },
     });
   }

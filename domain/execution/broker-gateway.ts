@@ -1,4 +1,5 @@
 import { Decimal } from '../shared/decimal';
+import { ErrorKind } from '../shared/errors';
 import { Liquidity } from '../model/fill';
 import { OrderType, Side } from '../model/order';
 
@@ -104,7 +105,7 @@ export type GatewayEvent =
       readonly operation: string;
       readonly attempt: number;
       readonly delayMs: number;
-      readonly errorKind: string;
+      readonly errorKind: ErrorKind;
       readonly clientOrderId?: string;
     };
 

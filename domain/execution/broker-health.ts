@@ -40,6 +40,11 @@ export interface HealthChange {
   readonly errorRate: number;
 }
 
+export interface BrokerHealthTrackerPorts {
+  readonly clock: Clock;
+  readonly policy?: BrokerHealthPolicy;
+}
+
 /**
  * Tracks each broker's recent calls and says when one turns unhealthy or may be tried again. The
  * recent outcomes of a healthy broker are not kept across a restart: the new process judges it on
@@ -48,7 +53,13 @@ export interface HealthChange {
 export class BrokerHealthTracker {
   private readonly records = new Map<string, BrokerRecord>();
 
-  constructor(private readonly clock: Clock, private readonly policy: BrokerHealthPolicy = DEFAULT_HEALTH_POLICY) {}
+  private readonly clock: Clock;
+  private readonly policy: BrokerHealthPolicy;
+
+  constructor(ports: BrokerHealthTrackerPorts) {
+    this.clock = ports.clock;
+    this.policy = ports.policy ?? DEFAULT_HEALTH_POLICY;
+  }
 
   /** Record one call; returns the change of health it caused, if any. */
   record(broker: string, succeeded: boolean): HealthChange | null {

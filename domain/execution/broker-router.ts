@@ -1,5 +1,5 @@
 import { Decimal } from '../shared/decimal';
-import { TradingError } from '../shared/errors';
+import { TradingError, raisedIn } from '../shared/errors';
 import {
   BrokerBalance,
   BrokerGateway,
@@ -25,6 +25,15 @@ export interface BrokerRouterHooks {
   onGatewayEvent(broker: string, event: GatewayEvent): void;
 }
 
+export interface BrokerRouterPorts {
+  /** The primary first, then the fallbacks in the order they are tried. */
+  readonly brokers: readonly BrokerGateway[];
+  readonly health: BrokerHealthTracker;
+  readonly hooks: BrokerRouterHooks;
+  /** Where a restarted system left off: the broker it had switched to, and whether it was degraded. */
+  readonly restored?: { readonly activeBroker?: string | null; readonly degraded?: boolean };
+}
+
 /**
  * The broker gateway the execution engine talks to: the primary broker, and fallbacks in order.
  * Every call's outcome feeds the health tracker; when the active broker turns unhealthy the router
@@ -39,13 +48,15 @@ export class BrokerRouter implements BrokerGateway {
   private unsubscribeActive: (() => void) | null = null;
   private readonly unsubscribeEvents: (() => void)[] = [];
 
-  constructor(
-    private readonly brokers: readonly BrokerGateway[],
-    readonly health: BrokerHealthTracker,
-    private readonly hooks: BrokerRouterHooks,
-    /** Where a restarted system left off: the broker it had switched to, and whether it was degraded. */
-    restored: { readonly activeBroker?: string | null; readonly degraded?: boolean } = {},
-  ) {
+  private readonly brokers: readonly BrokerGateway[];
+  readonly health: BrokerHealthTracker;
+  private readonly hooks: BrokerRouterHooks;
+
+  constructor(ports: BrokerRouterPorts) {
+    const { brokers, restored = {} } = ports;
+    this.brokers = brokers;
+    this.health = ports.health;
+    this.hooks = ports.hooks;
     if (brokers.length === 0) throw new TradingError('InvalidInput', 'a broker router needs at least one broker');
     this.activeIndex = Math.max(0, brokers.findIndex(broker => broker.name === restored.activeBroker));
     this.degraded = restored.degraded ?? false;
@@ -149,7 +160,8 @@ export class BrokerRouter implements BrokerGateway {
       return result;
     } catch (error) {
       this.noteOutcome(broker, !countsAgainstHealth(error));
-      throw error;
+      // The router is the broker gateway to everything behind it: what a broker threw says it came from there.
+      throw raisedIn(error, 'broker gateway');
     }
   }
 

@@ -1,12 +1,12 @@
 import { Decimal } from '../shared/decimal';
 import { Clock } from '../shared/clock';
-import { TradingError, describeError } from '../shared/errors';
+import { TradingError, asTradingError, describeError } from '../shared/errors';
 import { Order, OrderStatus } from '../model/order';
 import { LiveRiskManager, RiskDecision } from '../risk/live-risk-manager';
 import { StoredEvent } from '../state/events';
 import { TradingLedger } from '../state/ledger';
 import { Telemetry } from '../telemetry/telemetry';
-import { LiveExecutionEngine, asTradingError } from './live-execution-engine';
+import { LiveExecutionEngine } from './live-execution-engine';
 import { OrderInput, parseOrderInput } from './order-input';
 import { PositionReconciler } from './position-reconciler';
 import { BrokerErrorLog } from './broker-error-log';
@@ -34,21 +34,39 @@ export interface ModifyInput {
   readonly limitPrice?: string;
 }
 
+export interface ExecutionCoordinatorPorts {
+  readonly ledger: TradingLedger;
+  readonly risk: LiveRiskManager;
+  readonly engine: LiveExecutionEngine;
+  /** Compares the position with the broker's after each fill. */
+  readonly reconciler: PositionReconciler;
+  readonly telemetry: Telemetry;
+  readonly clock: Clock;
+  readonly brokerErrors: BrokerErrorLog;
+}
+
 /**
  * The one entry point for trading: place, cancel, modify. Every order passes the live risk manager,
  * goes to the broker through the execution engine, and after each fill the position is reconciled
  * against the broker's.
  */
 export class ExecutionCoordinator {
-  constructor(
-    private readonly ledger: TradingLedger,
-    private readonly risk: LiveRiskManager,
-    private readonly engine: LiveExecutionEngine,
-    private readonly reconciler: PositionReconciler,
-    private readonly telemetry: Telemetry,
-    private readonly clock: Clock,
-    private readonly brokerErrors?: BrokerErrorLog,
-  ) {
+  private readonly ledger: TradingLedger;
+  private readonly risk: LiveRiskManager;
+  private readonly engine: LiveExecutionEngine;
+  private readonly reconciler: PositionReconciler;
+  private readonly telemetry: Telemetry;
+  private readonly clock: Clock;
+  private readonly brokerErrors: BrokerErrorLog;
+
+  constructor(ports: ExecutionCoordinatorPorts) {
+    this.ledger = ports.ledger;
+    this.risk = ports.risk;
+    this.engine = ports.engine;
+    this.reconciler = ports.reconciler;
+    this.telemetry = ports.telemetry;
+    this.clock = ports.clock;
+    this.brokerErrors = ports.brokerErrors;
     this.engine.onFill(event => this.afterFill(event));
   }
 
@@ -63,7 +81,7 @@ export class ExecutionCoordinator {
       }
       request = parseOrderInput(input, clientOrderId, state.instruments, symbol => state.marks.get(symbol));
     } catch (cause) {
-      const error = cause instanceof TradingError ? cause : asTradingError(cause, 'coordinator');
+      const error = cause instanceof TradingError ? cause : asTradingError(cause, 'execution coordinator');
       // The field the input was refused for, so the log says which one without parsing the reason.
       const field = typeof error.details.field === 'string' ? { field: error.details.field } : {};
       this.ledger.record({ type: 'InputRejected', payload: { clientOrderId, errorKind: error.kind, reason: error.message, ...field, input: { ...input } } });
@@ -106,7 +124,7 @@ export class ExecutionCoordinator {
     // No await between the risk check above and this call: the submission (and so the reservation) is recorded synchronously.
     const submitted = await this.engine.submit(state.order(clientOrderId), placedAt);
     if (submitted.outcome === 'acknowledged') return { outcome: 'accepted', order: submitted.order, decision };
-    const error = asTradingError(submitted.error, 'coordinator');
+    const error = asTradingError(submitted.error, 'execution coordinator');
     this.recordSubmitError(submitted.outcome, submitted.order, error);
     if (submitted.outcome === 'rejected') return { outcome: 'rejected', stage: 'broker', order: submitted.order, decision, error };
     if (submitted.outcome === 'in_flight') return { outcome: 'in_flight', order: submitted.order, decision, error };
@@ -125,16 +143,16 @@ export class ExecutionCoordinator {
     try {
       return { outcome: 'cancelled', order: await this.engine.cancel(order, reason) };
     } catch (cause) {
-      const error = asTradingError(cause, 'coordinator');
-      this.brokerErrors?.record(error, {
+      const error = asTradingError(cause, 'execution coordinator');
+      this.brokerErrors.record(error, {
         broker: this.engine.brokerName,
         operation: 'cancel',
         clientOrderId,
-        path: [
-          { layer: 'execution engine', saw: `cancel not confirmed: the order stays ${this.ledger.state.order(clientOrderId).status}` },
-          { layer: 'execution coordinator', saw: 'cancel returned refused' },
-          { layer: 'risk manager', saw: 'keeps the order\'s exposure reserved while it works' },
-        ],
+        saw: {
+          'execution engine': `cancel not confirmed: the order stays ${this.ledger.state.order(clientOrderId).status}`,
+          'execution coordinator': 'cancel returned refused',
+          'risk manager': 'keeps the order\'s exposure reserved while it works',
+        },
       });
       return { outcome: 'refused', error };
     }
@@ -168,7 +186,7 @@ export class ExecutionCoordinator {
         throw new TradingError('InvalidInput', `new quantity ${quantity} must exceed the ${order.filledQuantity} already filled`, { field: 'quantity' });
       }
     } catch (cause) {
-      const error = cause instanceof TradingError ? cause : asTradingError(cause, 'coordinator');
+      const error = cause instanceof TradingError ? cause : asTradingError(cause, 'execution coordinator');
       this.ledger.record({ type: 'OrderReplaceRefused', payload: { clientOrderId, stage: 'input', errorKind: error.kind, reason: error.message } });
       return { outcome: 'refused', stage: 'input', error };
     }
@@ -191,22 +209,22 @@ export class ExecutionCoordinator {
     try {
       return { outcome: 'modified', order: await this.engine.replace(order, { quantity, limitPrice }, decision), decision };
     } catch (cause) {
-      const error = asTradingError(cause, 'coordinator');
-      this.brokerErrors?.record(error, {
+      const error = asTradingError(cause, 'execution coordinator');
+      this.brokerErrors.record(error, {
         broker: this.engine.brokerName,
         operation: 'replace',
         clientOrderId,
-        path: [
-          { layer: 'execution engine', saw: 'replace not confirmed: the order works on its old terms' },
-          { layer: 'execution coordinator', saw: 'modify returned refused (stage broker)' },
-          { layer: 'risk manager', saw: 'reserves the old terms again' },
-        ],
+        saw: {
+          'execution engine': 'replace not confirmed: the order works on its old terms',
+          'execution coordinator': 'modify returned refused (stage broker)',
+          'risk manager': 'reserves the old terms again',
+        },
       });
       return { outcome: 'refused', stage: 'broker', error, decision };
     }
   }
 
-  /** The path of a broker error through the layers, down to what the risk manager did about it. */
+  /** What each layer saw of a broker error on submit, down to what the risk manager did about it. */
   private recordSubmitError(outcome: 'rejected' | 'failed' | 'in_flight', order: Order, error: TradingError): void {
     const engineSaw: Record<typeof outcome, string> = {
       rejected: 'the broker proved it did not take the order: recorded as rejected',
@@ -219,15 +237,15 @@ export class ExecutionCoordinator {
       outcome === 'in_flight'
         ? `keeps ${notional} ${this.ledger.state.currency} reserved until the broker answers`
         : `released the ${notional} ${this.ledger.state.currency} the order had reserved; projected gross now ${formatAmount(this.risk.projectedExposure().gross, 2)}`;
-    this.brokerErrors?.record(error, {
+    this.brokerErrors.record(error, {
       broker: this.engine.brokerName,
       operation: 'submit',
       clientOrderId: order.clientOrderId,
-      path: [
-        { layer: 'execution engine', saw: engineSaw[outcome] },
-        { layer: 'execution coordinator', saw: `place returned ${outcome}${outcome === 'rejected' ? ' (stage broker)' : ''}` },
-        { layer: 'risk manager', saw: riskSaw },
-      ],
+      saw: {
+        'execution engine': engineSaw[outcome],
+        'execution coordinator': `place returned ${outcome}${outcome === 'rejected' ? ' (stage broker)' : ''}`,
+        'risk manager': riskSaw,
+      },
     });
   }
 

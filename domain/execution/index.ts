@@ -1,6 +1,8 @@
-/** Execution: the coordinator (the one entry point), the engine, the broker gateway port, order input and post-fill reconciliation. */
+/** Execution: the coordinator (the one entry point), the engine, the broker gateway port, order input, post-fill position reconciliation and the balance check. */
 export * from './broker-gateway';
 export * from './execution-coordinator';
 export * from './live-execution-engine';
 export * from './order-input';
 export * from './position-reconciler';
+export * from './balance-reconciler';
+export * from './broker-error-log';

@@ -1,6 +1,6 @@
 import { Clock } from '../shared/clock';
 import { Decimal } from '../shared/decimal';
-import { ErrorKind, TradingError, describeError } from '../shared/errors';
+import { ErrorKind, TradingError, asTradingError, describeError } from '../shared/errors';
 import { Order, isTerminal, remainingQuantity, sameTerms } from '../model/order';
 import { DecisionRow, StoredEvent } from '../state/events';
 import { TradingLedger } from '../state/ledger';
@@ -36,11 +36,15 @@ function brokerRequest(order: Order, signedAt: Date): BrokerOrderRequest {
   };
 }
 
-/** Wrap a lower layer's error so the chain says where it passed. */
-export function asTradingError(error: unknown, layer: string): TradingError {
-  if (error instanceof TradingError) return new TradingError(error.kind, `${layer}: ${error.message}`, error.details, { cause: error });
-  const { message } = describeError(error);
-  return new TradingError('BrokerUnavailable', `${layer}: ${message}`, {}, { cause: error });
+export interface LiveExecutionEnginePorts {
+  readonly ledger: TradingLedger;
+  /** The broker orders go to: in the trading system, the router over the primary and its fallbacks. */
+  readonly broker: BrokerGateway;
+  readonly telemetry: Telemetry;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  /** Where broker errors the engine settles by itself are recorded. */
+  readonly brokerErrors: BrokerErrorLog;
 }
 
 /**
@@ -53,16 +57,22 @@ export class LiveExecutionEngine {
   private readonly fillListeners = new Set<(event: StoredEvent) => void>();
   private unsubscribe: (() => void) | null = null;
 
-  constructor(
-    private readonly ledger: TradingLedger,
-    private broker: BrokerGateway,
-    private readonly telemetry: Telemetry,
-    private readonly clock: Clock,
-    private readonly logger: Logger = SILENT_LOGGER,
-    private readonly brokerErrors?: BrokerErrorLog,
-  ) {
+  private readonly ledger: TradingLedger;
+  private readonly broker: BrokerGateway;
+  private readonly telemetry: Telemetry;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly brokerErrors: BrokerErrorLog;
+
+  constructor(ports: LiveExecutionEnginePorts) {
+    this.ledger = ports.ledger;
+    this.broker = ports.broker;
+    this.telemetry = ports.telemetry;
+    this.clock = ports.clock;
+    this.logger = ports.logger ?? SILENT_LOGGER;
+    this.brokerErrors = ports.brokerErrors;
     // Whoever closes an order (the engine, a synchronisation, a breaker), its placement time goes with it.
-    ledger.subscribe(event => this.forgetIfFinished(event));
+    this.ledger.subscribe(event => this.forgetIfFinished(event));
   }
 
   get brokerName(): string {
@@ -176,7 +186,7 @@ export class LiveExecutionEngine {
   }
 
   private recordResolvedError(clientOrderId: string, error: TradingError, operation: string, saw: string): void {
-    this.brokerErrors?.record(error, { broker: this.broker.name, operation, clientOrderId, path: [{ layer: 'execution engine', saw }] });
+    this.brokerErrors.record(error, { broker: this.broker.name, operation, clientOrderId, saw: { 'execution engine': saw } });
   }
 
   async cancel(order: Order, reason: string): Promise<Order> {
@@ -254,7 +264,7 @@ export class LiveExecutionEngine {
   applyFill(fill: BrokerFill, how: { inferred?: boolean; fromHistory?: boolean } = {}): StoredEvent | null {
     const state = this.ledger.state;
     const order = state.orders.get(fill.clientOrderId);
-    const refuse = (errorKind: string, reason: string) => {
+    const refuse = (errorKind: ErrorKind, reason: string) => {
       this.telemetry.increment(`fills.refused.${errorKind}`);
       this.ledger.record({ type: 'FillRejected', payload: { clientOrderId: fill.clientOrderId, tradeId: fill.tradeId, errorKind, reason } });
       return null;

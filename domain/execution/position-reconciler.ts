@@ -15,20 +15,39 @@ export function averagesAgree(local: Decimal, broker: Decimal): boolean {
   return local.minus(broker).abs().div(broker.abs()).lte(AVERAGE_PRICE_TOLERANCE);
 }
 
+export interface PositionReconcilerPorts {
+  readonly ledger: TradingLedger;
+  /** The broker to compare with when none is named: the one the system routes to now. */
+  readonly broker: () => BrokerGateway;
+  readonly telemetry: Telemetry;
+  readonly brokerErrors: BrokerErrorLog;
+  /** Lets pending reports have their turn before a difference is read again (the next turn of the event loop). */
+  readonly settle?: () => Promise<void>;
+  /** Reads of the broker's position before a difference is recorded as a mismatch (5). */
+  readonly attempts?: number;
+}
+
 /**
  * Compares the local position with the broker's after a fill and records the result. Reports can
  * still be on their way when the broker already counts a fill, so a difference is re-read a few
  * times, each after the pending reports had their turn, before it is recorded as a mismatch.
  */
 export class PositionReconciler {
-  constructor(
-    private readonly ledger: TradingLedger,
-    private readonly broker: () => BrokerGateway,
-    private readonly telemetry: Telemetry,
-    private readonly settle: () => Promise<void> = () => new Promise(resolve => setImmediate(resolve)),
-    private readonly attempts = 5,
-    private readonly errors?: BrokerErrorLog,
-  ) {}
+  private readonly ledger: TradingLedger;
+  private readonly broker: () => BrokerGateway;
+  private readonly telemetry: Telemetry;
+  private readonly brokerErrors: BrokerErrorLog;
+  private readonly settle: () => Promise<void>;
+  private readonly attempts: number;
+
+  constructor(ports: PositionReconcilerPorts) {
+    this.ledger = ports.ledger;
+    this.broker = ports.broker;
+    this.telemetry = ports.telemetry;
+    this.brokerErrors = ports.brokerErrors;
+    this.settle = ports.settle ?? (() => new Promise(resolve => setImmediate(resolve)));
+    this.attempts = ports.attempts ?? 5;
+  }
 
   /** Compare one symbol; a failed broker query skips the check (recorded), it never reads as flat. */
   async reconcile(symbol: string, trigger: string, gateway?: BrokerGateway): Promise<StoredEvent> {
@@ -55,10 +74,10 @@ export class PositionReconciler {
   private skip(symbol: string, trigger: string, broker: string, error: unknown): StoredEvent {
     const local = this.ledger.state.position(symbol);
     this.telemetry.increment('reconciliation.skipped');
-    this.errors?.record(error, {
+    this.brokerErrors.record(error, {
       broker,
       operation: 'positions',
-      path: [{ layer: 'position reconciler', saw: `could not read the broker's ${symbol} position; local ${local.netQuantity.toString()} kept, check skipped until the next cycle` }],
+      saw: { 'position reconciler': `could not read the broker's ${symbol} position; local ${local.netQuantity.toString()} kept, check skipped until the next cycle` },
     });
     const { kind, message } = describeError(error);
     return this.ledger.record({ type: 'ReconciliationSkipped', payload: { symbol, trigger, errorKind: kind, reason: message } });

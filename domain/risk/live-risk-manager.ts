@@ -3,11 +3,12 @@ import { Clock } from '../shared/clock';
 import { TradingError } from '../shared/errors';
 import { Telemetry } from '../telemetry/telemetry';
 import { Order, remainingQuantity } from '../model/order';
-import { DecisionRow } from '../state/events';
+import { DecisionRow, FailedCheckRow } from '../state/events';
 import { StateProjection } from '../state/projection';
 import { CandidateOrder, PreTradeCheck, PRE_TRADE_CHECKS, RiskContext, runPreTradeChecks } from './pre-trade-checks';
 import { ExposureInputs, WorkingExposure, positionRanges, worstGrossExposure, worstNetExposure } from './exposure';
 import { SizingResult, sizePosition } from './position-sizer';
+import { RejectionCode } from './rejection-codes';
 
 /** What a working order reserves: its remaining quantity; while a replace is pending, the larger of old and new. */
 function reservation(order: Order): WorkingExposure {
@@ -16,13 +17,31 @@ function reservation(order: Order): WorkingExposure {
   return { symbol: order.symbol, side: order.side, quantity: Decimal.max(ZERO, remaining, pending) };
 }
 
-export interface RiskDecision {
-  readonly outcome: 'approved' | 'rejected';
+interface DecisionFigures {
   readonly settingsVersion: number;
   readonly rows: readonly DecisionRow[];
-  readonly failed: readonly DecisionRow[];
-  /** The first failed check's code, or APPROVED. */
-  readonly reasonCode: string;
+  readonly failed: readonly FailedCheckRow[];
+}
+
+export interface ApprovedDecision extends DecisionFigures {
+  readonly outcome: 'approved';
+  readonly reasonCode: 'APPROVED';
+}
+
+export interface RejectedDecision extends DecisionFigures {
+  readonly outcome: 'rejected';
+  /** The first failed check's code. */
+  readonly reasonCode: RejectionCode;
+}
+
+export type RiskDecision = ApprovedDecision | RejectedDecision;
+
+export interface LiveRiskManagerPorts {
+  readonly state: StateProjection;
+  readonly telemetry: Telemetry;
+  readonly clock: Clock;
+  /** The checks every order passes, in order (all of PRE_TRADE_CHECKS). */
+  readonly checks?: readonly PreTradeCheck[];
 }
 
 /**
@@ -32,27 +51,29 @@ export interface RiskDecision {
  * both slip under a limit.
  */
 export class LiveRiskManager {
-  constructor(
-    private readonly state: StateProjection,
-    private readonly telemetry: Telemetry,
-    private readonly clock: Clock,
-    private readonly checks: readonly PreTradeCheck[] = PRE_TRADE_CHECKS,
-  ) {}
+  private readonly state: StateProjection;
+  private readonly telemetry: Telemetry;
+  private readonly clock: Clock;
+  private readonly checks: readonly PreTradeCheck[];
+
+  constructor(ports: LiveRiskManagerPorts) {
+    this.state = ports.state;
+    this.telemetry = ports.telemetry;
+    this.clock = ports.clock;
+    this.checks = ports.checks ?? PRE_TRADE_CHECKS;
+  }
 
   evaluate(order: CandidateOrder, options: { replacing?: string } = {}): RiskDecision {
     const started = this.telemetry.startTimer();
     const rows = runPreTradeChecks(this.context(order, options.replacing), this.checks);
-    const failed = rows.filter(r => !r.passed);
+    const failed = rows.filter((r): r is FailedCheckRow => !r.passed);
     this.telemetry.recordSince('risk', started);
     this.telemetry.increment(failed.length === 0 ? 'risk.approved' : 'risk.rejected');
     for (const r of failed) this.telemetry.increment(`risk.rejected.${r.code}`);
-    return {
-      outcome: failed.length === 0 ? 'approved' : 'rejected',
-      settingsVersion: this.state.settings.version,
-      rows,
-      failed,
-      reasonCode: failed[0]?.code ?? 'APPROVED',
-    };
+    const settingsVersion = this.state.settings.version;
+    const first = failed[0];
+    if (first === undefined) return { outcome: 'approved', settingsVersion, rows, failed, reasonCode: 'APPROVED' };
+    return { outcome: 'rejected', settingsVersion, rows, failed, reasonCode: first.code };
   }
 
   /**

@@ -3,6 +3,7 @@ import { formatAmount, formatLeverage, formatMoney, formatPair, formatShare } fr
 import { Instrument } from '../model/instrument';
 import { OrderType, Side } from '../model/order';
 import { DecisionRow } from '../state/events';
+import { RejectionCode } from './rejection-codes';
 import { RiskLimits, correlationBetween } from '../state/runtime-settings';
 import {
   ExposureInputs,
@@ -42,16 +43,25 @@ export interface RiskContext {
 
 export type PreTradeCheck = (context: RiskContext) => DecisionRow | null;
 
-function row(check: string, passed: boolean, code: string, observed: string, limit: string, figures?: { observed: Decimal; limit: Decimal }, note?: string): DecisionRow {
+type Figures = { observed: Decimal; limit: Decimal };
+
+function shown(observed: string, limit: string, figures?: Figures, note?: string) {
   return {
-    check,
-    passed,
-    code: passed ? 'PASSED' : code,
     observed,
     limit,
     ...(figures ? { observedValue: figures.observed.toString(), limitValue: figures.limit.toString() } : {}),
     ...(note ? { note } : {}),
   };
+}
+
+/** A row that passes, or fails with the code given. */
+function row(check: string, passed: boolean, code: RejectionCode, observed: string, limit: string, figures?: Figures, note?: string): DecisionRow {
+  return passed ? { check, passed: true, code: 'PASSED', ...shown(observed, limit, figures, note) } : { check, passed: false, code, ...shown(observed, limit, figures, note) };
+}
+
+/** A row of a check that passes on this path whatever it sees. */
+function pass(check: string, observed: string, limit: string, figures?: Figures): DecisionRow {
+  return { check, passed: true, code: 'PASSED', ...shown(observed, limit, figures) };
 }
 
 function asWorking(order: CandidateOrder): WorkingExposure {
@@ -71,7 +81,7 @@ function referencePrice(context: RiskContext): Decimal | undefined {
 function exposureRow(
   context: RiskContext,
   check: string,
-  code: string,
+  code: RejectionCode,
   measure: (inputs: ExposureInputs) => Decimal,
   limit: Decimal,
   display: (value: Decimal, decimals: number) => string,
@@ -113,7 +123,7 @@ export const markPriceAge: PreTradeCheck = context => {
   const limitText = `${limitSeconds} s (${limitSeconds.times(2)} s for reducing orders)`;
   if (age.gt(limitSeconds.times(2))) return row('mark price age', false, 'MARK_PRICE_STALE', `${age} s`, limitText, { observed: age, limit: limitSeconds });
   if (age.gt(limitSeconds) && !reduces(context)) return row('mark price age', false, 'MARK_PRICE_STALE', `${age} s`, limitText, { observed: age, limit: limitSeconds });
-  return row('mark price age', true, '', `${age} s`, limitText, { observed: age, limit: limitSeconds });
+  return pass('mark price age', `${age} s`, limitText, { observed: age, limit: limitSeconds });
 };
 
 export const tradingState: PreTradeCheck = context => {
@@ -122,7 +132,7 @@ export const tradingState: PreTradeCheck = context => {
   if (state === 'REDUCE_ONLY' && !reduces(context)) {
     return row('trading state', false, 'TRADING_STATE_REDUCING', `${state}, order increases exposure`, 'reducing orders only');
   }
-  return row('trading state', true, '', state, 'ACTIVE, or REDUCE_ONLY for reducing orders');
+  return pass('trading state', state, 'ACTIVE, or REDUCE_ONLY for reducing orders');
 };
 
 export const reduceOnlyFlag: PreTradeCheck = context => {

@@ -1,8 +1,9 @@
 import { DomainEvent } from './events';
+import { TradingState } from './runtime-settings';
 
 /** The trading state change degraded mode made, to be undone when it ends (absent: the state was already as strict). */
 export interface DegradedMode {
-  readonly changed?: { readonly from: string; readonly to: string };
+  readonly changed?: { readonly from: TradingState; readonly to: TradingState };
 }
 
 export type RoutingEvent = Extract<DomainEvent, { type: 'BrokerHealthChanged' | 'BrokerSwitched' | 'DegradedModeChanged' }>;

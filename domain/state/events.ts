@@ -1,24 +1,40 @@
 import { OrderType, Side } from '../model/order';
 import { Liquidity } from '../model/fill';
+import { ErrorKind, ErrorLayer } from '../shared/errors';
+import { RejectionCode } from '../risk/rejection-codes';
+import { TradingState } from './runtime-settings';
 
 /**
  * The facts the system records. Money, prices and quantities are decimal strings here, exactly as
  * they are stored, so the log never carries a rounded float.
  */
-/** One line of a risk decision: what was checked, what was seen, against which limit. */
-export interface DecisionRow {
+interface DecisionRowFigures {
   readonly check: string;
   /** As a person reads it: "4.00x", "40,000.00 USD". */
   readonly observed: string;
   readonly limit: string;
-  readonly passed: boolean;
-  /** The standard denial code when the check fails (LEVERAGE_EXCEEDS_MAXIMUM, ...). */
-  readonly code: string;
   /** The raw figures behind observed and limit, as decimal strings, where the check has figures. */
   readonly observedValue?: string;
   readonly limitValue?: string;
   readonly note?: string;
 }
+
+export interface PassedCheckRow extends DecisionRowFigures {
+  readonly passed: true;
+  readonly code: 'PASSED';
+}
+
+export interface FailedCheckRow extends DecisionRowFigures {
+  readonly passed: false;
+  /** The standard denial code (LEVERAGE_EXCEEDS_MAXIMUM, ...). */
+  readonly code: RejectionCode;
+}
+
+/** One line of a risk decision: what was checked, what was seen, against which limit. */
+export type DecisionRow = PassedCheckRow | FailedCheckRow;
+
+/** The broker's streams the system listens to: the user channel (order reports) is the only one. */
+export type BrokerChannel = 'user';
 
 export type RejectionStage = 'input' | 'risk' | 'broker';
 
@@ -48,7 +64,7 @@ export type DomainEvent =
   | { type: 'BreakerResetRefused'; payload: { breaker: string; operator: string; role: string; reason: string; code: string; detail: string } }
   | { type: 'BreakerLimitsRestored'; payload: { step: number; percent: number; limits: Record<string, string> } }
   | { type: 'MarkPriceUpdated'; payload: { symbol: string; price: string } }
-  | { type: 'InputRejected'; payload: { clientOrderId?: string; errorKind: string; reason: string; field?: string; input: Record<string, unknown> } }
+  | { type: 'InputRejected'; payload: { clientOrderId?: string; errorKind: ErrorKind; reason: string; field?: string; input: Record<string, unknown> } }
   | {
       type: 'OrderRequested';
       payload: {
@@ -64,7 +80,10 @@ export type DomainEvent =
   | { type: 'RiskCheckPassed'; payload: { clientOrderId: string; settingsVersion: number; checks: DecisionRow[] } }
   | {
       type: 'OrderRejected';
-      payload: { clientOrderId: string; stage: RejectionStage; reasonCode: string; reason: string; settingsVersion?: number; checks?: DecisionRow[] };
+      /** reasonCode: a pre-trade denial code at the risk stage; at the broker stage, the venue's own code. */
+      payload:
+        | { clientOrderId: string; stage: 'risk'; reasonCode: RejectionCode; reason: string; settingsVersion: number; checks: DecisionRow[] }
+        | { clientOrderId: string; stage: Exclude<RejectionStage, 'risk'>; reasonCode: string; reason: string; settingsVersion?: number; checks?: DecisionRow[] };
     }
   /** signedAt: the time the order request is signed with (every attempt of it); absent in logs written before it was recorded. */
   | { type: 'OrderSubmitted'; payload: { clientOrderId: string; broker: string; signedAt?: string } }
@@ -74,14 +93,14 @@ export type DomainEvent =
       /** fromHistory: read from the broker's fill history by a synchronisation, which reconciles the position once it has read it all. */
       payload: { clientOrderId: string; tradeId: string; quantity: string; price: string; fee: string; liquidity: Liquidity; inferred?: boolean; fromHistory?: boolean };
     }
-  | { type: 'FillRejected'; payload: { clientOrderId: string; tradeId: string; errorKind: string; reason: string } }
+  | { type: 'FillRejected'; payload: { clientOrderId: string; tradeId: string; errorKind: ErrorKind; reason: string } }
   | { type: 'OrderCancelRequested'; payload: { clientOrderId: string; reason: string } }
-  | { type: 'OrderCancelRefused'; payload: { clientOrderId: string; errorKind: string; reason: string } }
+  | { type: 'OrderCancelRefused'; payload: { clientOrderId: string; errorKind: ErrorKind; reason: string } }
   | { type: 'OrderCancelled'; payload: { clientOrderId: string; reason: string } }
   | { type: 'OrderReplaceRequested'; payload: { clientOrderId: string; quantity: string; limitPrice?: string; settingsVersion: number; checks: DecisionRow[] } }
-  | { type: 'OrderReplaceRefused'; payload: { clientOrderId: string; stage: RejectionStage; errorKind: string; reason: string; checks?: DecisionRow[] } }
+  | { type: 'OrderReplaceRefused'; payload: { clientOrderId: string; stage: RejectionStage; errorKind: ErrorKind; reason: string; checks?: DecisionRow[] } }
   | { type: 'OrderReplaced'; payload: { clientOrderId: string; quantity: string; limitPrice?: string } }
-  | { type: 'OrderFailed'; payload: { clientOrderId: string; errorKind: string; reason: string; causeChain: string[] } }
+  | { type: 'OrderFailed'; payload: { clientOrderId: string; errorKind: ErrorKind; reason: string; causeChain: string[] } }
   | { type: 'OrderExpired'; payload: { clientOrderId: string; reason: string } }
   | {
       /** A broker error as it crossed the layers: what each layer saw and did, outermost last. */
@@ -89,38 +108,38 @@ export type DomainEvent =
       payload: {
         broker: string;
         operation: string;
-        errorKind: string;
+        errorKind: ErrorKind;
         reasonCode?: string;
         httpStatus?: number;
         clientOrderId?: string;
         reason: string;
         causeChain: string[];
-        path: { layer: string; saw: string }[];
+        path: { layer: ErrorLayer; saw: string }[];
       };
     }
-  | { type: 'BrokerRequestRetried'; payload: { broker: string; operation: string; attempt: number; delayMs: number; errorKind: string; clientOrderId?: string } }
-  | { type: 'BrokerConnectionChanged'; payload: { broker: string; channel: string; state: 'connected' | 'lost' | 'gave_up'; reason: string; attempt?: number } }
-  | { type: 'BrokerMessageRejected'; payload: { broker: string; channel: string; errorKind: string; reason: string } }
+  | { type: 'BrokerRequestRetried'; payload: { broker: string; operation: string; attempt: number; delayMs: number; errorKind: ErrorKind; clientOrderId?: string } }
+  | { type: 'BrokerConnectionChanged'; payload: { broker: string; channel: BrokerChannel; state: 'connected' | 'lost' | 'gave_up'; reason: string; attempt?: number } }
+  | { type: 'BrokerMessageRejected'; payload: { broker: string; channel: BrokerChannel; errorKind: ErrorKind; reason: string } }
   /** duplicate: for out_of_order, whether the report is provably one already delivered under that seq (then nothing is resynchronised). */
   | { type: 'BrokerSequenceAnomaly'; payload: { broker: string; anomaly: 'gap' | 'out_of_order' | 'implausible_jump'; expected: number; received: number; duplicate?: boolean } }
   /** The broker's channel named another session (a broker restart): its report numbering started again. */
-  | { type: 'BrokerSessionChanged'; payload: { broker: string; channel: string; previousSession: string; session: string; lastSeqBefore: number; welcomeSeq: number } }
+  | { type: 'BrokerSessionChanged'; payload: { broker: string; channel: BrokerChannel; previousSession: string; session: string; lastSeqBefore: number; welcomeSeq: number } }
   | {
       type: 'StateSynchronised';
       /** fillCursor: where the broker's fill history was read to; the next synchronisation with this broker starts there (absent from older logs). */
       payload: { broker: string; trigger: string; fillsRecovered: number; ordersClosed: number; ordersStillWorking: number; positionsChecked: number; fillCursor?: number };
     }
-  | { type: 'BrokerSyncFailed'; payload: { broker: string; trigger: string; errorKind: string; reason: string } }
+  | { type: 'BrokerSyncFailed'; payload: { broker: string; trigger: string; errorKind: ErrorKind; reason: string } }
   | { type: 'BrokerHealthChanged'; payload: { broker: string; healthy: boolean; reason: string; consecutiveFailures: number; errorRate: string } }
   | {
       type: 'BalanceReconciled';
       payload: { trigger: string; status: 'matched' | 'mismatched' | 'skipped'; currency: string; localCash: string; brokerCash?: string; reason?: string };
     }
-  | { type: 'ReconciliationSkipped'; payload: { symbol: string; trigger: string; errorKind: string; reason: string } }
+  | { type: 'ReconciliationSkipped'; payload: { symbol: string; trigger: string; errorKind: ErrorKind; reason: string } }
   | { type: 'OrderResubmitted'; payload: { clientOrderId: string; broker: string; reason: string; signedAt?: string } }
   | { type: 'BrokerSwitched'; payload: { from: string; to: string; reason: string } }
   /** changed: the trading state degraded mode set (from -> to) on the way in, or gave back on the way out. */
-  | { type: 'DegradedModeChanged'; payload: { active: boolean; tradingState: string; reason: string; changed?: { from: string; to: string } } }
+  | { type: 'DegradedModeChanged'; payload: { active: boolean; tradingState: TradingState; reason: string; changed?: { from: TradingState; to: TradingState } } }
   | {
       type: 'PositionReconciled';
       payload: {

@@ -5,6 +5,10 @@ import { formatAmount } from '../shared/format';
 export type TradingState = 'ACTIVE' | 'REDUCE_ONLY' | 'HALTED';
 const TRADING_STATES: readonly TradingState[] = ['ACTIVE', 'REDUCE_ONLY', 'HALTED'];
 
+export function isTradingState(value: unknown): value is TradingState {
+  return TRADING_STATES.includes(value as TradingState);
+}
+
 /** The risk limits in force, typed. Percentages are fractions here (0.8 = 80 %). */
 export interface RiskLimits {
   readonly maxLeverage: Decimal;
@@ -153,7 +157,7 @@ export function validateSetting(key: string, value: string): string {
     return key;
   }
   if (key === 'trading_state' || key === 'degraded_trading_state') {
-    if (!TRADING_STATES.includes(value as TradingState)) invalid(key, value, `must be one of ${TRADING_STATES.join(', ')}`);
+    if (!isTradingState(value)) invalid(key, value, `must be one of ${TRADING_STATES.join(', ')}`);
     return key;
   }
   let number: Decimal;
