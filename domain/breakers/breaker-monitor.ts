@@ -29,6 +29,7 @@ import { SlidingWindowMinimum, averagePairwiseCorrelation } from './correlation'
 import { HealthCheckRow, runHealthCheck } from './health-check';
 import { liquidationSlices } from './liquidation';
 import { STANDARD_BREAKERS } from './standard-breakers';
+import { BreakerAction, BreakerActionOutcome, BreakerFailure } from './breaker-failure';
 import { PricePoint } from './volatility';
 
 /** Limits come back in these steps after a reset, one step per restore_step_minutes. */
@@ -40,18 +41,7 @@ export const RISK_OFFICER_ROLE = 'risk officer';
 /** A liquidation never takes more slices than this; what is left is reported. */
 export const MAX_LIQUIDATION_SLICES = 20;
 
-/** The ways a reset is refused and a response step fails, by name. */
-export type BreakerFailure =
-  | 'RESET_ROLE_NOT_PERMITTED'
-  | 'RESET_REASON_MISSING'
-  | 'NOTHING_TO_RESET'
-  | 'BREAKER_CONDITION_PERSISTS'
-  | 'HEALTH_CHECK_FAILED'
-  | 'CANCEL_FAILED'
-  | 'KILL_SWITCH_FAILED'
-  | 'LIQUIDATION_REFUSED'
-  | 'LIQUIDATION_BOOK_EXHAUSTED'
-  | 'BREAKER_METRIC_FAILED';
+export type { BreakerFailure };
 
 export interface CustomBreakerInput {
   readonly name: string;
@@ -335,7 +325,7 @@ export class BreakerMonitor {
     this.logger.log(level === 'critical' ? 'error' : 'warn', `circuit breaker ${subject}`, { breaker, observed, limit });
   }
 
-  private action(breaker: string, action: string, outcome: 'done' | 'failed' | 'skipped', detail: string, extra: { code?: BreakerFailure; clientOrderId?: string } = {}): void {
+  private action(breaker: string, action: BreakerAction, outcome: BreakerActionOutcome, detail: string, extra: { code?: BreakerFailure; clientOrderId?: string } = {}): void {
     this.ports.ledger.record({ type: 'BreakerActionTaken', payload: { breaker, action, outcome, detail, ...extra } });
   }
 

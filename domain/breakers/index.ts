@@ -7,4 +7,5 @@ export * from './daily-loss';
 export * from './position-size';
 export * from './standard-breakers';
 export * from './health-check';
+export * from './breaker-failure';
 export * from './breaker-monitor';
