@@ -96,8 +96,8 @@ export class BreakerMonitor {
   private readonly prices = new Map<string, PricePoint[]>();
   /** The average correlation over the jump breaker's lookback; only what can still be its lowest is kept. */
   private readonly correlationSamples = new SlidingWindowMinimum();
-  /** Orders in flight at a trip: cancelled when the broker acknowledges them. */
-  private readonly cancelOnAck = new Map<string, string>();
+  /** Deferred cancels (the board's cancelOnAcknowledgement) this process has dealt with, begun or found closed: the board keeps them until the cancel's outcome is on record. */
+  private readonly deferredCancelsHandled = new Set<string>();
   private unsubscribe: (() => void) | null = null;
   private evaluating = false;
   private evaluateAgain = false;
@@ -122,14 +122,11 @@ export class BreakerMonitor {
     const state = this.ports.ledger.state;
     for (const [symbol, price] of state.marks) this.recordPrice(symbol, price, state.markTimes.get(symbol) ?? this.ports.clock.now().toISOString());
     this.killSwitchPulled = state.breakers.episode !== null;
-    // A deferred cancel is in the log: after a restart the order is still cancelled once the broker acknowledges it.
-    for (const [clientOrderId, breaker] of state.breakers.cancelOnAcknowledgement) {
-      const order = state.orders.get(clientOrderId);
-      if (order && !isTerminal(order)) this.cancelOnAck.set(clientOrderId, breaker);
-    }
+    // A deferred cancel is in the log: after a restart (or a stop) the order is still cancelled once the broker acknowledges it.
+    this.deferredCancelsHandled.clear();
     this.unsubscribe = this.ports.ledger.subscribe(event => this.onEvent(event));
     // Acknowledged while no process watched: cancel it now.
-    for (const clientOrderId of [...this.cancelOnAck.keys()]) this.onDeferredOrderProgress(clientOrderId);
+    for (const clientOrderId of [...state.breakers.cancelOnAcknowledgement.keys()]) this.onDeferredOrderProgress(clientOrderId);
   }
 
   stop(): void {
@@ -199,9 +196,7 @@ export class BreakerMonitor {
   private onEvent(event: StoredEvent): void {
     try {
       if (event.type === 'MarkPriceUpdated') this.recordPrice(event.payload.symbol, new Decimal(event.payload.price), event.at);
-      if ('clientOrderId' in event.payload && typeof event.payload.clientOrderId === 'string' && this.cancelOnAck.has(event.payload.clientOrderId)) {
-        this.onDeferredOrderProgress(event.payload.clientOrderId);
-      }
+      if ('clientOrderId' in event.payload && typeof event.payload.clientOrderId === 'string') this.onDeferredOrderProgress(event.payload.clientOrderId);
       if (!TRIGGERS.has(event.type)) return;
       if (event.type === 'SettingsChanged' && event.payload.actor.startsWith(BREAKER_ACTOR)) return;
       this.requestEvaluation();
@@ -349,7 +344,8 @@ export class BreakerMonitor {
     for (const order of state.workingOrders()) {
       if (order.status === 'pending_cancel') continue;
       if (order.status === 'submitted' && order.brokerOrderId === undefined) {
-        this.cancelOnAck.set(order.clientOrderId, definition.name);
+        // Marked afresh by this trip: the board holds it again and its acknowledgement is waited for again.
+        this.deferredCancelsHandled.delete(order.clientOrderId);
         this.action(definition.name, 'cancel on acknowledgement', 'done', `${order.clientOrderId} is on its way to the broker: cancel it as soon as the broker acknowledges it`, { clientOrderId: order.clientOrderId });
         continue;
       }
@@ -395,15 +391,18 @@ export class BreakerMonitor {
     );
   }
 
+  /** An order the board holds for cancelling on acknowledgement moved: once acknowledged, its cancel goes out, once. */
   private onDeferredOrderProgress(clientOrderId: string): void {
-    const order = this.ports.ledger.state.orders.get(clientOrderId);
-    const breaker = this.cancelOnAck.get(clientOrderId)!;
+    const state = this.ports.ledger.state;
+    const breaker = state.breakers.cancelOnAcknowledgement.get(clientOrderId);
+    if (breaker === undefined || this.deferredCancelsHandled.has(clientOrderId)) return;
+    const order = state.orders.get(clientOrderId);
     if (!order || isTerminal(order)) {
-      this.cancelOnAck.delete(clientOrderId);
+      this.deferredCancelsHandled.add(clientOrderId);
       return;
     }
     if (order.status === 'submitted' || order.status === 'pending_cancel') return;
-    this.cancelOnAck.delete(clientOrderId);
+    this.deferredCancelsHandled.add(clientOrderId);
     void this.track(this.cancelAcknowledged(breaker, clientOrderId));
   }
 
@@ -580,7 +579,7 @@ export class BreakerMonitor {
     const breakers = board.tripped().map(s => s.name);
     const event = this.ports.ledger.record({ type: 'BreakerReset', payload: { mode, breakers, operator, role, reason } });
     this.killSwitchPulled = false;
-    this.cancelOnAck.clear();
+    this.deferredCancelsHandled.clear();
     this.correlationSamples.clear();
     this.ports.telemetry.increment(`breakers.reset.${mode}`);
     this.restoreStep(1);
