@@ -24,9 +24,3 @@ export const BREAKER_FAILURE_MEANINGS: Readonly<Record<BreakerFailure, string>> 
   LIQUIDATION_BOOK_EXHAUSTED: 'The order book took no more of the liquidation (or could not be read); the quantity still to trade is reported.',
   BREAKER_METRIC_FAILED: "A breaker's figure could not be worked out; the breaker reads nothing until it can, and the failure is logged.",
 };
-
-/** What a breaker did, as its BreakerActionTaken events name it. */
-export type BreakerAction = 'alert raised' | 'settings changed' | 'cancel order' | 'cancel on acknowledgement' | 'broker kill switch' | 'liquidate';
-
-/** How a breaker's action ended. */
-export type BreakerActionOutcome = 'done' | 'failed' | 'skipped';

@@ -8,4 +8,5 @@ export * from './position-size';
 export * from './standard-breakers';
 export * from './health-check';
 export * from './breaker-failure';
+export * from './breaker-action';
 export * from './breaker-monitor';
