@@ -79,3 +79,39 @@ test('an order a trip marked for cancelling on acknowledgement, acknowledged jus
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an order a trip marked for cancelling on acknowledgement is cancelled once when the broker acknowledges it, and the board then no longer holds it', async () => {
+  const clock = new VirtualClock();
+  const dir = mkdtempSync(join(tmpdir(), 'breaker-deferred-'));
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  core.deposit(new Decimal(100_000));
+  core.setMark('ETH-PERP', new Decimal(3_000));
+  const gateway = new InProcessBrokerGateway(core);
+  const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock });
+  try {
+    system.fund('100000');
+    system.updateMark('ETH-PERP', '3000');
+    system.breakers.register({ name: 'eth floor', measure: 'mark price of ETH-PERP (USD)', metric: snapshot => snapshot.state.marks.get('ETH-PERP') ?? null, warning: '2500', critical: '2000', direction: 'below', actor: 'risk officer' });
+
+    gateway.failNextRequest('held');
+    const placing = system.coordinator.place({ symbol: 'ETH-PERP', side: 'buy', type: 'limit', quantity: '1', limitPrice: '2900' });
+    const submitted = await nextEvent(system, e => e.type === 'OrderSubmitted', 'the order request');
+    const id = (submitted.payload as { clientOrderId: string }).clientOrderId;
+    system.updateMark('ETH-PERP', '1900');
+    await system.breakers.idle();
+    assert.equal(system.state.breakers.cancelOnAcknowledgement.get(id), 'eth floor');
+
+    assert.deepEqual(gateway.releaseHeldRequests(), { delivered: 1, refused: 0 });
+    await nextEvent(system, ofOrder(id, 'OrderCancelled'), `the cancel of ${id}`);
+    await system.breakers.idle();
+    void placing.catch(() => undefined);
+    assert.equal(system.events.filter(ofOrder(id, 'OrderCancelRequested')).length, 1);
+    const cancels = system.events.filter(e => e.type === 'BreakerActionTaken' && e.payload.action === 'cancel order' && e.payload.clientOrderId === id);
+    assert.deepEqual(cancels.map(e => e.type === 'BreakerActionTaken' && e.payload.outcome), ['done']);
+    assert.equal(system.state.breakers.cancelOnAcknowledgement.has(id), false);
+    assert.deepEqual(core.openOrders(), []);
+  } finally {
+    system.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

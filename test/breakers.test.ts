@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { Decimal } from '../domain/shared/decimal';
 import { TradingError } from '../domain/shared/errors';
 import {
+  BREAKER_FAILURE_MEANINGS,
+  HEALTH_FAILURE_MEANINGS,
   averagePairwiseCorrelation,
   correlatedExposure,
   correlationJump,
@@ -175,4 +177,13 @@ test('a correlation that holds steady keeps one sample in the lookback, not one 
   }
   assert.equal(window.size, 1);
   assert.deepEqual(window.candidates().map(String), ['0.42']);
+});
+
+test('every breaker and health check failure has a one-line meaning for the report glossary', () => {
+  const glossary = { ...BREAKER_FAILURE_MEANINGS, ...HEALTH_FAILURE_MEANINGS };
+  assert.equal(Object.keys(glossary).length, Object.keys(BREAKER_FAILURE_MEANINGS).length + Object.keys(HEALTH_FAILURE_MEANINGS).length, 'no code is in both');
+  for (const [code, meaning] of Object.entries(glossary)) {
+    assert.match(code, /^[A-Z]+(_[A-Z]+)+$/);
+    assert.match(meaning, /^[A-Z][^\n]{20,160}\.$/, `${code}: ${meaning}`);
+  }
 });

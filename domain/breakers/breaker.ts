@@ -3,6 +3,7 @@ import { TradingError } from '../shared/errors';
 import { BreakerLevel } from '../state/breaker-board';
 import { RiskLimits, TradingState } from '../state/runtime-settings';
 import { StateProjection } from '../state/projection';
+import { BreakerReadingPayload } from '../state/events';
 import { PricePoint } from './volatility';
 
 export type { BreakerLevel };
@@ -71,6 +72,21 @@ export function levelOf(reading: BreakerReading, direction: BreakerDirection): B
 /** The level a reading reached (or, back at normal, the warning level it came back under). */
 export function limitFor(reading: BreakerReading, level: BreakerLevel): Decimal {
   return level === 'critical' ? reading.critical : reading.warning;
+}
+
+/** A reading as the breaker events record it; with nothing to measure, zeros and the words for it. */
+export function readingPayload(definition: BreakerDefinition, reading: BreakerReading | null, level: BreakerLevel): BreakerReadingPayload {
+  if (!reading) return { breaker: definition.name, level, observed: '0', limit: '0', observedText: 'nothing to measure', limitText: '' };
+  const limit = limitFor(reading, level);
+  return {
+    breaker: definition.name,
+    level,
+    observed: reading.observed.toString(),
+    limit: limit.toString(),
+    observedText: definition.format(reading.observed),
+    limitText: definition.format(limit),
+    ...(reading.subject ? { subject: reading.subject } : {}),
+  };
 }
 
 export function responseFor(definition: BreakerDefinition, reading: BreakerReading): BreakerResponse {

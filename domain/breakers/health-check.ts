@@ -7,6 +7,13 @@ import { PositionReconciler } from '../execution/position-reconciler';
 /** The ways a health check fails, by name. */
 export type HealthFailure = 'BROKER_UNREACHABLE' | 'MARKET_DATA_STALE' | 'RECONCILIATION_MISMATCH';
 
+/** Each failure in a risk officer's words, one line each, for the report's glossary. */
+export const HEALTH_FAILURE_MEANINGS: Readonly<Record<HealthFailure, string>> = {
+  BROKER_UNREACHABLE: 'The broker did not answer, so trading stays stopped and nothing else can be checked against its books.',
+  MARKET_DATA_STALE: 'The mark price of a symbol held (or, holding nothing, the newest mark) is older than the staleness limit, or there is none.',
+  RECONCILIATION_MISMATCH: "Positions or open orders here do not agree with the broker's, or could not be compared.",
+};
+
 export interface HealthCheckRow {
   readonly check: 'broker connectivity' | 'market data freshness' | 'reconciliation';
   readonly passed: boolean;

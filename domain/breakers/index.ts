@@ -1,4 +1,4 @@
-/** Circuit breakers: pure measures (liquidation, volatility, correlation, daily loss, position size), the standard breakers, the health check and the monitor that trips, responds and recovers. */
+/** Circuit breakers: pure measures (liquidation, volatility, correlation, daily loss, position size), the standard breakers, the health check, the failure codes and their meanings, and the monitor that watches, responds and recovers. */
 export * from './breaker';
 export * from './liquidation';
 export * from './volatility';
@@ -7,4 +7,6 @@ export * from './daily-loss';
 export * from './position-size';
 export * from './standard-breakers';
 export * from './health-check';
+export * from './breaker-failure';
+export * from './breaker-action';
 export * from './breaker-monitor';

@@ -44,7 +44,7 @@ export class BreakerBoard {
   readonly registered = new Map<string, Extract<BreakerEvent, { type: 'BreakerRegistered' }>['payload']>();
   episode: TripEpisode | null = null;
   restoration: Restoration | null = null;
-  /** Orders in flight at a trip that a breaker cancels once the broker acknowledges them, by breaker. */
+  /** Orders in flight at a trip that a breaker cancels once the broker acknowledges them, by breaker: the one list of them, the monitor keeps none; each stays until its cancel's outcome is recorded or a reset. */
   readonly cancelOnAcknowledgement = new Map<string, string>();
 
   status(name: string): BreakerStatus | undefined {

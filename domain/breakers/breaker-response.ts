@@ -1,0 +1,244 @@
+import { Decimal } from '../shared/decimal';
+import { describeError } from '../shared/errors';
+import { formatAmount } from '../shared/format';
+import { isTerminal } from '../model/order';
+import { settingLabel } from '../state/runtime-settings';
+import { BreakerDefinition, BreakerReading, BreakerResponse, readingPayload, responseFor, stricterState } from './breaker';
+import { BreakerAction, BreakerActionOutcome } from './breaker-action';
+import { BreakerFailure } from './breaker-failure';
+import { BREAKER_ACTOR, BreakerPorts } from './breaker-monitor-ports';
+import { BreakerMonitorMemory } from './breaker-monitor-memory';
+import { limitsBeforeTrip } from './breaker-recovery';
+import { liquidationSlices } from './liquidation';
+
+/** A liquidation never takes more slices than this; what is left is reported. */
+export const MAX_LIQUIDATION_SLICES = 20;
+
+/**
+ * Answers a critical level at once: the trading state changes before anything else happens, so no
+ * order placed after the trip passes risk; then the alert goes out, working orders are cancelled
+ * (those still waiting for the broker's acknowledgement as soon as it comes), the broker's kill switch
+ * is pulled, and breaching positions are liquidated with reduce-only orders no larger than the book
+ * can take. Every step is recorded as a BreakerActionTaken.
+ */
+export class BreakerResponder {
+  /** The trips' responses, one after the other in the order the breakers tripped. */
+  private response: Promise<void> = Promise.resolve();
+  /** Cancels sent and deferred cancels under way, not yet answered. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly ports: BreakerPorts,
+    private readonly memory: BreakerMonitorMemory,
+  ) {}
+
+  /** Resolves once the responses of the trips so far have run. */
+  settled(): Promise<void> {
+    return this.response;
+  }
+
+  /** The responses and cancels under way, to wait for. */
+  underway(): Promise<unknown>[] {
+    return [this.response, ...this.inFlight];
+  }
+
+  /** Whether a cancel is still waiting for the broker's answer. */
+  get cancelling(): boolean {
+    return this.inFlight.size > 0;
+  }
+
+  /** Take over the episode the log tells of: its kill switch was pulled, and its deferred cancels still wait for an acknowledgement. */
+  resume(): void {
+    const board = this.ports.ledger.state.breakers;
+    this.memory.killSwitchPulled = board.episode !== null;
+    // A deferred cancel is in the log: after a restart (or a stop) the order is still cancelled once the broker acknowledges it.
+    this.memory.deferredCancelsHandled.clear();
+    // Acknowledged while no process watched: cancel it now.
+    for (const clientOrderId of [...board.cancelOnAcknowledgement.keys()]) this.onOrderProgress(clientOrderId);
+  }
+
+  trip(definition: BreakerDefinition, reading: BreakerReading): void {
+    const state = this.ports.ledger.state;
+    const limitsBefore = limitsBeforeTrip(state);
+    const response = responseFor(definition, reading);
+    const payload = readingPayload(definition, reading, 'critical');
+    // First the record and the state change, in this synchronous step: nothing placed after it passes risk.
+    this.ports.ledger.record({ type: 'BreakerTripped', payload: { ...payload, response, limitsBefore: { ...limitsBefore } } });
+    this.ports.telemetry.increment('breakers.tripped');
+    this.ports.telemetry.increment(`breakers.${definition.name}.tripped`);
+    this.applyPolicy(definition.name, response, `${definition.name} at ${payload.observedText} against a limit of ${payload.limitText}`);
+    this.alert(definition.name, 'critical', payload.observedText, payload.limitText);
+    this.action(definition.name, 'alert raised', 'done', `critical: ${payload.observedText} against a limit of ${payload.limitText}`);
+    const cancels: Promise<unknown>[] = [];
+    for (const order of state.workingOrders()) {
+      if (order.status === 'pending_cancel') continue;
+      if (order.status === 'submitted' && order.brokerOrderId === undefined) {
+        // Marked afresh by this trip: the board holds it again and its acknowledgement is waited for again.
+        this.memory.deferredCancelsHandled.delete(order.clientOrderId);
+        this.action(definition.name, 'cancel on acknowledgement', 'done', `${order.clientOrderId} is on its way to the broker: cancel it as soon as the broker acknowledges it`, { clientOrderId: order.clientOrderId });
+        continue;
+      }
+      cancels.push(this.cancelOrder(definition.name, order.clientOrderId));
+    }
+    this.response = this.response.then(() => this.respond(definition, reading, cancels)).catch(error => this.responseFailed(definition.name, error));
+  }
+
+  /** The trading state a critical breaker asks for (never a looser one than in force), and the leverage cap of a trip. */
+  applyPolicy(breaker: string, response: BreakerResponse, reason: string): void {
+    const state = this.ports.ledger.state;
+    const limits = state.settings.limits;
+    const changes: Record<string, string> = {};
+    const target = stricterState(limits.tradingState, response);
+    if (target !== limits.tradingState) changes.trading_state = target;
+    const cap = new Decimal(state.settings.snapshot().breaker_trip_max_leverage);
+    if (limits.maxLeverage.gt(cap)) changes.max_leverage = cap.toString();
+    if (Object.keys(changes).length === 0) {
+      this.action(breaker, 'settings changed', 'skipped', `already in force: trading state ${limits.tradingState}, max leverage ${limits.maxLeverage}x`);
+      return;
+    }
+    const before = state.settings.snapshot();
+    this.ports.changeSettings(changes, `${BREAKER_ACTOR} ${breaker}`, reason);
+    const shown = Object.entries(changes).map(([k, v]) => `${settingLabel(k)} ${before[k]} -> ${v}`).join('; ');
+    this.action(breaker, 'settings changed', 'done', shown);
+  }
+
+  alert(breaker: string, level: 'warning' | 'critical', observed: string, limit: string): void {
+    const at = this.ports.clock.now().toISOString();
+    const subject = level === 'critical' ? 'tripped' : 'warns';
+    this.ports.telemetry.alert({ breaker, level, observed, limit, at, message: `circuit breaker ${breaker} ${subject}: ${observed} against a limit of ${limit}` });
+    this.ports.logger.log(level === 'critical' ? 'error' : 'warn', `circuit breaker ${subject}`, { breaker, observed, limit });
+  }
+
+  /** An order the board holds for cancelling on acknowledgement moved: once acknowledged, its cancel goes out, once. */
+  onOrderProgress(clientOrderId: string): void {
+    const state = this.ports.ledger.state;
+    const breaker = state.breakers.cancelOnAcknowledgement.get(clientOrderId);
+    if (breaker === undefined || this.memory.deferredCancelsHandled.has(clientOrderId)) return;
+    const order = state.orders.get(clientOrderId);
+    if (!order || isTerminal(order)) {
+      this.memory.deferredCancelsHandled.add(clientOrderId);
+      return;
+    }
+    if (order.status === 'submitted' || order.status === 'pending_cancel') return;
+    this.memory.deferredCancelsHandled.add(clientOrderId);
+    void this.track(this.cancelAcknowledged(breaker, clientOrderId));
+  }
+
+  private action(breaker: string, action: BreakerAction, outcome: BreakerActionOutcome, detail: string, extra: { code?: BreakerFailure; clientOrderId?: string } = {}): void {
+    this.ports.ledger.record({ type: 'BreakerActionTaken', payload: { breaker, action, outcome, detail, ...extra } });
+  }
+
+  private async respond(definition: BreakerDefinition, reading: BreakerReading, cancels: Promise<unknown>[]): Promise<void> {
+    await Promise.allSettled(cancels);
+    if (!this.memory.killSwitchPulled) {
+      this.memory.killSwitchPulled = true;
+      try {
+        const cancelled = await this.ports.broker().cancelAll();
+        this.action(definition.name, 'broker kill switch', 'done', `cancel all sent to broker ${this.ports.broker().name}: ${cancelled} open orders cancelled there`);
+      } catch (error) {
+        this.ports.brokerErrors.record(error, { broker: this.ports.broker().name, operation: 'cancel-all', saw: { 'circuit breaker': 'kill switch not confirmed' } });
+        this.action(definition.name, 'broker kill switch', 'failed', `cancel all not confirmed: ${describeError(error).message}`, { code: 'KILL_SWITCH_FAILED' });
+      }
+    }
+    if (definition.liquidation === 'none') return;
+    for (const breach of reading.breaching ?? []) await this.liquidate(definition.name, breach.symbol, breach.quantity);
+  }
+
+  private responseFailed(breaker: string, error: unknown): void {
+    this.ports.telemetry.increment(`breakers.${breaker}.response_failed`);
+    this.ports.logger.log('error', 'circuit breaker response failed', { breaker, kind: describeError(error).kind, reason: describeError(error).message });
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise)).catch(() => undefined);
+    return promise;
+  }
+
+  /** The cancel request is recorded in this synchronous step; its outcome when the broker answers. */
+  private cancelOrder(breaker: string, clientOrderId: string): Promise<unknown> {
+    return this.track(
+      this.ports.coordinator.cancel(clientOrderId, `${BREAKER_ACTOR} ${breaker}`).then(result => {
+        if (result.outcome === 'cancelled') this.action(breaker, 'cancel order', 'done', `${clientOrderId} cancelled`, { clientOrderId });
+        else this.action(breaker, 'cancel order', 'failed', `${clientOrderId}: ${result.error.message}`, { code: 'CANCEL_FAILED', clientOrderId });
+      }),
+    );
+  }
+
+  /** Acknowledged after the trip: the kill switch may have closed it at the broker already, so ask before cancelling. */
+  private async cancelAcknowledged(breaker: string, clientOrderId: string): Promise<void> {
+    let view;
+    try {
+      view = await this.ports.broker().getOrder(clientOrderId);
+    } catch {
+      view = undefined;
+    }
+    const order = this.ports.ledger.state.order(clientOrderId);
+    if (isTerminal(order) || order.status === 'pending_cancel') return;
+    if (view && view.status !== 'open' && view.status !== 'partially_filled') {
+      this.action(breaker, 'cancel order', 'skipped', `${clientOrderId} acknowledged, already ${view.status} at the broker (kill switch)`, { clientOrderId });
+      return;
+    }
+    await this.cancelOrder(breaker, clientOrderId);
+  }
+
+  /** Reduce a position with reduce-only market orders, each no larger than the best level of the book offers. */
+  private async liquidate(breaker: string, symbol: string, quantity: Decimal): Promise<void> {
+    const state = this.ports.ledger.state;
+    const lot = state.instruments.get(symbol).lotSize;
+    let remaining = quantity;
+    for (let slice = 1; slice <= MAX_LIQUIDATION_SLICES; slice += 1) {
+      const position = state.position(symbol).netQuantity;
+      remaining = Decimal.min(remaining, position.abs());
+      if (remaining.lte(0)) return;
+      const side = position.isPositive() ? 'sell' : 'buy';
+      let book;
+      try {
+        book = await this.ports.broker().orderBook(symbol);
+      } catch (error) {
+        this.action(breaker, 'liquidate', 'failed', `${symbol}: order book not available: ${describeError(error).message}`, { code: 'LIQUIDATION_BOOK_EXHAUSTED' });
+        return;
+      }
+      const best = (side === 'sell' ? book.bids : book.asks)[0];
+      const { slices } = liquidationSlices(remaining, best ? [best] : [], lot);
+      if (!best || slices.length === 0) {
+        this.action(breaker, 'liquidate', 'failed', `${symbol}: the book takes no more; ${remaining} left to ${side}`, { code: 'LIQUIDATION_BOOK_EXHAUSTED' });
+        return;
+      }
+      const result = await this.ports.coordinator.place({ symbol, side, type: 'market', quantity: slices[0].toString(), reduceOnly: true });
+      if (result.outcome !== 'accepted') {
+        const code = result.outcome === 'rejected' && result.stage !== 'input' ? result.decision.reasonCode : result.error.kind;
+        this.action(breaker, 'liquidate', 'failed', `${symbol}: slice ${slice}, ${side} ${slices[0]} reduce-only refused: ${code}`, {
+          code: 'LIQUIDATION_REFUSED',
+          ...(result.outcome !== 'rejected' || result.stage !== 'input' ? { clientOrderId: result.order.clientOrderId } : {}),
+        });
+        return;
+      }
+      const id = result.order.clientOrderId;
+      await this.closed(id);
+      const filled = state.order(id).filledQuantity;
+      this.action(
+        breaker,
+        'liquidate',
+        'done',
+        `${symbol}: slice ${slice}, ${side} ${slices[0]} reduce-only at market against the best ${side === 'sell' ? 'bid' : 'ask'} ${best.quantity} @ ${formatAmount(best.price)}: filled ${filled}`,
+        { clientOrderId: id },
+      );
+      if (filled.isZero()) return;
+      remaining = remaining.minus(filled);
+    }
+  }
+
+  private closed(clientOrderId: string): Promise<void> {
+    const state = this.ports.ledger.state;
+    if (isTerminal(state.order(clientOrderId))) return Promise.resolve();
+    return new Promise(resolve => {
+      const unsubscribe = this.ports.ledger.subscribe(() => {
+        if (isTerminal(state.order(clientOrderId))) {
+          unsubscribe();
+          resolve();
+        }
+      });
+    });
+  }
+}
