@@ -6,7 +6,6 @@ import { RecoveryReport, TradingSystem } from '../domain/trading-system';
 import { StoredEvent } from '../domain/state/events';
 import { ModifyResult, PlaceResult, CancelResult } from '../domain/execution/execution-coordinator';
 import { OrderInput } from '../domain/execution/order-input';
-import { SizingResult } from '../domain/risk/position-sizer';
 import { BrokerGateway } from '../domain/execution/broker-gateway';
 import { BrokerConnection, BrokerFaults } from './broker-connection';
 import { referenceDriver } from './sut';
@@ -57,7 +56,6 @@ export class TradingWorld extends World {
   lastError: Error | null = null;
   readonly placeResults: PlaceResult[] = [];
   seqBeforeLastPlace = 0;
-  sizing: SizingResult | null = null;
   snapshotBeforeCrash: Record<string, unknown> | null = null;
   recovery: RecoveryReport | null = null;
   replayAnswer: { status: number; body: string } | null = null;
