@@ -10,7 +10,7 @@ import { BrokerGateway } from '../domain/execution/broker-gateway';
 import { BrokerConnection, BrokerFaults } from './broker-connection';
 import { referenceDriver } from './sut';
 import { legacyTradingSystem } from './sut/reference-driver';
-import { EventLog, LATEST, Market, Network, ORDER_IN_FLIGHT, Operator, RiskOfficer, ScenarioContext, Trader, Venue, WORKING_ORDER } from './dsl';
+import { CircuitBreakers, EventLog, LATEST, Market, Network, ORDER_IN_FLIGHT, Operator, RiskOfficer, ScenarioContext, Trader, Venue, WORKING_ORDER } from './dsl';
 import { DEFAULT_BOOK_DEPTH as BOOK_DEPTH } from './dsl/market';
 
 /** @deprecated use Market's constant. */
@@ -31,6 +31,7 @@ export class TradingWorld extends World {
   readonly venue = new Venue(this.context);
   readonly network = new Network(this.context);
   readonly eventLog = new EventLog(this.context);
+  readonly circuitBreakers = new CircuitBreakers(this.context, this.eventLog);
 
   constructor(options: IWorldOptions) {
     super(options);
@@ -46,14 +47,11 @@ export class TradingWorld extends World {
   get transport() { return this.context.transport; }
   get logLines() { return this.context.logLines; }
   get eventStorePath(): string { return join(this.context.dataDir, 'events.sqlite'); }
-  get circuitBreakers() { return this.context.circuitBreakers; }
-  set circuitBreakers(value: 'armed' | 'disarmed') { this.context.circuitBreakers = value; }
   get fallbackConnections(): BrokerConnection[] { return this.context.fallbacks; }
 
   readonly backgroundErrors: unknown[] = [];
   lastPlace: PlaceResult | null = null;
   lastCancel: CancelResult | null = null;
-  lastError: Error | null = null;
   readonly placeResults: PlaceResult[] = [];
   seqBeforeLastPlace = 0;
   snapshotBeforeCrash: Record<string, unknown> | null = null;
@@ -105,10 +103,6 @@ export class TradingWorld extends World {
   mark(symbol: string, price: Decimal): void {
     void this.system;
     this.market.mark(symbol, price);
-  }
-
-  settingKey(label: string): string {
-    return this.riskOfficer.settingKey(label);
   }
 
   changeSettings(changes: Record<string, string>, actor = 'risk officer', reason = 'scenario set-up'): StoredEvent {
