@@ -101,20 +101,20 @@ export class RiskOfficer {
   }
 
   /** Every setting in force, by key, as the system holds it. */
-  limitsInForce(): Readonly<Record<string, string>> {
+  settingsInForce(): Readonly<Record<string, string>> {
     return this.context.system.state.settings.snapshot();
   }
 
   /** One setting in force, by the label a risk officer reads ("max leverage (x)"). */
   limitInForce(label: string): string | undefined {
-    return this.limitsInForce()[this.settingKey(label)];
+    return this.settingsInForce()[this.settingKey(label)];
   }
 
   /** A standard breaker's levels in force. */
   breakerLevelsInForce(breaker: string): { readonly warning: string | undefined; readonly critical: string | undefined } {
     const keys = BREAKER_LEVEL_SETTINGS[breaker];
     if (!keys) throw new Error(`no standard breaker "${breaker}"; known: ${Object.keys(BREAKER_LEVEL_SETTINGS).join(', ')}`);
-    const settings = this.limitsInForce();
+    const settings = this.settingsInForce();
     return { warning: settings[keys.warning], critical: settings[keys.critical] };
   }
 
