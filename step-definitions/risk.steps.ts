@@ -25,9 +25,9 @@ function rowFor(rows: readonly DecisionRow[], check: string): DecisionRow {
  * more decimals, which marks a rounded value (a square root, a share of a fee-reduced equity).
  */
 function expectFigure(actual: string | undefined, expected: Decimal, what: string): void {
-  expect(actual, `${what} has a figure`).to.not.equal(undefined);
+  if (actual === undefined) throw new Error(`${what} has no figure`);
   const places = expected.decimalPlaces();
-  const shown = places >= 4 ? new Decimal(actual!).toDecimalPlaces(places) : new Decimal(actual!);
+  const shown = places >= 4 ? new Decimal(actual).toDecimalPlaces(places) : new Decimal(actual);
   expect(shown.toString(), what).to.equal(expected.toString());
 }
 
@@ -213,7 +213,8 @@ Then('the sized order is placed and filled for {figure} {symbol}', async functio
   // The sized order fits the position limit it was sized against: the risk manager's own row says so.
   const row = rowFor(recordedDecision(this, order.clientOrderId).rows, 'position limit');
   expect(row.passed).to.equal(true);
-  expect(new Decimal(row.observedValue!).lte(new Decimal(row.limitValue!))).to.equal(true);
+  if (row.observedValue === undefined || row.limitValue === undefined) throw new Error(`the position limit row has no figures: ${row.observed} against ${row.limit}`);
+  expect(new Decimal(row.observedValue).lte(new Decimal(row.limitValue))).to.equal(true);
 });
 
 Given('the trading state is {word}', function (this: TradingWorld, state: string) {
