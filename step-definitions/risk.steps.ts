@@ -1,14 +1,13 @@
 import { DataTable, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { Decimal } from '../domain/shared/decimal';
-import { DecisionRow } from '../domain/state/events';
-import { correlationKey } from '../domain/state/runtime-settings';
+import { Decimal, DecisionRow, correlationKey } from '../support/sut';
+import { WORKING_ORDER } from '../support/dsl';
 import { TradingWorld } from '../support/world';
-import { asSystemText } from '../support/parameter-types';
+import { cell } from '../support/parameter-types';
 
 /** The decision rows recorded for an order (approved or rejected), read back from the event log. */
 function recordedDecision(world: TradingWorld, clientOrderId: string): { rows: readonly DecisionRow[]; settingsVersion?: number } {
-  for (const e of world.eventsFor(clientOrderId)) {
+  for (const e of world.eventLog.forOrder(clientOrderId)) {
     if (e.type === 'RiskCheckPassed') return { rows: e.payload.checks, settingsVersion: e.payload.settingsVersion };
     if (e.type === 'OrderRejected' && e.payload.checks) return { rows: e.payload.checks, settingsVersion: e.payload.settingsVersion };
   }
@@ -26,21 +25,20 @@ function rowFor(rows: readonly DecisionRow[], check: string): DecisionRow {
  * more decimals, which marks a rounded value (a square root, a share of a fee-reduced equity).
  */
 function expectFigure(actual: string | undefined, expected: Decimal, what: string): void {
-  expect(actual, `${what} has a figure`).to.not.equal(undefined);
+  if (actual === undefined) throw new Error(`${what} has no figure`);
   const places = expected.decimalPlaces();
-  const shown = places >= 4 ? new Decimal(actual!).toDecimalPlaces(places) : new Decimal(actual!);
+  const shown = places >= 4 ? new Decimal(actual).toDecimalPlaces(places) : new Decimal(actual);
   expect(shown.toString(), what).to.equal(expected.toString());
 }
 
 function setLimit(world: TradingWorld, key: string, value: string): void {
-  world.changeSettings({ [key]: value });
+  world.riskOfficer.changeSettings({ [key]: value });
 }
 
 // ---- limits ----
 
 Given('the risk limits in force are:', function (this: TradingWorld, table: DataTable) {
-  const changes = Object.fromEntries(table.hashes().map(row => [this.settingKey(row.setting), asSystemText(row.value)]));
-  this.changeSettings(changes, 'risk officer', 'limits for this specification');
+  this.riskOfficer.setLimits(Object.fromEntries(table.hashes().map(row => [row.setting, row.value])), 'limits for this specification');
 });
 
 Given('the maximum leverage is {leverage}', function (this: TradingWorld, leverage: Decimal) {
@@ -72,162 +70,159 @@ Given('the correlation between {symbol} and {symbol} is {figure}', function (thi
 });
 
 When('the risk officer sets the correlation between {symbol} and {symbol} to {figure} because {string}', function (this: TradingWorld, a: string, b: string, correlation: Decimal, reason: string) {
-  this.changeSettings({ [correlationKey(a, b)]: correlation.toString() }, 'risk officer', reason);
+  this.riskOfficer.changeSettings({ [correlationKey(a, b)]: correlation.toString() }, reason);
 });
 
 When('the risk officer sets the position limit per symbol to {percent} of equity because {string}', function (this: TradingWorld, pct: Decimal, reason: string) {
-  this.changeSettings({ max_position_pct: pct.toString() }, 'risk officer', reason);
+  this.riskOfficer.changeSettings({ max_position_pct: pct.toString() }, reason);
 });
 
 When('the risk officer sets the maximum leverage to {leverage} because {string}', function (this: TradingWorld, leverage: Decimal, reason: string) {
-  this.changeSettings({ max_leverage: leverage.toString() }, 'risk officer', reason);
+  this.riskOfficer.changeSettings({ max_leverage: leverage.toString() }, reason);
 });
 
-When('the risk officer tries to set the maximum leverage to {string}', function (this: TradingWorld, value: string) {
-  try {
-    this.changeSettings({ max_leverage: value }, 'risk officer', 'leverage update');
-    this.lastError = null;
-  } catch (error) {
-    this.lastError = error as Error;
-  }
+When('the risk officer tries to set the maximum leverage to {string}', async function (this: TradingWorld, value: string) {
+  await this.riskOfficer.tryToChangeSettings({ max_leverage: cell.systemText(value) }, 'leverage update');
 });
 
 Then('the settings change is refused because {string}', function (this: TradingWorld, reason: string) {
-  expect(this.lastError, 'the change was refused').to.be.instanceOf(Error);
-  expect(this.lastError!.message).to.include(reason);
+  expect(this.context.errors.take().message).to.include(reason);
 });
 
 Then('the settings are at version {int}, changed by the risk officer for {string}', function (this: TradingWorld, version: number, reason: string) {
-  expect(this.system.state.settings.version).to.equal(version);
-  const change = this.system.events.filter(e => e.type === 'SettingsChanged').pop();
-  if (change?.type !== 'SettingsChanged') throw new Error('no settings change in the log');
+  expect(this.riskOfficer.settingsVersion()).to.equal(version);
+  const change = this.eventLog.latest('SettingsChanged');
+  if (!change) throw new Error('no settings change in the log');
   expect(change.payload).to.include({ version, actor: 'risk officer', reason });
 });
 
 Then('the settings are still at version {int} with a maximum leverage of {figure}', function (this: TradingWorld, version: number, leverage: Decimal) {
-  expect(this.system.state.settings.version).to.equal(version);
-  expect(this.system.state.settings.limits.maxLeverage.toString()).to.equal(leverage.toString());
-  expect(this.system.events.filter(e => e.type === 'SettingsChanged')).to.have.length(version);
+  expect(this.riskOfficer.settingsVersion()).to.equal(version);
+  expect(this.riskOfficer.limits().maxLeverage.toString()).to.equal(leverage.toString());
+  expect(this.eventLog.ofType('SettingsChanged')).to.have.length(version);
 });
 
 // ---- decisions ----
 
 Then('the order passed every pre-trade check', function (this: TradingWorld) {
-  const { rows } = recordedDecision(this, this.lastOrder().clientOrderId);
+  const { rows } = recordedDecision(this, this.trader.order().clientOrderId);
   expect(rows.length).to.be.greaterThan(5);
   expect(rows.filter(r => !r.passed).map(r => `${r.check}: ${r.observed} vs ${r.limit}`)).to.deep.equal([]);
 });
 
 Then('the order is rejected by the {string} check', function (this: TradingWorld, check: string) {
-  const result = this.lastPlace;
-  if (result?.outcome !== 'rejected' || result.stage !== 'risk') throw new Error(`expected a risk rejection, got ${result?.outcome}`);
-  expect(this.system.state.order(result.order.clientOrderId).status).to.equal('rejected');
+  const result = this.trader.lastPlacement();
+  if (result.outcome !== 'rejected' || result.stage !== 'risk') throw new Error(`expected a risk rejection, got ${result.outcome}`);
+  expect(this.trader.order().status).to.equal('rejected');
   const { rows } = recordedDecision(this, result.order.clientOrderId);
   expect(rowFor(rows, check).passed, `${check} passed`).to.equal(false);
 });
 
 Then('the order is rejected by the {string} check under settings version {int}', function (this: TradingWorld, check: string, version: number) {
-  const { rows, settingsVersion } = recordedDecision(this, this.lastOrder().clientOrderId);
-  expect(this.lastOrder().status).to.equal('rejected');
+  const order = this.trader.order();
+  const { rows, settingsVersion } = recordedDecision(this, order.clientOrderId);
+  expect(order.status).to.equal('rejected');
   expect(rowFor(rows, check).passed).to.equal(false);
   expect(settingsVersion).to.equal(version);
 });
 
 Then('the basket order for {symbol} is rejected by the {string} check', function (this: TradingWorld, symbol: string, check: string) {
-  const result = this.basket.find(r => r.outcome !== 'accepted' && 'order' in r && r.order.symbol === symbol);
+  const basket = this.trader.basket();
+  const result = basket.find(r => r.outcome !== 'accepted' && 'order' in r && r.order.symbol === symbol);
   if (!result || result.outcome !== 'rejected' || result.stage !== 'risk') throw new Error(`no risk rejection for ${symbol} in the basket`);
   expect(rowFor(result.decision.rows, check).passed).to.equal(false);
-  expect(this.basket.filter(r => r.outcome === 'accepted')).to.have.length(this.basket.length - 1);
+  expect(basket.filter(r => r.outcome === 'accepted')).to.have.length(basket.length - 1);
 });
 
 Then('the decision shows {string} at {figure} against a limit of {figure}', function (this: TradingWorld, check: string, observed: Decimal, limit: Decimal) {
-  const row = rowFor(recordedDecision(this, this.lastOrder().clientOrderId).rows, check);
+  const row = rowFor(recordedDecision(this, this.trader.order().clientOrderId).rows, check);
   expectFigure(row.observedValue, observed, `${check} observed`);
   expectFigure(row.limitValue, limit, `${check} limit`);
 });
 
 Then('the decision shows projected leverage {leverage} against a limit of {leverage}', function (this: TradingWorld, observed: Decimal, limit: Decimal) {
-  const row = rowFor(recordedDecision(this, this.lastOrder().clientOrderId).rows, 'max leverage');
+  const row = rowFor(recordedDecision(this, this.trader.order().clientOrderId).rows, 'max leverage');
   expect(row.observed).to.equal(`${observed.toFixed(2)}x`);
   expect(row.limit).to.equal(`${limit.toFixed(2)}x`);
   expect(row.passed).to.equal(false);
 });
 
 Then('the rejection carries the code {string}', function (this: TradingWorld, code: string) {
-  const rejected = this.eventsFor(this.lastOrder().clientOrderId).find(e => e.type === 'OrderRejected');
+  const rejected = this.eventLog.forOrder(this.trader.order().clientOrderId).find(e => e.type === 'OrderRejected');
   if (rejected?.type !== 'OrderRejected') throw new Error('no rejection in the log');
   expect(rejected.payload.reasonCode).to.equal(code);
 });
 
 Then('the {string} check {verdict} with {figure} against a limit of {figure}', function (this: TradingWorld, check: string, passes: boolean, observed: Decimal, limit: Decimal) {
-  const row = rowFor(recordedDecision(this, this.lastOrder().clientOrderId).rows, check);
+  const row = rowFor(recordedDecision(this, this.trader.order().clientOrderId).rows, check);
   expect(row.passed, `${check}: ${row.observed} against ${row.limit}`).to.equal(passes);
   expectFigure(row.observedValue, observed, `${check} observed`);
   expectFigure(row.limitValue, limit, `${check} limit`);
 });
 
 Then('the modification passed every pre-trade check', function (this: TradingWorld) {
-  const result = this.lastModify;
-  if (result?.outcome !== 'modified') throw new Error(`expected the modification to go through, got ${result?.outcome}: ${result && 'error' in result ? result.error.message : ''}`);
-  const requested = this.eventsFor(result.order.clientOrderId).find(e => e.type === 'OrderReplaceRequested');
+  const result = this.trader.lastModification();
+  if (result.outcome !== 'modified') throw new Error(`expected the modification to go through, got ${result.outcome}: ${'error' in result ? result.error.message : ''}`);
+  const requested = this.eventLog.forOrder(result.order.clientOrderId).find(e => e.type === 'OrderReplaceRequested');
   if (requested?.type !== 'OrderReplaceRequested') throw new Error('no replace request in the log');
   expect(requested.payload.checks.filter(r => !r.passed)).to.deep.equal([]);
 });
 
 Then('the modification is refused by the {string} check', function (this: TradingWorld, check: string) {
-  const result = this.lastModify;
-  if (result?.outcome !== 'refused' || result.stage !== 'risk') throw new Error(`expected a risk refusal, got ${result?.outcome}`);
-  const refused = this.eventsFor(this.workingOrder().clientOrderId).find(e => e.type === 'OrderReplaceRefused');
+  const result = this.trader.lastModification();
+  if (result.outcome !== 'refused' || result.stage !== 'risk') throw new Error(`expected a risk refusal, got ${result.outcome}`);
+  const refused = this.eventLog.forOrder(this.trader.order(WORKING_ORDER).clientOrderId).find(e => e.type === 'OrderReplaceRefused');
   if (refused?.type !== 'OrderReplaceRefused' || !refused.payload.checks) throw new Error('no refused modification in the log');
   expect(rowFor(refused.payload.checks, check).passed).to.equal(false);
-  expect(this.broker.requests.filter(r => r.action === 'replace')).to.have.length(0);
+  expect(this.venue.books.requests.filter(r => r.action === 'replace')).to.have.length(0);
 });
 
 // ---- exposure ----
 
 Then('the projected leverage is {leverage}', function (this: TradingWorld, leverage: Decimal) {
-  const projected = this.system.risk.projectedExposure();
-  expect(projected.leverage?.toFixed(2)).to.equal(leverage.toFixed(2));
+  expect(this.riskOfficer.projectedExposure().leverage?.toFixed(2)).to.equal(leverage.toFixed(2));
 });
 
 Then('the projected gross exposure is {money}', function (this: TradingWorld, amount: Decimal) {
-  expect(this.system.risk.projectedExposure().gross.toString()).to.equal(amount.toString());
+  expect(this.riskOfficer.projectedExposure().gross.toString()).to.equal(amount.toString());
 });
 
 Then('the gross exposure is {money} and the leverage {leverage}', function (this: TradingWorld, gross: Decimal, leverage: Decimal) {
-  const account = this.system.state.account();
-  expect(account.grossExposure.toString()).to.equal(gross.toString());
-  expect(account.leverage?.toFixed(2)).to.equal(leverage.toFixed(2));
+  const exposure = this.riskOfficer.accountExposure();
+  expect(exposure.gross.toString()).to.equal(gross.toString());
+  expect(exposure.leverage?.toFixed(2)).to.equal(leverage.toFixed(2));
 });
 
 // ---- sizing ----
 
 When('the trader sizes a buy of {symbol} risking {percent} of equity with a stop at {money}', function (this: TradingWorld, symbol: string, risk: Decimal, stop: Decimal) {
-  this.sizing = this.system.risk.sizeOrder(symbol, 'buy', risk.div(100), stop);
+  this.trader.sizeOrder(symbol, 'buy', risk.div(100), stop);
 });
 
 Then('the sized quantity is {figure} {symbol}, limited by the {limiter}', function (this: TradingWorld, quantity: Decimal, _symbol: string, limiter: string) {
-  expect(this.sizing?.quantity.toString()).to.equal(quantity.toString());
-  expect(this.sizing?.limitedBy).to.equal(limiter);
+  const sizing = this.trader.lastSizing();
+  expect(sizing.quantity.toString()).to.equal(quantity.toString());
+  expect(sizing.limitedBy).to.equal(limiter);
 });
 
 Then('the sized order is placed and filled for {figure} {symbol}', async function (this: TradingWorld, quantity: Decimal, symbol: string) {
-  await this.placeAndSettle({ symbol, side: 'buy', type: 'market', quantity: this.sizing!.quantity.toString() });
-  const order = this.lastOrder();
+  await this.trader.placeSizedOrder(symbol, 'buy');
+  const order = this.trader.order();
   expect(order.status).to.equal('filled');
   expect(order.filledQuantity.toString()).to.equal(quantity.toString());
   // The sized order fits the position limit it was sized against: the risk manager's own row says so.
   const row = rowFor(recordedDecision(this, order.clientOrderId).rows, 'position limit');
   expect(row.passed).to.equal(true);
-  expect(new Decimal(row.observedValue!).lte(new Decimal(row.limitValue!))).to.equal(true);
+  if (row.observedValue === undefined || row.limitValue === undefined) throw new Error(`the position limit row has no figures: ${row.observed} against ${row.limit}`);
+  expect(new Decimal(row.observedValue).lte(new Decimal(row.limitValue))).to.equal(true);
 });
 
 Given('the trading state is {word}', function (this: TradingWorld, state: string) {
-  this.changeSettings({ trading_state: state }, 'risk officer', `trading state ${state}`);
+  this.riskOfficer.changeSettings({ trading_state: state }, `trading state ${state}`);
 });
 
 When('the risk officer sets the trading state to {word} because {string}', function (this: TradingWorld, state: string, reason: string) {
-  this.changeSettings({ trading_state: state }, 'risk officer', reason);
+  this.riskOfficer.changeSettings({ trading_state: state }, reason);
 });
 
 Given('the daily loss limit is {money}', function (this: TradingWorld, amount: Decimal) {
@@ -239,7 +234,7 @@ Given('the net exposure cap is {percent} of equity', function (this: TradingWorl
 });
 
 Then('the order is rejected by the {string} check with the code {string}', function (this: TradingWorld, check: string, code: string) {
-  const order = this.lastOrder();
+  const order = this.trader.order();
   expect(order.status).to.equal('rejected');
   const row = rowFor(recordedDecision(this, order.clientOrderId).rows, check);
   expect(row.passed).to.equal(false);
@@ -247,24 +242,19 @@ Then('the order is rejected by the {string} check with the code {string}', funct
 });
 
 Then('the order passed the {string} check', function (this: TradingWorld, check: string) {
-  const order = this.lastOrder();
+  const order = this.trader.order();
   const row = rowFor(recordedDecision(this, order.clientOrderId).rows, check);
   expect(row.passed, `${check}: ${row.observed} against ${row.limit}`).to.equal(true);
   expect(order.status).to.equal('filled');
 });
 
-When('the risk officer tries to set the correlation between {symbol} and {symbol} to {figure}', function (this: TradingWorld, a: string, b: string, correlation: Decimal) {
-  try {
-    this.changeSettings({ [correlationKey(a, b)]: correlation.toString() }, 'risk officer', 'correlation update');
-    this.lastError = null;
-  } catch (error) {
-    this.lastError = error as Error;
-  }
+When('the risk officer tries to set the correlation between {symbol} and {symbol} to {figure}', async function (this: TradingWorld, a: string, b: string, correlation: Decimal) {
+  await this.riskOfficer.tryToChangeSettings({ [correlationKey(a, b)]: correlation.toString() }, 'correlation update');
 });
 
 Then('the modification passed the {string} check', function (this: TradingWorld, check: string) {
-  const result = this.lastModify;
-  if (result?.outcome !== 'modified') throw new Error(`expected the modification to go through, got ${result?.outcome}: ${result && 'error' in result ? result.error.message : ''}`);
+  const result = this.trader.lastModification();
+  if (result.outcome !== 'modified') throw new Error(`expected the modification to go through, got ${result.outcome}: ${'error' in result ? result.error.message : ''}`);
   const row = rowFor(result.decision.rows, check);
   expect(row.passed, `${check}: ${row.observed} against ${row.limit}`).to.equal(true);
 });
@@ -273,10 +263,10 @@ Given('the correlations are:', function (this: TradingWorld, table: DataTable) {
   const changes = Object.fromEntries(
     table.hashes().map(row => {
       const [a, b] = row.pair.split('/');
-      return [correlationKey(a, b), row.correlation];
+      return [correlationKey(a, b), cell.systemText(row.correlation)];
     }),
   );
-  this.changeSettings(changes, 'risk officer', 'correlation matrix');
+  this.riskOfficer.changeSettings(changes, 'correlation matrix');
 });
 
 Given('the order quantity limit for {symbol} is {figure}', function (this: TradingWorld, symbol: string, quantity: Decimal) {
@@ -284,9 +274,9 @@ Given('the order quantity limit for {symbol} is {figure}', function (this: Tradi
 });
 
 Given('the risk officer switches off trading in {symbol}', function (this: TradingWorld, symbol: string) {
-  this.changeSettings({ [`trading_disabled.${symbol}`]: 'true' }, 'risk officer', `${symbol} switched off`);
+  this.riskOfficer.changeSettings({ [`trading_disabled.${symbol}`]: 'true' }, `${symbol} switched off`);
 });
 
 When('the risk officer switches on trading in {symbol}', function (this: TradingWorld, symbol: string) {
-  this.changeSettings({ [`trading_disabled.${symbol}`]: 'false' }, 'risk officer', `${symbol} switched on`);
+  this.riskOfficer.changeSettings({ [`trading_disabled.${symbol}`]: 'false' }, `${symbol} switched on`);
 });

@@ -6,12 +6,11 @@ import { RecoveryReport, TradingSystem } from '../domain/trading-system';
 import { StoredEvent } from '../domain/state/events';
 import { ModifyResult, PlaceResult, CancelResult } from '../domain/execution/execution-coordinator';
 import { OrderInput } from '../domain/execution/order-input';
-import { SizingResult } from '../domain/risk/position-sizer';
 import { BrokerGateway } from '../domain/execution/broker-gateway';
 import { BrokerConnection, BrokerFaults } from './broker-connection';
 import { referenceDriver } from './sut';
 import { legacyTradingSystem } from './sut/reference-driver';
-import { EventLog, Market, Network, Operator, RiskOfficer, ScenarioContext, Trader, Venue } from './dsl';
+import { CircuitBreakers, EventLog, LATEST, Market, Network, ORDER_IN_FLIGHT, Operator, RiskOfficer, ScenarioContext, Trader, Venue, WORKING_ORDER } from './dsl';
 import { DEFAULT_BOOK_DEPTH as BOOK_DEPTH } from './dsl/market';
 
 /** @deprecated use Market's constant. */
@@ -32,6 +31,7 @@ export class TradingWorld extends World {
   readonly venue = new Venue(this.context);
   readonly network = new Network(this.context);
   readonly eventLog = new EventLog(this.context);
+  readonly circuitBreakers = new CircuitBreakers(this.context, this.eventLog);
 
   constructor(options: IWorldOptions) {
     super(options);
@@ -47,26 +47,29 @@ export class TradingWorld extends World {
   get transport() { return this.context.transport; }
   get logLines() { return this.context.logLines; }
   get eventStorePath(): string { return join(this.context.dataDir, 'events.sqlite'); }
-  get circuitBreakers() { return this.context.circuitBreakers; }
-  set circuitBreakers(value: 'armed' | 'disarmed') { this.context.circuitBreakers = value; }
   get fallbackConnections(): BrokerConnection[] { return this.context.fallbacks; }
 
   readonly backgroundErrors: unknown[] = [];
   lastPlace: PlaceResult | null = null;
   lastCancel: CancelResult | null = null;
-  lastModify: ModifyResult | null = null;
-  lastError: Error | null = null;
-  focusOrderId: string | null = null;
-  workingOrderId: string | null = null;
   readonly placeResults: PlaceResult[] = [];
-  basket: PlaceResult[] = [];
   seqBeforeLastPlace = 0;
-  sizing: SizingResult | null = null;
   snapshotBeforeCrash: Record<string, unknown> | null = null;
   recovery: RecoveryReport | null = null;
   replayAnswer: { status: number; body: string } | null = null;
   seqMark = 0;
   httpLogMark = 0;
+
+  // What the steps not yet moved still set lands in the scenario's memory, where the moved steps read it (Trader's names).
+  get lastModify(): ModifyResult | null { return this.context.memory.has('modification') ? this.context.memory.recall('modification') : null; }
+  set lastModify(result: ModifyResult | null) { if (result) this.context.memory.remember('modification', LATEST, result); }
+  get basket(): readonly PlaceResult[] { return this.context.memory.has('basket') ? this.context.memory.recall('basket') : []; }
+  set basket(results: readonly PlaceResult[]) { this.context.memory.remember('basket', LATEST, results); }
+  get workingOrderId(): string | null { return this.rememberedOrder(WORKING_ORDER); }
+  set workingOrderId(id: string | null) { if (id) this.context.memory.remember('order', WORKING_ORDER, id); }
+  get focusOrderId(): string | null { return this.rememberedOrder(ORDER_IN_FLIGHT); }
+  set focusOrderId(id: string | null) { if (id) this.context.memory.remember('order', ORDER_IN_FLIGHT, id); }
+  private rememberedOrder(name: string): string | null { return this.context.memory.has('order', name) ? this.context.memory.recall('order', name) : null; }
 
   connectBroker(): Promise<void> { return this.context.connectBroker(); }
   get connection(): BrokerConnection { return this.context.connection; }
@@ -102,17 +105,13 @@ export class TradingWorld extends World {
     this.market.mark(symbol, price);
   }
 
-  settingKey(label: string): string {
-    return this.riskOfficer.settingKey(label);
-  }
-
   changeSettings(changes: Record<string, string>, actor = 'risk officer', reason = 'scenario set-up'): StoredEvent {
     return this.system.changeSettings(changes, actor, reason);
   }
 
   async place(input: OrderInput): Promise<PlaceResult> {
     this.seqBeforeLastPlace = this.system.ledger.store.length;
-    const result = await this.system.coordinator.place(input);
+    const result = await this.trader.place(input);
     this.lastPlace = result;
     this.placeResults.push(result);
     return result;

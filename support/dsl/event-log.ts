@@ -1,6 +1,9 @@
 import type { EventOf, EventType, StoredEvent } from '../sut/system-under-test';
 import type { ScenarioContext } from './scenario-context';
 
+/** The events a circuit breaker records, each naming its breaker. */
+type BreakerEventType = 'BreakerLevelChanged' | 'BreakerTripped' | 'BreakerActionTaken' | 'BreakerResetRefused';
+
 /**
  * The event log as a Then reads it: from a mark, by type, by order. Reads go through the system's
  * event feed, which hands out what was appended after a mark without reading the log again.
@@ -69,5 +72,25 @@ export class EventLog {
       }
       return t.reconciled >= t.fills && t.syncEndedAfterHistory;
     });
+  }
+
+  /** What the circuit breakers recorded of one type, for one breaker or for all, oldest first. */
+  breakerEvents<T extends BreakerEventType>(type: T, breaker?: string): (StoredEvent & EventOf<T>)[] {
+    const ofBreaker = (e: StoredEvent) => breaker === undefined || ('breaker' in e.payload && e.payload.breaker === breaker);
+    return this.ofType(type).filter(e => ofBreaker(e));
+  }
+
+  /** A breaker's latest trip; fails saying which levels it reached and which breakers did trip. */
+  trip(breaker: string): StoredEvent & EventOf<'BreakerTripped'> {
+    const trip = this.breakerEvents('BreakerTripped', breaker).pop();
+    if (trip) return trip;
+    const levels = this.breakerEvents('BreakerLevelChanged', breaker).map(e => `${e.payload.to} at ${e.payload.observedText}`);
+    const tripped = this.breakerEvents('BreakerTripped').map(e => e.payload.breaker);
+    throw new Error(`breaker ${breaker} has not tripped (levels seen: ${levels.join(', ') || 'none'}; tripped: ${tripped.join(', ') || 'none'})`);
+  }
+
+  /** Events after the log mark a step remembered under a name ("before the reset"). */
+  sinceRemembered(name: string): readonly StoredEvent[] {
+    return this.since(this.context.memory.recall('logMark', name));
   }
 }

@@ -42,4 +42,23 @@ export class Market {
   wait(ms: number): void {
     this.context.clock.advance(ms);
   }
+
+  /** Time passes and the market moves (the broker's book as given, or around the mark), and the breakers have answered the new mark. */
+  async moveAfter(ms: number, symbol: string, price: Decimal, bids?: readonly { price: Decimal; quantity: Decimal }[]): Promise<void> {
+    this.markLater(ms, symbol, price, bids);
+    await this.context.system.breakers.idle();
+  }
+
+  /** A symbol swings once a minute, to the high mark first, then back to the low one, and so on; the breakers have answered every mark. */
+  async alternate(symbol: string, low: Decimal, high: Decimal, minutes: number): Promise<void> {
+    for (let i = 1; i <= minutes; i += 1) this.markLater(60_000, symbol, i % 2 === 1 ? high : low);
+    await this.context.system.breakers.idle();
+  }
+
+  /** The mark the system holds for a symbol now. */
+  markOf(symbol: string): Decimal {
+    const mark = this.context.system.state.marks.get(symbol);
+    if (!mark) throw new Error(`${symbol} has no mark price; marked: ${[...this.context.system.state.marks.keys()].join(', ') || 'none'}`);
+    return mark;
+  }
 }

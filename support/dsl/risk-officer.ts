@@ -1,6 +1,6 @@
-import type { CustomBreakerRequest, ResetOutcome, ResetRequest, StoredEvent } from '../sut/system-under-test';
-import { BREAKER_LEVEL_SETTINGS, SETTING_LABELS } from '../sut/settings-catalogue';
-import { cell } from '../parameter-types';
+import type { CustomBreakerRequest, Decimal, EventOf, ResetOutcome, ResetRequest, StoredEvent, SystemState } from '../sut/system-under-test';
+import { BREAKER_LEVEL_SETTINGS, DEFAULT_SETTINGS, SETTING_LABELS, settingLabel } from '../sut/settings-catalogue';
+import { cell } from '../table-cells';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
 
@@ -49,7 +49,97 @@ export class RiskOfficer {
     this.context.system.breakers.register(request);
   }
 
+  /** A reset as a person asks for it; the log's end before it is remembered, to read what the reset recorded. */
   async resetBreakers(request: ResetRequest): Promise<ResetOutcome> {
+    this.context.memory.remember('logMark', BEFORE_THE_RESET, this.context.system.events.mark());
     return this.context.memory.remember('reset', LATEST, await this.context.system.breakers.reset(request));
   }
+
+  /** The breakers run in the system now. */
+  breakersArmed(): boolean {
+    return this.context.system.breakers.armed;
+  }
+
+  /** A change that may be refused: the settings version before it is remembered, and a refusal kept for the Then. */
+  async tryToChangeSettings(changes: Readonly<Record<string, string>>, reason: string): Promise<void> {
+    this.context.memory.remember('settingsVersion', BEFORE_THE_CHANGE, this.settingsVersion());
+    await this.context.errors.attempt('the risk officer changing the settings', () => this.changeSettings(changes, reason));
+  }
+
+  /** One level of a standard breaker, as typed: the system judges the value; an unknown breaker is refused too. */
+  async tryToSetBreakerLevel(breaker: string, level: 'warning' | 'critical', value: string): Promise<void> {
+    this.context.memory.remember('settingsVersion', BEFORE_THE_CHANGE, this.settingsVersion());
+    await this.context.errors.attempt(`the risk officer setting the ${breaker} breaker's ${level} level`, () => {
+      const keys = BREAKER_LEVEL_SETTINGS[breaker];
+      if (!keys) throw new Error(`no standard breaker "${breaker}"`);
+      return this.changeSettings({ [keys[level]]: value }, `${breaker} ${level} level`);
+    });
+  }
+
+  /** A breaker added at runtime, which the system may refuse; the log's end before it is remembered, to show a refusal recorded nothing. */
+  async tryToRegisterBreaker(request: CustomBreakerRequest): Promise<void> {
+    this.context.memory.remember('logMark', BEFORE_THE_REGISTRATION, this.context.system.events.mark());
+    await this.context.errors.attempt(`the risk officer registering the breaker "${request.name}"`, () => this.registerBreaker(request));
+  }
+
+  /** A reset the system may refuse as bad input (rather than answer with a refused outcome). */
+  async tryToResetBreakers(request: ResetRequest): Promise<void> {
+    await this.context.errors.attempt('the risk officer resetting the breakers', () => this.resetBreakers(request));
+  }
+
+  lastReset(): ResetOutcome {
+    return this.context.memory.recall('reset');
+  }
+
+  settingsVersion(): number {
+    return this.context.system.state.settings.version;
+  }
+
+  /** The limits in force, as the system reads its settings. */
+  limits(): SystemState['settings']['limits'] {
+    return this.context.system.state.settings.limits;
+  }
+
+  /** Every setting in force, by key, as the system holds it. */
+  settingsInForce(): Readonly<Record<string, string>> {
+    return this.context.system.state.settings.snapshot();
+  }
+
+  /** One setting in force, by the label a risk officer reads ("max leverage (x)"). */
+  limitInForce(label: string): string | undefined {
+    return this.settingsInForce()[this.settingKey(label)];
+  }
+
+  /** A standard breaker's levels in force. */
+  breakerLevelsInForce(breaker: string): { readonly warning: string | undefined; readonly critical: string | undefined } {
+    const keys = BREAKER_LEVEL_SETTINGS[breaker];
+    if (!keys) throw new Error(`no standard breaker "${breaker}"; known: ${Object.keys(BREAKER_LEVEL_SETTINGS).join(', ')}`);
+    const settings = this.settingsInForce();
+    return { warning: settings[keys.warning], critical: settings[keys.critical] };
+  }
+
+  /** The first settings change an actor made, setting by setting: the label, the value before it and the value it set. */
+  firstChangeBy(actor: string): { setting: string; from: string | undefined; to: string }[] {
+    const changes = this.context.system.events.all().filter((e): e is StoredEvent & EventOf<'SettingsChanged'> => e.type === 'SettingsChanged');
+    const change = changes.find(e => e.payload.actor === actor);
+    if (!change) throw new Error(`no settings change by ${actor}`);
+    const before = (key: string) => changes.filter(e => e.seq < change.seq && key in e.payload.changes).pop()?.payload.changes[key] ?? DEFAULT_SETTINGS[key];
+    return Object.entries(change.payload.changes).map(([key, to]) => ({ setting: settingLabel(key), from: before(key), to }));
+  }
+
+  /** Exposure with every working order filled, as the pre-trade checks project it. */
+  projectedExposure(): { gross: Decimal; net: Decimal; leverage: Decimal | null } {
+    return this.context.system.projectedExposure();
+  }
+
+  /** The account's gross exposure and leverage on its positions now. */
+  accountExposure(): { gross: Decimal; leverage: Decimal | null } {
+    const account = this.context.system.state.account();
+    return { gross: account.grossExposure, leverage: account.leverage };
+  }
 }
+
+/** What the risk officer's changes are compared with, as the Gherkin says it ("the version they had"). */
+export const BEFORE_THE_CHANGE = 'before the change';
+export const BEFORE_THE_REGISTRATION = 'before the registration';
+export const BEFORE_THE_RESET = 'before the reset';
