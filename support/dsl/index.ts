@@ -10,3 +10,4 @@ export * from './operator';
 export * from './market';
 export * from './venue';
 export * from './network';
+export * from './executions';
