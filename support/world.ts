@@ -1,17 +1,16 @@
-import { join } from 'node:path';
 import { IWorldOptions, World } from '@cucumber/cucumber';
 import { Decimal } from '../domain/shared/decimal';
 import { Order } from '../domain/model/order';
-import { RecoveryReport, TradingSystem } from '../domain/trading-system';
+import { TradingSystem } from '../domain/trading-system';
 import { StoredEvent } from '../domain/state/events';
-import { ModifyResult, PlaceResult, CancelResult } from '../domain/execution/execution-coordinator';
+import { ModifyResult, PlaceResult } from '../domain/execution/execution-coordinator';
 import { OrderInput } from '../domain/execution/order-input';
 import { SizingResult } from '../domain/risk/position-sizer';
 import { BrokerGateway } from '../domain/execution/broker-gateway';
-import { BrokerConnection, BrokerFaults } from './broker-connection';
+import { BrokerConnection } from './broker-connection';
 import { referenceDriver } from './sut';
 import { legacyTradingSystem } from './sut/reference-driver';
-import { EventLog, Market, Network, Operator, RiskOfficer, ScenarioContext, Trader, Venue } from './dsl';
+import { EventLog, Executions, IN_FLIGHT_ORDER, LATEST, Market, Network, Operator, RiskOfficer, ScenarioContext, Trader, Venue, WORKING_ORDER } from './dsl';
 import { DEFAULT_BOOK_DEPTH as BOOK_DEPTH } from './dsl/market';
 
 /** @deprecated use Market's constant. */
@@ -32,6 +31,7 @@ export class TradingWorld extends World {
   readonly venue = new Venue(this.context);
   readonly network = new Network(this.context);
   readonly eventLog = new EventLog(this.context);
+  readonly executions = new Executions(this.context);
 
   constructor(options: IWorldOptions) {
     super(options);
@@ -44,26 +44,16 @@ export class TradingWorld extends World {
   get apiSecret() { return this.context.apiSecret; }
   get clock() { return this.context.clock; }
   get broker() { return this.context.broker; }
-  get transport() { return this.context.transport; }
   get logLines() { return this.context.logLines; }
-  get eventStorePath(): string { return join(this.context.dataDir, 'events.sqlite'); }
   get circuitBreakers() { return this.context.circuitBreakers; }
   set circuitBreakers(value: 'armed' | 'disarmed') { this.context.circuitBreakers = value; }
   get fallbackConnections(): BrokerConnection[] { return this.context.fallbacks; }
 
-  readonly backgroundErrors: unknown[] = [];
-  lastPlace: PlaceResult | null = null;
-  lastCancel: CancelResult | null = null;
-  lastModify: ModifyResult | null = null;
   lastError: Error | null = null;
-  focusOrderId: string | null = null;
-  workingOrderId: string | null = null;
+  /** Nothing reads it any more (the trader remembers every placement); the breakers' basket still adds to it. */
   readonly placeResults: PlaceResult[] = [];
-  basket: PlaceResult[] = [];
-  seqBeforeLastPlace = 0;
   sizing: SizingResult | null = null;
   snapshotBeforeCrash: Record<string, unknown> | null = null;
-  recovery: RecoveryReport | null = null;
   replayAnswer: { status: number; body: string } | null = null;
   seqMark = 0;
   httpLogMark = 0;
@@ -71,34 +61,36 @@ export class TradingWorld extends World {
   connectBroker(): Promise<void> { return this.context.connectBroker(); }
   get connection(): BrokerConnection { return this.context.connection; }
   get gateway(): BrokerGateway { return this.connection.gateway; }
-  get faults(): BrokerFaults { return this.connection.faults; }
   addFallbackRoute(name: string): Promise<void> { return this.context.addFallbackRoute(name); }
 
   async restartWithGateway(setUp: (connection: BrokerConnection) => Promise<void>): Promise<void> {
     await this.operator.restartWithGateway(setUp);
   }
 
-  /** @deprecated the reference system itself, started on first use: steps move to the DSL. */
+  // What the moved steps keep in the scenario's memory, read and written here by the steps not yet moved.
+  get lastPlace(): PlaceResult | null { return this.context.memory.has('placement') ? this.trader.lastPlacement() : null; }
+  get lastModify(): ModifyResult | null { return this.context.memory.has('modification') ? this.trader.lastModification() : null; }
+  get basket(): readonly PlaceResult[] { return this.context.memory.has('basket') ? this.trader.lastBasket() : []; }
+  set basket(placements: readonly PlaceResult[]) { this.context.memory.remember('basket', LATEST, placements); }
+  get workingOrderId(): string | null { return this.context.memory.has('order', WORKING_ORDER) ? this.context.memory.recall('order', WORKING_ORDER) : null; }
+  /** The order a step not yet moved set (another working order), else the order in flight. */
+  get focusOrderId(): string | null {
+    return this.legacyFocusOrderId ?? (this.context.memory.has('order', IN_FLIGHT_ORDER) ? this.context.memory.recall('order', IN_FLIGHT_ORDER) : null);
+  }
+  set focusOrderId(clientOrderId: string | null) { this.legacyFocusOrderId = clientOrderId; }
+  private legacyFocusOrderId: string | null = null;
+
+  /** @deprecated the reference system itself, started on first use (the breakers' arming step still reads it before the Background starts the system): steps move to the DSL. */
   get system(): TradingSystem {
     if (!this.context.session.isRunning) this.context.session.start();
     return legacyTradingSystem(this.context.system);
-  }
-
-  background(work: Promise<unknown>): void {
-    work.catch(error => this.backgroundErrors.push(error));
   }
 
   get systemIsRunning(): boolean {
     return this.context.session.isRunning;
   }
 
-  fund(amount: Decimal): void {
-    void this.system;
-    this.operator.fund(amount);
-  }
-
   mark(symbol: string, price: Decimal): void {
-    void this.system;
     this.market.mark(symbol, price);
   }
 
@@ -110,12 +102,8 @@ export class TradingWorld extends World {
     return this.system.changeSettings(changes, actor, reason);
   }
 
-  async place(input: OrderInput): Promise<PlaceResult> {
-    this.seqBeforeLastPlace = this.system.ledger.store.length;
-    const result = await this.system.coordinator.place(input);
-    this.lastPlace = result;
-    this.placeResults.push(result);
-    return result;
+  place(input: OrderInput): Promise<PlaceResult> {
+    return this.trader.place(input);
   }
 
   /** Place and wait until the order has settled (filled, cancelled or resting at the broker). */
@@ -126,15 +114,12 @@ export class TradingWorld extends World {
   }
 
   lastOrder(): Order {
-    const result = this.lastPlace;
-    if (!result) throw new Error('no order was placed in this scenario');
-    if (result.outcome === 'rejected' && result.stage === 'input') throw new Error(`the last order was refused as input: ${result.error.message}`);
-    return this.system.state.order(result.order.clientOrderId);
+    if (!this.lastPlace) throw new Error('no order was placed in this scenario');
+    return this.trader.order();
   }
 
   workingOrder(): Order {
-    if (!this.workingOrderId) throw new Error('no working order in this scenario');
-    return this.system.state.order(this.workingOrderId);
+    return this.trader.order(WORKING_ORDER);
   }
 
   /**
@@ -208,11 +193,6 @@ export class TradingWorld extends World {
 
   async crash(): Promise<void> {
     await this.operator.crash();
-  }
-
-  async restartAfterCrash(): Promise<TradingSystem> {
-    await this.operator.restart();
-    return this.system;
   }
 
   dispose(): Promise<void> {
