@@ -1,7 +1,7 @@
 import { DataTable, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { Decimal, PlaceResult } from '../support/sut';
-import { BEFORE_THE_CHANGE, BEFORE_THE_REGISTRATION, BEFORE_THE_RESET, ORDER_IN_FLIGHT, SENT_AFTER_THE_TRIP, SENT_BEFORE_THE_TRIP } from '../support/dsl';
+import { BEFORE_THE_CHANGE, BEFORE_THE_REGISTRATION, BEFORE_THE_RESET, IN_FLIGHT_ORDER, SENT_AFTER_THE_TRIP, SENT_BEFORE_THE_TRIP } from '../support/dsl';
 import { TradingWorld } from '../support/world';
 import { cell } from '../support/parameter-types';
 
@@ -171,7 +171,7 @@ Then('the {int} orders sent before the trip were still waiting for the broker\'s
 });
 
 Then('the order in flight was cancelled by the {string} breaker once the broker acknowledged it, here and at the broker', async function (this: TradingWorld, breaker: string) {
-  const id = this.context.memory.recall('order', ORDER_IN_FLIGHT);
+  const id = this.context.memory.recall('order', IN_FLIGHT_ORDER);
   const events = await this.circuitBreakers.cancelled(id);
   const acknowledged = events.find(e => e.type === 'OrderAcknowledged');
   const requested = events.find(e => e.type === 'OrderCancelRequested');

@@ -1,16 +1,15 @@
-import { join } from 'node:path';
 import { IWorldOptions, World } from '@cucumber/cucumber';
 import { Decimal } from '../domain/shared/decimal';
 import { Order } from '../domain/model/order';
-import { RecoveryReport, TradingSystem } from '../domain/trading-system';
+import { TradingSystem } from '../domain/trading-system';
 import { StoredEvent } from '../domain/state/events';
-import { ModifyResult, PlaceResult, CancelResult } from '../domain/execution/execution-coordinator';
+import { ModifyResult, PlaceResult } from '../domain/execution/execution-coordinator';
 import { OrderInput } from '../domain/execution/order-input';
 import { BrokerGateway } from '../domain/execution/broker-gateway';
-import { BrokerConnection, BrokerFaults } from './broker-connection';
+import { BrokerConnection } from './broker-connection';
 import { referenceDriver } from './sut';
 import { legacyTradingSystem } from './sut/reference-driver';
-import { CircuitBreakers, EventLog, LATEST, Market, Network, ORDER_IN_FLIGHT, Operator, RiskOfficer, ScenarioContext, Trader, Venue, WORKING_ORDER } from './dsl';
+import { CircuitBreakers, EventLog, Executions, IN_FLIGHT_ORDER, LATEST, Market, Network, Operator, RiskOfficer, ScenarioContext, Trader, Venue, WORKING_ORDER } from './dsl';
 import { DEFAULT_BOOK_DEPTH as BOOK_DEPTH } from './dsl/market';
 
 /** @deprecated use Market's constant. */
@@ -32,6 +31,7 @@ export class TradingWorld extends World {
   readonly network = new Network(this.context);
   readonly eventLog = new EventLog(this.context);
   readonly circuitBreakers = new CircuitBreakers(this.context, this.eventLog);
+  readonly executions = new Executions(this.context);
 
   constructor(options: IWorldOptions) {
     super(options);
@@ -44,64 +44,49 @@ export class TradingWorld extends World {
   get apiSecret() { return this.context.apiSecret; }
   get clock() { return this.context.clock; }
   get broker() { return this.context.broker; }
-  get transport() { return this.context.transport; }
   get logLines() { return this.context.logLines; }
-  get eventStorePath(): string { return join(this.context.dataDir, 'events.sqlite'); }
   get fallbackConnections(): BrokerConnection[] { return this.context.fallbacks; }
 
-  readonly backgroundErrors: unknown[] = [];
-  lastPlace: PlaceResult | null = null;
-  lastCancel: CancelResult | null = null;
+  /** Nothing reads it any more (the trader remembers every placement). */
   readonly placeResults: PlaceResult[] = [];
-  seqBeforeLastPlace = 0;
   snapshotBeforeCrash: Record<string, unknown> | null = null;
-  recovery: RecoveryReport | null = null;
   replayAnswer: { status: number; body: string } | null = null;
   seqMark = 0;
   httpLogMark = 0;
 
-  // What the steps not yet moved still set lands in the scenario's memory, where the moved steps read it (Trader's names).
-  get lastModify(): ModifyResult | null { return this.context.memory.has('modification') ? this.context.memory.recall('modification') : null; }
-  set lastModify(result: ModifyResult | null) { if (result) this.context.memory.remember('modification', LATEST, result); }
-  get basket(): readonly PlaceResult[] { return this.context.memory.has('basket') ? this.context.memory.recall('basket') : []; }
-  set basket(results: readonly PlaceResult[]) { this.context.memory.remember('basket', LATEST, results); }
-  get workingOrderId(): string | null { return this.rememberedOrder(WORKING_ORDER); }
-  set workingOrderId(id: string | null) { if (id) this.context.memory.remember('order', WORKING_ORDER, id); }
-  get focusOrderId(): string | null { return this.rememberedOrder(ORDER_IN_FLIGHT); }
-  set focusOrderId(id: string | null) { if (id) this.context.memory.remember('order', ORDER_IN_FLIGHT, id); }
-  private rememberedOrder(name: string): string | null { return this.context.memory.has('order', name) ? this.context.memory.recall('order', name) : null; }
-
   connectBroker(): Promise<void> { return this.context.connectBroker(); }
   get connection(): BrokerConnection { return this.context.connection; }
   get gateway(): BrokerGateway { return this.connection.gateway; }
-  get faults(): BrokerFaults { return this.connection.faults; }
   addFallbackRoute(name: string): Promise<void> { return this.context.addFallbackRoute(name); }
 
   async restartWithGateway(setUp: (connection: BrokerConnection) => Promise<void>): Promise<void> {
     await this.operator.restartWithGateway(setUp);
   }
 
-  /** @deprecated the reference system itself, started on first use: steps move to the DSL. */
+  // What the moved steps keep in the scenario's memory, read and written here by the steps not yet moved.
+  get lastPlace(): PlaceResult | null { return this.context.memory.has('placement') ? this.trader.lastPlacement() : null; }
+  get lastModify(): ModifyResult | null { return this.context.memory.has('modification') ? this.trader.lastModification() : null; }
+  get basket(): readonly PlaceResult[] { return this.context.memory.has('basket') ? this.trader.lastBasket() : []; }
+  set basket(placements: readonly PlaceResult[]) { this.context.memory.remember('basket', LATEST, placements); }
+  get workingOrderId(): string | null { return this.context.memory.has('order', WORKING_ORDER) ? this.context.memory.recall('order', WORKING_ORDER) : null; }
+  /** The order a step not yet moved set (another working order), else the order in flight. */
+  get focusOrderId(): string | null {
+    return this.legacyFocusOrderId ?? (this.context.memory.has('order', IN_FLIGHT_ORDER) ? this.context.memory.recall('order', IN_FLIGHT_ORDER) : null);
+  }
+  set focusOrderId(clientOrderId: string | null) { this.legacyFocusOrderId = clientOrderId; }
+  private legacyFocusOrderId: string | null = null;
+
+  /** @deprecated the reference system itself, started on first use (the breakers' arming step still reads it before the Background starts the system): steps move to the DSL. */
   get system(): TradingSystem {
     if (!this.context.session.isRunning) this.context.session.start();
     return legacyTradingSystem(this.context.system);
-  }
-
-  background(work: Promise<unknown>): void {
-    work.catch(error => this.backgroundErrors.push(error));
   }
 
   get systemIsRunning(): boolean {
     return this.context.session.isRunning;
   }
 
-  fund(amount: Decimal): void {
-    void this.system;
-    this.operator.fund(amount);
-  }
-
   mark(symbol: string, price: Decimal): void {
-    void this.system;
     this.market.mark(symbol, price);
   }
 
@@ -109,12 +94,8 @@ export class TradingWorld extends World {
     return this.system.changeSettings(changes, actor, reason);
   }
 
-  async place(input: OrderInput): Promise<PlaceResult> {
-    this.seqBeforeLastPlace = this.system.ledger.store.length;
-    const result = await this.trader.place(input);
-    this.lastPlace = result;
-    this.placeResults.push(result);
-    return result;
+  place(input: OrderInput): Promise<PlaceResult> {
+    return this.trader.place(input);
   }
 
   /** Place and wait until the order has settled (filled, cancelled or resting at the broker). */
@@ -125,15 +106,12 @@ export class TradingWorld extends World {
   }
 
   lastOrder(): Order {
-    const result = this.lastPlace;
-    if (!result) throw new Error('no order was placed in this scenario');
-    if (result.outcome === 'rejected' && result.stage === 'input') throw new Error(`the last order was refused as input: ${result.error.message}`);
-    return this.system.state.order(result.order.clientOrderId);
+    if (!this.lastPlace) throw new Error('no order was placed in this scenario');
+    return this.trader.order();
   }
 
   workingOrder(): Order {
-    if (!this.workingOrderId) throw new Error('no working order in this scenario');
-    return this.system.state.order(this.workingOrderId);
+    return this.trader.order(WORKING_ORDER);
   }
 
   /**
@@ -207,11 +185,6 @@ export class TradingWorld extends World {
 
   async crash(): Promise<void> {
     await this.operator.crash();
-  }
-
-  async restartAfterCrash(): Promise<TradingSystem> {
-    await this.operator.restart();
-    return this.system;
   }
 
   dispose(): Promise<void> {

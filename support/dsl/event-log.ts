@@ -1,4 +1,5 @@
-import type { EventOf, EventType, StoredEvent } from '../sut/system-under-test';
+import { Decimal } from '../sut/system-under-test';
+import type { EventOf, EventType, StoredEvent, SystemUnderTest } from '../sut/system-under-test';
 import type { ScenarioContext } from './scenario-context';
 
 /** The events a circuit breaker records, each naming its breaker. */
@@ -93,4 +94,41 @@ export class EventLog {
   sinceRemembered(name: string): readonly StoredEvent[] {
     return this.since(this.context.memory.recall('logMark', name));
   }
+
+  /** The position reconciliations on record, oldest first: of one symbol, or of every symbol. */
+  reconciliations(symbol?: string): (StoredEvent & EventOf<'PositionReconciled'>)[] {
+    return this.ofType('PositionReconciled').filter(e => symbol === undefined || e.payload.symbol === symbol);
+  }
+
+  /** Every event beside the system's own check of the log's sequence numbers and hash chain. */
+  integrity(): { readonly events: readonly StoredEvent[]; readonly verification: ReturnType<SystemUnderTest['verifyLog']> } {
+    return { events: this.all(), verification: this.context.system.verifyLog() };
+  }
+
+  /** The states an order passed through, as its events in the log tell them ("new", "pending risk", ..., "partially filled"). */
+  orderStates(clientOrderId: string): string[] {
+    const states: string[] = [];
+    let filled = new Decimal(0);
+    let quantity = new Decimal(0);
+    for (const e of this.forOrder(clientOrderId)) {
+      if (e.type === 'OrderRequested') quantity = new Decimal(e.payload.quantity);
+      if (e.type === 'OrderFilled') filled = filled.plus(e.payload.quantity);
+      const state = e.type === 'OrderFilled' ? (filled.eq(quantity) ? 'filled' : 'partially filled') : STATES_BY_EVENT[e.type];
+      if (state) states.push(...state.split(', '));
+    }
+    return states;
+  }
 }
+
+/** The state (or states) of an order each event type records; a fill's depends on what is left. */
+const STATES_BY_EVENT: Partial<Record<EventType, string>> = {
+  OrderRequested: 'new, pending risk',
+  OrderSubmitted: 'submitted',
+  OrderAcknowledged: 'acknowledged',
+  OrderRejected: 'rejected',
+  OrderCancelRequested: 'pending cancel',
+  OrderCancelled: 'cancelled',
+  OrderReplaceRequested: 'pending replace',
+  OrderFailed: 'failed',
+  OrderExpired: 'expired',
+};

@@ -11,3 +11,4 @@ export * from './market';
 export * from './venue';
 export * from './network';
 export * from './circuit-breakers';
+export * from './executions';

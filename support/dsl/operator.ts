@@ -1,14 +1,19 @@
-import type { Decimal, InFlightResolution, RecoveryReport, StoredEvent, SystemUnderTest } from '../sut/system-under-test';
+import type { Decimal, InFlightResolution, LatencyStage, RecoveryReport, StateSnapshot, StoredEvent, SystemUnderTest } from '../sut/system-under-test';
 import type { BrokerConnection } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
+import { EventLog } from './event-log';
 
 /**
  * The operator's channel: the system's life (start, crash, restart), the account's funding, and the
  * operations a person or a schedule runs (recovery, in-flight resolution, broker checks).
  */
 export class Operator {
-  constructor(private readonly context: ScenarioContext) {}
+  private readonly log: EventLog;
+
+  constructor(private readonly context: ScenarioContext) {
+    this.log = new EventLog(context);
+  }
 
   /** Start the trading system on the scenario's log, with the routes and breakers configured so far. */
   startSystem(): SystemUnderTest {
@@ -68,4 +73,73 @@ export class Operator {
   rememberState(name: string): void {
     this.context.memory.remember('snapshot', name, this.context.system.snapshot());
   }
+
+  // ---- crash, restart and recovery, said out loud ----
+
+  /** Once every fill is reconciled, the state is remembered under a name ("before the crash") and the process dies. */
+  async crashAfterSettling(name: string = BEFORE_THE_CRASH): Promise<void> {
+    await this.log.reconciliationsSettled();
+    this.rememberState(name);
+    await this.crash();
+  }
+
+  /** Time passes on the scenario's clock, then the system recovers with the broker. */
+  recoverAfter(ms: number): Promise<RecoveryReport> {
+    this.context.clock.advance(ms);
+    return this.recover();
+  }
+
+  /** The latest recovery's report. */
+  lastRecovery(): RecoveryReport {
+    return this.context.memory.recall('recovery');
+  }
+
+  /** The state remembered under a name beside the system's state now. */
+  stateBeside(name: string): { readonly remembered: StateSnapshot; readonly now: StateSnapshot } {
+    return { remembered: this.context.memory.recall('snapshot', name), now: this.context.system.snapshot() };
+  }
+
+  /** Once every fill is reconciled: the live state beside the state a replay of the whole log rebuilds. */
+  async stateRebuiltFromLog(): Promise<{ readonly live: StateSnapshot; readonly rebuilt: StateSnapshot }> {
+    await this.log.reconciliationsSettled();
+    const { system } = this.context;
+    return { live: system.snapshot(), rebuilt: system.snapshotRebuiltFromLog() };
+  }
+
+  // ---- the stored log while the system is down ----
+
+  /** Someone edits the stored log: once every fill is reconciled the system goes down, and the first event of a type gets another value for a field. */
+  async editStoredLog(change: { readonly eventType: string; readonly field: string; readonly value: string }): Promise<void> {
+    await this.log.reconciliationsSettled();
+    await this.crash();
+    this.context.session.tamperWithLog(change);
+  }
+
+  /** Open the stored log on its own and check it; a refusal is kept as the scenario's raised error. Whether it opened. */
+  async openStoredLog(): Promise<boolean> {
+    const opened = await this.context.errors.attempt('opening the event log', () => {
+      this.context.session.openLog();
+      return true;
+    });
+    return opened === true;
+  }
+
+  // ---- what the system reports about itself ----
+
+  /** The system's counters and how many latency samples it took at each stage of an order's life. */
+  telemetry(): { readonly counters: Readonly<Record<string, number>>; readonly latencySamples: Readonly<Record<LatencyStage, number>> } {
+    const { system } = this.context;
+    const latencySamples = Object.fromEntries(LATENCY_STAGES.map(stage => [stage, system.latencySamples(stage)])) as Record<LatencyStage, number>;
+    return { counters: system.counters(), latencySamples };
+  }
+
+  /** The records of the system's structured log with a message, each line parsed. */
+  logRecords(message: string): Record<string, unknown>[] {
+    return this.context.logLines.map(line => JSON.parse(line) as Record<string, unknown>).filter(record => record.msg === message);
+  }
 }
+
+/** The name the state before a crash is remembered under. */
+export const BEFORE_THE_CRASH = 'before the crash';
+
+const LATENCY_STAGES: readonly LatencyStage[] = ['risk', 'submit', 'ack', 'fill'];

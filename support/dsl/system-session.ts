@@ -85,4 +85,21 @@ export class SystemSession {
   get driverName(): string {
     return this.driver.name;
   }
+
+  /** While the system is down: change a recorded event's payload field in the stored log, as someone editing the file would. */
+  tamperWithLog(change: { readonly eventType: string; readonly field: string; readonly value: string }): void {
+    const { dataDir, clock } = this.whileDown('the log is edited');
+    this.driver.tamperWithLog(dataDir, clock, change);
+  }
+
+  /** While the system is down: open the stored log and check it; a refusal is the system's own error, thrown. */
+  openLog(): void {
+    const { dataDir, clock } = this.whileDown('the log is opened on its own');
+    this.driver.openLog(dataDir, clock);
+  }
+
+  private whileDown(what: string): SystemConfiguration {
+    if (this.current) throw new Error(`the trading system is running: ${what} only while it is down`);
+    return this.configuration();
+  }
 }

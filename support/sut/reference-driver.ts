@@ -27,12 +27,18 @@ const LOG_FILE = 'events.sqlite';
 class LedgerEventFeed implements EventFeed {
   private readonly events: StoredEvent[];
   private readonly listeners = new Set<(event: StoredEvent) => void>();
+  /** Events told of before one with a lower sequence number (recorded while that one's listeners ran), held until it comes. */
+  private readonly early = new Map<number, StoredEvent>();
 
   constructor(system: TradingSystem) {
     this.events = system.ledger.store.read();
     system.ledger.subscribe(event => {
-      this.events.push(event);
-      for (const listener of [...this.listeners]) listener(event);
+      this.early.set(event.seq, event);
+      for (let next = this.early.get(this.mark() + 1); next; next = this.early.get(this.mark() + 1)) {
+        this.early.delete(next.seq);
+        this.events.push(next);
+        for (const listener of [...this.listeners]) listener(next);
+      }
     });
   }
 
@@ -150,6 +156,8 @@ class ReferenceSystem implements SystemUnderTest {
   stop(): void {
     this.system.close();
   }
+
+  latencySamples: SystemUnderTest['latencySamples'] = stage => this.system.telemetry.latency(stage).count;
 }
 
 export const referenceDriver: SystemUnderTestDriver = {

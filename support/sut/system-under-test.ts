@@ -20,6 +20,7 @@ import type { WorkingExposure } from '../../domain/risk/exposure';
 import type { Alert } from '../../domain/telemetry/alerts';
 import type { BreakerDirection, BreakerLevel, BreakerReading, BreakerResponse, HealthCheckRow, ResetOutcome, ResetRequest } from '../../domain/breakers';
 import type { RecoveryReport } from '../../domain/trading-system';
+import type { LatencyStage } from '../../domain/telemetry/telemetry';
 
 /** The port's number: money, prices and quantities cross it as decimals, never as floating point. */
 export { Decimal };
@@ -31,6 +32,8 @@ export type { Position } from '../../domain/model/position';
 export type { AccountSnapshot } from '../../domain/model/account';
 export type { TradingError, ErrorKind } from '../../domain/shared/errors';
 export type { BrokerFill, BrokerOrderView } from '../../domain/execution/broker-gateway';
+export type { BrokerBalance, BrokerPosition } from '../../domain/execution/broker-gateway';
+export type { LatencyStage } from '../../domain/telemetry/telemetry';
 
 /** What the system knows now, read only: orders, positions, the account, marks, settings, breakers. */
 export type SystemState = Pick<
@@ -123,6 +126,9 @@ export interface SystemUnderTest {
 
   /** The process ends: connections and the log file are closed; the broker lives on. */
   stop(): void;
+
+  /** How many latency samples the system has taken at a stage of an order's life. */
+  latencySamples(stage: LatencyStage): number;
 }
 
 export type StateSnapshot = Readonly<Record<string, unknown>>;
