@@ -11,7 +11,7 @@ import { BrokerGateway } from '../domain/execution/broker-gateway';
 import { BrokerConnection, BrokerFaults } from './broker-connection';
 import { referenceDriver } from './sut';
 import { legacyTradingSystem } from './sut/reference-driver';
-import { EventLog, Market, Network, Operator, RiskOfficer, ScenarioContext, Trader, Venue } from './dsl';
+import { BrokerErrors, BrokerReconciliation, Credentials, EventLog, Market, Network, Operator, ORDER_IN_FLIGHT, RiskOfficer, Routes, ScenarioContext, Trader, UserChannel, Venue, WORKING_ORDER } from './dsl';
 import { DEFAULT_BOOK_DEPTH as BOOK_DEPTH } from './dsl/market';
 
 /** @deprecated use Market's constant. */
@@ -30,8 +30,13 @@ export class TradingWorld extends World {
   readonly operator = new Operator(this.context);
   readonly market = new Market(this.context);
   readonly venue = new Venue(this.context);
-  readonly network = new Network(this.context);
+  readonly network = new Network(this.context, this.operator);
   readonly eventLog = new EventLog(this.context);
+  readonly userChannel = new UserChannel(this.context, this.eventLog);
+  readonly brokerErrors = new BrokerErrors(this.context, this.eventLog);
+  readonly credentials = new Credentials(this.context, this.operator);
+  readonly routes = new Routes(this.context, this.eventLog, this.trader, this.market);
+  readonly brokerReconciliation = new BrokerReconciliation(this.context, this.eventLog, this.trader);
 
   constructor(options: IWorldOptions) {
     super(options);
@@ -52,12 +57,26 @@ export class TradingWorld extends World {
   get fallbackConnections(): BrokerConnection[] { return this.context.fallbacks; }
 
   readonly backgroundErrors: unknown[] = [];
-  lastPlace: PlaceResult | null = null;
+  /** The latest placement, read from the scenario's memory, where the moved steps read it too. */
+  get lastPlace(): PlaceResult | null {
+    return this.context.memory.has('placement') ? this.trader.lastPlacement() : null;
+  }
   lastCancel: CancelResult | null = null;
   lastModify: ModifyResult | null = null;
   lastError: Error | null = null;
-  focusOrderId: string | null = null;
-  workingOrderId: string | null = null;
+  /** Kept in the scenario's memory as "the order in flight" and "the working order", the names the moved steps recall them by. */
+  get focusOrderId(): string | null {
+    return this.context.memory.has('order', ORDER_IN_FLIGHT) ? this.context.memory.recall('order', ORDER_IN_FLIGHT) : null;
+  }
+  set focusOrderId(id: string | null) {
+    if (id !== null) this.context.memory.remember('order', ORDER_IN_FLIGHT, id);
+  }
+  get workingOrderId(): string | null {
+    return this.context.memory.has('order', WORKING_ORDER) ? this.context.memory.recall('order', WORKING_ORDER) : null;
+  }
+  set workingOrderId(id: string | null) {
+    if (id !== null) this.context.memory.remember('order', WORKING_ORDER, id);
+  }
   readonly placeResults: PlaceResult[] = [];
   basket: PlaceResult[] = [];
   seqBeforeLastPlace = 0;
@@ -112,8 +131,7 @@ export class TradingWorld extends World {
 
   async place(input: OrderInput): Promise<PlaceResult> {
     this.seqBeforeLastPlace = this.system.ledger.store.length;
-    const result = await this.system.coordinator.place(input);
-    this.lastPlace = result;
+    const result = await this.trader.place(input);
     this.placeResults.push(result);
     return result;
   }

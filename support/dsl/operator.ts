@@ -68,4 +68,10 @@ export class Operator {
   rememberState(name: string): void {
     this.context.memory.remember('snapshot', name, this.context.system.snapshot());
   }
+
+  /** Time passes on the scenario's clock, then the orders in flight are resolved. */
+  async resolveInFlightOrdersAfter(ms: number): Promise<InFlightResolution> {
+    this.context.clock.advance(ms);
+    return this.resolveInFlightOrders();
+  }
 }
