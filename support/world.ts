@@ -7,8 +7,7 @@ import { StoredEvent } from '../domain/state/events';
 import { ModifyResult, PlaceResult, CancelResult } from '../domain/execution/execution-coordinator';
 import { OrderInput } from '../domain/execution/order-input';
 import { SizingResult } from '../domain/risk/position-sizer';
-import { BrokerGateway } from '../domain/execution/broker-gateway';
-import { BrokerConnection, BrokerFaults } from './broker-connection';
+import { BrokerFaults } from './broker-connection';
 import { referenceDriver } from './sut';
 import { legacyTradingSystem } from './sut/reference-driver';
 import { BrokerErrors, BrokerReconciliation, Credentials, EventLog, Market, Network, Operator, ORDER_IN_FLIGHT, RiskOfficer, Routes, ScenarioContext, Trader, UserChannel, Venue, WORKING_ORDER } from './dsl';
@@ -44,9 +43,7 @@ export class TradingWorld extends World {
 
   // ---- legacy: what the steps not yet moved onto the DSL still use; each goes when its last user does ----
 
-  get seed() { return this.context.seed; }
   get random() { return this.context.random; }
-  get apiSecret() { return this.context.apiSecret; }
   get clock() { return this.context.clock; }
   get broker() { return this.context.broker; }
   get transport() { return this.context.transport; }
@@ -54,7 +51,6 @@ export class TradingWorld extends World {
   get eventStorePath(): string { return join(this.context.dataDir, 'events.sqlite'); }
   get circuitBreakers() { return this.context.circuitBreakers; }
   set circuitBreakers(value: 'armed' | 'disarmed') { this.context.circuitBreakers = value; }
-  get fallbackConnections(): BrokerConnection[] { return this.context.fallbacks; }
 
   readonly backgroundErrors: unknown[] = [];
   /** The latest placement, read from the scenario's memory, where the moved steps read it too. */
@@ -83,19 +79,9 @@ export class TradingWorld extends World {
   sizing: SizingResult | null = null;
   snapshotBeforeCrash: Record<string, unknown> | null = null;
   recovery: RecoveryReport | null = null;
-  replayAnswer: { status: number; body: string } | null = null;
   seqMark = 0;
-  httpLogMark = 0;
 
-  connectBroker(): Promise<void> { return this.context.connectBroker(); }
-  get connection(): BrokerConnection { return this.context.connection; }
-  get gateway(): BrokerGateway { return this.connection.gateway; }
-  get faults(): BrokerFaults { return this.connection.faults; }
-  addFallbackRoute(name: string): Promise<void> { return this.context.addFallbackRoute(name); }
-
-  async restartWithGateway(setUp: (connection: BrokerConnection) => Promise<void>): Promise<void> {
-    await this.operator.restartWithGateway(setUp);
-  }
+  get faults(): BrokerFaults { return this.context.connection.faults; }
 
   /** @deprecated the reference system itself, started on first use: steps move to the DSL. */
   get system(): TradingSystem {
