@@ -1,6 +1,6 @@
 import type { CustomBreakerRequest, ResetOutcome, ResetRequest, StoredEvent } from '../sut/system-under-test';
 import { BREAKER_LEVEL_SETTINGS, SETTING_LABELS } from '../sut/settings-catalogue';
-import { cell } from '../parameter-types';
+import { cell } from '../table-cells';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
 
