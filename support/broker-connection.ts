@@ -10,6 +10,9 @@ import { DEFAULT_SETTINGS } from '../domain/state/runtime-settings';
 /** The broker's receive window is the one the trading system counts with (its default setting), so both agree when a request can no longer arrive. */
 export const SUITE_RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);
 
+/** Where the broker serves its REST API: the venue side reads its request log by these paths. */
+export { API_PREFIX };
+
 export type BrokerTransport = 'wire' | 'in-process';
 
 /** The wire is the default; BROKER_TRANSPORT=in-process runs the same scenarios without sockets. */

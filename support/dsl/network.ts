@@ -1,10 +1,41 @@
-import type { FaultProxy } from '../simulators/network';
+import http from 'node:http';
+import type { FaultProxy, FaultProxyStats } from '../simulators/network';
+import type { BrokerServer } from '../simulators/broker';
 import type { BrokerConnection } from '../broker-connection';
+import { API_PREFIX } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
+import type { Operator } from './operator';
+import { LAST_FAULT, markLog } from './broker-events';
+import { LAST_ORDER } from './trader';
+
+/** The toxics the network's faults are known by, so the step that ends a fault removes the one its start added. */
+const SLOW_ANSWERS = 'slow answers';
+const BLACK_HOLE = 'black hole';
+const HELD = 'held requests';
+/** How long the network holds what it holds: longer than any scenario runs. */
+const HOLD_MS = 60_000;
+const HOLD_WAIT_MS = 4000;
+
+/** The answer someone who replays a captured request gets. */
+export interface ReplayAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** A network that is slow, narrow and choppy each way, but not lossy. */
+export interface PoorNetwork {
+  readonly latencyMs: number;
+  readonly jitterMs: number;
+  readonly kbPerSecond: number;
+  readonly pieceBytes: number;
+}
 
 /** The network between the trading system and the broker: the TCP fault proxy on the link, and the system's end of it. */
 export class Network {
-  constructor(private readonly context: ScenarioContext) {}
+  constructor(
+    private readonly context: ScenarioContext,
+    private readonly operator?: Operator,
+  ) {}
 
   /** The fault proxy on the link to the broker: only on the wire. */
   get link(): FaultProxy {
@@ -19,6 +50,133 @@ export class Network {
   /** The system's end of the link (its user channel and REST client): only on the wire. */
   get gateway(): BrokerConnection['wire'] {
     return this.context.connection.wire;
+  }
+
+  // ---- outages ----
+
+  /** The link to the broker goes away: every connection is closed and new ones are refused. */
+  async goDown(): Promise<void> {
+    markLog(this.context, LAST_FAULT);
+    await this.link.down();
+  }
+
+  /** The link comes back on the same port (the trading system may be down meanwhile). */
+  async comeBack(): Promise<void> {
+    await this.link.up();
+  }
+
+  /** Every open connection is reset; new ones are let through. */
+  resetConnections(): void {
+    markLog(this.context, LAST_FAULT);
+    this.link.resetConnections();
+  }
+
+  // ---- a slow or lossy link ----
+
+  delayAnswers(ms: number): void {
+    this.link.addToxic({ name: SLOW_ANSWERS, stream: 'downstream', spec: { type: 'latency', latencyMs: ms } });
+  }
+
+  removeDelay(): void {
+    this.link.removeToxic(SLOW_ANSWERS);
+  }
+
+  /** Everything sent to the broker disappears on the way; nothing is answered. */
+  swallowRequests(): void {
+    this.link.addToxic({ name: BLACK_HOLE, stream: 'upstream', spec: { type: 'timeout', timeoutMs: 0 } });
+  }
+
+  stopSwallowing(): void {
+    this.link.removeToxic(BLACK_HOLE);
+  }
+
+  /** Latency with jitter, a bandwidth cap and writes cut into pieces, each way; the traffic is counted from here. */
+  degrade({ latencyMs, jitterMs, kbPerSecond, pieceBytes }: PoorNetwork): void {
+    const link = this.link;
+    for (const stream of ['upstream', 'downstream'] as const) {
+      link.addToxic({ stream, spec: { type: 'latency', latencyMs, jitterMs } });
+      link.addToxic({ stream, spec: { type: 'bandwidth', kbPerSecond } });
+      link.addToxic({ stream, spec: { type: 'slicer', averageSize: pieceBytes, sizeVariation: pieceBytes / 2 } });
+    }
+    link.resetStats();
+    markLog(this.context, LAST_FAULT);
+  }
+
+  /** What the link carried since its counters were last started afresh. */
+  traffic(): FaultProxyStats {
+    return this.link.stats;
+  }
+
+  // ---- requests held on the way (a dying process's) ----
+
+  /** Every request to the broker is held on the network until it is let through. */
+  holdRequests(): void {
+    this.link.addToxic({ name: HELD, stream: 'upstream', spec: { type: 'latency', latencyMs: HOLD_MS } });
+  }
+
+  /** Once the network holds a request, the trading system dies; what it sent stays held, a new process's connections get through. */
+  async crashWithRequestHeld(): Promise<void> {
+    if (!this.operator) throw new Error('the network needs the operator to crash the trading system');
+    await this.link.whenHolding('upstream', HOLD_WAIT_MS);
+    await this.operator.crash();
+    this.link.spareNewConnections(HELD);
+  }
+
+  /** What the network held reaches the broker; returns once the broker has answered the order request in it. */
+  async releaseHeldRequests(): Promise<void> {
+    const server = this.brokerServer;
+    let stopListening: () => void = () => undefined;
+    const answered = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${HOLD_WAIT_MS} ms waiting for the broker to answer the held order request`)), HOLD_WAIT_MS);
+      stopListening = server.onAnswered(entry => {
+        if (entry.method !== 'POST' || entry.path !== `${API_PREFIX}/orders`) return;
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    markLog(this.context, LAST_FAULT);
+    this.link.removeToxic(HELD);
+    await answered.finally(() => stopListening());
+  }
+
+  /** The same, but the broker's acknowledgement of the order uses up a report number and is never sent on the user channel. */
+  async releaseHeldRequestsLosingAcknowledgement(): Promise<void> {
+    this.brokerServer.skipNextSequence();
+    await this.releaseHeldRequests();
+  }
+
+  // ---- someone else on the network ----
+
+  /**
+   * Someone who captured the trader's last signed order request on the network sends exactly
+   * those bytes to the broker again; the broker's answer is remembered as "the replay".
+   */
+  async replayOrderRequest(): Promise<ReplayAnswer> {
+    const server = this.brokerServer;
+    const captured = server.capturedOrderRequest();
+    const lastOrder = this.context.memory.recall('order', LAST_ORDER);
+    const capturedOrder = (JSON.parse(captured.body) as { clientOrderId?: string }).clientOrderId;
+    if (capturedOrder !== lastOrder) throw new Error(`the captured order request is for ${capturedOrder}, not the last order ${lastOrder}`);
+    const answer = await new Promise<ReplayAnswer>((resolve, reject) => {
+      const request = http.request(
+        { host: '127.0.0.1', port: server.port, path: captured.path, method: 'POST', headers: { 'content-type': 'application/json', ...captured.headers } },
+        response => {
+          let text = '';
+          response.on('data', chunk => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+        },
+      );
+      request.on('error', reject);
+      request.end(captured.body);
+    });
+    return this.context.memory.remember('httpAnswer', 'the replay', answer);
+  }
+
+  /** The broker's server at the far end of the link. */
+  private get brokerServer(): BrokerServer {
+    const server = this.context.connection.server;
+    if (!server) throw new Error('this step needs the broker on the wire (BROKER_TRANSPORT=wire); tag its scenario @wire-only');
+    return server;
   }
 }
 

@@ -137,6 +137,12 @@ export class Operator {
   logRecords(message: string): Record<string, unknown>[] {
     return this.context.logLines.map(line => JSON.parse(line) as Record<string, unknown>).filter(record => record.msg === message);
   }
+
+  /** Time passes on the scenario's clock, then the orders in flight are resolved. */
+  async resolveInFlightOrdersAfter(ms: number): Promise<InFlightResolution> {
+    this.context.clock.advance(ms);
+    return this.resolveInFlightOrders();
+  }
 }
 
 /** The name the state before a crash is remembered under. */

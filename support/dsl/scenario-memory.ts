@@ -23,6 +23,8 @@ export interface Remembered {
   readonly inFlightResolution: InFlightResolution;
   readonly reset: ResetOutcome;
   readonly httpAnswer: { readonly status: number; readonly body: string };
+  /** Net quantity by symbol and the cash, as the system knew them then. */
+  readonly cashAndPositions: { readonly positions: Readonly<Record<string, string>>; readonly cash: string };
 }
 
 export type MemoryKind = keyof Remembered;

@@ -1,7 +1,7 @@
 import { Decimal } from '../sut/system-under-test';
 import type { BrokerBalance, BrokerOrderView, BrokerPosition, CancelResult, EventOf, ModifyInput, ModifyResult, Order, OrderInput, OrderStatus, PlaceResult, Position, SizingResult, StoredEvent } from '../sut/system-under-test';
 import { Market } from './market';
-import type { BrokerRequestRecord } from '../simulators/broker/broker-core';
+import type { BrokerRequestRecord } from '../simulators/broker';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
 import { EventLog } from './event-log';

@@ -1,0 +1,44 @@
+import type { EventOf, EventType, StoredEvent } from '../sut/system-under-test';
+import type { ScenarioContext } from './scenario-context';
+import { LAST_ORDER, WORKING_ORDER } from './trader';
+
+/** Where the log stood when the scenario last disturbed the broker, its user channel or the network: what the system did about it is read from there. */
+export const LAST_FAULT = 'the last fault';
+
+/** Where the log stood before the last requests or checks that put a broker's health to the test (orders sent into an outage, a round of broker checks). */
+export const LAST_HEALTH_TEST = 'the last test of broker health';
+
+/** The broker answers over a network the scenario may have slowed: its waits allow for more than the session's default. */
+export const BROKER_WAIT_MS = 4000;
+
+export type EventOfType<T extends EventType> = StoredEvent & EventOf<T>;
+
+/** Remember where the log ends now, under a name a Then reads it by. */
+export function markLog(context: ScenarioContext, name: string): number {
+  return context.memory.remember('logMark', name, context.system.events.mark());
+}
+
+export function logMark(context: ScenarioContext, name: string): number {
+  return context.memory.recall('logMark', name);
+}
+
+/** The first event of a type after a mark that matches, as it is appended if it is not there yet. */
+export function nextEvent<T extends EventType>(
+  context: ScenarioContext,
+  type: T,
+  afterMark: number,
+  match: (event: EventOfType<T>) => boolean = () => true,
+  description = `a ${type} event`,
+): Promise<EventOfType<T>> {
+  return context.session.forEvent(description, e => e.type === type && match(e as EventOfType<T>), afterMark, BROKER_WAIT_MS) as Promise<EventOfType<T>>;
+}
+
+export function eventsOf<T extends EventType>(context: ScenarioContext, type: T, afterMark = 0): EventOfType<T>[] {
+  return context.system.events.since(afterMark).filter((e): e is EventOfType<T> => e.type === type);
+}
+
+/** "The order" a trade is made against: the working order where there is one, else the last order placed. */
+export function theOrder(context: ScenarioContext): string {
+  const { memory } = context;
+  return memory.has('order', WORKING_ORDER) ? memory.recall('order', WORKING_ORDER) : memory.recall('order', LAST_ORDER);
+}

@@ -1,0 +1,126 @@
+import type { OrderInput, PlaceResult } from '../sut/system-under-test';
+import type { ScenarioContext } from './scenario-context';
+import type { EventLog } from './event-log';
+import type { Market } from './market';
+import type { Trader } from './trader';
+import { API_PREFIX } from '../broker-connection';
+import { LAST_HEALTH_TEST, type EventOfType, logMark, markLog, nextEvent } from './broker-events';
+import { LAST_ORDER } from './trader';
+
+/** Whether the system is in degraded mode, and the trading state in force. */
+export interface DegradedView {
+  /** DegradedModeChanged events since the mark the view is read from. */
+  readonly changes: number;
+  readonly degraded: boolean;
+  readonly tradingState: string | undefined;
+}
+
+/**
+ * The routes to the broker account: the broker first, then the fallback routes. The system watches
+ * each route's health, synchronises with a route before it switches to it, and with no healthy
+ * route degrades the trading state until one is healthy again.
+ */
+export class Routes {
+  constructor(
+    private readonly context: ScenarioContext,
+    private readonly eventLog: EventLog,
+    private readonly trader: Trader,
+    private readonly market: Market,
+  ) {}
+
+  /** The route orders go through now, every route in fallback order, and whether none is healthy. */
+  routing(): ReturnType<ScenarioContext['system']['routing']> {
+    return this.context.system.routing();
+  }
+
+  // ---- what tests a route's health ----
+
+  /** The same order, one after another: into an outage, each failure counts against the route's health. */
+  async placeRepeatedly(order: OrderInput, times: number): Promise<PlaceResult[]> {
+    markLog(this.context, LAST_HEALTH_TEST);
+    const results: PlaceResult[] = [];
+    for (let i = 0; i < times; i += 1) results.push(await this.trader.place(order));
+    return results;
+  }
+
+  /** The balance reconciled with the broker, one request after another. */
+  async reconcileBalanceRepeatedly(times: number): Promise<void> {
+    markLog(this.context, LAST_HEALTH_TEST);
+    for (let i = 0; i < times; i += 1) await this.context.system.reconcileBalance('scheduled');
+  }
+
+  /** Minutes pass in a quiet market (every symbol marked again where it stood), then the system checks its brokers. */
+  async checkBrokersAfter(minutes: number): Promise<void> {
+    markLog(this.context, LAST_HEALTH_TEST);
+    this.context.clock.advance(minutes * 60_000);
+    for (const [symbol, price] of [...this.context.system.state.marks.entries()]) this.market.mark(symbol, price);
+    await this.context.system.checkBrokers();
+  }
+
+  // ---- what the system did about it ----
+
+  /** The route marked unhealthy since the last health test. */
+  unhealthy(broker: string): Promise<EventOfType<'BrokerHealthChanged'>> {
+    return nextEvent(this.context, 'BrokerHealthChanged', this.mark(), e => e.payload.broker === broker && !e.payload.healthy, `broker ${broker} to be marked unhealthy`);
+  }
+
+  /** A failed synchronisation with a route since the last health test, every switch on record, and the route in use. */
+  async failedSynchronisation(broker: string): Promise<{ failure: EventOfType<'BrokerSyncFailed'>; switches: number; active: string }> {
+    const failure = await nextEvent(this.context, 'BrokerSyncFailed', this.mark(), e => e.payload.broker === broker, `the synchronisation with ${broker} to fail`);
+    return { failure, switches: this.eventLog.ofType('BrokerSwitched').length, active: this.routing().active };
+  }
+
+  /** The switch to a route since the last health test, the synchronisations with it in between, and the route in use. */
+  async switchTo(broker: string): Promise<{ synchronisationsBefore: number; active: string }> {
+    const mark = this.mark();
+    const switched = await nextEvent(this.context, 'BrokerSwitched', mark, e => e.payload.to === broker, `the switch to ${broker}`);
+    const synchronisations = this.eventLog.ofType('StateSynchronised', mark).filter(e => e.payload.broker === broker && e.seq < switched.seq);
+    return { synchronisationsBefore: synchronisations.length, active: this.routing().active };
+  }
+
+  /** The broker the last order was submitted to, and how many orders that route's broker accepted. */
+  routeOfLastOrder(): { submittedTo: string | undefined; acceptedThere: number } {
+    const id = this.context.memory.recall('order', LAST_ORDER);
+    const submitted = this.eventLog.forOrder(id).find((e): e is EventOfType<'OrderSubmitted'> => e.type === 'OrderSubmitted');
+    const route = submitted ? this.context.route(submitted.payload.broker) : undefined;
+    const accepted = route?.server?.httpLog.filter(r => r.method === 'POST' && r.path === `${API_PREFIX}/orders` && r.status === 200) ?? [];
+    return { submittedTo: submitted?.payload.broker, acceptedThere: accepted.length };
+  }
+
+  /** Degraded mode entered since the last health test: the trading state it set, and the one in force. */
+  async degraded(): Promise<{ setTo: string; inForce: string | undefined }> {
+    const entered = await nextEvent(this.context, 'DegradedModeChanged', this.mark(), e => e.payload.active, 'degraded mode');
+    return { setTo: entered.payload.tradingState, inForce: this.tradingState() };
+  }
+
+  /** Degraded mode left since the last health test; returns once the route in use has its user channel open again. */
+  async outOfDegradedMode(): Promise<{ inForce: string | undefined }> {
+    await nextEvent(this.context, 'DegradedModeChanged', this.mark(), e => !e.payload.active, 'degraded mode to end');
+    const inForce = this.tradingState();
+    const active = this.context.route(this.routing().active);
+    await this.context.session.until("the active broker's user channel to be open", () => active.wire.channelConnected);
+    return { inForce };
+  }
+
+  /** Degraded mode as it stands, with the changes to it since the last health test. */
+  sinceLastHealthTest(): DegradedView {
+    return this.view(this.mark());
+  }
+
+  /** Degraded mode as it stands, with the changes to it since this instance replayed its log. */
+  sinceRestart(): DegradedView {
+    return this.view(this.context.system.eventsReplayed);
+  }
+
+  private view(mark: number): DegradedView {
+    return { changes: this.eventLog.ofType('DegradedModeChanged', mark).length, degraded: this.routing().degraded, tradingState: this.tradingState() };
+  }
+
+  private tradingState(): string | undefined {
+    return this.context.system.state.settings.snapshot().trading_state;
+  }
+
+  private mark(): number {
+    return logMark(this.context, LAST_HEALTH_TEST);
+  }
+}

@@ -1,0 +1,241 @@
+import type { BrokerServer } from '../simulators/broker';
+import { Decimal } from '../sut/system-under-test';
+import type { ScenarioContext } from './scenario-context';
+import type { EventLog } from './event-log';
+import { BROKER_WAIT_MS, LAST_FAULT, type EventOfType, logMark, markLog, nextEvent } from './broker-events';
+import { LAST_ORDER, WORKING_ORDER } from './trader';
+
+type Anomaly = EventOfType<'BrokerSequenceAnomaly'>['payload']['anomaly'];
+
+/** Where the books stood before a bad message was sent, to compare with after it was refused. */
+const BEFORE_THE_BAD_MESSAGE = 'before the bad message';
+
+/** Messages the broker should never send, by the words the Gherkin names them with. */
+const BAD_MESSAGES: Readonly<Record<string, (channel: UserChannel) => string | null>> = {
+  'malformed JSON': () => '{"type":"report","seq":',
+  'a fill whose quantity is a number': channel => channel.badFill({ quantity: 1 }),
+  'a fill with a negative price': channel => channel.badFill({ price: '-50000' }),
+  'an oversized frame': () => JSON.stringify({ type: 'heartbeat', counter: 1, at: 'x', padding: 'x'.repeat(70_000) }),
+  'a fill for an order the system never sent': () => null,
+};
+
+/** The books before a bad message was sent, and once the system has dealt with its refusal. */
+export interface BooksAfterRefusal {
+  readonly before: { readonly position: string; readonly cash: string };
+  readonly now: { readonly position: string; readonly cash: string };
+  readonly brokerCash: string;
+}
+
+/**
+ * The broker's user channel, from both ends: what the broker sends on it (reports, heartbeats, the
+ * faults a scenario scripts) and what the trading system recorded about it (losses, reconnects,
+ * sequence anomalies, refused messages). Faults mark the log; what the system did is read from the mark.
+ */
+export class UserChannel {
+  /** The names of the bad messages a scenario can have the broker send. */
+  static readonly badMessages: readonly string[] = Object.keys(BAD_MESSAGES);
+
+  constructor(
+    private readonly context: ScenarioContext,
+    private readonly eventLog: EventLog,
+  ) {}
+
+  private get server(): BrokerServer {
+    const server = this.context.connection.server;
+    if (!server) throw new Error('the user channel is on the wire only (BROKER_TRANSPORT=wire); tag the scenario @wire-only');
+    return server;
+  }
+
+  // ---- what the broker does on the channel ----
+
+  /** Every user channel is dropped without a close frame. */
+  cut(): void {
+    markLog(this.context, LAST_FAULT);
+    this.server.dropUserChannels();
+  }
+
+  /** No heartbeats until the system declares the channel dead; then they come again. */
+  async silenceHeartbeatsUntilDeclaredDead(): Promise<void> {
+    const mark = markLog(this.context, LAST_FAULT);
+    this.server.stopHeartbeats();
+    await nextEvent(this.context, 'BrokerConnectionChanged', mark, e => e.payload.state === 'lost', 'the user channel to be declared dead');
+    this.server.resumeHeartbeats();
+  }
+
+  /** An order update sent again under its old number: the last one (back 0) or one before it. */
+  resendUpdate(back: number): void {
+    markLog(this.context, LAST_FAULT);
+    this.server.resendOldFrame(back);
+  }
+
+  garbleNextReport(): void {
+    markLog(this.context, LAST_FAULT);
+    this.server.garbleNextReport();
+  }
+
+  /** The market trades against the order; the report of it uses up a number but is never sent. */
+  tradeWithReportSkipped(symbol: string, quantity: Decimal): void {
+    markLog(this.context, LAST_FAULT);
+    this.server.skipNextSequence();
+    this.trade(symbol, quantity);
+  }
+
+  /** The market trades against the order; its report goes out under the number of the last one. */
+  tradeWithReportReusingSequence(symbol: string, quantity: Decimal): void {
+    markLog(this.context, LAST_FAULT);
+    this.server.reuseSequenceForNextReport();
+    this.trade(symbol, quantity);
+  }
+
+  /** A heartbeat naming a report number the broker never sent. */
+  sendHeartbeatNaming(seq: number): void {
+    markLog(this.context, LAST_FAULT);
+    this.server.sendForgedHeartbeat(seq);
+  }
+
+  /** Once every fill is reconciled, the books are remembered and the broker sends a message by the Gherkin's name for it. */
+  async sendBadMessage(name: string): Promise<void> {
+    const compose = BAD_MESSAGES[name];
+    if (!compose) throw new Error(`no bad message "${name}"; known: ${UserChannel.badMessages.join('; ')}`);
+    await this.eventLog.reconciliationsSettled();
+    markLog(this.context, LAST_FAULT);
+    this.context.memory.remember('cashAndPositions', BEFORE_THE_BAD_MESSAGE, this.books());
+    const frame = compose(this);
+    if (frame === null) this.server.sendForgedFill(this.fillForAnOrderNeverSent());
+    else this.server.sendRawFrame(frame);
+  }
+
+  // ---- what the system recorded about the channel ----
+
+  /** The channel was lost after the last fault and connected again after that. */
+  async lostAndReconnected(): Promise<{ lost: number; connected: number }> {
+    const lost = await nextEvent(this.context, 'BrokerConnectionChanged', logMark(this.context, LAST_FAULT), e => e.payload.state === 'lost', 'the user channel to be lost');
+    const connected = await nextEvent(this.context, 'BrokerConnectionChanged', lost.seq, e => e.payload.state === 'connected', 'the user channel to connect again');
+    return { lost: lost.seq, connected: connected.seq };
+  }
+
+  /** The channel connected after the last fault, and the system's end of it is open. */
+  async connected(): Promise<boolean> {
+    await nextEvent(this.context, 'BrokerConnectionChanged', logMark(this.context, LAST_FAULT), e => e.payload.state === 'connected', 'the user channel to connect');
+    const wire = this.context.connection.wire;
+    await this.context.session.until('the user channel to be open', () => wire.channelConnected);
+    return wire.channelConnected;
+  }
+
+  /** The first sequence anomaly of a kind after the last fault. */
+  anomaly(kind: Anomaly): Promise<EventOfType<'BrokerSequenceAnomaly'>> {
+    return nextEvent(this.context, 'BrokerSequenceAnomaly', logMark(this.context, LAST_FAULT), e => e.payload.anomaly === kind, `a sequence anomaly of kind ${kind}`);
+  }
+
+  /** An anomaly after the last fault, and the resynchronisation it set off. */
+  async anomalyAndResynchronisation(kind: Anomaly, trigger: string): Promise<{ anomaly: EventOfType<'BrokerSequenceAnomaly'>; sync: EventOfType<'StateSynchronised'> }> {
+    const anomaly = await this.anomaly(kind);
+    const sync = await nextEvent(this.context, 'StateSynchronised', anomaly.seq, e => e.payload.trigger === trigger, `the synchronisation after the ${trigger}`);
+    return { anomaly, sync };
+  }
+
+  /** Fills refused since the last fault. */
+  fillsRefused(): EventOfType<'FillRejected'>[] {
+    return this.eventLog.ofType('FillRejected', logMark(this.context, LAST_FAULT));
+  }
+
+  /** The number of the last report the system's end of the channel took. */
+  lastReportSequence(): number {
+    return this.context.connection.wire.lastReportSequence;
+  }
+
+  /** The session change after the last fault and the session the broker names now; returns once the resynchronisation it set off is on record. */
+  async newSession(): Promise<{ previous: string; joined: string; brokerSession: string }> {
+    const changed = await nextEvent(this.context, 'BrokerSessionChanged', logMark(this.context, LAST_FAULT), undefined, 'the user channel to join a new session');
+    await nextEvent(this.context, 'StateSynchronised', changed.seq, e => e.payload.trigger === 'new broker session', 'the synchronisation after the new session');
+    return { previous: changed.payload.previousSession, joined: changed.payload.session, brokerSession: this.server.session };
+  }
+
+  /** The first message or fill refused with this kind after the last fault. */
+  async refusal(kind: string): Promise<EventOfType<'BrokerMessageRejected'> | EventOfType<'FillRejected'>> {
+    return (await this.context.session.forEvent(
+      `a refused message of kind ${kind}`,
+      e => (e.type === 'BrokerMessageRejected' || e.type === 'FillRejected') && e.payload.errorKind === kind,
+      logMark(this.context, LAST_FAULT),
+      BROKER_WAIT_MS,
+    )) as EventOfType<'BrokerMessageRejected'> | EventOfType<'FillRejected'>;
+  }
+
+  /**
+   * Once what the system does about the refused message is over (a message it could not read sets
+   * off a resynchronisation; a fill it refused sets off nothing), the books then and before it.
+   */
+  async booksAfterRefusal(symbol: string): Promise<BooksAfterRefusal> {
+    const mark = logMark(this.context, LAST_FAULT);
+    const refused = await this.context.session.forEvent('the bad message to be refused', e => e.type === 'BrokerMessageRejected' || e.type === 'FillRejected', mark, BROKER_WAIT_MS);
+    if (refused.type === 'BrokerMessageRejected') {
+      // The resynchronisation it sets off may join one already running: the end of whichever runs.
+      await this.context.session.forEvent(
+        'the resynchronisation the refused message set off to end',
+        e => e.type === 'StateSynchronised' || e.type === 'BrokerSyncFailed',
+        refused.seq,
+        BROKER_WAIT_MS,
+      );
+    }
+    const before = this.context.memory.recall('cashAndPositions', BEFORE_THE_BAD_MESSAGE);
+    const now = this.books();
+    return {
+      before: { position: before.positions[symbol] ?? '0', cash: before.cash },
+      now: { position: now.positions[symbol] ?? '0', cash: now.cash },
+      brokerCash: this.context.broker.balance().cash.toString(),
+    };
+  }
+
+  // ---- helpers ----
+
+  private trade(symbol: string, quantity: Decimal): void {
+    const id = this.context.memory.recall('order', WORKING_ORDER);
+    const order = this.context.system.state.order(id);
+    if (order.symbol !== symbol) throw new Error(`the working order is for ${order.symbol}, not ${symbol}`);
+    this.context.broker.tradeAgainst(id, quantity);
+  }
+
+  /** Net quantity by symbol and the cash, as the system knows them now. */
+  private books(): { positions: Record<string, string>; cash: string } {
+    const state = this.context.system.state;
+    const positions: Record<string, string> = {};
+    for (const [symbol, position] of state.positions) positions[symbol] = position.netQuantity.toString();
+    return { positions, cash: state.account().cash.toString() };
+  }
+
+  /** A report of a fill for the last order, with one field made wrong. */
+  badFill(override: Readonly<Record<string, unknown>>): string {
+    const order = this.context.system.state.order(this.context.memory.recall('order', LAST_ORDER));
+    const report = {
+      type: 'fill',
+      clientOrderId: order.clientOrderId,
+      brokerOrderId: order.brokerOrderId,
+      tradeId: 'SIM-T900',
+      symbol: order.symbol,
+      side: 'buy',
+      quantity: '0.1',
+      price: '50000',
+      fee: '0',
+      liquidity: 'taker',
+      at: this.context.clock.now().toISOString(),
+      ...override,
+    };
+    return JSON.stringify({ type: 'report', seq: 10_000, report });
+  }
+
+  private fillForAnOrderNeverSent(): Parameters<BrokerServer['sendForgedFill']>[0] {
+    return {
+      type: 'fill',
+      clientOrderId: 'NEVER-SENT-1',
+      brokerOrderId: 'SIM-999',
+      tradeId: 'SIM-T999',
+      symbol: 'BTC-PERP',
+      side: 'buy',
+      quantity: new Decimal('0.5'),
+      price: new Decimal('50000'),
+      fee: new Decimal(0),
+      liquidity: 'taker',
+      at: this.context.clock.now().toISOString(),
+    };
+  }
+}
