@@ -32,6 +32,12 @@ export type { Position } from '../../domain/model/position';
 export type { AccountSnapshot } from '../../domain/model/account';
 export type { TradingError, ErrorKind } from '../../domain/shared/errors';
 export type { BrokerFill, BrokerOrderView } from '../../domain/execution/broker-gateway';
+
+/** What the suite hands every system it starts: a virtual clock, seeded randomness, a structured log, and the instruments the venue lists. */
+export { VirtualClock } from '../../domain/shared/clock';
+export { SeededRandom } from '../../domain/shared/random';
+export { JsonLinesLogger } from '../../domain/telemetry/logger';
+export { DEFAULT_INSTRUMENTS } from '../../domain/model/instrument';
 export type { BrokerBalance, BrokerPosition } from '../../domain/execution/broker-gateway';
 export type { LatencyStage } from '../../domain/telemetry/telemetry';
 
