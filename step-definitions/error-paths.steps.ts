@@ -54,6 +54,7 @@ Then('the error\'s path through the layers reads:', function (this: TradingWorld
 Then('the cause chain is {string} from the coordinator down to the broker gateway', function (this: TradingWorld, kind: string) {
   const { placement, recorded } = this.brokerErrors.forLastOrder();
   expect(placement.error.causeChain(), 'the error the trader was given').to.deep.equal([kind, kind, kind]);
+  expect(placement.error.layers(), 'the layers it passed, outermost first').to.deep.equal(['execution coordinator', 'execution engine', 'broker gateway']);
   expect(recorded.payload.causeChain, 'the error on record').to.deep.equal([kind, kind, kind]);
   // Born in the gateway's submit, from the broker's HTTP answer, and passed on by the engine and the coordinator.
   expect(recorded.payload, 'where the error was born').to.include({ broker: 'SIM', operation: 'submit' });
