@@ -1,7 +1,11 @@
 import { OrderType, Side } from '../model/order';
 import { Liquidity } from '../model/fill';
 import { ErrorKind, ErrorLayer } from '../shared/errors';
-import { RejectionCode } from '../risk/rejection-codes';
+import type { RejectionCode } from '../risk/rejection-codes';
+// Type-only: the log names the codes the breakers use; nothing of the breakers runs here.
+import type { BreakerFailure } from '../breakers/breaker-failure';
+import type { BreakerAction, BreakerActionOutcome } from '../breakers/breaker-action';
+import type { HealthFailure } from '../breakers/health-check';
 import { TradingState } from './runtime-settings';
 
 /**
@@ -55,13 +59,13 @@ export type DomainEvent =
   | { type: 'TradingDayStarted'; payload: { tradingDay: string; startEquity: string } }
   | { type: 'SettingsChanged'; payload: { version: number; changes: Record<string, string>; actor: string; reason: string } }
   // Circuit breakers (domain/breakers): levels, trips, the actions of a response, health checks, resets, restoration.
-  | { type: 'BreakerRegistered'; payload: { breaker: string; measure: string; direction: 'above' | 'below'; warning: string; critical: string; response: string; actor: string } }
+  | { type: 'BreakerRegistered'; payload: { breaker: string; measure: string; direction: 'above' | 'below'; warning: string; critical: string; response: Exclude<TradingState, 'ACTIVE'>; actor: string } }
   | { type: 'BreakerLevelChanged'; payload: BreakerReadingPayload & { from: 'normal' | 'warning' | 'critical'; to: 'normal' | 'warning' | 'critical' } }
-  | { type: 'BreakerTripped'; payload: BreakerReadingPayload & { response: string; limitsBefore: Record<string, string> } }
-  | { type: 'BreakerActionTaken'; payload: { breaker: string; action: string; outcome: 'done' | 'failed' | 'skipped'; detail: string; code?: string; clientOrderId?: string } }
-  | { type: 'BreakerHealthChecked'; payload: { trigger: string; passed: boolean; checks: { check: string; passed: boolean; code: string; detail: string }[] } }
+  | { type: 'BreakerTripped'; payload: BreakerReadingPayload & { response: Exclude<TradingState, 'ACTIVE'>; limitsBefore: Record<string, string> } }
+  | { type: 'BreakerActionTaken'; payload: { breaker: string; action: BreakerAction; outcome: BreakerActionOutcome; detail: string; code?: BreakerFailure; clientOrderId?: string } }
+  | { type: 'BreakerHealthChecked'; payload: { trigger: string; passed: boolean; checks: { check: string; passed: boolean; code: 'PASSED' | HealthFailure; detail: string }[] } }
   | { type: 'BreakerReset'; payload: { mode: 'automatic' | 'manual'; breakers: string[]; operator: string; role: string; reason: string } }
-  | { type: 'BreakerResetRefused'; payload: { breaker: string; operator: string; role: string; reason: string; code: string; detail: string } }
+  | { type: 'BreakerResetRefused'; payload: { breaker: string; operator: string; role: string; reason: string; code: BreakerFailure; detail: string } }
   | { type: 'BreakerLimitsRestored'; payload: { step: number; percent: number; limits: Record<string, string> } }
   | { type: 'MarkPriceUpdated'; payload: { symbol: string; price: string } }
   | { type: 'InputRejected'; payload: { clientOrderId?: string; errorKind: ErrorKind; reason: string; field?: string; input: Record<string, unknown> } }
