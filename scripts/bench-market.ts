@@ -1,6 +1,6 @@
-import { Decimal } from '../domain/shared/decimal';
+import { Decimal } from '../domain/shared';
 import { TradingSystem } from '../domain/trading-system';
-import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
+import { BrokerSimulatorCore } from '../support/simulators/broker';
 
 /** The same account at the system and the broker, and one symbol marked with this much depth on both sides. */
 export function openMarket(system: TradingSystem, broker: BrokerSimulatorCore, cash: number, symbol: string, mark: Decimal, depth: Decimal): void {

@@ -7,16 +7,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram, performance } from 'node:perf_hooks';
-import { VirtualClock } from '../domain/shared/clock';
-import { Decimal } from '../domain/shared/decimal';
-import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
-import { BrokerGateway } from '../domain/execution/broker-gateway';
+import { VirtualClock } from '../domain/shared';
+import { Decimal } from '../domain/shared';
+import { DEFAULT_INSTRUMENTS } from '../domain/model';
+import { BrokerGateway } from '../domain/execution';
 import { TradingSystem } from '../domain/trading-system';
-import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
-import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
-import { BrokerServer } from '../support/simulators/broker/broker-server';
-import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
-import { SeededRandom } from '../domain/shared/random';
+import { BrokerSimulatorCore } from '../support/simulators/broker';
+import { InProcessBrokerGateway } from '../support/simulators/broker';
+import { BrokerServer } from '../support/simulators/broker';
+import { NetworkBrokerGateway } from '../domain/execution';
+import { SeededRandom } from '../domain/shared';
 import { openMarket } from './bench-market';
 
 export interface BreakerResponseOptions {

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatSettingValue } from '../domain/state/runtime-settings';
+import { formatSettingValue } from '../domain/state';
 
 interface RunMetadata {
   version: string;

@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram, performance, RecordableHistogram } from 'node:perf_hooks';
 import WebSocket, { WebSocketServer } from 'ws';
-import { SystemClock } from '../domain/shared/clock';
-import { Decimal } from '../domain/shared/decimal';
-import { SeededRandom } from '../domain/shared/random';
-import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import { SystemClock } from '../domain/shared';
+import { Decimal } from '../domain/shared';
+import { SeededRandom } from '../domain/shared';
+import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { TradingSystem } from '../domain/trading-system';
-import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
-import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
-import { BrokerServer } from '../support/simulators/broker/broker-server';
+import { NetworkBrokerGateway } from '../domain/execution';
+import { BrokerSimulatorCore } from '../support/simulators/broker';
+import { BrokerServer } from '../support/simulators/broker';
 import { openMarket } from './bench-market';
 
 export function line(name: string, h: RecordableHistogram): string {

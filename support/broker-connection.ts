@@ -1,11 +1,11 @@
-import { Clock } from '../domain/shared/clock';
-import { Decimal } from '../domain/shared/decimal';
-import { BrokerFill, BrokerGateway } from '../domain/execution/broker-gateway';
-import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
-import { API_PREFIX } from '../domain/execution/wire-protocol';
+import { Clock } from '../domain/shared';
+import { Decimal } from '../domain/shared';
+import { BrokerFill, BrokerGateway } from '../domain/execution';
+import { NetworkBrokerGateway } from '../domain/execution';
+import { API_PREFIX } from '../domain/execution';
 import { BrokerServer, BrokerSimulatorCore, InProcessBrokerGateway } from './simulators/broker';
 import { FaultProxy } from './simulators/network';
-import { DEFAULT_SETTINGS } from '../domain/state/runtime-settings';
+import { DEFAULT_SETTINGS } from '../domain/state';
 
 /** The broker's receive window is the one the trading system counts with (its default setting), so both agree when a request can no longer arrive. */
 export const SUITE_RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);

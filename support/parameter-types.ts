@@ -1,5 +1,5 @@
 import { defineParameterType } from '@cucumber/cucumber';
-import { Decimal } from './sut/system-under-test';
+import { Decimal } from './sut';
 import { DURATION, FIGURE, PERCENT, cell } from './table-cells';
 
 export { asSystemText, cell, figure } from './table-cells';

@@ -1,4 +1,4 @@
-import { Decimal } from './sut/system-under-test';
+import { Decimal } from './sut';
 
 // The readers of the Gherkin's numbers, apart from the parameter types that use them: the DSL reads
 // table cells with them, and a world is built outside a Cucumber run too (a unit test does).

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Clock, VirtualClock } from '../domain/shared/clock';
-import { Decimal } from '../domain/shared/decimal';
-import { SeededRandom } from '../domain/shared/random';
-import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import { Clock, VirtualClock } from '../domain/shared';
+import { Decimal } from '../domain/shared';
+import { SeededRandom } from '../domain/shared';
+import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { TradingSystem } from '../domain/trading-system';
-import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
+import { NetworkBrokerGateway } from '../domain/execution';
 import { BrokerServer, BrokerSimulatorCore } from './simulators/broker';
 
 const KEY = 'recovery-key';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal } from '../domain/shared/decimal';
-import { TradingError } from '../domain/shared/errors';
+import { Decimal } from '../domain/shared';
+import { TradingError } from '../domain/shared';
 import {
   BREAKER_FAILURE_MEANINGS,
   HEALTH_FAILURE_MEANINGS,

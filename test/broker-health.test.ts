@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../domain/shared/clock';
-import { ErrorKind, TradingError, asTradingError } from '../domain/shared/errors';
-import { BrokerHealthTracker, countsAgainstHealth } from '../domain/execution/broker-health';
+import { VirtualClock } from '../domain/shared';
+import { ErrorKind, TradingError, asTradingError } from '../domain/shared';
+import { BrokerHealthTracker, countsAgainstHealth } from '../domain/execution';
 
 test('three failures in a row mark a broker unhealthy, and the third is the one that says so', () => {
   const health = new BrokerHealthTracker({ clock: new VirtualClock() });

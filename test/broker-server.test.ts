@@ -4,9 +4,9 @@ import { IncomingHttpHeaders, Agent, request } from 'node:http';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { VirtualClock } from '../domain/shared/clock';
-import { Decimal } from '../domain/shared/decimal';
-import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
+import { VirtualClock } from '../domain/shared';
+import { Decimal } from '../domain/shared';
+import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import {
   API_PREFIX,
   AUTH_HEADERS,
@@ -28,9 +28,9 @@ import {
   decodeOrder,
   decodePosition,
   signRequest,
-} from '../domain/execution/wire-protocol';
-import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
-import { BrokerCredential, BrokerServer, BrokerServerOptions, redactApiKey } from '../support/simulators/broker/broker-server';
+} from '../domain/execution';
+import { BrokerSimulatorCore } from '../support/simulators/broker';
+import { BrokerCredential, BrokerServer, BrokerServerOptions, redactApiKey } from '../support/simulators/broker';
 import { ConditionWaiters } from '../support/condition-waiters';
 
 const TRADER: BrokerCredential = { key: 'trader-key-0001', secret: 'trader-secret-Zq81', permissions: ['read', 'trade'] };

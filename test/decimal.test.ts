@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal, InvalidNumberError, parseDecimal } from '../domain/shared/decimal';
+import { Decimal, InvalidNumberError, parseDecimal } from '../domain/shared';
 
 const GOOD: ReadonlyArray<readonly [string, string]> = [
   ['0', '0'],

@@ -2,16 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { VirtualClock } from '../domain/shared/clock';
-import { Decimal } from '../domain/shared/decimal';
-import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
-import { SILENT_LOGGER } from '../domain/telemetry/logger';
-import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
-import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
+import { VirtualClock } from '../domain/shared';
+import { Decimal } from '../domain/shared';
+import { DEFAULT_INSTRUMENTS } from '../domain/model';
+import { SILENT_LOGGER } from '../domain/telemetry';
+import { BrokerSimulatorCore } from '../support/simulators/broker';
+import { InProcessBrokerGateway } from '../support/simulators/broker';
 import { referenceDriver } from '../support/sut';
-import { ScenarioMemory } from '../support/dsl/scenario-memory';
-import { RaisedErrors } from '../support/dsl/raised-errors';
-import { SystemSession } from '../support/dsl/system-session';
+import { ScenarioMemory } from '../support/dsl';
+import { RaisedErrors } from '../support/dsl';
+import { SystemSession } from '../support/dsl';
 
 function referenceSession() {
   const clock = new VirtualClock('2026-01-05T14:30:00.000Z');

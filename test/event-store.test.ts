@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { VirtualClock } from '../domain/shared/clock';
-import { TradingError } from '../domain/shared/errors';
-import { SqliteEventStore } from '../domain/state/event-store';
-import { TradingLedger } from '../domain/state/ledger';
-import { StateProjection } from '../domain/state/projection';
-import { DEFAULT_SETTINGS } from '../domain/state/runtime-settings';
-import { InstrumentRegistry } from '../domain/model/instrument';
+import { VirtualClock } from '../domain/shared';
+import { TradingError } from '../domain/shared';
+import { SqliteEventStore } from '../domain/state';
+import { TradingLedger } from '../domain/state';
+import { StateProjection } from '../domain/state';
+import { DEFAULT_SETTINGS } from '../domain/state';
+import { InstrumentRegistry } from '../domain/model';
 
 function withStore(run: (path: string, clock: VirtualClock) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'event-store-test-'));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal } from '../domain/shared/decimal';
-import { correlatedExposure, isRiskReducing, worstCaseQuantities } from '../domain/risk/exposure';
+import { Decimal } from '../domain/shared';
+import { correlatedExposure, isRiskReducing, worstCaseQuantities } from '../domain/risk';
 
 const d = (v: string | number) => new Decimal(v);
 

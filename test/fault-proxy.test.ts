@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { SeededRandom } from '../domain/shared/random';
+import { SeededRandom } from '../domain/shared';
 import { FaultProxy, FaultProxyStats } from '../support/simulators/network';
 
 const WAIT_MS = 800;

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal } from '../domain/shared/decimal';
-import { Order, createOrder } from '../domain/model/order';
-import { BrokerOrderView } from '../domain/execution/broker-gateway';
-import { inferFill } from '../domain/recovery/fill-inference';
+import { Decimal } from '../domain/shared';
+import { Order, createOrder } from '../domain/model';
+import { BrokerOrderView } from '../domain/execution';
+import { inferFill } from '../domain/recovery';
 
 const AT = new Date('2026-01-05T15:00:00.000Z');
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../domain/shared/clock';
-import { CIRCULAR, JsonLinesLogger, MAX_LOGGED_TEXT, REDACTED, TOO_DEEP, UNREADABLE, redact, redactText } from '../domain/telemetry/logger';
+import { VirtualClock } from '../domain/shared';
+import { CIRCULAR, JsonLinesLogger, MAX_LOGGED_TEXT, REDACTED, TOO_DEEP, UNREADABLE, redact, redactText } from '../domain/telemetry';
 
 test('a log record is one JSON line and secrets never reach it, however deep', () => {
   const lines: string[] = [];

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { VirtualClock } from '../domain/shared/clock';
-import { Decimal } from '../domain/shared/decimal';
-import { TradingError } from '../domain/shared/errors';
-import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
-import { AUTH_HEADERS } from '../domain/execution/wire-protocol';
-import { NetworkBrokerGateway } from '../domain/execution/network-broker-gateway';
-import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
-import { BrokerServer } from '../support/simulators/broker/broker-server';
+import { VirtualClock } from '../domain/shared';
+import { Decimal } from '../domain/shared';
+import { TradingError } from '../domain/shared';
+import { DEFAULT_INSTRUMENTS } from '../domain/model';
+import { AUTH_HEADERS } from '../domain/execution';
+import { NetworkBrokerGateway } from '../domain/execution';
+import { BrokerSimulatorCore } from '../support/simulators/broker';
+import { BrokerServer } from '../support/simulators/broker';
 
 /** A funded broker on a loopback port with a 60 s receive window, its clock virtual. */
 async function fundedBroker(): Promise<{ clock: VirtualClock; server: BrokerServer }> {

@@ -4,20 +4,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { VirtualClock } from '../domain/shared/clock';
-import { Decimal, ZERO } from '../domain/shared/decimal';
-import { DEFAULT_INSTRUMENTS, InstrumentRegistry } from '../domain/model/instrument';
-import { OrderStatus, TERMINAL_STATUSES, WORKING_STATUSES, isTerminal, mayStillArrive } from '../domain/model/order';
-import { worstGrossExposure } from '../domain/risk/exposure';
+import { VirtualClock } from '../domain/shared';
+import { Decimal, ZERO } from '../domain/shared';
+import { DEFAULT_INSTRUMENTS, InstrumentRegistry } from '../domain/model';
+import { OrderStatus, TERMINAL_STATUSES, WORKING_STATUSES, isTerminal, mayStillArrive } from '../domain/model';
+import { worstGrossExposure } from '../domain/risk';
 import { TradingSystem } from '../domain/trading-system';
-import { OrderInput } from '../domain/execution/order-input';
-import { PlaceResult } from '../domain/execution/execution-coordinator';
-import { DecisionRow } from '../domain/state/events';
-import { StateProjection } from '../domain/state/projection';
-import { DEFAULT_SETTINGS } from '../domain/state/runtime-settings';
-import { BrokerSimulatorCore } from '../support/simulators/broker/broker-core';
-import { InProcessBrokerGateway } from '../support/simulators/broker/in-process-gateway';
-import { stateSnapshot } from '../support/sut/state-snapshot';
+import { OrderInput } from '../domain/execution';
+import { PlaceResult } from '../domain/execution';
+import { DecisionRow } from '../domain/state';
+import { StateProjection } from '../domain/state';
+import { DEFAULT_SETTINGS } from '../domain/state';
+import { BrokerSimulatorCore } from '../support/simulators/broker';
+import { InProcessBrokerGateway } from '../support/simulators/broker';
+import { stateSnapshot } from '../support/sut';
 
 /**
  * Model-based property test of the whole order flow: random action sequences against a fresh

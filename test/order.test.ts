@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal } from '../domain/shared/decimal';
-import { TradingError } from '../domain/shared/errors';
-import { canTransition, createOrder, mayStillArrive, transition } from '../domain/model/order';
+import { Decimal } from '../domain/shared';
+import { TradingError } from '../domain/shared';
+import { canTransition, createOrder, mayStillArrive, transition } from '../domain/model';
 
 const at = '2026-01-05T14:30:00.000Z';
 const order = () =>

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal } from '../domain/shared/decimal';
-import { applyFill, flatPosition, unrealizedPnl } from '../domain/model/position';
+import { Decimal } from '../domain/shared';
+import { applyFill, flatPosition, unrealizedPnl } from '../domain/model';
 
 const d = (v: string) => new Decimal(v);
 const fill = (side: 'buy' | 'sell', quantity: string, price: string, fee = '0') => ({ side, quantity: d(quantity), price: d(price), fee: d(fee) });

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal } from '../domain/shared/decimal';
-import { DEFAULT_INSTRUMENTS } from '../domain/model/instrument';
-import { DEFAULT_SETTINGS, toRiskLimits } from '../domain/state/runtime-settings';
-import { RiskContext, runPreTradeChecks } from '../domain/risk/pre-trade-checks';
-import { worstCorrelatedExposure, worstNetExposure } from '../domain/risk/exposure';
+import { Decimal } from '../domain/shared';
+import { DEFAULT_INSTRUMENTS } from '../domain/model';
+import { DEFAULT_SETTINGS, toRiskLimits } from '../domain/state';
+import { RiskContext, runPreTradeChecks } from '../domain/risk';
+import { worstCorrelatedExposure, worstNetExposure } from '../domain/risk';
 
 const d = (v: string | number) => new Decimal(v);
 const btc = DEFAULT_INSTRUMENTS[0];

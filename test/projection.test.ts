@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../domain/shared/clock';
-import { SqliteEventStore } from '../domain/state/event-store';
-import { TradingLedger } from '../domain/state/ledger';
-import { StateProjection } from '../domain/state/projection';
-import { DEFAULT_SETTINGS } from '../domain/state/runtime-settings';
-import { InstrumentRegistry } from '../domain/model/instrument';
+import { VirtualClock } from '../domain/shared';
+import { SqliteEventStore } from '../domain/state';
+import { TradingLedger } from '../domain/state';
+import { StateProjection } from '../domain/state';
+import { DEFAULT_SETTINGS } from '../domain/state';
+import { InstrumentRegistry } from '../domain/model';
 
 test('an order sent again counts from its latest signing: the resubmission\'s signing time, live and rebuilt from the log', () => {
   const dir = mkdtempSync(join(tmpdir(), 'projection-'));

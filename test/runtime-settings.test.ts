@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TradingError } from '../domain/shared/errors';
-import { RuntimeSettings, correlationKey } from '../domain/state/runtime-settings';
+import { TradingError } from '../domain/shared';
+import { RuntimeSettings, correlationKey } from '../domain/state';
 
 const refused = (changes: Record<string, string>, reason: RegExp) =>
   assert.throws(() => new RuntimeSettings().prepare(changes), (e: unknown) => e instanceof TradingError && e.kind === 'InvalidSettings' && reason.test(e.message));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Alert, AlertLog, MAX_KEPT_ALERTS } from '../domain/telemetry/alerts';
+import { Alert, AlertLog, MAX_KEPT_ALERTS } from '../domain/telemetry';
 
 const alert = (n: number): Alert => ({ breaker: 'price move', level: n % 2 === 0 ? 'warning' : 'critical', observed: `${n} %`, limit: '5 %', at: new Date(n * 1000).toISOString(), message: `alert ${n}` });
 

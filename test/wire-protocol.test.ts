@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TradingError } from '../domain/shared/errors';
+import { TradingError } from '../domain/shared';
 import {
   MAX_FRAME_BYTES,
   canonicalRequest,
@@ -19,7 +19,7 @@ import {
   decodeReplaceRequest,
   decodeReport,
   signRequest,
-} from '../domain/execution/wire-protocol';
+} from '../domain/execution';
 
 const order = {
   clientOrderId: 'CO-1',

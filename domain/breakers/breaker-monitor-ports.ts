@@ -1,12 +1,12 @@
-import { Clock } from '../shared/clock';
-import { StoredEvent } from '../state/events';
-import { TradingLedger } from '../state/ledger';
-import { Telemetry } from '../telemetry/telemetry';
-import { Logger, SILENT_LOGGER } from '../telemetry/logger';
-import { BrokerGateway } from '../execution/broker-gateway';
-import { ExecutionCoordinator } from '../execution/execution-coordinator';
-import { PositionReconciler } from '../execution/position-reconciler';
-import { BrokerErrorLog } from '../execution/broker-error-log';
+import { Clock } from '../shared';
+import { StoredEvent } from '../state';
+import { TradingLedger } from '../state';
+import { Telemetry } from '../telemetry';
+import { Logger, SILENT_LOGGER } from '../telemetry';
+import { BrokerGateway } from '../execution';
+import { ExecutionCoordinator } from '../execution';
+import { PositionReconciler } from '../execution';
+import { BrokerErrorLog } from '../execution';
 
 export interface BreakerMonitorPorts {
   readonly ledger: TradingLedger;

@@ -1,8 +1,8 @@
-import { Decimal } from '../shared/decimal';
-import { TradingError } from '../shared/errors';
-import { StoredEvent } from '../state/events';
-import { BreakerStatus } from '../state/breaker-board';
-import { StateProjection } from '../state/projection';
+import { Decimal } from '../shared';
+import { TradingError } from '../shared';
+import { StoredEvent } from '../state';
+import { BreakerStatus } from '../state';
+import { StateProjection } from '../state';
 import { BreakerDefinition } from './breaker';
 import { BreakerFailure } from './breaker-failure';
 import { BREAKER_ACTOR, BreakerPorts } from './breaker-monitor-ports';

@@ -1,8 +1,8 @@
-import { Decimal } from '../shared/decimal';
-import { describeError } from '../shared/errors';
-import { formatAmount } from '../shared/format';
-import { isTerminal } from '../model/order';
-import { settingLabel } from '../state/runtime-settings';
+import { Decimal } from '../shared';
+import { describeError } from '../shared';
+import { formatAmount } from '../shared';
+import { isTerminal } from '../model';
+import { settingLabel } from '../state';
 import { BreakerDefinition, BreakerReading, BreakerResponse, readingPayload, responseFor, stricterState } from './breaker';
 import { BreakerAction, BreakerActionOutcome } from './breaker-action';
 import { BreakerFailure } from './breaker-failure';

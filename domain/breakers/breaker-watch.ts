@@ -1,9 +1,9 @@
-import { Decimal } from '../shared/decimal';
-import { TradingError, describeError } from '../shared/errors';
-import { formatAmount } from '../shared/format';
-import { StoredEvent } from '../state/events';
-import { BreakerLevel } from '../state/breaker-board';
-import { TradingState, correlationBetween } from '../state/runtime-settings';
+import { Decimal } from '../shared';
+import { TradingError, describeError } from '../shared';
+import { formatAmount } from '../shared';
+import { StoredEvent } from '../state';
+import { BreakerLevel } from '../state';
+import { TradingState, correlationBetween } from '../state';
 import { BreakerDefinition, BreakerDirection, BreakerReading, BreakerResponse, BreakerSnapshot, levelOf, parseThresholds, readingPayload, responseFor, stricterState } from './breaker';
 import { averagePairwiseCorrelation } from './correlation';
 import { BREAKER_ACTOR, BreakerPorts } from './breaker-monitor-ports';

@@ -1,9 +1,9 @@
-import { Decimal, InvalidNumberError, parseDecimal } from '../shared/decimal';
-import { TradingError } from '../shared/errors';
-import { BreakerLevel } from '../state/breaker-board';
-import { RiskLimits, TradingState } from '../state/runtime-settings';
-import { StateProjection } from '../state/projection';
-import { BreakerReadingPayload } from '../state/events';
+import { Decimal, InvalidNumberError, parseDecimal } from '../shared';
+import { TradingError } from '../shared';
+import { BreakerLevel } from '../state';
+import { RiskLimits, TradingState } from '../state';
+import { StateProjection } from '../state';
+import { BreakerReadingPayload } from '../state';
 import { PricePoint } from './volatility';
 
 export type { BreakerLevel };

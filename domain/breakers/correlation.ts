@@ -1,5 +1,5 @@
-import { Decimal, ZERO, sum } from '../shared/decimal';
-import { correlatedExposure } from '../risk/exposure';
+import { Decimal, ZERO, sum } from '../shared';
+import { correlatedExposure } from '../risk';
 
 export { correlatedExposure };
 

@@ -1,4 +1,4 @@
-import { Decimal, ZERO } from '../shared/decimal';
+import { Decimal, ZERO } from '../shared';
 
 /** Realized plus unrealized loss since the start of the day: how far equity fell below start-of-day equity. */
 export function dailyLoss(startOfDayEquity: Decimal, equity: Decimal): Decimal {

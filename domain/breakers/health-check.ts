@@ -1,8 +1,8 @@
-import { Decimal } from '../shared/decimal';
-import { describeError } from '../shared/errors';
-import { StateProjection } from '../state/projection';
-import { BrokerGateway } from '../execution/broker-gateway';
-import { PositionReconciler } from '../execution/position-reconciler';
+import { Decimal } from '../shared';
+import { describeError } from '../shared';
+import { StateProjection } from '../state';
+import { BrokerGateway } from '../execution';
+import { PositionReconciler } from '../execution';
 
 /** The ways a health check fails, by name. */
 export type HealthFailure = 'BROKER_UNREACHABLE' | 'MARKET_DATA_STALE' | 'RECONCILIATION_MISMATCH';

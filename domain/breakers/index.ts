@@ -10,3 +10,4 @@ export * from './health-check';
 export * from './breaker-failure';
 export * from './breaker-action';
 export * from './breaker-monitor';
+export * from './breaker-monitor-ports';

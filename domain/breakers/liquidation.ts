@@ -1,5 +1,5 @@
-import { Decimal, ZERO } from '../shared/decimal';
-import { BookLevelView } from '../execution/broker-gateway';
+import { Decimal, ZERO } from '../shared';
+import { BookLevelView } from '../execution';
 
 /**
  * Liquidation price of an isolated perpetual position, as perpetual futures venues compute it:

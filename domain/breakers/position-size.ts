@@ -1,4 +1,4 @@
-import { Decimal, ZERO, sum } from '../shared/decimal';
+import { Decimal, ZERO, sum } from '../shared';
 
 /** Each symbol's position notional at mark as a share of equity; with no equity left, every share is infinite. */
 export function positionShares(notionals: ReadonlyMap<string, Decimal>, equity: Decimal): Map<string, Decimal> {

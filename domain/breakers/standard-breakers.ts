@@ -1,6 +1,6 @@
-import { Decimal, ZERO } from '../shared/decimal';
-import { formatAmount, formatMoney, formatShare } from '../shared/format';
-import { correlationBetween } from '../state/runtime-settings';
+import { Decimal, ZERO } from '../shared';
+import { formatAmount, formatMoney, formatShare } from '../shared';
+import { correlationBetween } from '../state';
 import { BreakerDefinition, BreakerSnapshot } from './breaker';
 import { correlatedExposure, correlationJump } from './correlation';
 import { dailyLoss, dailyLossLimit } from './daily-loss';

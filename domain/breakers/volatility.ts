@@ -1,4 +1,4 @@
-import { Decimal, ZERO, sum } from '../shared/decimal';
+import { Decimal, ZERO, sum } from '../shared';
 
 /** One mark price observation. */
 export interface PricePoint {

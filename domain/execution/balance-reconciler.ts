@@ -1,7 +1,7 @@
-import { describeError } from '../shared/errors';
-import { StoredEvent } from '../state/events';
-import { TradingLedger } from '../state/ledger';
-import { Telemetry } from '../telemetry/telemetry';
+import { describeError } from '../shared';
+import { StoredEvent } from '../state';
+import { TradingLedger } from '../state';
+import { Telemetry } from '../telemetry';
 import { BrokerGateway } from './broker-gateway';
 import { BrokerErrorLog } from './broker-error-log';
 

@@ -1,7 +1,7 @@
-import { ERROR_LAYERS, ErrorLayer, TradingError, describeError } from '../shared/errors';
-import { StoredEvent } from '../state/events';
-import { TradingLedger } from '../state/ledger';
-import { Telemetry } from '../telemetry/telemetry';
+import { ERROR_LAYERS, ErrorLayer, TradingError, describeError } from '../shared';
+import { StoredEvent } from '../state';
+import { TradingLedger } from '../state';
+import { Telemetry } from '../telemetry';
 
 export interface ErrorPathStep {
   readonly layer: ErrorLayer;

@@ -1,7 +1,7 @@
-import { Decimal } from '../shared/decimal';
-import { ErrorKind } from '../shared/errors';
-import { Liquidity } from '../model/fill';
-import { OrderType, Side } from '../model/order';
+import { Decimal } from '../shared';
+import { ErrorKind } from '../shared';
+import { Liquidity } from '../model';
+import { OrderType, Side } from '../model';
 
 /** What the execution engine sends to a broker. */
 export interface BrokerOrderRequest {

@@ -1,5 +1,5 @@
-import { Decimal } from '../shared/decimal';
-import { TradingError, raisedIn } from '../shared/errors';
+import { Decimal } from '../shared';
+import { TradingError, raisedIn } from '../shared';
 import {
   BrokerBalance,
   BrokerGateway,

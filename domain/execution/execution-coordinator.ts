@@ -1,16 +1,16 @@
-import { Decimal } from '../shared/decimal';
-import { Clock } from '../shared/clock';
-import { TradingError, asTradingError, describeError } from '../shared/errors';
-import { Order, OrderStatus } from '../model/order';
-import { LiveRiskManager, RiskDecision } from '../risk/live-risk-manager';
-import { StoredEvent } from '../state/events';
-import { TradingLedger } from '../state/ledger';
-import { Telemetry } from '../telemetry/telemetry';
+import { Decimal } from '../shared';
+import { Clock } from '../shared';
+import { TradingError, asTradingError, describeError } from '../shared';
+import { Order, OrderStatus } from '../model';
+import { LiveRiskManager, RiskDecision } from '../risk';
+import { StoredEvent } from '../state';
+import { TradingLedger } from '../state';
+import { Telemetry } from '../telemetry';
 import { LiveExecutionEngine } from './live-execution-engine';
 import { OrderInput, parseOrderInput } from './order-input';
 import { PositionReconciler } from './position-reconciler';
 import { BrokerErrorLog } from './broker-error-log';
-import { formatAmount } from '../shared/format';
+import { formatAmount } from '../shared';
 
 export type PlaceResult =
   | { outcome: 'accepted'; order: Order; decision: RiskDecision }

@@ -6,3 +6,8 @@ export * from './order-input';
 export * from './position-reconciler';
 export * from './balance-reconciler';
 export * from './broker-error-log';
+export * from './broker-health';
+export * from './broker-router';
+export * from './network-broker-gateway';
+export * from './user-channel';
+export * from './wire-protocol';

@@ -1,11 +1,11 @@
-import { Clock } from '../shared/clock';
-import { Decimal } from '../shared/decimal';
-import { ErrorKind, TradingError, asTradingError, describeError } from '../shared/errors';
-import { Order, isTerminal, remainingQuantity, sameTerms } from '../model/order';
-import { DecisionRow, StoredEvent } from '../state/events';
-import { TradingLedger } from '../state/ledger';
-import { Telemetry } from '../telemetry/telemetry';
-import { Logger, SILENT_LOGGER } from '../telemetry/logger';
+import { Clock } from '../shared';
+import { Decimal } from '../shared';
+import { ErrorKind, TradingError, asTradingError, describeError } from '../shared';
+import { Order, isTerminal, remainingQuantity, sameTerms } from '../model';
+import { DecisionRow, StoredEvent } from '../state';
+import { TradingLedger } from '../state';
+import { Telemetry } from '../telemetry';
+import { Logger, SILENT_LOGGER } from '../telemetry';
 import { BrokerFill, BrokerGateway, BrokerOrderRequest, BrokerOrderView, BrokerReport } from './broker-gateway';
 import { BrokerErrorLog } from './broker-error-log';
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { Clock } from '../shared/clock';
-import { DEFAULT_SETTINGS } from '../state/runtime-settings';
-import { Decimal } from '../shared/decimal';
-import { ErrorKind, TradingError, describeError } from '../shared/errors';
+import { Clock } from '../shared';
+import { DEFAULT_SETTINGS } from '../state';
+import { Decimal } from '../shared';
+import { ErrorKind, TradingError, describeError } from '../shared';
 import {
   BrokerBalance,
   BrokerGateway,

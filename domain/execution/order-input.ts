@@ -1,7 +1,7 @@
-import { Decimal, InvalidNumberError, parseDecimal } from '../shared/decimal';
-import { TradingError } from '../shared/errors';
-import { InstrumentRegistry, isOnLotGrid, isOnTickGrid } from '../model/instrument';
-import { OrderRequest, OrderType, Side } from '../model/order';
+import { Decimal, InvalidNumberError, parseDecimal } from '../shared';
+import { TradingError } from '../shared';
+import { InstrumentRegistry, isOnLotGrid, isOnTickGrid } from '../model';
+import { OrderRequest, OrderType, Side } from '../model';
 
 /** An order as it arrives from outside: strings, possibly wrong. */
 export interface OrderInput {

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { TradingError, describeError } from '../shared/errors';
+import { TradingError, describeError } from '../shared';
 import { BrokerReport } from './broker-gateway';
 import { MAX_FRAME_BYTES, decodeChannelMessage } from './wire-protocol';
 

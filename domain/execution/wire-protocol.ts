@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { Decimal, parseDecimal } from '../shared/decimal';
-import { TradingError } from '../shared/errors';
+import { Decimal, parseDecimal } from '../shared';
+import { TradingError } from '../shared';
 import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage, OrderBookView } from './broker-gateway';
 
 /**

@@ -1,4 +1,4 @@
-import { Decimal, ZERO, sum } from '../shared/decimal';
+import { Decimal, ZERO, sum } from '../shared';
 import { Position, positionNotional, unrealizedPnl } from './position';
 import { Instrument } from './instrument';
 

@@ -1,4 +1,4 @@
-import { Decimal } from '../shared/decimal';
+import { Decimal } from '../shared';
 import { Side } from './order';
 
 export type Liquidity = 'maker' | 'taker';

@@ -1,5 +1,5 @@
-import { Decimal, isMultipleOf } from '../shared/decimal';
-import { TradingError } from '../shared/errors';
+import { Decimal, isMultipleOf } from '../shared';
+import { TradingError } from '../shared';
 
 export interface Instrument {
   readonly symbol: string;

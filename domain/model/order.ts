@@ -1,5 +1,5 @@
-import { Decimal, ZERO } from '../shared/decimal';
-import { TradingError } from '../shared/errors';
+import { Decimal, ZERO } from '../shared';
+import { TradingError } from '../shared';
 
 export type Side = 'buy' | 'sell';
 export type OrderType = 'market' | 'limit';

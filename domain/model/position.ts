@@ -1,4 +1,4 @@
-import { Decimal, ZERO } from '../shared/decimal';
+import { Decimal, ZERO } from '../shared';
 import { signedQuantity } from './order';
 import { Fill } from './fill';
 

@@ -1,12 +1,12 @@
-import { Clock } from '../shared/clock';
-import { TradingError, describeError } from '../shared/errors';
-import { isTerminal } from '../model/order';
-import { TradingLedger } from '../state/ledger';
-import { Logger, SILENT_LOGGER } from '../telemetry/logger';
-import { BrokerGateway } from '../execution/broker-gateway';
-import { BrokerErrorLog } from '../execution/broker-error-log';
-import { LiveExecutionEngine } from '../execution/live-execution-engine';
-import { PositionReconciler } from '../execution/position-reconciler';
+import { Clock } from '../shared';
+import { TradingError, describeError } from '../shared';
+import { isTerminal } from '../model';
+import { TradingLedger } from '../state';
+import { Logger, SILENT_LOGGER } from '../telemetry';
+import { BrokerGateway } from '../execution';
+import { BrokerErrorLog } from '../execution';
+import { LiveExecutionEngine } from '../execution';
+import { PositionReconciler } from '../execution';
 import { inferFill } from './fill-inference';
 import { InFlightResolver } from './in-flight-resolver';
 

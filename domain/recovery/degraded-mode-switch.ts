@@ -1,7 +1,7 @@
-import { StoredEvent } from '../state/events';
-import { TradingLedger } from '../state/ledger';
-import { TradingState, isTradingState } from '../state/runtime-settings';
-import { stricterState } from '../breakers/breaker';
+import { StoredEvent } from '../state';
+import { TradingLedger } from '../state';
+import { TradingState, isTradingState } from '../state';
+import { stricterState } from '../breakers';
 
 export interface DegradedModeSwitchPorts {
   readonly ledger: TradingLedger;

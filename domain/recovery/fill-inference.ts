@@ -1,6 +1,6 @@
-import { ZERO } from '../shared/decimal';
-import { Order } from '../model/order';
-import { BrokerFill, BrokerOrderView } from '../execution/broker-gateway';
+import { ZERO } from '../shared';
+import { Order } from '../model';
+import { BrokerFill, BrokerOrderView } from '../execution';
 
 /**
  * A fill the broker's history does not show, inferred from the broker's order totals (REFERENCE.md):

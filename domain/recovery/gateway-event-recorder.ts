@@ -1,6 +1,6 @@
-import { TradingLedger } from '../state/ledger';
-import { Telemetry } from '../telemetry/telemetry';
-import { GatewayEvent } from '../execution/broker-gateway';
+import { TradingLedger } from '../state';
+import { Telemetry } from '../telemetry';
+import { GatewayEvent } from '../execution';
 
 export interface GatewayEventRecorderPorts {
   readonly ledger: TradingLedger;

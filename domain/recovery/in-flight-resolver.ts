@@ -1,10 +1,10 @@
-import { Clock } from '../shared/clock';
-import { Order, mayStillArrive, sameTerms } from '../model/order';
-import { TradingLedger } from '../state/ledger';
-import { DEFAULT_SETTINGS } from '../state/runtime-settings';
-import { BrokerGateway, BrokerOrderView } from '../execution/broker-gateway';
-import { BrokerErrorLog } from '../execution/broker-error-log';
-import { LiveExecutionEngine } from '../execution/live-execution-engine';
+import { Clock } from '../shared';
+import { Order, mayStillArrive, sameTerms } from '../model';
+import { TradingLedger } from '../state';
+import { DEFAULT_SETTINGS } from '../state';
+import { BrokerGateway, BrokerOrderView } from '../execution';
+import { BrokerErrorLog } from '../execution';
+import { LiveExecutionEngine } from '../execution';
 
 export interface InFlightResolution {
   readonly found: number;

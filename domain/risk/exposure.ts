@@ -1,5 +1,5 @@
-import { Decimal, ZERO, sum } from '../shared/decimal';
-import { Side } from '../model/order';
+import { Decimal, ZERO, sum } from '../shared';
+import { Side } from '../model';
 
 export interface WorkingExposure {
   readonly symbol: string;

@@ -1,10 +1,10 @@
-import { Decimal, ZERO } from '../shared/decimal';
-import { Clock } from '../shared/clock';
-import { TradingError } from '../shared/errors';
-import { Telemetry } from '../telemetry/telemetry';
-import { Order, remainingQuantity } from '../model/order';
-import { DecisionRow, FailedCheckRow } from '../state/events';
-import { StateProjection } from '../state/projection';
+import { Decimal, ZERO } from '../shared';
+import { Clock } from '../shared';
+import { TradingError } from '../shared';
+import { Telemetry } from '../telemetry';
+import { Order, remainingQuantity } from '../model';
+import { DecisionRow, FailedCheckRow } from '../state';
+import { StateProjection } from '../state';
 import { CandidateOrder, PreTradeCheck, PRE_TRADE_CHECKS, RiskContext, runPreTradeChecks } from './pre-trade-checks';
 import { ExposureInputs, WorkingExposure, positionRanges, worstGrossExposure, worstNetExposure } from './exposure';
 import { SizingResult, sizePosition } from './position-sizer';

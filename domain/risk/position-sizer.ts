@@ -1,5 +1,5 @@
-import { Decimal, ZERO } from '../shared/decimal';
-import { Instrument } from '../model/instrument';
+import { Decimal, ZERO } from '../shared';
+import { Instrument } from '../model';
 
 export interface SizingRequest {
   readonly equity: Decimal;

@@ -1,10 +1,10 @@
-import { Decimal, ZERO } from '../shared/decimal';
-import { formatAmount, formatLeverage, formatMoney, formatPair, formatShare } from '../shared/format';
-import { Instrument } from '../model/instrument';
-import { OrderType, Side } from '../model/order';
-import { DecisionRow } from '../state/events';
+import { Decimal, ZERO } from '../shared';
+import { formatAmount, formatLeverage, formatMoney, formatPair, formatShare } from '../shared';
+import { Instrument } from '../model';
+import { OrderType, Side } from '../model';
+import { DecisionRow } from '../state';
 import { RejectionCode } from './rejection-codes';
-import { RiskLimits, correlationBetween } from '../state/runtime-settings';
+import { RiskLimits, correlationBetween } from '../state';
 import {
   ExposureInputs,
   WorkingExposure,

@@ -1,4 +1,4 @@
-import { TradingError } from '../shared/errors';
+import { TradingError } from '../shared';
 import { DomainEvent } from './events';
 
 export type BreakerLevel = 'normal' | 'warning' | 'critical';

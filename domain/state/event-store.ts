@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Clock } from '../shared/clock';
-import { TradingError } from '../shared/errors';
+import { Clock } from '../shared';
+import { TradingError } from '../shared';
 import { DomainEvent, StoredEvent } from './events';
 
 export const GENESIS_HASH = '0'.repeat(64);

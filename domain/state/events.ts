@@ -1,11 +1,11 @@
-import { OrderType, Side } from '../model/order';
-import { Liquidity } from '../model/fill';
-import { ErrorKind, ErrorLayer } from '../shared/errors';
-import type { RejectionCode } from '../risk/rejection-codes';
+import { OrderType, Side } from '../model';
+import { Liquidity } from '../model';
+import { ErrorKind, ErrorLayer } from '../shared';
+import type { RejectionCode } from '../risk';
 // Type-only: the log names the codes the breakers use; nothing of the breakers runs here.
-import type { BreakerFailure } from '../breakers/breaker-failure';
-import type { BreakerAction, BreakerActionOutcome } from '../breakers/breaker-action';
-import type { HealthFailure } from '../breakers/health-check';
+import type { BreakerFailure } from '../breakers';
+import type { BreakerAction, BreakerActionOutcome } from '../breakers';
+import type { HealthFailure } from '../breakers';
 import { TradingState } from './runtime-settings';
 
 /**

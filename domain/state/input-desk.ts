@@ -1,6 +1,6 @@
-import { Decimal, parsePositiveDecimal } from '../shared/decimal';
-import { TradingError } from '../shared/errors';
-import { Telemetry } from '../telemetry/telemetry';
+import { Decimal, parsePositiveDecimal } from '../shared';
+import { TradingError } from '../shared';
+import { Telemetry } from '../telemetry';
 import { StoredEvent } from './events';
 import { TradingLedger } from './ledger';
 

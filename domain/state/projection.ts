@@ -1,9 +1,9 @@
-import { Decimal, ZERO } from '../shared/decimal';
-import { TradingError } from '../shared/errors';
-import { Order, OrderStatus, TERMINAL_STATUSES, canTransition, createOrder, isWorking, remainingQuantity, statusAfterRefusal, transition } from '../model/order';
-import { Position, applyFill, flatPosition } from '../model/position';
-import { AccountSnapshot, accountSnapshot } from '../model/account';
-import { InstrumentRegistry } from '../model/instrument';
+import { Decimal, ZERO } from '../shared';
+import { TradingError } from '../shared';
+import { Order, OrderStatus, TERMINAL_STATUSES, canTransition, createOrder, isWorking, remainingQuantity, statusAfterRefusal, transition } from '../model';
+import { Position, applyFill, flatPosition } from '../model';
+import { AccountSnapshot, accountSnapshot } from '../model';
+import { InstrumentRegistry } from '../model';
 import { DomainEvent, StoredEvent } from './events';
 import { RuntimeSettings } from './runtime-settings';
 import { BreakerBoard } from './breaker-board';

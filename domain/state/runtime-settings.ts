@@ -1,6 +1,6 @@
-import { Decimal, InvalidNumberError, parseDecimal } from '../shared/decimal';
-import { TradingError } from '../shared/errors';
-import { formatAmount } from '../shared/format';
+import { Decimal, InvalidNumberError, parseDecimal } from '../shared';
+import { TradingError } from '../shared';
+import { formatAmount } from '../shared';
 
 export type TradingState = 'ACTIVE' | 'REDUCE_ONLY' | 'HALTED';
 const TRADING_STATES: readonly TradingState[] = ['ACTIVE', 'REDUCE_ONLY', 'HALTED'];

@@ -1,4 +1,4 @@
-import { StoredEvent } from '../state/events';
+import { StoredEvent } from '../state';
 import { LogLevel, Logger } from './logger';
 
 /** Which recorded events an operator needs to see in the logs, and how loudly. */

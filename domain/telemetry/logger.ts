@@ -1,4 +1,4 @@
-import { Clock } from '../shared/clock';
+import { Clock } from '../shared';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

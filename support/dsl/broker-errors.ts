@@ -1,4 +1,4 @@
-import type { EventType, PlaceResult } from '../sut/system-under-test';
+import type { EventType, PlaceResult } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import type { EventLog } from './event-log';
 import { LAST_FAULT, type EventOfType, logMark, nextEvent } from './broker-events';

@@ -1,4 +1,4 @@
-import type { EventOf, EventType, StoredEvent } from '../sut/system-under-test';
+import type { EventOf, EventType, StoredEvent } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import { LAST_ORDER, WORKING_ORDER } from './trader';
 

@@ -1,4 +1,4 @@
-import type { Alert, BreakerLevel, Decimal, StoredEvent, SystemState } from '../sut/system-under-test';
+import type { Alert, BreakerLevel, Decimal, StoredEvent, SystemState } from '../sut';
 import type { EventLog } from './event-log';
 import type { ScenarioContext } from './scenario-context';
 

@@ -1,5 +1,5 @@
-import { Decimal } from '../sut/system-under-test';
-import type { EventOf, EventType, StoredEvent, SystemUnderTest } from '../sut/system-under-test';
+import { Decimal } from '../sut';
+import type { EventOf, EventType, StoredEvent, SystemUnderTest } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 
 /** The events a circuit breaker records, each naming its breaker. */

@@ -1,5 +1,5 @@
-import { Decimal } from '../sut/system-under-test';
-import type { CancelResult, EventOf, Order, StoredEvent } from '../sut/system-under-test';
+import { Decimal } from '../sut';
+import type { CancelResult, EventOf, Order, StoredEvent } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
 import { EventLog } from './event-log';

@@ -1,4 +1,4 @@
-import { Decimal } from '../sut/system-under-test';
+import { Decimal } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 
 /** Depth the simulated market offers at the mark on both sides unless a scenario scripts the book. */

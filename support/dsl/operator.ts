@@ -1,4 +1,4 @@
-import type { Decimal, InFlightResolution, LatencyStage, RecoveryReport, StateSnapshot, StoredEvent, SystemUnderTest } from '../sut/system-under-test';
+import type { Decimal, InFlightResolution, LatencyStage, RecoveryReport, StateSnapshot, StoredEvent, SystemUnderTest } from '../sut';
 import type { BrokerConnection } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';

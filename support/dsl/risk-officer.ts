@@ -1,5 +1,5 @@
-import type { CustomBreakerRequest, Decimal, EventOf, ResetOutcome, ResetRequest, StoredEvent, SystemState } from '../sut/system-under-test';
-import { BREAKER_LEVEL_SETTINGS, DEFAULT_SETTINGS, SETTING_LABELS, settingLabel } from '../sut/settings-catalogue';
+import type { CustomBreakerRequest, Decimal, EventOf, ResetOutcome, ResetRequest, StoredEvent, SystemState } from '../sut';
+import { BREAKER_LEVEL_SETTINGS, DEFAULT_SETTINGS, SETTING_LABELS, settingLabel } from '../sut';
 import { cell } from '../table-cells';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';

@@ -1,4 +1,4 @@
-import type { OrderInput, PlaceResult } from '../sut/system-under-test';
+import type { OrderInput, PlaceResult } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import type { EventLog } from './event-log';
 import type { Market } from './market';

@@ -1,4 +1,4 @@
-import type { CancelResult, InFlightResolution, ModifyResult, PlaceResult, RecoveryReport, ResetOutcome, SizingResult, StateSnapshot } from '../sut/system-under-test';
+import type { CancelResult, InFlightResolution, ModifyResult, PlaceResult, RecoveryReport, ResetOutcome, SizingResult, StateSnapshot } from '../sut';
 
 /**
  * What a scenario remembers, by kind, under the names its Gherkin uses ("the working order",

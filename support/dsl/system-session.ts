@@ -1,5 +1,5 @@
 import { ConditionWaiters } from '../condition-waiters';
-import type { StoredEvent, SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut/system-under-test';
+import type { StoredEvent, SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut';
 
 export const DEFAULT_WAIT_MS = 2000;
 

@@ -1,5 +1,5 @@
-import { Decimal } from '../sut/system-under-test';
-import type { BrokerBalance, BrokerOrderView, BrokerPosition, CancelResult, EventOf, ModifyInput, ModifyResult, Order, OrderInput, OrderStatus, PlaceResult, Position, SizingResult, StoredEvent } from '../sut/system-under-test';
+import { Decimal } from '../sut';
+import type { BrokerBalance, BrokerOrderView, BrokerPosition, CancelResult, EventOf, ModifyInput, ModifyResult, Order, OrderInput, OrderStatus, PlaceResult, Position, SizingResult, StoredEvent } from '../sut';
 import { Market } from './market';
 import type { BrokerRequestRecord } from '../simulators/broker';
 import type { ScenarioContext } from './scenario-context';

@@ -1,5 +1,5 @@
 import type { BrokerServer } from '../simulators/broker';
-import { Decimal } from '../sut/system-under-test';
+import { Decimal } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import type { EventLog } from './event-log';
 import { BROKER_WAIT_MS, LAST_FAULT, type EventOfType, logMark, markLog, nextEvent } from './broker-events';

@@ -1,7 +1,7 @@
 import type { BrokerServer, BrokerSimulatorCore, HttpLogEntry, RequestMatch, ScriptedAnswer } from '../simulators/broker';
 import type { BrokerConnection, BrokerFaults } from '../broker-connection';
 import { API_PREFIX } from '../broker-connection';
-import type { Decimal } from '../sut/system-under-test';
+import type { Decimal } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import { LAST_FAULT, markLog, nextEvent } from './broker-events';
 import { LAST_ORDER } from './trader';

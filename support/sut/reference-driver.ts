@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TradingSystem } from '../../domain/trading-system';
-import { SqliteEventStore } from '../../domain/state/event-store';
-import { StateProjection } from '../../domain/state/projection';
-import { InstrumentRegistry } from '../../domain/model/instrument';
+import { SqliteEventStore } from '../../domain/state';
+import { StateProjection } from '../../domain/state';
+import { InstrumentRegistry } from '../../domain/model';
 import { BreakerSnapshot } from '../../domain/breakers';
 import { stateSnapshot } from './state-snapshot';
 import {

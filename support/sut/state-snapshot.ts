@@ -1,4 +1,4 @@
-import { StateProjection } from '../../domain/state/projection';
+import { StateProjection } from '../../domain/state';
 
 /** A comparable picture of what the system knows: orders, positions, balances and settings. */
 export function stateSnapshot(state: StateProjection): Record<string, unknown> {

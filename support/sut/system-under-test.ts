@@ -7,39 +7,39 @@
  * The types below are the reference system's own model, named here as the port's vocabulary: a
  * driver for another system translates its orders, events and errors into them.
  */
-import type { Clock } from '../../domain/shared/clock';
-import { Decimal } from '../../domain/shared/decimal';
-import type { Logger } from '../../domain/telemetry/logger';
-import type { BrokerGateway } from '../../domain/execution/broker-gateway';
-import type { CancelResult, ModifyInput, ModifyResult, PlaceResult } from '../../domain/execution/execution-coordinator';
-import type { OrderInput } from '../../domain/execution/order-input';
-import type { StoredEvent } from '../../domain/state/events';
-import type { StateProjection } from '../../domain/state/projection';
-import type { SizingResult } from '../../domain/risk/position-sizer';
-import type { WorkingExposure } from '../../domain/risk/exposure';
-import type { Alert } from '../../domain/telemetry/alerts';
+import type { Clock } from '../../domain/shared';
+import { Decimal } from '../../domain/shared';
+import type { Logger } from '../../domain/telemetry';
+import type { BrokerGateway } from '../../domain/execution';
+import type { CancelResult, ModifyInput, ModifyResult, PlaceResult } from '../../domain/execution';
+import type { OrderInput } from '../../domain/execution';
+import type { StoredEvent } from '../../domain/state';
+import type { StateProjection } from '../../domain/state';
+import type { SizingResult } from '../../domain/risk';
+import type { WorkingExposure } from '../../domain/risk';
+import type { Alert } from '../../domain/telemetry';
 import type { BreakerDirection, BreakerLevel, BreakerReading, BreakerResponse, HealthCheckRow, ResetOutcome, ResetRequest } from '../../domain/breakers';
 import type { RecoveryReport } from '../../domain/trading-system';
-import type { LatencyStage } from '../../domain/telemetry/telemetry';
+import type { LatencyStage } from '../../domain/telemetry';
 
 /** The port's number: money, prices and quantities cross it as decimals, never as floating point. */
 export { Decimal };
 export type { Clock, Logger, BrokerGateway, CancelResult, ModifyInput, ModifyResult, PlaceResult, OrderInput, StoredEvent, SizingResult, WorkingExposure, Alert };
 export type { BreakerLevel, BreakerReading, HealthCheckRow, ResetOutcome, ResetRequest, RecoveryReport };
-export type { DecisionRow, EventOf, EventType } from '../../domain/state/events';
-export type { Order, OrderStatus } from '../../domain/model/order';
-export type { Position } from '../../domain/model/position';
-export type { AccountSnapshot } from '../../domain/model/account';
-export type { TradingError, ErrorKind } from '../../domain/shared/errors';
-export type { BrokerFill, BrokerOrderView } from '../../domain/execution/broker-gateway';
+export type { DecisionRow, EventOf, EventType } from '../../domain/state';
+export type { Order, OrderStatus } from '../../domain/model';
+export type { Position } from '../../domain/model';
+export type { AccountSnapshot } from '../../domain/model';
+export type { TradingError, ErrorKind } from '../../domain/shared';
+export type { BrokerFill, BrokerOrderView } from '../../domain/execution';
 
 /** What the suite hands every system it starts: a virtual clock, seeded randomness, a structured log, and the instruments the venue lists. */
-export { VirtualClock } from '../../domain/shared/clock';
-export { SeededRandom } from '../../domain/shared/random';
-export { JsonLinesLogger } from '../../domain/telemetry/logger';
-export { DEFAULT_INSTRUMENTS } from '../../domain/model/instrument';
-export type { BrokerBalance, BrokerPosition } from '../../domain/execution/broker-gateway';
-export type { LatencyStage } from '../../domain/telemetry/telemetry';
+export { VirtualClock } from '../../domain/shared';
+export { SeededRandom } from '../../domain/shared';
+export { JsonLinesLogger } from '../../domain/telemetry';
+export { DEFAULT_INSTRUMENTS } from '../../domain/model';
+export type { BrokerBalance, BrokerPosition } from '../../domain/execution';
+export type { LatencyStage } from '../../domain/telemetry';
 
 /** What the system knows now, read only: orders, positions, the account, marks, settings, breakers. */
 export type SystemState = Pick<

@@ -1,4 +1,4 @@
-import { RATE_LIMIT_HEADERS } from '../../../domain/execution/wire-protocol';
+import { RATE_LIMIT_HEADERS } from '../../../domain/execution';
 import { BoundedLog } from '../bounded-log';
 import { Answer, Target } from './answer';
 import { redactApiKey } from './request-auth';

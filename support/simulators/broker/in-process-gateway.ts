@@ -1,6 +1,6 @@
-import { Decimal } from '../../../domain/shared/decimal';
-import { TradingError } from '../../../domain/shared/errors';
-import { DEFAULT_RECEIVE_WINDOW_MS } from '../../../domain/execution/network-broker-gateway';
+import { Decimal } from '../../../domain/shared';
+import { TradingError } from '../../../domain/shared';
+import { DEFAULT_RECEIVE_WINDOW_MS } from '../../../domain/execution';
 import {
   BrokerBalance,
   BrokerFill,
@@ -12,7 +12,7 @@ import {
   FillPage,
   OrderBookView,
   SubmitAccepted,
-} from '../../../domain/execution/broker-gateway';
+} from '../../../domain/execution';
 import { BrokerRejection, BrokerSimulatorCore } from './broker-core';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Decimal } from '../../../domain/shared/decimal';
-import { BrokerFill, BrokerReport } from '../../../domain/execution/broker-gateway';
-import { encodeReport } from '../../../domain/execution/wire-protocol';
+import { Decimal } from '../../../domain/shared';
+import { BrokerFill, BrokerReport } from '../../../domain/execution';
+import { encodeReport } from '../../../domain/execution';
 import { BoundedLog } from '../bounded-log';
 import { BrokerSimulatorCore } from './broker-core';
 

@@ -1,7 +1,7 @@
 import { IncomingHttpHeaders } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { Clock } from '../../../domain/shared/clock';
-import { AUTH_HEADERS, RATE_LIMIT_HEADERS, signRequest } from '../../../domain/execution/wire-protocol';
+import { Clock } from '../../../domain/shared';
+import { AUTH_HEADERS, RATE_LIMIT_HEADERS, signRequest } from '../../../domain/execution';
 import { Answer, errorAnswer } from './answer';
 import { TokenBucket } from './token-bucket';
 

@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { API_PREFIX, MAX_BODY_BYTES, REPORT_EPOCH_HEADER, REPORT_SEQ_HEADER } from '../../../domain/execution/wire-protocol';
+import { API_PREFIX, MAX_BODY_BYTES, REPORT_EPOCH_HEADER, REPORT_SEQ_HEADER } from '../../../domain/execution';
 import { Answer, Target, errorAnswer, targetOf } from './answer';
 import { HttpLog } from './http-log';
 import { ReportStream } from './report-stream';

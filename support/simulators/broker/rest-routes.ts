@@ -1,4 +1,4 @@
-import { TradingError } from '../../../domain/shared/errors';
+import { TradingError } from '../../../domain/shared';
 import {
   API_PREFIX,
   MAX_BODY_BYTES,
@@ -11,7 +11,7 @@ import {
   encodePosition,
   encodeReport,
   parseJson,
-} from '../../../domain/execution/wire-protocol';
+} from '../../../domain/execution';
 import { BrokerRejection, BrokerSimulatorCore } from './broker-core';
 import { Answer, Target, errorAnswer, okAnswer } from './answer';
 import { ServiceStatusSwitch } from './service-status';

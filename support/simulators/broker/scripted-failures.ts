@@ -1,4 +1,4 @@
-import { API_PREFIX, RATE_LIMIT_HEADERS } from '../../../domain/execution/wire-protocol';
+import { API_PREFIX, RATE_LIMIT_HEADERS } from '../../../domain/execution';
 import { Answer, Target, errorAnswer } from './answer';
 
 /** A canned error answer a scenario scripts in place of the broker's own. */

@@ -1,4 +1,4 @@
-import { BrokerServiceStatus, RATE_LIMIT_HEADERS } from '../../../domain/execution/wire-protocol';
+import { BrokerServiceStatus, RATE_LIMIT_HEADERS } from '../../../domain/execution';
 import { Answer, errorAnswer, okAnswer } from './answer';
 
 const DEFAULT_MAINTENANCE_RETRY_S = 60;

@@ -2,7 +2,7 @@ import { IncomingMessage, STATUS_CODES } from 'node:http';
 import { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import WebSocket, { WebSocketServer } from 'ws';
-import { MAX_FRAME_BYTES, USER_CHANNEL_PATH } from '../../../domain/execution/wire-protocol';
+import { MAX_FRAME_BYTES, USER_CHANNEL_PATH } from '../../../domain/execution';
 import { Target, errorAnswer, targetOf } from './answer';
 import { HttpLog } from './http-log';
 import { Gate, RequestAuthenticator } from './request-auth';
