@@ -12,3 +12,19 @@ export function openMarket(system: TradingSystem, broker: BrokerSimulatorCore, c
   broker.setBook(symbol, 'asks', [{ price: mark, quantity: depth }]);
   broker.setBook(symbol, 'bids', [{ price: mark, quantity: depth }]);
 }
+
+/**
+ * On the real clock a mark goes stale after `mark_staleness_seconds`, as it should: a run that takes
+ * longer (a loaded machine) needs the feed to keep ticking. Called between timed orders, never inside one.
+ */
+export class MarkFeed {
+  private lastTick = Date.now();
+
+  constructor(private readonly system: TradingSystem, private readonly symbol: string, private readonly mark: Decimal, private readonly everyMs = 1000) {}
+
+  tick(): void {
+    if (Date.now() - this.lastTick < this.everyMs) return;
+    this.lastTick = Date.now();
+    this.system.updateMark(this.symbol, this.mark);
+  }
+}

@@ -17,7 +17,7 @@ import { TradingSystem } from '../domain/trading-system';
 import { NetworkBrokerGateway } from '../domain/execution';
 import { BrokerSimulatorCore } from '../support/simulators/broker';
 import { BrokerServer } from '../support/simulators/broker';
-import { openMarket } from './bench-market';
+import { MarkFeed, openMarket } from './bench-market';
 
 export function line(name: string, h: RecordableHistogram): string {
   const us = (ns: number) => (ns / 1000).toFixed(1).padStart(9);
@@ -69,6 +69,7 @@ export async function wireBenchmark(orders: number): Promise<string[]> {
   const out: string[] = [];
   try {
     openMarket(system, core, 10_000_000, 'BTC-PERP', new Decimal(50_000), new Decimal(1_000_000));
+    const feed = new MarkFeed(system, 'BTC-PERP', new Decimal(50_000));
     const filledAt = new Map<string, number>();
     system.ledger.subscribe(event => {
       if (event.type === 'OrderFilled') filledAt.set(event.payload.clientOrderId, performance.now());
@@ -78,6 +79,7 @@ export async function wireBenchmark(orders: number): Promise<string[]> {
     const toFill = createHistogram();
     const warmup = Math.min(200, Math.floor(orders / 10));
     for (let i = 0; i < orders + warmup; i += 1) {
+      feed.tick();
       const started = performance.now();
       const result = await system.coordinator.place({ symbol: 'BTC-PERP', side: i % 2 === 0 ? 'buy' : 'sell', type: 'market', quantity: '0.01' });
       if (result.outcome !== 'accepted') throw new Error(`bench order ${i} was not accepted: ${result.outcome}`);
@@ -103,6 +105,7 @@ export async function wireBenchmark(orders: number): Promise<string[]> {
     const errorPath = createHistogram();
     const errors = Math.max(50, Math.floor(orders / 4));
     for (let i = 0; i < errors; i += 1) {
+      feed.tick();
       server.failNextRequests(1, { status: 400, code: 'INSUFFICIENT_MARGIN', message: 'bench' }, { method: 'POST', pathPrefix: '/api/v1/orders' });
       const started = performance.now();
       const result = await system.coordinator.place({ symbol: 'BTC-PERP', side: 'buy', type: 'market', quantity: '0.01' });
