@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { VirtualClock } from '../domain/shared';
+import { Decimal } from '../domain/shared';
+import { DEFAULT_INSTRUMENTS } from '../domain/model';
+import { SILENT_LOGGER } from '../domain/telemetry';
+import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulators/broker';
+import { referenceDriver } from '../support/sut';
+import { RaisedErrors, SystemSession } from '../support/dsl';
+
+test('a wait for an event after a mark does not take an earlier event that matches too', async () => {
+  const clock = new VirtualClock('2026-01-05T14:30:00.000Z');
+  const dir = mkdtempSync(`${tmpdir()}/dsl-waits-`);
+  const gateway = new InProcessBrokerGateway(new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS }));
+  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', gateway }], clock, logger: SILENT_LOGGER, circuitBreakers: 'disarmed' }));
+  try {
+    const system = session.start();
+    system.updateMark('BTC-PERP', new Decimal(50_000));
+    const mark = system.events.mark();
+    const waited = session.forEvent('the next mark', e => e.type === 'MarkPriceUpdated', mark);
+    system.updateMark('BTC-PERP', new Decimal(50_100));
+    const event = await waited;
+    assert.equal(event.seq, mark + 1);
+    assert.equal(event.type === 'MarkPriceUpdated' && event.payload.price, '50100');
+    await assert.rejects(session.forEvent('a fill', e => e.type === 'OrderFilled', mark, 50), /timed out after 50 ms waiting for a fill/);
+  } finally {
+    session.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a Then that checks one error leaves another unchecked', async () => {
+  const errors = new RaisedErrors();
+  await errors.attempt('the first refusal', () => {
+    throw new Error('first');
+  });
+  await errors.attempt('the second refusal', () => {
+    throw new Error('second');
+  });
+  assert.equal(errors.take().message, 'second');
+  assert.deepEqual(errors.unchecked(), ['the first refusal: Error: first']);
+});
