@@ -30,7 +30,7 @@ export interface HealthCheckPorts {
   /** Recorded with each position reconciliation the check runs. */
   readonly trigger: string;
   /** Told of every broker error the check meets, so it is on record like any other. */
-  readonly onBrokerError?: (error: unknown, operation: string) => void;
+  readonly onBrokerError: (error: unknown, operation: string) => void;
 }
 
 /**
@@ -46,7 +46,7 @@ export async function runHealthCheck(ports: HealthCheckPorts): Promise<HealthChe
     brokerOpen = (await broker.openOrders()).map(o => o.clientOrderId);
     rows.push({ check: 'broker connectivity', passed: true, code: 'PASSED', detail: `broker ${broker.name} answered` });
   } catch (error) {
-    ports.onBrokerError?.(error, 'open-orders');
+    ports.onBrokerError(error, 'open-orders');
     rows.push({ check: 'broker connectivity', passed: false, code: 'BROKER_UNREACHABLE', detail: `broker ${broker.name}: ${describeError(error).message}` });
   }
 
