@@ -72,16 +72,25 @@ export async function runHealthCheck(ports: HealthCheckPorts): Promise<HealthChe
     return rows;
   }
   const problems: string[] = [];
+  let brokerHeld: string[] | null = null;
   try {
-    const bySymbol = new Set([...held, ...(await broker.positions()).filter(p => !p.netQuantity.isZero()).map(p => p.symbol)]);
-    for (const symbol of [...bySymbol].sort()) {
-      const event = await ports.reconciler.reconcile(symbol, ports.trigger);
-      if (event.type === 'PositionReconciled' && event.payload.status !== 'matched') {
-        problems.push(`${symbol} ${event.payload.localQuantity} here, ${event.payload.brokerQuantity} at the broker`);
-      }
-    }
+    brokerHeld = (await broker.positions()).filter(p => !p.netQuantity.isZero()).map(p => p.symbol);
   } catch (error) {
+    ports.onBrokerError(error, 'positions');
     problems.push(`positions could not be read: ${describeError(error).message}`);
+  }
+  if (brokerHeld !== null) {
+    try {
+      for (const symbol of [...new Set([...held, ...brokerHeld])].sort()) {
+        // The reconciler records the broker errors it meets itself.
+        const event = await ports.reconciler.reconcile(symbol, ports.trigger);
+        if (event.type === 'PositionReconciled' && event.payload.status !== 'matched') {
+          problems.push(`${symbol} ${event.payload.localQuantity} here, ${event.payload.brokerQuantity} at the broker`);
+        }
+      }
+    } catch (error) {
+      problems.push(`positions could not be compared: ${describeError(error).message}`);
+    }
   }
   const local = new Set(state.workingOrders().map(o => o.clientOrderId));
   const unknownHere = brokerOpen.filter(id => !local.has(id));
