@@ -3,13 +3,16 @@ import { describeError } from '../shared';
 import { formatAmount } from '../shared';
 import { isTerminal } from '../model';
 import { settingLabel } from '../state';
+import { EventOf } from '../state';
 import { BreakerDefinition, BreakerReading, BreakerResponse, readingPayload, responseFor, stricterState } from './breaker';
 import { BreakerAction, BreakerActionOutcome } from './breaker-action';
-import { BreakerFailure } from './breaker-failure';
 import { BREAKER_ACTOR, BreakerPorts } from './breaker-monitor-ports';
 import { BreakerMonitorMemory } from './breaker-monitor-memory';
 import { limitsBeforeTrip } from './breaker-recovery';
 import { liquidationSlices } from './liquidation';
+
+/** What a BreakerActionTaken may name beyond the action and its outcome. */
+type BreakerActionExtras = Omit<EventOf<'BreakerActionTaken'>['payload'], 'breaker' | 'action' | 'outcome' | 'detail'>;
 
 /** A liquidation never takes more slices than this; what is left is reported. */
 export const MAX_LIQUIDATION_SLICES = 20;
@@ -124,7 +127,7 @@ export class BreakerResponder {
     void this.track(this.cancelAcknowledged(breaker, clientOrderId));
   }
 
-  private action(breaker: string, action: BreakerAction, outcome: BreakerActionOutcome, detail: string, extra: { code?: BreakerFailure; clientOrderId?: string } = {}): void {
+  private action(breaker: string, action: BreakerAction, outcome: BreakerActionOutcome, detail: string, extra: BreakerActionExtras = {}): void {
     this.ports.ledger.record({ type: 'BreakerActionTaken', payload: { breaker, action, outcome, detail, ...extra } });
   }
 
@@ -207,9 +210,12 @@ export class BreakerResponder {
       }
       const result = await this.ports.coordinator.place({ symbol, side, type: 'market', quantity: slices[0].toString(), reduceOnly: true });
       if (result.outcome !== 'accepted') {
-        const code = result.outcome === 'rejected' && result.stage !== 'input' ? result.decision.reasonCode : result.error.kind;
-        this.action(breaker, 'liquidate', 'failed', `${symbol}: slice ${slice}, ${side} ${slices[0]} reduce-only refused: ${code}`, {
+        // Only the risk check's refusal has a rejection code; past it the decision was an approval, and the error says what went wrong.
+        const why: BreakerActionExtras =
+          result.outcome === 'rejected' && result.stage === 'risk' && result.decision.outcome === 'rejected' ? { rejectionCode: result.decision.reasonCode } : { errorKind: result.error.kind };
+        this.action(breaker, 'liquidate', 'failed', `${symbol}: slice ${slice}, ${side} ${slices[0]} reduce-only refused: ${why.rejectionCode ?? why.errorKind}`, {
           code: 'LIQUIDATION_REFUSED',
+          ...why,
           ...(result.outcome !== 'rejected' || result.stage !== 'input' ? { clientOrderId: result.order.clientOrderId } : {}),
         });
         return;
