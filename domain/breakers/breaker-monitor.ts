@@ -28,9 +28,10 @@ export class BreakerMonitor {
   constructor(ports: BreakerMonitorPorts, definitions: readonly BreakerDefinition[] = STANDARD_BREAKERS) {
     const shared = breakerPorts(ports);
     const memory = new BreakerMonitorMemory();
-    this.responder = new BreakerResponder(shared, memory);
-    this.recovery = new BreakerRecovery(shared, memory, this.responder, { definition: name => this.watch.definition(name), readings: () => this.watch.readings() });
-    this.watch = new BreakerWatch(shared, memory, this.responder, this.recovery, definitions);
+    this.responder = new BreakerResponder({ ...shared, memory });
+    const gauges = { definition: (name: string) => this.watch.definition(name), readings: () => this.watch.readings() };
+    this.recovery = new BreakerRecovery({ ...shared, memory, responder: this.responder, gauges });
+    this.watch = new BreakerWatch({ ...shared, memory, responder: this.responder, recovery: this.recovery, definitions });
   }
 
   get armed(): boolean {

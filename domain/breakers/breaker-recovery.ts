@@ -34,6 +34,13 @@ export interface BreakerGauges {
   readings(): readonly BreakerReadout[];
 }
 
+export interface BreakerRecoveryPorts extends BreakerPorts {
+  readonly memory: BreakerMonitorMemory;
+  /** A recovery waits for the responses under way before it checks and resets. */
+  readonly responder: BreakerResponder;
+  readonly gauges: BreakerGauges;
+}
+
 /** The limits a trip records for the recovery to restore: those found before the episode (or before a restoration still under way). */
 export function limitsBeforeTrip(state: StateProjection): Readonly<Record<string, string>> {
   const board = state.breakers;
@@ -48,13 +55,15 @@ export function limitsBeforeTrip(state: StateProjection): Readonly<Record<string
  */
 export class BreakerRecovery {
   private recovering: Promise<void> | null = null;
+  private readonly memory: BreakerMonitorMemory;
+  private readonly responder: BreakerResponder;
+  private readonly gauges: BreakerGauges;
 
-  constructor(
-    private readonly ports: BreakerPorts,
-    private readonly memory: BreakerMonitorMemory,
-    private readonly responder: BreakerResponder,
-    private readonly gauges: BreakerGauges,
-  ) {}
+  constructor(private readonly ports: BreakerRecoveryPorts) {
+    this.memory = ports.memory;
+    this.responder = ports.responder;
+    this.gauges = ports.gauges;
+  }
 
   /** The automatic recovery under way, to wait for. */
   underway(): Promise<void>[] {

@@ -14,6 +14,10 @@ import { liquidationSlices } from './liquidation';
 /** What a BreakerActionTaken may name beyond the action and its outcome. */
 type BreakerActionExtras = Omit<EventOf<'BreakerActionTaken'>['payload'], 'breaker' | 'action' | 'outcome' | 'detail'>;
 
+export interface BreakerResponderPorts extends BreakerPorts {
+  readonly memory: BreakerMonitorMemory;
+}
+
 /** A liquidation never takes more slices than this; what is left is reported. */
 export const MAX_LIQUIDATION_SLICES = 20;
 
@@ -30,10 +34,11 @@ export class BreakerResponder {
   /** Cancels sent and deferred cancels under way, not yet answered. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(
-    private readonly ports: BreakerPorts,
-    private readonly memory: BreakerMonitorMemory,
-  ) {}
+  private readonly memory: BreakerMonitorMemory;
+
+  constructor(private readonly ports: BreakerResponderPorts) {
+    this.memory = ports.memory;
+  }
 
   /** Resolves once the responses of the trips so far have run. */
   settled(): Promise<void> {
