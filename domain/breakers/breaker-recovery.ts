@@ -9,6 +9,7 @@ import { BREAKER_ACTOR, BreakerPorts } from './breaker-monitor-ports';
 import { BreakerMonitorMemory } from './breaker-monitor-memory';
 import type { BreakerResponder } from './breaker-response';
 import type { BreakerReadout } from './breaker-watch';
+import { BreakerWork } from './breaker-work';
 import { HealthCheckRow, runHealthCheck } from './health-check';
 
 /** Limits come back in these steps after a reset, one step per restore_step_minutes. */
@@ -66,12 +67,8 @@ export class BreakerRecovery {
   }
 
   /** The automatic recovery under way, to wait for. */
-  underway(): Promise<void>[] {
-    return this.recovering ? [this.recovering] : [];
-  }
-
-  get recoveringNow(): boolean {
-    return this.recovering !== null;
+  underway(): BreakerWork[] {
+    return this.recovering ? [{ what: 'the automatic recovery after the cool-down (health check, then reset)', done: this.recovering }] : [];
   }
 
   /** After each pass of the watch: start an automatic recovery when it is due, and the next restoration step. */
