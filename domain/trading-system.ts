@@ -17,6 +17,7 @@ import { ExecutionCoordinator } from './execution';
 import { LiveExecutionEngine } from './execution';
 import { PositionReconciler } from './execution';
 import { BrokerRouter } from './execution';
+import { BrokerRoutingRecorder } from './execution';
 import { BrokerHealthPolicy, BrokerHealthTracker } from './execution';
 import { BrokerErrorLog } from './execution';
 import { BreakerMonitor } from './breakers';
@@ -85,23 +86,18 @@ export class TradingSystem {
     this.brokerErrors = new BrokerErrorLog({ ledger: this.ledger, telemetry: this.telemetry });
     this.degradedMode = new DegradedModeSwitch({ ledger: this.ledger, changeSettings });
     this.gatewayEvents = new GatewayEventRecorder({ ledger: this.ledger, telemetry: this.telemetry, activeBroker: () => this.brokers.name, synchronise: trigger => this.synchronise(trigger) });
-    const health = new BrokerHealthTracker({ clock: options.clock, policy: options.healthPolicy });
-    for (const [broker, since] of state.routing.unhealthySince) health.restoreUnhealthy(broker, Date.parse(since));
+    const routing = new BrokerRoutingRecorder({ ledger: this.ledger });
     this.brokers = new BrokerRouter({
       brokers: [options.broker, ...(options.fallbackBrokers ?? [])],
-      health,
+      health: routing.restoreHealth(new BrokerHealthTracker({ clock: options.clock, policy: options.healthPolicy })),
       hooks: {
-        onHealthChange: change =>
-          this.ledger.record({
-            type: 'BrokerHealthChanged',
-            payload: { broker: change.broker, healthy: change.healthy, reason: change.reason, consecutiveFailures: change.consecutiveFailures, errorRate: change.errorRate.toFixed(2) },
-          }),
+        onHealthChange: change => routing.healthChanged(change),
         synchronise: (gateway, trigger) => this.synchronise(trigger, gateway).then(() => undefined),
-        onSwitch: (from, to, reason) => this.ledger.record({ type: 'BrokerSwitched', payload: { from, to, reason } }),
+        onSwitch: (from, to, reason) => routing.switched(from, to, reason),
         onDegraded: (degraded, reason) => this.degradedMode.set(degraded, reason),
         onGatewayEvent: (broker, event) => this.gatewayEvents.record(broker, event),
       },
-      restored: { activeBroker: state.routing.activeBroker, degraded: state.routing.degraded !== null },
+      restored: routing.restoredRoute(),
     });
     this.engine = new LiveExecutionEngine({ ledger: this.ledger, broker: this.brokers, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors });
     this.reconciler = new PositionReconciler({ ledger: this.ledger, broker: () => this.brokers, telemetry: this.telemetry, brokerErrors: this.brokerErrors });

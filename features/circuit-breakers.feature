@@ -239,7 +239,7 @@ Feature: Circuit breakers (plan 4.2)
       And the trading state is now HALTED, set by "circuit breaker daily loss"
       And each working order was cancelled exactly once
       And the broker received exactly 1 cancel-all request, after the trip
-      And the liquidation was refused with "TRADING_HALTED"
+      And the liquidation was refused by the risk check with the code "TRADING_HALTED"
       And the BTC-PERP position is long 2 at an average entry of 50,000 USD
 
     @TC-CB-010 @smoke

@@ -225,10 +225,9 @@ Then('the position was liquidated in these reduce-only orders:', async function 
   expect(actual).to.deep.equal(table.hashes().map(r => ({ side: r.side, quantity: cell.figure(r.quantity).toString(), 'average price': cell.figure(r['average price']).toString() })));
 });
 
-Then('the liquidation was refused with {string}', function (this: TradingWorld, code: string) {
+Then('the liquidation was refused by the risk check with the code {string}', function (this: TradingWorld, code: string) {
   const refused = this.eventLog.breakerEvents('BreakerActionTaken').filter(e => e.payload.action === 'liquidate' && e.payload.outcome === 'failed');
-  expect(refused, 'a refused liquidation').to.have.length.greaterThan(0);
-  expect(refused[0].payload.detail).to.include(code);
+  expect(refused.map(e => ({ code: e.payload.code, rejectionCode: e.payload.rejectionCode })), 'the refused liquidations').to.deep.equal([{ code: 'LIQUIDATION_REFUSED', rejectionCode: code }]);
 });
 
 Then('every working order was cancelled for {string}, here and at the broker', function (this: TradingWorld, reason: string) {

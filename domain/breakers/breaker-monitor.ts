@@ -1,9 +1,11 @@
+import { TradingError } from '../shared';
 import { BreakerDefinition } from './breaker';
 import { BreakerMonitorPorts, breakerPorts } from './breaker-monitor-ports';
 import { BreakerMonitorMemory } from './breaker-monitor-memory';
 import { BreakerRecovery, ResetOutcome, ResetRequest } from './breaker-recovery';
 import { BreakerResponder } from './breaker-response';
 import { BreakerReadout, BreakerWatch, CustomBreakerInput } from './breaker-watch';
+import { BreakerWork } from './breaker-work';
 import { HealthCheckRow } from './health-check';
 import { STANDARD_BREAKERS } from './standard-breakers';
 
@@ -13,6 +15,12 @@ export { RESTORATION_STEPS, RESTORED_LIMITS, RISK_OFFICER_ROLE } from './breaker
 export type { ResetOutcome, ResetRequest } from './breaker-recovery';
 export { MAX_LIQUIDATION_SLICES } from './breaker-response';
 export type { BreakerReadout, CustomBreakerInput } from './breaker-watch';
+export type { BreakerWork } from './breaker-work';
+
+/** How long idle() waits by default: a response takes milliseconds, so this leaves room for a slow broker and still fails before a caller's few seconds of patience run out. */
+export const IDLE_TIMEOUT_MS = 4_000;
+/** Rounds of waiting idle() allows for work that starts more work (a cancel, then a deferred cancel, ...) before it gives up. */
+export const IDLE_ROUNDS = 50;
 
 /**
  * The circuit breakers as the system runs them, in three parts over one set of ports: the watch reads
@@ -28,9 +36,10 @@ export class BreakerMonitor {
   constructor(ports: BreakerMonitorPorts, definitions: readonly BreakerDefinition[] = STANDARD_BREAKERS) {
     const shared = breakerPorts(ports);
     const memory = new BreakerMonitorMemory();
-    this.responder = new BreakerResponder(shared, memory);
-    this.recovery = new BreakerRecovery(shared, memory, this.responder, { definition: name => this.watch.definition(name), readings: () => this.watch.readings() });
-    this.watch = new BreakerWatch(shared, memory, this.responder, this.recovery, definitions);
+    this.responder = new BreakerResponder({ ...shared, memory });
+    const gauges = { definition: (name: string) => this.watch.definition(name), readings: () => this.watch.readings() };
+    this.recovery = new BreakerRecovery({ ...shared, memory, responder: this.responder, gauges });
+    this.watch = new BreakerWatch({ ...shared, memory, responder: this.responder, recovery: this.recovery, definitions });
   }
 
   get armed(): boolean {
@@ -66,12 +75,23 @@ export class BreakerMonitor {
     return this.watch.register(input);
   }
 
-  /** Resolves once the responses, deferred cancels and recoveries under way have finished. */
-  async idle(): Promise<void> {
-    for (let i = 0; i < 50; i += 1) {
-      await Promise.allSettled([...this.responder.underway(), ...this.recovery.underway()]);
-      if (!this.responder.cancelling && !this.recovery.recoveringNow) return;
+  /**
+   * Resolves once the responses, deferred cancels and recoveries under way have finished; rejects
+   * (Timeout) naming the work still running when they have not within timeoutMs or IDLE_ROUNDS rounds.
+   */
+  async idle(timeoutMs = IDLE_TIMEOUT_MS): Promise<void> {
+    // Wall time, not the system's clock: a virtual clock stands still while the work runs.
+    const deadlineMs = Date.now() + timeoutMs;
+    let timedOut = false;
+    for (let round = 0; round < IDLE_ROUNDS && !timedOut; round += 1) {
+      const work = this.underway();
+      if (work.length === 0) return;
+      timedOut = !(await settledWithin(work, deadlineMs - Date.now()));
     }
+    const still = this.underway().map(w => w.what);
+    if (still.length === 0) return;
+    const bound = timedOut ? `${timeoutMs} ms` : `${IDLE_ROUNDS} rounds of waiting`;
+    throw new TradingError('Timeout', `the circuit breakers are not idle after ${bound}; still running: ${still.join('; ')}`, { stillRunning: still, timeoutMs });
   }
 
   healthCheck(trigger: string): Promise<HealthCheckRow[]> {
@@ -82,4 +102,19 @@ export class BreakerMonitor {
   reset(request: ResetRequest): Promise<ResetOutcome> {
     return this.recovery.reset(request);
   }
+
+  private underway(): BreakerWork[] {
+    return [...this.responder.underway(), ...this.recovery.underway()];
+  }
+}
+
+/** Whether all the work settled within the time given; the timer does not outlive the wait. */
+function settledWithin(work: readonly BreakerWork[], ms: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void Promise.allSettled(work.map(w => w.done)).then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }

@@ -9,6 +9,7 @@ import { BREAKER_ACTOR, BreakerPorts } from './breaker-monitor-ports';
 import { BreakerMonitorMemory } from './breaker-monitor-memory';
 import type { BreakerResponder } from './breaker-response';
 import type { BreakerReadout } from './breaker-watch';
+import { BreakerWork } from './breaker-work';
 import { HealthCheckRow, runHealthCheck } from './health-check';
 
 /** Limits come back in these steps after a reset, one step per restore_step_minutes. */
@@ -34,6 +35,13 @@ export interface BreakerGauges {
   readings(): readonly BreakerReadout[];
 }
 
+export interface BreakerRecoveryPorts extends BreakerPorts {
+  readonly memory: BreakerMonitorMemory;
+  /** A recovery waits for the responses under way before it checks and resets. */
+  readonly responder: BreakerResponder;
+  readonly gauges: BreakerGauges;
+}
+
 /** The limits a trip records for the recovery to restore: those found before the episode (or before a restoration still under way). */
 export function limitsBeforeTrip(state: StateProjection): Readonly<Record<string, string>> {
   const board = state.breakers;
@@ -48,21 +56,19 @@ export function limitsBeforeTrip(state: StateProjection): Readonly<Record<string
  */
 export class BreakerRecovery {
   private recovering: Promise<void> | null = null;
+  private readonly memory: BreakerMonitorMemory;
+  private readonly responder: BreakerResponder;
+  private readonly gauges: BreakerGauges;
 
-  constructor(
-    private readonly ports: BreakerPorts,
-    private readonly memory: BreakerMonitorMemory,
-    private readonly responder: BreakerResponder,
-    private readonly gauges: BreakerGauges,
-  ) {}
-
-  /** The automatic recovery under way, to wait for. */
-  underway(): Promise<void>[] {
-    return this.recovering ? [this.recovering] : [];
+  constructor(private readonly ports: BreakerRecoveryPorts) {
+    this.memory = ports.memory;
+    this.responder = ports.responder;
+    this.gauges = ports.gauges;
   }
 
-  get recoveringNow(): boolean {
-    return this.recovering !== null;
+  /** The automatic recovery under way, to wait for. */
+  underway(): BreakerWork[] {
+    return this.recovering ? [{ what: 'the automatic recovery after the cool-down (health check, then reset)', done: this.recovering }] : [];
   }
 
   /** After each pass of the watch: start an automatic recovery when it is due, and the next restoration step. */

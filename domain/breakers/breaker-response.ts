@@ -3,16 +3,29 @@ import { describeError } from '../shared';
 import { formatAmount } from '../shared';
 import { isTerminal } from '../model';
 import { settingLabel } from '../state';
+import { EventOf } from '../state';
 import { BreakerDefinition, BreakerReading, BreakerResponse, readingPayload, responseFor, stricterState } from './breaker';
 import { BreakerAction, BreakerActionOutcome } from './breaker-action';
-import { BreakerFailure } from './breaker-failure';
 import { BREAKER_ACTOR, BreakerPorts } from './breaker-monitor-ports';
 import { BreakerMonitorMemory } from './breaker-monitor-memory';
+import { BreakerWork } from './breaker-work';
 import { limitsBeforeTrip } from './breaker-recovery';
 import { liquidationSlices } from './liquidation';
 
+/** What a BreakerActionTaken may name beyond the action and its outcome. */
+type BreakerActionExtras = Omit<EventOf<'BreakerActionTaken'>['payload'], 'breaker' | 'action' | 'outcome' | 'detail'>;
+
+export interface BreakerResponderPorts extends BreakerPorts {
+  readonly memory: BreakerMonitorMemory;
+}
+
 /** A liquidation never takes more slices than this; what is left is reported. */
 export const MAX_LIQUIDATION_SLICES = 20;
+
+/** How far one trip's response has come, kept up to date as it runs. */
+interface ResponseProgress {
+  step: string;
+}
 
 /**
  * Answers a critical level at once: the trading state changes before anything else happens, so no
@@ -24,13 +37,14 @@ export const MAX_LIQUIDATION_SLICES = 20;
 export class BreakerResponder {
   /** The trips' responses, one after the other in the order the breakers tripped. */
   private response: Promise<void> = Promise.resolve();
-  /** Cancels sent and deferred cancels under way, not yet answered. */
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** The trips' responses, cancels sent and deferred cancels under way, not yet finished, each with what it is. */
+  private readonly inFlight = new Map<Promise<unknown>, () => string>();
 
-  constructor(
-    private readonly ports: BreakerPorts,
-    private readonly memory: BreakerMonitorMemory,
-  ) {}
+  private readonly memory: BreakerMonitorMemory;
+
+  constructor(private readonly ports: BreakerResponderPorts) {
+    this.memory = ports.memory;
+  }
 
   /** Resolves once the responses of the trips so far have run. */
   settled(): Promise<void> {
@@ -38,13 +52,8 @@ export class BreakerResponder {
   }
 
   /** The responses and cancels under way, to wait for. */
-  underway(): Promise<unknown>[] {
-    return [this.response, ...this.inFlight];
-  }
-
-  /** Whether a cancel is still waiting for the broker's answer. */
-  get cancelling(): boolean {
-    return this.inFlight.size > 0;
+  underway(): BreakerWork[] {
+    return [...this.inFlight].map(([done, what]) => ({ what: what(), done }));
   }
 
   /** Take over the episode the log tells of: its kill switch was pulled, and its deferred cancels still wait for an acknowledgement. */
@@ -80,7 +89,11 @@ export class BreakerResponder {
       }
       cancels.push(this.cancelOrder(definition.name, order.clientOrderId));
     }
-    this.response = this.response.then(() => this.respond(definition, reading, cancels)).catch(error => this.responseFailed(definition.name, error));
+    const progress: ResponseProgress = { step: 'waiting for the response before it' };
+    this.response = this.track(
+      this.response.then(() => this.respond(definition, reading, cancels, progress)).catch(error => this.responseFailed(definition.name, error)),
+      () => `the response to the ${definition.name} trip: ${progress.step}`,
+    );
   }
 
   /** The trading state a critical breaker asks for (never a looser one than in force), and the leverage cap of a trip. */
@@ -121,17 +134,19 @@ export class BreakerResponder {
     }
     if (order.status === 'submitted' || order.status === 'pending_cancel') return;
     this.memory.deferredCancelsHandled.add(clientOrderId);
-    void this.track(this.cancelAcknowledged(breaker, clientOrderId));
+    void this.track(this.cancelAcknowledged(breaker, clientOrderId), () => `the cancel of ${clientOrderId} on its acknowledgement (${breaker})`);
   }
 
-  private action(breaker: string, action: BreakerAction, outcome: BreakerActionOutcome, detail: string, extra: { code?: BreakerFailure; clientOrderId?: string } = {}): void {
+  private action(breaker: string, action: BreakerAction, outcome: BreakerActionOutcome, detail: string, extra: BreakerActionExtras = {}): void {
     this.ports.ledger.record({ type: 'BreakerActionTaken', payload: { breaker, action, outcome, detail, ...extra } });
   }
 
-  private async respond(definition: BreakerDefinition, reading: BreakerReading, cancels: Promise<unknown>[]): Promise<void> {
+  private async respond(definition: BreakerDefinition, reading: BreakerReading, cancels: Promise<unknown>[], progress: ResponseProgress): Promise<void> {
+    progress.step = `waiting for the cancels it sent (${cancels.length})`;
     await Promise.allSettled(cancels);
     if (!this.memory.killSwitchPulled) {
       this.memory.killSwitchPulled = true;
+      progress.step = `the kill switch (cancel all at broker ${this.ports.broker().name})`;
       try {
         const cancelled = await this.ports.broker().cancelAll();
         this.action(definition.name, 'broker kill switch', 'done', `cancel all sent to broker ${this.ports.broker().name}: ${cancelled} open orders cancelled there`);
@@ -141,7 +156,7 @@ export class BreakerResponder {
       }
     }
     if (definition.liquidation === 'none') return;
-    for (const breach of reading.breaching ?? []) await this.liquidate(definition.name, breach.symbol, breach.quantity);
+    for (const breach of reading.breaching ?? []) await this.liquidate(definition.name, breach.symbol, breach.quantity, progress);
   }
 
   private responseFailed(breaker: string, error: unknown): void {
@@ -149,8 +164,8 @@ export class BreakerResponder {
     this.ports.logger.log('error', 'circuit breaker response failed', { breaker, kind: describeError(error).kind, reason: describeError(error).message });
   }
 
-  private track<T>(promise: Promise<T>): Promise<T> {
-    this.inFlight.add(promise);
+  private track<T>(promise: Promise<T>, what: () => string): Promise<T> {
+    this.inFlight.set(promise, what);
     void promise.finally(() => this.inFlight.delete(promise)).catch(() => undefined);
     return promise;
   }
@@ -162,6 +177,7 @@ export class BreakerResponder {
         if (result.outcome === 'cancelled') this.action(breaker, 'cancel order', 'done', `${clientOrderId} cancelled`, { clientOrderId });
         else this.action(breaker, 'cancel order', 'failed', `${clientOrderId}: ${result.error.message}`, { code: 'CANCEL_FAILED', clientOrderId });
       }),
+      () => `the cancel of ${clientOrderId} (${breaker})`,
     );
   }
 
@@ -183,7 +199,7 @@ export class BreakerResponder {
   }
 
   /** Reduce a position with reduce-only market orders, each no larger than the best level of the book offers. */
-  private async liquidate(breaker: string, symbol: string, quantity: Decimal): Promise<void> {
+  private async liquidate(breaker: string, symbol: string, quantity: Decimal, progress: ResponseProgress): Promise<void> {
     const state = this.ports.ledger.state;
     const lot = state.instruments.get(symbol).lotSize;
     let remaining = quantity;
@@ -193,6 +209,7 @@ export class BreakerResponder {
       if (remaining.lte(0)) return;
       const side = position.isPositive() ? 'sell' : 'buy';
       let book;
+      progress.step = `liquidating ${symbol}, slice ${slice}: reading the order book`;
       try {
         book = await this.ports.broker().orderBook(symbol);
       } catch (error) {
@@ -205,16 +222,21 @@ export class BreakerResponder {
         this.action(breaker, 'liquidate', 'failed', `${symbol}: the book takes no more; ${remaining} left to ${side}`, { code: 'LIQUIDATION_BOOK_EXHAUSTED' });
         return;
       }
+      progress.step = `liquidating ${symbol}, slice ${slice}: placing ${side} ${slices[0]} reduce-only`;
       const result = await this.ports.coordinator.place({ symbol, side, type: 'market', quantity: slices[0].toString(), reduceOnly: true });
       if (result.outcome !== 'accepted') {
-        const code = result.outcome === 'rejected' && result.stage !== 'input' ? result.decision.reasonCode : result.error.kind;
-        this.action(breaker, 'liquidate', 'failed', `${symbol}: slice ${slice}, ${side} ${slices[0]} reduce-only refused: ${code}`, {
+        // Only the risk check's refusal has a rejection code; past it the decision was an approval, and the error says what went wrong.
+        const why: BreakerActionExtras =
+          result.outcome === 'rejected' && result.stage === 'risk' && result.decision.outcome === 'rejected' ? { rejectionCode: result.decision.reasonCode } : { errorKind: result.error.kind };
+        this.action(breaker, 'liquidate', 'failed', `${symbol}: slice ${slice}, ${side} ${slices[0]} reduce-only refused: ${why.rejectionCode ?? why.errorKind}`, {
           code: 'LIQUIDATION_REFUSED',
+          ...why,
           ...(result.outcome !== 'rejected' || result.stage !== 'input' ? { clientOrderId: result.order.clientOrderId } : {}),
         });
         return;
       }
       const id = result.order.clientOrderId;
+      progress.step = `liquidating ${symbol}, slice ${slice}: waiting for ${id} to close`;
       await this.closed(id);
       const filled = state.order(id).filledQuantity;
       this.action(

@@ -30,6 +30,16 @@ export interface BreakerReadout {
   readonly level: BreakerLevel;
 }
 
+export interface BreakerWatchPorts extends BreakerPorts {
+  readonly memory: BreakerMonitorMemory;
+  /** Answers a critical reading. */
+  readonly responder: BreakerResponder;
+  /** Told of every pass, to start a recovery when it is due. */
+  readonly recovery: BreakerRecovery;
+  /** The breakers watched from the start; more may be registered at runtime. */
+  readonly definitions: readonly BreakerDefinition[];
+}
+
 /** Events after which the live state may have changed what a breaker reads. */
 const TRIGGERS: ReadonlySet<StoredEvent['type']> = new Set(['MarkPriceUpdated', 'OrderFilled', 'SettingsChanged', 'TradingDayStarted', 'AccountFunded']);
 
@@ -45,15 +55,15 @@ export class BreakerWatch {
   private unsubscribe: (() => void) | null = null;
   private evaluating = false;
   private evaluateAgain = false;
+  private readonly memory: BreakerMonitorMemory;
+  private readonly responder: BreakerResponder;
+  private readonly recovery: BreakerRecovery;
 
-  constructor(
-    private readonly ports: BreakerPorts,
-    private readonly memory: BreakerMonitorMemory,
-    private readonly responder: BreakerResponder,
-    private readonly recovery: BreakerRecovery,
-    definitions: readonly BreakerDefinition[],
-  ) {
-    for (const d of definitions) this.definitions.set(d.name, d);
+  constructor(private readonly ports: BreakerWatchPorts) {
+    this.memory = ports.memory;
+    this.responder = ports.responder;
+    this.recovery = ports.recovery;
+    for (const d of ports.definitions) this.definitions.set(d.name, d);
   }
 
   get armed(): boolean {

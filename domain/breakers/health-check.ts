@@ -30,7 +30,7 @@ export interface HealthCheckPorts {
   /** Recorded with each position reconciliation the check runs. */
   readonly trigger: string;
   /** Told of every broker error the check meets, so it is on record like any other. */
-  readonly onBrokerError?: (error: unknown, operation: string) => void;
+  readonly onBrokerError: (error: unknown, operation: string) => void;
 }
 
 /**
@@ -46,7 +46,7 @@ export async function runHealthCheck(ports: HealthCheckPorts): Promise<HealthChe
     brokerOpen = (await broker.openOrders()).map(o => o.clientOrderId);
     rows.push({ check: 'broker connectivity', passed: true, code: 'PASSED', detail: `broker ${broker.name} answered` });
   } catch (error) {
-    ports.onBrokerError?.(error, 'open-orders');
+    ports.onBrokerError(error, 'open-orders');
     rows.push({ check: 'broker connectivity', passed: false, code: 'BROKER_UNREACHABLE', detail: `broker ${broker.name}: ${describeError(error).message}` });
   }
 
@@ -72,16 +72,25 @@ export async function runHealthCheck(ports: HealthCheckPorts): Promise<HealthChe
     return rows;
   }
   const problems: string[] = [];
+  let brokerHeld: string[] | null = null;
   try {
-    const bySymbol = new Set([...held, ...(await broker.positions()).filter(p => !p.netQuantity.isZero()).map(p => p.symbol)]);
-    for (const symbol of [...bySymbol].sort()) {
-      const event = await ports.reconciler.reconcile(symbol, ports.trigger);
-      if (event.type === 'PositionReconciled' && event.payload.status !== 'matched') {
-        problems.push(`${symbol} ${event.payload.localQuantity} here, ${event.payload.brokerQuantity} at the broker`);
-      }
-    }
+    brokerHeld = (await broker.positions()).filter(p => !p.netQuantity.isZero()).map(p => p.symbol);
   } catch (error) {
+    ports.onBrokerError(error, 'positions');
     problems.push(`positions could not be read: ${describeError(error).message}`);
+  }
+  if (brokerHeld !== null) {
+    try {
+      for (const symbol of [...new Set([...held, ...brokerHeld])].sort()) {
+        // The reconciler records the broker errors it meets itself.
+        const event = await ports.reconciler.reconcile(symbol, ports.trigger);
+        if (event.type === 'PositionReconciled' && event.payload.status !== 'matched') {
+          problems.push(`${symbol} ${event.payload.localQuantity} here, ${event.payload.brokerQuantity} at the broker`);
+        }
+      }
+    } catch (error) {
+      problems.push(`positions could not be compared: ${describeError(error).message}`);
+    }
   }
   const local = new Set(state.workingOrders().map(o => o.clientOrderId));
   const unknownHere = brokerOpen.filter(id => !local.has(id));

@@ -62,7 +62,20 @@ export type DomainEvent =
   | { type: 'BreakerRegistered'; payload: { breaker: string; measure: string; direction: 'above' | 'below'; warning: string; critical: string; response: Exclude<TradingState, 'ACTIVE'>; actor: string } }
   | { type: 'BreakerLevelChanged'; payload: BreakerReadingPayload & { from: 'normal' | 'warning' | 'critical'; to: 'normal' | 'warning' | 'critical' } }
   | { type: 'BreakerTripped'; payload: BreakerReadingPayload & { response: Exclude<TradingState, 'ACTIVE'>; limitsBefore: Record<string, string> } }
-  | { type: 'BreakerActionTaken'; payload: { breaker: string; action: BreakerAction; outcome: BreakerActionOutcome; detail: string; code?: BreakerFailure; clientOrderId?: string } }
+  /** A refused liquidation (LIQUIDATION_REFUSED) names why: the risk check's rejection code, or the kind of error met on the way to the broker. */
+  | {
+      type: 'BreakerActionTaken';
+      payload: {
+        breaker: string;
+        action: BreakerAction;
+        outcome: BreakerActionOutcome;
+        detail: string;
+        code?: BreakerFailure;
+        clientOrderId?: string;
+        rejectionCode?: RejectionCode;
+        errorKind?: ErrorKind;
+      };
+    }
   | { type: 'BreakerHealthChecked'; payload: { trigger: string; passed: boolean; checks: { check: string; passed: boolean; code: 'PASSED' | HealthFailure; detail: string }[] } }
   | { type: 'BreakerReset'; payload: { mode: 'automatic' | 'manual'; breakers: string[]; operator: string; role: string; reason: string } }
   | { type: 'BreakerResetRefused'; payload: { breaker: string; operator: string; role: string; reason: string; code: BreakerFailure; detail: string } }
