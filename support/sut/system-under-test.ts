@@ -72,7 +72,7 @@ export interface CustomBreakerRequest {
 
 export interface BreakerControls {
   readonly armed: boolean;
-  /** Resolves when every evaluation and response started so far has finished. */
+  /** Resolves when every evaluation and response started so far has finished; rejects, naming what still runs, when that takes too long. */
   idle(): Promise<void>;
   readings(): readonly { name: string; reading: BreakerReading | null; level: BreakerLevel }[];
   register(request: CustomBreakerRequest): void;
