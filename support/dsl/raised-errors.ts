@@ -30,7 +30,12 @@ export class RaisedErrors {
 
   /** Work a step does not wait for: its failure, if any, is kept the same way. */
   background(by: string, work: Promise<unknown>): void {
-    work.catch(error => this.errors.push({ by: `${by} (in the background)`, error: asError(error), checked: false }));
+    work.catch(error => this.record(`${by} (in the background)`, error));
+  }
+
+  /** An error raised where no step can catch it (a listener to the system's events): kept the same way. */
+  record(by: string, error: unknown): void {
+    this.errors.push({ by, error: asError(error), checked: false });
   }
 
   /** The latest error raised, now checked. Fails when nothing raised one. */

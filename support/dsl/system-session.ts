@@ -1,5 +1,6 @@
 import { ConditionWaiters } from '../condition-waiters';
 import type { StoredEvent, SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut';
+import type { RaisedErrors } from './raised-errors';
 
 export const DEFAULT_WAIT_MS = 2000;
 
@@ -19,6 +20,8 @@ export class SystemSession {
   constructor(
     private readonly driver: SystemUnderTestDriver,
     private readonly configuration: () => SystemConfiguration,
+    /** Where a listener's failure goes: no step can catch it, so the scenario must account for it. */
+    private readonly errors: RaisedErrors,
   ) {}
 
   get isRunning(): boolean {
@@ -39,7 +42,14 @@ export class SystemSession {
     this.current = system;
     this.starts += 1;
     this.stopListening = system.events.onAppend(event => {
-      for (const listener of [...this.listeners]) listener(event);
+      // Each listener on its own: one that throws must not keep the event from the others, or from the waits.
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.errors.record(`a listener to the system's events (event ${event.seq}, ${event.type})`, error);
+        }
+      }
       this.waiters.changed();
     });
     return system;
@@ -64,20 +74,33 @@ export class SystemSession {
     return this.waiters.until(holds, timeoutMs, () => new Error(`timed out after ${timeoutMs} ms waiting for ${description}`));
   }
 
-  /** The first event after a log mark that matches: looked for once in what is there, then in each event as it is appended. */
+  /**
+   * The first event after a log mark that matches: looked for once in what is there, then in each
+   * event as it is appended. A match that throws fails this wait with its error.
+   */
   forEvent(description: string, match: (event: StoredEvent) => boolean, afterMark = 0, timeoutMs = DEFAULT_WAIT_MS): Promise<StoredEvent> {
-    const existing = this.isRunning ? this.system.events.since(afterMark).find(match) : undefined;
-    if (existing) return Promise.resolve(existing);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        stop();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`));
-      }, timeoutMs);
-      const stop = this.onEvent(event => {
-        if (event.seq <= afterMark || !match(event)) return;
+      const settle = (outcome: { readonly event: StoredEvent } | { readonly error: unknown }) => {
         clearTimeout(timer);
         stop();
-        resolve(event);
+        if ('event' in outcome) resolve(outcome.event);
+        else reject(outcome.error);
+      };
+      const look = (events: readonly StoredEvent[]): boolean => {
+        try {
+          const event = events.find(e => e.seq > afterMark && match(e));
+          if (event) settle({ event });
+          return event !== undefined;
+        } catch (error) {
+          settle({ error });
+          return true;
+        }
+      };
+      const timer = setTimeout(() => settle({ error: new Error(`timed out after ${timeoutMs} ms waiting for ${description}`) }), timeoutMs);
+      let stop = () => {};
+      if (look(this.isRunning ? this.system.events.since(afterMark) : [])) return;
+      stop = this.onEvent(event => {
+        look([event]);
       });
     });
   }
