@@ -2,18 +2,17 @@ import type { Decimal, InFlightResolution, LatencyStage, RecoveryReport, StateSn
 import type { BrokerConnection } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
-import { EventLog } from './event-log';
+import type { EventLog } from './event-log';
 
 /**
  * The operator's channel: the system's life (start, crash, restart), the account's funding, and the
  * operations a person or a schedule runs (recovery, in-flight resolution, broker checks).
  */
 export class Operator {
-  private readonly log: EventLog;
-
-  constructor(private readonly context: ScenarioContext) {
-    this.log = new EventLog(context);
-  }
+  constructor(
+    private readonly context: ScenarioContext,
+    private readonly log: EventLog,
+  ) {}
 
   /** Start the trading system on the scenario's log, with the routes and breakers configured so far. */
   startSystem(): SystemUnderTest {

@@ -1,10 +1,10 @@
 import { Decimal } from '../sut';
 import type { BrokerBalance, BrokerOrderView, BrokerPosition, CancelResult, EventOf, ModifyInput, ModifyResult, Order, OrderInput, OrderStatus, PlaceResult, Position, SizingResult, StoredEvent } from '../sut';
-import { Market } from './market';
+import type { Market } from './market';
 import type { BrokerRequestRecord } from '../simulators/broker';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
-import { EventLog } from './event-log';
+import type { EventLog } from './event-log';
 
 /** The name "the last order" is remembered under. */
 export const LAST_ORDER = 'the last order';
@@ -12,6 +12,8 @@ export const LAST_ORDER = 'the last order';
 export const WORKING_ORDER = 'the working order';
 /** An order sent whose fate is not known yet: sent without waiting, or placed and left in flight by an unknown outcome. */
 export const IN_FLIGHT_ORDER = 'the order in flight';
+/** The name the scenario's placements are remembered under, in the order their answers came. */
+const EVERY_PLACEMENT = 'every placement';
 
 /** Everything a Then can check about one order: how its placement ended, the order now, its events, and the broker's side of it. */
 export interface OrderReview {
@@ -42,11 +44,11 @@ export interface PositionView {
  * point. A verb that says it settles returns once the broker's reports of it have been applied.
  */
 export class Trader {
-  private readonly log: EventLog;
-
-  constructor(private readonly context: ScenarioContext) {
-    this.log = new EventLog(context);
-  }
+  constructor(
+    private readonly context: ScenarioContext,
+    private readonly log: EventLog,
+    private readonly market: Market,
+  ) {}
 
   /** Place an order and remember it as the last order (and under a name, if the Gherkin gives one). */
   async place(order: OrderInput, name?: string): Promise<PlaceResult> {
@@ -54,7 +56,7 @@ export class Trader {
     memory.remember('logMark', 'before the last order', system.events.mark());
     const result = await system.place(order);
     memory.remember('placement', LATEST, result);
-    memory.remember('placement', `#${memory.all('placement').length}`, result);
+    memory.remember('placements', EVERY_PLACEMENT, [...this.placements(), result]);
     if (result.outcome !== 'rejected' || result.stage !== 'input') {
       memory.remember('order', LAST_ORDER, result.order.clientOrderId);
       if (name) memory.remember('order', name, result.order.clientOrderId);
@@ -83,9 +85,10 @@ export class Trader {
     return this.context.memory.recall('placement');
   }
 
-  /** Every placement of the scenario, in order. */
-  placements(): PlaceResult[] {
-    return this.context.memory.all('placement').slice(1);
+  /** Every placement of the scenario, in the order their answers came. */
+  placements(): readonly PlaceResult[] {
+    const { memory } = this.context;
+    return memory.has('placements', EVERY_PLACEMENT) ? memory.recall('placements', EVERY_PLACEMENT) : [];
   }
 
   /** An order by the name the Gherkin gave it ("the last order", "the working order", ...), as the system knows it now. */
@@ -123,11 +126,10 @@ export class Trader {
     tick: { readonly after: number; readonly symbol: string; readonly price: Decimal },
   ): Promise<void> {
     const { memory, session } = this.context;
-    const market = new Market(this.context);
     const pending: Promise<PlaceResult>[] = [];
     for (let i = 1; i <= orders.count; i += 1) {
       pending.push(this.place({ symbol: orders.symbol, side: orders.side, type: 'limit', quantity: orders.quantity.toString(), limitPrice: orders.price.toString() }));
-      if (i === tick.after) market.mark(tick.symbol, tick.price);
+      if (i === tick.after) this.market.mark(tick.symbol, tick.price);
     }
     const results = await Promise.all(pending);
     memory.remember('basket', LATEST, results);
