@@ -127,11 +127,13 @@ export class Trader {
   ): Promise<void> {
     const { memory, session } = this.context;
     const pending: Promise<PlaceResult>[] = [];
+    let ticked: Promise<void> = Promise.resolve();
     for (let i = 1; i <= orders.count; i += 1) {
       pending.push(this.place({ symbol: orders.symbol, side: orders.side, type: 'limit', quantity: orders.quantity.toString(), limitPrice: orders.price.toString() }));
-      if (i === tick.after) this.market.mark(tick.symbol, tick.price);
+      // The mark reaches the system as it is called, before the next order goes out; what it returns is the breakers' answer.
+      if (i === tick.after) ticked = this.market.mark(tick.symbol, tick.price);
     }
-    const results = await Promise.all(pending);
+    const [results] = await Promise.all([Promise.all(pending), ticked]);
     memory.remember('basket', LATEST, results);
     memory.remember('basket', SENT_BEFORE_THE_TRIP, results.slice(0, tick.after));
     memory.remember('basket', SENT_AFTER_THE_TRIP, results.slice(tick.after));
