@@ -1,5 +1,5 @@
 import { Decimal } from '../sut';
-import type { BrokerBalance, BrokerOrderView, BrokerPosition, CancelResult, EventOf, ModifyInput, ModifyResult, Order, OrderInput, OrderStatus, PlaceResult, Position, SizingResult, StoredEvent } from '../sut';
+import type { BrokerBalance, BrokerOrderView, BrokerPosition, CancelResult, EventOf, ModifyInput, ModifyResult, Order, OrderInput, OrderStatus, PlaceResult, Position, SizingResult, StoredEvent, SystemUnderTest } from '../sut';
 import type { Market } from './market';
 import type { BrokerRequestRecord } from '../simulators/broker';
 import type { ScenarioContext } from './scenario-context';
@@ -29,6 +29,11 @@ export interface OrderReview {
   readonly brokerOrders: readonly BrokerOrderView[];
   /** The requests the broker received for it, in order. */
   readonly brokerRequests: readonly BrokerRequestRecord[];
+}
+
+/** The risk manager's pre-trade decision on one order, beside the order as the system knows it now. */
+export interface OrderRiskDecision extends NonNullable<ReturnType<SystemUnderTest['riskDecision']>> {
+  readonly order: Order;
 }
 
 /** A position as the system holds it, beside the broker's and the reconciliations of the two on record. */
@@ -267,9 +272,10 @@ export class Trader {
     return this.context.memory.recall('sizing');
   }
 
-  /** Place the last sized order at market and wait until it has settled. */
-  placeSizedOrder(symbol: string, side: 'buy' | 'sell'): Promise<PlaceResult> {
-    return this.placeAndSettle({ symbol, side, type: 'market', quantity: this.lastSizing().quantity.toString() });
+  /** Place the last sized order at market and wait until it has settled: the risk manager's decision on it, and the order then. */
+  async placeSizedOrder(symbol: string, side: 'buy' | 'sell'): Promise<OrderRiskDecision> {
+    await this.placeAndSettle({ symbol, side, type: 'market', quantity: this.lastSizing().quantity.toString() });
+    return this.riskDecision();
   }
 
   /** An order's status here and at the broker (undefined where the broker does not know it). */
@@ -288,6 +294,14 @@ export class Trader {
   /** A named order's client order id. */
   idOf(name: string = LAST_ORDER): string {
     return this.order(name).clientOrderId;
+  }
+
+  /** The risk manager's pre-trade decision on a named order, as the system recorded it, and the order now; fails when it made none. */
+  riskDecision(name: string = LAST_ORDER): OrderRiskDecision {
+    const order = this.order(name);
+    const decision = this.context.system.riskDecision(order.clientOrderId);
+    if (!decision) throw new Error(`no risk decision on record for ${name} (${order.clientOrderId}, ${order.status})`);
+    return { ...decision, order };
   }
 
   /** Everything about a named order: its placement, the order now, its events, and the broker's side of it. */
