@@ -25,9 +25,7 @@ function shownAs(raw: string, expected: Decimal, percent: boolean): string {
 // ---- set-up ----
 
 Given('the circuit breakers are armed', function (this: TradingWorld) {
-  this.riskOfficer.armBreakers();
-  this.operator.startSystem();
-  expect(this.riskOfficer.breakersArmed(), 'the circuit breakers run in the system').to.equal(true);
+  expect(this.riskOfficer.armBreakers(), 'the circuit breakers run in the system').to.equal(true);
 });
 
 Given('the circuit breaker levels are:', function (this: TradingWorld, table: DataTable) {
@@ -157,40 +155,23 @@ function idsOf(results: readonly PlaceResult[]): string[] {
 }
 
 Then('the {int} orders sent before the trip were still waiting for the broker\'s acknowledgement when it tripped', function (this: TradingWorld, count: number) {
-  const sentBeforeTrip = this.trader.basket(SENT_BEFORE_THE_TRIP);
-  const tripSeq = this.eventLog.breakerEvents('BreakerTripped')[0]?.seq;
-  if (tripSeq === undefined) throw new Error('no breaker tripped');
-  expect(sentBeforeTrip).to.have.length(count);
-  for (const id of idsOf(sentBeforeTrip)) {
-    const events = this.eventLog.forOrder(id);
-    const submitted = events.find(e => e.type === 'OrderSubmitted');
-    const acknowledged = events.find(e => e.type === 'OrderAcknowledged');
-    expect(submitted?.seq, `${id} sent before the trip`).to.be.lessThan(tripSeq);
-    expect(acknowledged?.seq, `${id} acknowledged after the trip`).to.be.greaterThan(tripSeq);
-  }
+  const orders = this.circuitBreakers.ordersAtTheTrip(SENT_BEFORE_THE_TRIP);
+  expect(orders).to.have.length(count);
+  expect(orders.filter(o => !o.submittedBeforeTrip || !o.acknowledgedAfterTrip).map(o => o.history), 'orders not on their way at the trip').to.deep.equal([]);
 });
 
 Then('the order in flight was cancelled by the {string} breaker once the broker acknowledged it, here and at the broker', async function (this: TradingWorld, breaker: string) {
-  const id = this.context.memory.recall('order', IN_FLIGHT_ORDER);
-  const events = await this.circuitBreakers.cancelled(id);
-  const acknowledged = events.find(e => e.type === 'OrderAcknowledged');
-  const requested = events.find(e => e.type === 'OrderCancelRequested');
-  expect(acknowledged && requested && requested.seq > acknowledged.seq, `${id}: ${events.map(e => `${e.seq} ${e.type}`).join(', ')}`).to.equal(true);
-  expect(requested?.type === 'OrderCancelRequested' && requested.payload.reason).to.include(breaker);
-  expect(this.trader.statusHereAndAtBroker(id)).to.deep.equal({ here: 'cancelled', atBroker: 'cancelled' });
+  const cancel = await this.circuitBreakers.cancelOf(IN_FLIGHT_ORDER);
+  expect(cancel.cancelledAfterAcknowledgement, cancel.history).to.equal(true);
+  expect(cancel.cancelReason, 'why the cancel was asked for').to.include(breaker);
+  expect({ here: cancel.here, atBroker: cancel.atBroker }).to.deep.equal({ here: 'cancelled', atBroker: 'cancelled' });
 });
 
 Then('each of them was cancelled only after the broker acknowledged it, here and at the broker', function (this: TradingWorld) {
-  for (const id of idsOf(this.trader.basket(SENT_BEFORE_THE_TRIP))) {
-    const events = this.eventLog.forOrder(id);
-    const history = `${id}: ${events.map(e => `${e.seq} ${e.type}`).join(', ')}`;
-    const acknowledged = events.find(e => e.type === 'OrderAcknowledged');
-    const cancelled = events.find(e => e.type === 'OrderCancelled');
-    if (!acknowledged || !cancelled) throw new Error(`expected ${id} acknowledged, then cancelled: ${history}`);
-    expect(cancelled.seq, history).to.be.greaterThan(acknowledged.seq);
-    expect(events.filter(e => e.type === 'OrderCancelRequested').every(e => e.seq > acknowledged.seq), `${id}: no cancel before the acknowledgement`).to.equal(true);
-    expect(this.trader.statusHereAndAtBroker(id), id).to.deep.equal({ here: 'cancelled', atBroker: 'cancelled' });
-  }
+  const cancels = this.circuitBreakers.cancelsOf(SENT_BEFORE_THE_TRIP);
+  expect(cancels).to.have.length.greaterThan(0);
+  const otherwise = cancels.filter(c => !c.cancelledAfterAcknowledgement || c.here !== 'cancelled' || c.atBroker !== 'cancelled');
+  expect(otherwise.map(c => c.history), 'orders not cancelled after their acknowledgement, here and at the broker').to.deep.equal([]);
 });
 
 Then('the {int} orders sent after the trip were rejected by the {string} check with the code {string}', function (this: TradingWorld, count: number, check: string, code: string) {
@@ -363,6 +344,6 @@ Then('the settings are still at the version they had, with the {string} breaker 
 });
 
 Then('the breaker\'s {string} action is recorded as failed with {string}', async function (this: TradingWorld, action: string, code: string) {
-  const failed = await this.eventLog.waitForType('BreakerActionTaken', 0, e => e.payload.action === action && e.payload.outcome === 'failed');
-  expect(failed.payload.code).to.equal(code);
+  const failed = await this.circuitBreakers.failedAction(action);
+  expect(failed.code, failed.detail).to.equal(code);
 });

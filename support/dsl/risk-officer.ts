@@ -27,10 +27,11 @@ export class RiskOfficer {
     return this.changeSettings(Object.fromEntries(Object.entries(byLabel).map(([label, value]) => [this.settingKey(label), cell.systemText(value)])), reason);
   }
 
-  /** The breakers run from the next start on (configured before the system starts). */
-  armBreakers(): void {
+  /** The breakers are armed before the trading system starts, and it starts with them: whether they run in it now. */
+  armBreakers(): boolean {
     if (this.context.session.isRunning) throw new Error('the circuit breakers are armed before the trading system starts');
     this.context.circuitBreakers = 'armed';
+    return this.context.session.start().breakers.armed;
   }
 
   /** Percent levels are entered as a person writes them; the correlation jump is a plain number. */
@@ -53,11 +54,6 @@ export class RiskOfficer {
   async resetBreakers(request: ResetRequest): Promise<ResetOutcome> {
     this.context.memory.remember('logMark', BEFORE_THE_RESET, this.context.system.events.mark());
     return this.context.memory.remember('reset', LATEST, await this.context.system.breakers.reset(request));
-  }
-
-  /** The breakers run in the system now. */
-  breakersArmed(): boolean {
-    return this.context.system.breakers.armed;
   }
 
   /** A change that may be refused: the settings version before it is remembered, and a refusal kept for the Then. */
