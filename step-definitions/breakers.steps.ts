@@ -2,19 +2,19 @@ import { DataTable, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { Decimal, PlaceResult } from '../support/sut';
 import { BEFORE_THE_CHANGE, BEFORE_THE_REGISTRATION, BEFORE_THE_RESET, IN_FLIGHT_ORDER, SENT_AFTER_THE_TRIP, SENT_BEFORE_THE_TRIP } from '../support/dsl';
+import type { BreakerLevelInForce } from '../support/dsl';
 import { TradingWorld } from '../support/world';
 import { cell } from '../support/parameter-types';
 
-const UNITS: Readonly<Record<string, string>> = {
-  'daily loss': '% of start-of-day equity',
-  'liquidation buffer': '% of mark',
-  volatility: '% annualised',
-  'price move': '% within the window',
-  'correlated exposure': '% of equity',
-  'correlation jump': 'average correlation',
-  'position size': '% of equity, per symbol',
-  'total position size': '% of equity',
-};
+/**
+ * Whether the Gherkin's "measured as" is the unit the system gives a breaker's level: it names that
+ * unit first and may say more of it ("% within the window"); a level the system gives no unit is a
+ * plain figure, not a percentage.
+ */
+function measuredAs(gherkin: string, level: BreakerLevelInForce): boolean {
+  if (level.unit === undefined) return !gherkin.includes('%');
+  return gherkin === level.unit || gherkin.startsWith(`${level.unit} `) || gherkin.startsWith(`${level.unit},`);
+}
 
 /** A figure from the log, rounded as the Gherkin gives it (a share as a percentage). */
 function shownAs(raw: string, expected: Decimal, percent: boolean): string {
@@ -30,8 +30,10 @@ Given('the circuit breakers are armed', function (this: TradingWorld) {
 
 Given('the circuit breaker levels are:', function (this: TradingWorld, table: DataTable) {
   const rows = table.hashes();
-  for (const row of rows) expect(row['measured as'], `unit of ${row.breaker}`).to.equal(UNITS[row.breaker]);
-  this.riskOfficer.setBreakerLevels(rows.map(r => ({ breaker: r.breaker, warning: r.warning, critical: r.critical })));
+  const inForce = this.riskOfficer.setBreakerLevels(rows.map(r => ({ breaker: r.breaker, warning: r.warning, critical: r.critical })));
+  const measuredOtherwise = inForce.filter((l, i) => !measuredAs(rows[i]['measured as'], l.warning) || !measuredAs(rows[i]['measured as'], l.critical));
+  expect(measuredOtherwise.map(l => `${l.breaker}: ${l.warning.unit ?? 'a plain figure'}, ${l.critical.unit ?? 'a plain figure'}`), 'breakers whose levels the system gives in another unit').to.deep.equal([]);
+  expect(inForce.map(l => [l.warning.value, l.critical.value]), 'the levels in force').to.deep.equal(rows.map(r => [cell.percentOrFigure(r.warning), cell.percentOrFigure(r.critical)]));
 });
 
 Given('the {string} breaker warns at {percent} and trips at {percent}', function (this: TradingWorld, breaker: string, warning: Decimal, critical: Decimal) {
@@ -340,7 +342,7 @@ Then('the registration is refused because {string}', function (this: TradingWorl
 
 Then('the settings are still at the version they had, with the {string} breaker tripping at {percent}', function (this: TradingWorld, breaker: string, critical: Decimal) {
   expect(this.riskOfficer.settingsVersion()).to.equal(this.context.memory.recall('settingsVersion', BEFORE_THE_CHANGE));
-  expect(this.riskOfficer.breakerLevelsInForce(breaker).critical).to.equal(critical.toString());
+  expect(this.riskOfficer.breakerLevelsInForce(breaker).critical.value).to.equal(critical.toString());
 });
 
 Then('the breaker\'s {string} action is recorded as failed with {string}', async function (this: TradingWorld, action: string, code: string) {

@@ -6,6 +6,19 @@ import { LATEST } from './scenario-memory';
 
 const LABEL_TO_SETTING = new Map(Object.entries(SETTING_LABELS).map(([key, label]) => [label, key]));
 
+/** One level of a standard breaker as the system holds it, and the unit its setting's label gives ("% of mark"; none for a plain figure). */
+export interface BreakerLevelInForce {
+  readonly value: string | undefined;
+  readonly unit: string | undefined;
+}
+
+/** A standard breaker's two levels in force. */
+export interface BreakerLevelsInForce {
+  readonly breaker: string;
+  readonly warning: BreakerLevelInForce;
+  readonly critical: BreakerLevelInForce;
+}
+
 /** The risk officer's channel: limits and other settings, the circuit breakers' levels, resets and new breakers. */
 export class RiskOfficer {
   constructor(private readonly context: ScenarioContext) {}
@@ -34,16 +47,16 @@ export class RiskOfficer {
     return this.context.session.start().breakers.armed;
   }
 
-  /** Percent levels are entered as a person writes them; the correlation jump is a plain number. */
-  setBreakerLevels(levels: readonly { breaker: string; warning: string; critical: string }[]): StoredEvent {
+  /** Percent levels are entered as a person writes them; the correlation jump is a plain number. The levels then in force. */
+  setBreakerLevels(levels: readonly { breaker: string; warning: string; critical: string }[]): readonly BreakerLevelsInForce[] {
     const changes: Record<string, string> = {};
     for (const { breaker, warning, critical } of levels) {
-      const keys = BREAKER_LEVEL_SETTINGS[breaker];
-      if (!keys) throw new Error(`no standard breaker "${breaker}"; known: ${Object.keys(BREAKER_LEVEL_SETTINGS).join(', ')}`);
+      const keys = levelSettings(breaker);
       changes[keys.warning] = cell.percentOrFigure(warning);
       changes[keys.critical] = cell.percentOrFigure(critical);
     }
-    return this.changeSettings(changes, 'circuit breaker levels');
+    this.changeSettings(changes, 'circuit breaker levels');
+    return levels.map(({ breaker }) => this.breakerLevelsInForce(breaker));
   }
 
   registerBreaker(request: CustomBreakerRequest): void {
@@ -106,12 +119,12 @@ export class RiskOfficer {
     return this.settingsInForce()[this.settingKey(label)];
   }
 
-  /** A standard breaker's levels in force. */
-  breakerLevelsInForce(breaker: string): { readonly warning: string | undefined; readonly critical: string | undefined } {
-    const keys = BREAKER_LEVEL_SETTINGS[breaker];
-    if (!keys) throw new Error(`no standard breaker "${breaker}"; known: ${Object.keys(BREAKER_LEVEL_SETTINGS).join(', ')}`);
+  /** A standard breaker's levels in force, each in the unit the system's label for its setting gives. */
+  breakerLevelsInForce(breaker: string): BreakerLevelsInForce {
+    const keys = levelSettings(breaker);
     const settings = this.settingsInForce();
-    return { warning: settings[keys.warning], critical: settings[keys.critical] };
+    const level = (key: string): BreakerLevelInForce => ({ value: settings[key], unit: /\(([^)]+)\)$/.exec(settingLabel(key))?.[1] });
+    return { breaker, warning: level(keys.warning), critical: level(keys.critical) };
   }
 
   /** The first settings change an actor made, setting by setting: the label, the value before it and the value it set. */
@@ -133,6 +146,13 @@ export class RiskOfficer {
     const account = this.context.system.state.account();
     return { gross: account.grossExposure, leverage: account.leverage };
   }
+}
+
+/** The settings that hold a standard breaker's levels; fails naming the standard breakers. */
+function levelSettings(breaker: string): { readonly warning: string; readonly critical: string } {
+  const keys = BREAKER_LEVEL_SETTINGS[breaker];
+  if (!keys) throw new Error(`no standard breaker "${breaker}"; known: ${Object.keys(BREAKER_LEVEL_SETTINGS).join(', ')}`);
+  return keys;
 }
 
 /** What the risk officer's changes are compared with, as the Gherkin says it ("the version they had"). */
