@@ -1,7 +1,8 @@
 import { DataTable, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { Decimal, PlaceResult } from '../support/sut';
-import { BEFORE_THE_CHANGE, BEFORE_THE_REGISTRATION, BEFORE_THE_RESET, IN_FLIGHT_ORDER, SENT_AFTER_THE_TRIP, SENT_BEFORE_THE_TRIP } from '../support/dsl';
+import type { ErrorKind } from '../support/sut';
+import { BEFORE_THE_CHANGE, BEFORE_THE_REGISTRATION, BEFORE_THE_RESET, BREAKER_REGISTRATION, BREAKER_RESET, IN_FLIGHT_ORDER, SENT_AFTER_THE_TRIP, SENT_BEFORE_THE_TRIP } from '../support/dsl';
 import type { BreakerLevelInForce } from '../support/dsl';
 import { TradingWorld } from '../support/world';
 import { cell } from '../support/parameter-types';
@@ -294,7 +295,9 @@ Then('the reset is refused with {string}', function (this: TradingWorld, code: s
 });
 
 Then('the reset is refused as bad input because {string}', function (this: TradingWorld, reason: string) {
-  expect(this.context.errors.take().message).to.include(reason);
+  const refusal = this.context.errors.take(BREAKER_RESET);
+  expect(refusal, `${refusal.name}: ${refusal.message}`).to.have.property('kind', 'UnknownBreaker' satisfies ErrorKind);
+  expect(refusal.message).to.include(reason);
   expect(this.eventLog.sinceRemembered(BEFORE_THE_RESET), 'nothing recorded').to.deep.equal([]);
 });
 
@@ -336,7 +339,9 @@ Then('the limits in force are:', function (this: TradingWorld, table: DataTable)
 });
 
 Then('the registration is refused because {string}', function (this: TradingWorld, reason: string) {
-  expect(this.context.errors.take().message).to.include(reason);
+  const refusal = this.context.errors.take(BREAKER_REGISTRATION);
+  expect(refusal, `${refusal.name}: ${refusal.message}`).to.have.property('kind', 'InvalidBreaker' satisfies ErrorKind);
+  expect(refusal.message).to.include(reason);
   expect(this.eventLog.sinceRemembered(BEFORE_THE_REGISTRATION), 'nothing recorded').to.deep.equal([]);
 });
 

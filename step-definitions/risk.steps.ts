@@ -1,7 +1,8 @@
 import { DataTable, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { Decimal, DecisionRow, correlationKey } from '../support/sut';
-import { WORKING_ORDER } from '../support/dsl';
+import type { ErrorKind } from '../support/sut';
+import { SETTINGS_CHANGE, WORKING_ORDER } from '../support/dsl';
 import { TradingWorld } from '../support/world';
 import { cell } from '../support/parameter-types';
 
@@ -77,7 +78,9 @@ When('the risk officer tries to set the maximum leverage to {string}', async fun
 });
 
 Then('the settings change is refused because {string}', function (this: TradingWorld, reason: string) {
-  expect(this.context.errors.take().message).to.include(reason);
+  const refusal = this.context.errors.take(SETTINGS_CHANGE);
+  expect(refusal, `${refusal.name}: ${refusal.message}`).to.have.property('kind', 'InvalidSettings' satisfies ErrorKind);
+  expect(refusal.message).to.include(reason);
 });
 
 Then('the settings are at version {int}, changed by the risk officer for {string}', function (this: TradingWorld, version: number, reason: string) {

@@ -38,13 +38,22 @@ test('an error a When raised stays unchecked until a Then takes it; a background
   const errors = new RaisedErrors();
   assert.equal(await errors.attempt('the trader cancels', () => { throw new Error('refused'); }), undefined);
   assert.deepEqual(errors.unchecked(), ['the trader cancels: Error: refused']);
-  assert.equal(errors.take().message, 'refused');
+  assert.throws(() => errors.take('the trader modifies'), /the trader modifies raised no error in this scenario \(errors raised by: "the trader cancels"\)/);
+  assert.equal(errors.take('the trader cancels').message, 'refused');
   assert.deepEqual(errors.unchecked(), []);
   errors.background('a late fill', Promise.reject(new Error('lost')));
   await new Promise(resolve => setImmediate(resolve));
   assert.deepEqual(errors.unchecked(), ['a late fill (in the background): Error: lost']);
-  assert.throws(() => new RaisedErrors().take(), /no step raised an error/);
+  assert.throws(() => new RaisedErrors().take('the trader cancels'), /raised no error in this scenario \(errors raised by: none\)/);
   assert.equal(await errors.attempt('a fine step', () => 7), 7);
+});
+
+test('a Then takes the error the step it names raised, not whichever came last', async () => {
+  const errors = new RaisedErrors();
+  await errors.attempt('the settings change', () => { throw new Error('max leverage refused'); });
+  await errors.attempt('a helper of the suite', () => { throw new Error('no standard breaker'); });
+  assert.equal(errors.take('the settings change').message, 'max leverage refused');
+  assert.deepEqual(errors.unchecked(), ['a helper of the suite: Error: no standard breaker']);
 });
 
 test('the session never starts a system by being read, and waits outlast a restart', async () => {

@@ -116,7 +116,7 @@ export class Operator {
 
   /** Open the stored log on its own and check it; a refusal is kept as the scenario's raised error. Whether it opened. */
   async openStoredLog(): Promise<boolean> {
-    const opened = await this.context.errors.attempt('opening the event log', () => {
+    const opened = await this.context.errors.attempt(OPENING_THE_LOG, () => {
       this.context.session.openLog();
       return true;
     });
@@ -143,6 +143,9 @@ export class Operator {
     return this.resolveInFlightOrders();
   }
 }
+
+/** What a refusal to open the stored log is kept under, for the Then that checks it. */
+export const OPENING_THE_LOG = 'opening the stored event log';
 
 /** The name the state before a crash is remembered under. */
 export const BEFORE_THE_CRASH = 'before the crash';

@@ -38,18 +38,15 @@ export class RaisedErrors {
     this.errors.push({ by, error: asError(error), checked: false });
   }
 
-  /** The latest error raised, now checked. Fails when nothing raised one. */
-  take(): Error {
-    const latest = this.errors[this.errors.length - 1];
-    if (!latest) throw new Error('no step raised an error in this scenario');
+  /** The latest error the step named raised, now checked; fails saying what raised the errors there are. */
+  take(by: string): Error {
+    const latest = this.errors.filter(r => r.by === by).pop();
+    if (!latest) {
+      const raised = this.errors.map(r => `"${r.by}"`).join(', ');
+      throw new Error(`${by} raised no error in this scenario (errors raised by: ${raised || 'none'})`);
+    }
     latest.checked = true;
     return latest.error;
-  }
-
-  /** Every error raised so far, now checked: for a Then that says none was raised, or lists them. */
-  takeAll(): Error[] {
-    for (const raised of this.errors) raised.checked = true;
-    return this.errors.map(r => r.error);
   }
 
   /** What no Then looked at, one line each. */

@@ -72,28 +72,25 @@ export class RiskOfficer {
   /** A change that may be refused: the settings version before it is remembered, and a refusal kept for the Then. */
   async tryToChangeSettings(changes: Readonly<Record<string, string>>, reason: string): Promise<void> {
     this.context.memory.remember('settingsVersion', BEFORE_THE_CHANGE, this.settingsVersion());
-    await this.context.errors.attempt('the risk officer changing the settings', () => this.changeSettings(changes, reason));
+    await this.context.errors.attempt(SETTINGS_CHANGE, () => this.changeSettings(changes, reason));
   }
 
-  /** One level of a standard breaker, as typed: the system judges the value; an unknown breaker is refused too. */
+  /** One level of a standard breaker, as typed: the system judges the value (a breaker it does not have is the scenario's mistake, not a refusal). */
   async tryToSetBreakerLevel(breaker: string, level: 'warning' | 'critical', value: string): Promise<void> {
+    const key = levelSettings(breaker)[level];
     this.context.memory.remember('settingsVersion', BEFORE_THE_CHANGE, this.settingsVersion());
-    await this.context.errors.attempt(`the risk officer setting the ${breaker} breaker's ${level} level`, () => {
-      const keys = BREAKER_LEVEL_SETTINGS[breaker];
-      if (!keys) throw new Error(`no standard breaker "${breaker}"`);
-      return this.changeSettings({ [keys[level]]: value }, `${breaker} ${level} level`);
-    });
+    await this.context.errors.attempt(SETTINGS_CHANGE, () => this.changeSettings({ [key]: value }, `${breaker} ${level} level`));
   }
 
   /** A breaker added at runtime, which the system may refuse; the log's end before it is remembered, to show a refusal recorded nothing. */
   async tryToRegisterBreaker(request: CustomBreakerRequest): Promise<void> {
     this.context.memory.remember('logMark', BEFORE_THE_REGISTRATION, this.context.system.events.mark());
-    await this.context.errors.attempt(`the risk officer registering the breaker "${request.name}"`, () => this.registerBreaker(request));
+    await this.context.errors.attempt(BREAKER_REGISTRATION, () => this.registerBreaker(request));
   }
 
   /** A reset the system may refuse as bad input (rather than answer with a refused outcome). */
   async tryToResetBreakers(request: ResetRequest): Promise<void> {
-    await this.context.errors.attempt('the risk officer resetting the breakers', () => this.resetBreakers(request));
+    await this.context.errors.attempt(BREAKER_RESET, () => this.resetBreakers(request));
   }
 
   lastReset(): ResetOutcome {
@@ -154,6 +151,11 @@ function levelSettings(breaker: string): { readonly warning: string; readonly cr
   if (!keys) throw new Error(`no standard breaker "${breaker}"; known: ${Object.keys(BREAKER_LEVEL_SETTINGS).join(', ')}`);
   return keys;
 }
+
+/** What a refusal of the risk officer's is kept under, for the Then that checks it ("the settings change is refused"). */
+export const SETTINGS_CHANGE = "the risk officer's settings change";
+export const BREAKER_REGISTRATION = "the risk officer's registration of a breaker";
+export const BREAKER_RESET = "the risk officer's reset of the breakers";
 
 /** What the risk officer's changes are compared with, as the Gherkin says it ("the version they had"). */
 export const BEFORE_THE_CHANGE = 'before the change';
