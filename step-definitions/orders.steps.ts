@@ -108,7 +108,7 @@ Then('every order in the basket is filled', function (this: TradingWorld) {
 });
 
 Then('{int} orders are accepted and {int} are rejected by the {string} check', function (this: TradingWorld, accepted: number, rejected: number, check: string) {
-  const basket = this.trader.lastBasket();
+  const basket = this.trader.basket();
   expect(basket.filter(r => r.outcome === 'accepted')).to.have.length(accepted);
   const refused = basket.filter(r => r.outcome === 'rejected');
   expect(refused).to.have.length(rejected);

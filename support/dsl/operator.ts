@@ -60,10 +60,6 @@ export class Operator {
     return this.context.memory.remember('inFlightResolution', LATEST, await this.context.system.resolveInFlightOrders());
   }
 
-  checkBrokers(): Promise<void> {
-    return this.context.system.checkBrokers();
-  }
-
   reconcileBalance(trigger: string): Promise<StoredEvent> {
     return this.context.system.reconcileBalance(trigger);
   }

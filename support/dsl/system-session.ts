@@ -105,10 +105,6 @@ export class SystemSession {
     });
   }
 
-  get driverName(): string {
-    return this.driver.name;
-  }
-
   /** While the system is down: change a recorded event's payload field in the stored log, as someone editing the file would. */
   tamperWithLog(change: { readonly eventType: string; readonly field: string; readonly value: string }): void {
     const { dataDir, clock } = this.whileDown('the log is edited');

@@ -12,6 +12,8 @@ export const LAST_ORDER = 'the last order';
 export const WORKING_ORDER = 'the working order';
 /** An order sent whose fate is not known yet: sent without waiting, or placed and left in flight by an unknown outcome. */
 export const IN_FLIGHT_ORDER = 'the order in flight';
+/** Where the log stood when the last order was placed: what its placement recorded is read from there. */
+const BEFORE_THE_LAST_ORDER = 'before the last order';
 /** The name the scenario's placements are remembered under, in the order their answers came. */
 const EVERY_PLACEMENT = 'every placement';
 
@@ -58,7 +60,7 @@ export class Trader {
   /** Place an order and remember it as the last order (and under a name, if the Gherkin gives one). */
   async place(order: OrderInput, name?: string): Promise<PlaceResult> {
     const { memory, system } = this.context;
-    memory.remember('logMark', 'before the last order', system.events.mark());
+    memory.remember('logMark', BEFORE_THE_LAST_ORDER, system.events.mark());
     const result = await system.place(order);
     memory.remember('placement', LATEST, result);
     memory.remember('placements', EVERY_PLACEMENT, [...this.placements(), result]);
@@ -152,7 +154,7 @@ export class Trader {
     for (const r of results) if (r.outcome !== 'rejected') await this.settled(r.order.clientOrderId);
   }
 
-  /** A basket of orders sent together, by the name it is remembered under (the latest basket unless named). */
+  /** A basket of orders sent together, in the order sent, by the name it is remembered under (the latest basket unless named). */
   basket(name: string = LATEST): readonly PlaceResult[] {
     return this.context.memory.recall('basket', name);
   }
@@ -176,15 +178,10 @@ export class Trader {
     return results;
   }
 
-  /** The latest basket's placements, in the order sent. */
-  lastBasket(): readonly PlaceResult[] {
-    return this.context.memory.recall('basket');
-  }
-
   /** The latest basket: each placement beside its order as the system knows it now (none for an order refused as input). */
   basketNow(): readonly { readonly placement: PlaceResult; readonly order: Order | undefined }[] {
     const { state } = this.context.system;
-    return this.lastBasket().map(placement => ({ placement, order: 'order' in placement ? state.order(placement.order.clientOrderId) : undefined }));
+    return this.basket().map(placement => ({ placement, order: 'order' in placement ? state.order(placement.order.clientOrderId) : undefined }));
   }
 
   // ---- sending without waiting for the broker's answer ----
@@ -336,7 +333,7 @@ export class Trader {
   /** The latest placement and what the log recorded from its start on, with how many orders the system knows. */
   lastPlacementTrace(): { readonly placement: PlaceResult; readonly recordedSince: readonly StoredEvent[]; readonly ordersKnown: number } {
     const { memory, system } = this.context;
-    return { placement: this.lastPlacement(), recordedSince: this.log.since(memory.recall('logMark', 'before the last order')), ordersKnown: system.state.orders.size };
+    return { placement: this.lastPlacement(), recordedSince: this.log.since(memory.recall('logMark', BEFORE_THE_LAST_ORDER)), ordersKnown: system.state.orders.size };
   }
 
   /** What the risk manager holds reserved for working orders on one side of a symbol. */
