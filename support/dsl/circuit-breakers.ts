@@ -1,6 +1,7 @@
 import type { Alert, BreakerLevel, Decimal, EventOf, OrderStatus, StoredEvent, SystemState } from '../sut';
 import type { EventLog } from './event-log';
 import type { ScenarioContext } from './scenario-context';
+import { WAIT_MS } from './system-session';
 
 /** A breaker as the system's state tells it: its level, whether it has tripped, what it last saw. */
 export type BreakerStatus = NonNullable<ReturnType<SystemState['breakers']['status']>>;
@@ -28,9 +29,6 @@ export interface BreakerCancel {
   /** Its events ("seq type") and where it stands, for a failure to show. */
   readonly history: string;
 }
-
-/** How long an order a breaker cancels once the broker acknowledges it may take: a restart and a recovery come first. */
-const CANCEL_AFTER_RESTART_MS = 4000;
 
 /**
  * What the circuit breakers read and did, as a risk officer's panel shows it: each breaker's reading
@@ -98,7 +96,8 @@ export class CircuitBreakers {
    */
   async cancelOf(name: string): Promise<BreakerCancel> {
     const id = this.context.memory.recall('order', name);
-    await this.eventLog.waitForType('OrderCancelled', 0, e => e.payload.clientOrderId === id, CANCEL_AFTER_RESTART_MS);
+    // A breaker cancels the order once the broker acknowledges it, which may come only after a restart and a recovery.
+    await this.eventLog.waitForType('OrderCancelled', 0, e => e.payload.clientOrderId === id, WAIT_MS.broker);
     await this.context.system.breakers.idle();
     return this.cancelOfOrder(id);
   }

@@ -2,7 +2,17 @@ import { ConditionWaiters } from '../condition-waiters';
 import type { StoredEvent, SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut';
 import type { RaisedErrors } from './raised-errors';
 
-export const DEFAULT_WAIT_MS = 2000;
+/**
+ * How long a wait gives what it waits for, in one place. What a step starts settles here within a
+ * few turns of the event loop; what has to come from the broker over a network a scenario may have
+ * slowed, or only after a restart and a recovery, is given longer.
+ */
+export const WAIT_MS = {
+  /** The system's own work, and the broker's reports over an undisturbed link. */
+  settle: 2000,
+  /** The broker's answer over a disturbed network, or an order acknowledged only after a restart. */
+  broker: 4000,
+} as const;
 
 /**
  * The life of the trading system in one scenario, said out loud: it starts when a step starts it,
@@ -70,7 +80,7 @@ export class SystemSession {
   }
 
   /** Resolves once a condition over the system holds, re-checked as each event is appended. */
-  until(description: string, holds: () => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+  until(description: string, holds: () => boolean, timeoutMs: number = WAIT_MS.settle): Promise<void> {
     return this.waiters.until(holds, timeoutMs, () => new Error(`timed out after ${timeoutMs} ms waiting for ${description}`));
   }
 
@@ -78,7 +88,7 @@ export class SystemSession {
    * The first event after a log mark that matches: looked for once in what is there, then in each
    * event as it is appended. A match that throws fails this wait with its error.
    */
-  forEvent(description: string, match: (event: StoredEvent) => boolean, afterMark = 0, timeoutMs = DEFAULT_WAIT_MS): Promise<StoredEvent> {
+  forEvent(description: string, match: (event: StoredEvent) => boolean, afterMark = 0, timeoutMs: number = WAIT_MS.settle): Promise<StoredEvent> {
     return new Promise((resolve, reject) => {
       const settle = (outcome: { readonly event: StoredEvent } | { readonly error: unknown }) => {
         clearTimeout(timer);
