@@ -1,20 +1,21 @@
 import { DataTable, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { Decimal, PlaceResult } from '../support/sut';
-import { BEFORE_THE_CHANGE, BEFORE_THE_REGISTRATION, BEFORE_THE_RESET, IN_FLIGHT_ORDER, SENT_AFTER_THE_TRIP, SENT_BEFORE_THE_TRIP } from '../support/dsl';
+import type { ErrorKind } from '../support/sut';
+import { BEFORE_THE_CHANGE, BEFORE_THE_REGISTRATION, BEFORE_THE_RESET, BREAKER_REGISTRATION, BREAKER_RESET, IN_FLIGHT_ORDER, SENT_AFTER_THE_TRIP, SENT_BEFORE_THE_TRIP } from '../support/dsl';
+import type { BreakerLevelInForce } from '../support/dsl';
 import { TradingWorld } from '../support/world';
 import { cell } from '../support/parameter-types';
 
-const UNITS: Readonly<Record<string, string>> = {
-  'daily loss': '% of start-of-day equity',
-  'liquidation buffer': '% of mark',
-  volatility: '% annualised',
-  'price move': '% within the window',
-  'correlated exposure': '% of equity',
-  'correlation jump': 'average correlation',
-  'position size': '% of equity, per symbol',
-  'total position size': '% of equity',
-};
+/**
+ * Whether the Gherkin's "measured as" is the unit the system gives a breaker's level: it names that
+ * unit first and may say more of it ("% within the window"); a level the system gives no unit is a
+ * plain figure, not a percentage.
+ */
+function measuredAs(gherkin: string, level: BreakerLevelInForce): boolean {
+  if (level.unit === undefined) return !gherkin.includes('%');
+  return gherkin === level.unit || gherkin.startsWith(`${level.unit} `) || gherkin.startsWith(`${level.unit},`);
+}
 
 /** A figure from the log, rounded as the Gherkin gives it (a share as a percentage). */
 function shownAs(raw: string, expected: Decimal, percent: boolean): string {
@@ -25,15 +26,15 @@ function shownAs(raw: string, expected: Decimal, percent: boolean): string {
 // ---- set-up ----
 
 Given('the circuit breakers are armed', function (this: TradingWorld) {
-  this.riskOfficer.armBreakers();
-  this.operator.startSystem();
-  expect(this.riskOfficer.breakersArmed(), 'the circuit breakers run in the system').to.equal(true);
+  expect(this.riskOfficer.armBreakers(), 'the circuit breakers run in the system').to.equal(true);
 });
 
 Given('the circuit breaker levels are:', function (this: TradingWorld, table: DataTable) {
   const rows = table.hashes();
-  for (const row of rows) expect(row['measured as'], `unit of ${row.breaker}`).to.equal(UNITS[row.breaker]);
-  this.riskOfficer.setBreakerLevels(rows.map(r => ({ breaker: r.breaker, warning: r.warning, critical: r.critical })));
+  const inForce = this.riskOfficer.setBreakerLevels(rows.map(r => ({ breaker: r.breaker, warning: r.warning, critical: r.critical })));
+  const measuredOtherwise = inForce.filter((l, i) => !measuredAs(rows[i]['measured as'], l.warning) || !measuredAs(rows[i]['measured as'], l.critical));
+  expect(measuredOtherwise.map(l => `${l.breaker}: ${l.warning.unit ?? 'a plain figure'}, ${l.critical.unit ?? 'a plain figure'}`), 'breakers whose levels the system gives in another unit').to.deep.equal([]);
+  expect(inForce.map(l => [l.warning.value, l.critical.value]), 'the levels in force').to.deep.equal(rows.map(r => [cell.percentOrFigure(r.warning), cell.percentOrFigure(r.critical)]));
 });
 
 Given('the {string} breaker warns at {percent} and trips at {percent}', function (this: TradingWorld, breaker: string, warning: Decimal, critical: Decimal) {
@@ -157,40 +158,23 @@ function idsOf(results: readonly PlaceResult[]): string[] {
 }
 
 Then('the {int} orders sent before the trip were still waiting for the broker\'s acknowledgement when it tripped', function (this: TradingWorld, count: number) {
-  const sentBeforeTrip = this.trader.basket(SENT_BEFORE_THE_TRIP);
-  const tripSeq = this.eventLog.breakerEvents('BreakerTripped')[0]?.seq;
-  if (tripSeq === undefined) throw new Error('no breaker tripped');
-  expect(sentBeforeTrip).to.have.length(count);
-  for (const id of idsOf(sentBeforeTrip)) {
-    const events = this.eventLog.forOrder(id);
-    const submitted = events.find(e => e.type === 'OrderSubmitted');
-    const acknowledged = events.find(e => e.type === 'OrderAcknowledged');
-    expect(submitted?.seq, `${id} sent before the trip`).to.be.lessThan(tripSeq);
-    expect(acknowledged?.seq, `${id} acknowledged after the trip`).to.be.greaterThan(tripSeq);
-  }
+  const orders = this.circuitBreakers.ordersAtTheTrip(SENT_BEFORE_THE_TRIP);
+  expect(orders).to.have.length(count);
+  expect(orders.filter(o => !o.submittedBeforeTrip || !o.acknowledgedAfterTrip).map(o => o.history), 'orders not on their way at the trip').to.deep.equal([]);
 });
 
 Then('the order in flight was cancelled by the {string} breaker once the broker acknowledged it, here and at the broker', async function (this: TradingWorld, breaker: string) {
-  const id = this.context.memory.recall('order', IN_FLIGHT_ORDER);
-  const events = await this.circuitBreakers.cancelled(id);
-  const acknowledged = events.find(e => e.type === 'OrderAcknowledged');
-  const requested = events.find(e => e.type === 'OrderCancelRequested');
-  expect(acknowledged && requested && requested.seq > acknowledged.seq, `${id}: ${events.map(e => `${e.seq} ${e.type}`).join(', ')}`).to.equal(true);
-  expect(requested?.type === 'OrderCancelRequested' && requested.payload.reason).to.include(breaker);
-  expect(this.trader.statusHereAndAtBroker(id)).to.deep.equal({ here: 'cancelled', atBroker: 'cancelled' });
+  const cancel = await this.circuitBreakers.cancelOf(IN_FLIGHT_ORDER);
+  expect(cancel.cancelledAfterAcknowledgement, cancel.history).to.equal(true);
+  expect(cancel.cancelReason, 'why the cancel was asked for').to.include(breaker);
+  expect({ here: cancel.here, atBroker: cancel.atBroker }).to.deep.equal({ here: 'cancelled', atBroker: 'cancelled' });
 });
 
 Then('each of them was cancelled only after the broker acknowledged it, here and at the broker', function (this: TradingWorld) {
-  for (const id of idsOf(this.trader.basket(SENT_BEFORE_THE_TRIP))) {
-    const events = this.eventLog.forOrder(id);
-    const history = `${id}: ${events.map(e => `${e.seq} ${e.type}`).join(', ')}`;
-    const acknowledged = events.find(e => e.type === 'OrderAcknowledged');
-    const cancelled = events.find(e => e.type === 'OrderCancelled');
-    if (!acknowledged || !cancelled) throw new Error(`expected ${id} acknowledged, then cancelled: ${history}`);
-    expect(cancelled.seq, history).to.be.greaterThan(acknowledged.seq);
-    expect(events.filter(e => e.type === 'OrderCancelRequested').every(e => e.seq > acknowledged.seq), `${id}: no cancel before the acknowledgement`).to.equal(true);
-    expect(this.trader.statusHereAndAtBroker(id), id).to.deep.equal({ here: 'cancelled', atBroker: 'cancelled' });
-  }
+  const cancels = this.circuitBreakers.cancelsOf(SENT_BEFORE_THE_TRIP);
+  expect(cancels).to.have.length.greaterThan(0);
+  const otherwise = cancels.filter(c => !c.cancelledAfterAcknowledgement || c.here !== 'cancelled' || c.atBroker !== 'cancelled');
+  expect(otherwise.map(c => c.history), 'orders not cancelled after their acknowledgement, here and at the broker').to.deep.equal([]);
 });
 
 Then('the {int} orders sent after the trip were rejected by the {string} check with the code {string}', function (this: TradingWorld, count: number, check: string, code: string) {
@@ -310,7 +294,9 @@ Then('the reset is refused with {string}', function (this: TradingWorld, code: s
 });
 
 Then('the reset is refused as bad input because {string}', function (this: TradingWorld, reason: string) {
-  expect(this.context.errors.take().message).to.include(reason);
+  const refusal = this.context.errors.take(BREAKER_RESET);
+  expect(refusal, `${refusal.name}: ${refusal.message}`).to.have.property('kind', 'UnknownBreaker' satisfies ErrorKind);
+  expect(refusal.message).to.include(reason);
   expect(this.eventLog.sinceRemembered(BEFORE_THE_RESET), 'nothing recorded').to.deep.equal([]);
 });
 
@@ -352,16 +338,18 @@ Then('the limits in force are:', function (this: TradingWorld, table: DataTable)
 });
 
 Then('the registration is refused because {string}', function (this: TradingWorld, reason: string) {
-  expect(this.context.errors.take().message).to.include(reason);
+  const refusal = this.context.errors.take(BREAKER_REGISTRATION);
+  expect(refusal, `${refusal.name}: ${refusal.message}`).to.have.property('kind', 'InvalidBreaker' satisfies ErrorKind);
+  expect(refusal.message).to.include(reason);
   expect(this.eventLog.sinceRemembered(BEFORE_THE_REGISTRATION), 'nothing recorded').to.deep.equal([]);
 });
 
 Then('the settings are still at the version they had, with the {string} breaker tripping at {percent}', function (this: TradingWorld, breaker: string, critical: Decimal) {
   expect(this.riskOfficer.settingsVersion()).to.equal(this.context.memory.recall('settingsVersion', BEFORE_THE_CHANGE));
-  expect(this.riskOfficer.breakerLevelsInForce(breaker).critical).to.equal(critical.toString());
+  expect(this.riskOfficer.breakerLevelsInForce(breaker).critical.value).to.equal(critical.toString());
 });
 
 Then('the breaker\'s {string} action is recorded as failed with {string}', async function (this: TradingWorld, action: string, code: string) {
-  const failed = await this.eventLog.waitForType('BreakerActionTaken', 0, e => e.payload.action === action && e.payload.outcome === 'failed');
-  expect(failed.payload.code).to.equal(code);
+  const failed = await this.circuitBreakers.failedAction(action);
+  expect(failed.code, failed.detail).to.equal(code);
 });

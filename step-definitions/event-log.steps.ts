@@ -2,6 +2,7 @@ import { DataTable, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { Decimal } from '../support/sut';
 import type { TradingError } from '../support/sut';
+import { OPENING_THE_LOG } from '../support/dsl';
 import { TradingWorld } from '../support/world';
 
 /** An error of the system's own, with its kind and cause chain (not a crash of the suite). */
@@ -46,7 +47,7 @@ When('someone edits the recorded fill price in the event log to {figure}', async
 
 Then('opening the event log fails with {string}', async function (this: TradingWorld, kind: string) {
   expect(await this.operator.openStoredLog(), 'the edited log opened').to.equal(false);
-  const failure = this.context.errors.take();
+  const failure = this.context.errors.take(OPENING_THE_LOG);
   if (!isTradingError(failure)) throw new Error(`opening the log failed, but not with an error of the system's: ${failure.name}: ${failure.message}`);
   expect(failure.kind).to.equal(kind);
   expect(failure.message).to.include('content does not match its hash');

@@ -5,8 +5,8 @@ import { TradingWorld } from '../support/world';
 
 // ---- the market: prices, the book, trades against the trader's orders ----
 
-When('{symbol} is marked at {money}', function (this: TradingWorld, symbol: string, price: Decimal) {
-  this.market.mark(symbol, price);
+When('{symbol} is marked at {money}', async function (this: TradingWorld, symbol: string, price: Decimal) {
+  await this.market.mark(symbol, price);
 });
 
 When('{duration} pass(es) without a new mark price', function (this: TradingWorld, ms: number) {

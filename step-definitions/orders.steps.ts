@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { Decimal } from '../support/sut';
 import type { OrderInput } from '../support/sut';
 import { WORKING_ORDER } from '../support/dsl';
+import { BROKER_REJECT_CODES, isBrokerRejectCode } from '../support/simulators/broker';
 import { TradingWorld } from '../support/world';
 import { cell } from '../support/parameter-types';
 
@@ -61,7 +62,8 @@ When('the trader sends {int} orders at once, each to buy {figure} {symbol} at ma
 });
 
 Given('the broker will refuse the next order with {string}', function (this: TradingWorld, code: string) {
-  this.venue.books.rejectNextOrder(code as Parameters<typeof this.venue.books.rejectNextOrder>[0], 'scripted refusal');
+  if (!isBrokerRejectCode(code)) throw new Error(`"${code}" is no code the broker refuses an order with; it knows ${BROKER_REJECT_CODES.join(', ')}`);
+  this.venue.books.rejectNextOrder(code, 'scripted refusal');
 });
 
 Given('the broker will be unreachable for the next request', function (this: TradingWorld) {
@@ -106,7 +108,7 @@ Then('every order in the basket is filled', function (this: TradingWorld) {
 });
 
 Then('{int} orders are accepted and {int} are rejected by the {string} check', function (this: TradingWorld, accepted: number, rejected: number, check: string) {
-  const basket = this.trader.lastBasket();
+  const basket = this.trader.basket();
   expect(basket.filter(r => r.outcome === 'accepted')).to.have.length(accepted);
   const refused = basket.filter(r => r.outcome === 'rejected');
   expect(refused).to.have.length(rejected);

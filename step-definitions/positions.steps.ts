@@ -11,8 +11,8 @@ Given('an account funded with {money}', function (this: TradingWorld, amount: De
   this.operator.openAccount(amount);
 });
 
-Given('the market is:', function (this: TradingWorld, table: DataTable) {
-  for (const row of table.hashes()) this.market.mark(row.symbol, cell.figure(row.mark));
+Given('the market is:', async function (this: TradingWorld, table: DataTable) {
+  await this.market.markEach(table.hashes().map(row => ({ symbol: row.symbol, price: cell.figure(row.mark) })));
 });
 
 // ---- positions, here and at the broker ----

@@ -1,18 +1,10 @@
 import { DataTable, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { Decimal, DecisionRow, correlationKey } from '../support/sut';
-import { WORKING_ORDER } from '../support/dsl';
+import type { ErrorKind } from '../support/sut';
+import { SETTINGS_CHANGE, WORKING_ORDER } from '../support/dsl';
 import { TradingWorld } from '../support/world';
 import { cell } from '../support/parameter-types';
-
-/** The decision rows recorded for an order (approved or rejected), read back from the event log. */
-function recordedDecision(world: TradingWorld, clientOrderId: string): { rows: readonly DecisionRow[]; settingsVersion?: number } {
-  for (const e of world.eventLog.forOrder(clientOrderId)) {
-    if (e.type === 'RiskCheckPassed') return { rows: e.payload.checks, settingsVersion: e.payload.settingsVersion };
-    if (e.type === 'OrderRejected' && e.payload.checks) return { rows: e.payload.checks, settingsVersion: e.payload.settingsVersion };
-  }
-  throw new Error(`no risk decision recorded for ${clientOrderId}`);
-}
 
 function rowFor(rows: readonly DecisionRow[], check: string): DecisionRow {
   const row = rows.find(r => r.check === check);
@@ -86,7 +78,9 @@ When('the risk officer tries to set the maximum leverage to {string}', async fun
 });
 
 Then('the settings change is refused because {string}', function (this: TradingWorld, reason: string) {
-  expect(this.context.errors.take().message).to.include(reason);
+  const refusal = this.context.errors.take(SETTINGS_CHANGE);
+  expect(refusal, `${refusal.name}: ${refusal.message}`).to.have.property('kind', 'InvalidSettings' satisfies ErrorKind);
+  expect(refusal.message).to.include(reason);
 });
 
 Then('the settings are at version {int}, changed by the risk officer for {string}', function (this: TradingWorld, version: number, reason: string) {
@@ -105,22 +99,22 @@ Then('the settings are still at version {int} with a maximum leverage of {figure
 // ---- decisions ----
 
 Then('the order passed every pre-trade check', function (this: TradingWorld) {
-  const { rows } = recordedDecision(this, this.trader.order().clientOrderId);
+  const { outcome, rows } = this.trader.riskDecision();
+  expect(outcome).to.equal('approved');
   expect(rows.length).to.be.greaterThan(5);
   expect(rows.filter(r => !r.passed).map(r => `${r.check}: ${r.observed} vs ${r.limit}`)).to.deep.equal([]);
 });
 
 Then('the order is rejected by the {string} check', function (this: TradingWorld, check: string) {
-  const result = this.trader.lastPlacement();
-  if (result.outcome !== 'rejected' || result.stage !== 'risk') throw new Error(`expected a risk rejection, got ${result.outcome}`);
-  expect(this.trader.order().status).to.equal('rejected');
-  const { rows } = recordedDecision(this, result.order.clientOrderId);
+  const { outcome, rows, order } = this.trader.riskDecision();
+  expect(outcome, 'the risk decision').to.equal('rejected');
+  expect(order.status).to.equal('rejected');
   expect(rowFor(rows, check).passed, `${check} passed`).to.equal(false);
 });
 
 Then('the order is rejected by the {string} check under settings version {int}', function (this: TradingWorld, check: string, version: number) {
-  const order = this.trader.order();
-  const { rows, settingsVersion } = recordedDecision(this, order.clientOrderId);
+  const { outcome, rows, settingsVersion, order } = this.trader.riskDecision();
+  expect(outcome, 'the risk decision').to.equal('rejected');
   expect(order.status).to.equal('rejected');
   expect(rowFor(rows, check).passed).to.equal(false);
   expect(settingsVersion).to.equal(version);
@@ -135,26 +129,26 @@ Then('the basket order for {symbol} is rejected by the {string} check', function
 });
 
 Then('the decision shows {string} at {figure} against a limit of {figure}', function (this: TradingWorld, check: string, observed: Decimal, limit: Decimal) {
-  const row = rowFor(recordedDecision(this, this.trader.order().clientOrderId).rows, check);
+  const row = rowFor(this.trader.riskDecision().rows, check);
   expectFigure(row.observedValue, observed, `${check} observed`);
   expectFigure(row.limitValue, limit, `${check} limit`);
 });
 
 Then('the decision shows projected leverage {leverage} against a limit of {leverage}', function (this: TradingWorld, observed: Decimal, limit: Decimal) {
-  const row = rowFor(recordedDecision(this, this.trader.order().clientOrderId).rows, 'max leverage');
+  const row = rowFor(this.trader.riskDecision().rows, 'max leverage');
   expect(row.observed).to.equal(`${observed.toFixed(2)}x`);
   expect(row.limit).to.equal(`${limit.toFixed(2)}x`);
   expect(row.passed).to.equal(false);
 });
 
 Then('the rejection carries the code {string}', function (this: TradingWorld, code: string) {
-  const rejected = this.eventLog.forOrder(this.trader.order().clientOrderId).find(e => e.type === 'OrderRejected');
+  const rejected = this.trader.review().events.find(e => e.type === 'OrderRejected');
   if (rejected?.type !== 'OrderRejected') throw new Error('no rejection in the log');
   expect(rejected.payload.reasonCode).to.equal(code);
 });
 
 Then('the {string} check {verdict} with {figure} against a limit of {figure}', function (this: TradingWorld, check: string, passes: boolean, observed: Decimal, limit: Decimal) {
-  const row = rowFor(recordedDecision(this, this.trader.order().clientOrderId).rows, check);
+  const row = rowFor(this.trader.riskDecision().rows, check);
   expect(row.passed, `${check}: ${row.observed} against ${row.limit}`).to.equal(passes);
   expectFigure(row.observedValue, observed, `${check} observed`);
   expectFigure(row.limitValue, limit, `${check} limit`);
@@ -206,12 +200,11 @@ Then('the sized quantity is {figure} {symbol}, limited by the {limiter}', functi
 });
 
 Then('the sized order is placed and filled for {figure} {symbol}', async function (this: TradingWorld, quantity: Decimal, symbol: string) {
-  await this.trader.placeSizedOrder(symbol, 'buy');
-  const order = this.trader.order();
+  const { order, rows } = await this.trader.placeSizedOrder(symbol, 'buy');
   expect(order.status).to.equal('filled');
   expect(order.filledQuantity.toString()).to.equal(quantity.toString());
   // The sized order fits the position limit it was sized against: the risk manager's own row says so.
-  const row = rowFor(recordedDecision(this, order.clientOrderId).rows, 'position limit');
+  const row = rowFor(rows, 'position limit');
   expect(row.passed).to.equal(true);
   if (row.observedValue === undefined || row.limitValue === undefined) throw new Error(`the position limit row has no figures: ${row.observed} against ${row.limit}`);
   expect(new Decimal(row.observedValue).lte(new Decimal(row.limitValue))).to.equal(true);
@@ -234,16 +227,17 @@ Given('the net exposure cap is {percent} of equity', function (this: TradingWorl
 });
 
 Then('the order is rejected by the {string} check with the code {string}', function (this: TradingWorld, check: string, code: string) {
-  const order = this.trader.order();
+  const { outcome, rows, order } = this.trader.riskDecision();
+  expect(outcome, 'the risk decision').to.equal('rejected');
   expect(order.status).to.equal('rejected');
-  const row = rowFor(recordedDecision(this, order.clientOrderId).rows, check);
+  const row = rowFor(rows, check);
   expect(row.passed).to.equal(false);
   expect(row.code).to.equal(code);
 });
 
 Then('the order passed the {string} check', function (this: TradingWorld, check: string) {
-  const order = this.trader.order();
-  const row = rowFor(recordedDecision(this, order.clientOrderId).rows, check);
+  const { rows, order } = this.trader.riskDecision();
+  const row = rowFor(rows, check);
   expect(row.passed, `${check}: ${row.observed} against ${row.limit}`).to.equal(true);
   expect(order.status).to.equal('filled');
 });

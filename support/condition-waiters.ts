@@ -1,24 +1,32 @@
 /**
  * Waits for conditions over state that changes by events: each wait is checked again whenever its
  * owner says something changed (no polling), and fails after a timeout saying what it waited for.
+ * A condition that throws fails its own wait with that error; whoever tells of the change never
+ * sees it, so one broken condition cannot stop the other waits, or the events, going on.
  */
 export class ConditionWaiters {
   private readonly checks = new Set<() => void>();
 
   until(holds: () => boolean, timeoutMs: number, failure: () => Error): Promise<void> {
-    if (holds()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.checks.delete(check);
-        reject(failure());
-      }, timeoutMs);
-      const check = () => {
-        if (!holds()) return;
+      let settled = false;
+      const settle = (error?: { readonly thrown: unknown }) => {
+        settled = true;
         clearTimeout(timer);
         this.checks.delete(check);
-        resolve();
+        if (error) reject(error.thrown);
+        else resolve();
       };
-      this.checks.add(check);
+      const check = () => {
+        try {
+          if (holds()) settle();
+        } catch (thrown) {
+          settle({ thrown });
+        }
+      };
+      const timer = setTimeout(() => settle({ thrown: failure() }), timeoutMs);
+      check();
+      if (!settled) this.checks.add(check);
     });
   }
 

@@ -25,15 +25,16 @@ import {
  */
 export class TradingWorld extends World {
   readonly context = new ScenarioContext(referenceDriver);
-  readonly trader = new Trader(this.context);
-  readonly riskOfficer = new RiskOfficer(this.context);
-  readonly operator = new Operator(this.context);
+  // One of each actor a scenario: an actor that needs another is handed this one, never builds its own.
+  readonly eventLog = new EventLog(this.context);
   readonly market = new Market(this.context);
+  readonly trader = new Trader(this.context, this.eventLog, this.market);
+  readonly riskOfficer = new RiskOfficer(this.context);
+  readonly operator = new Operator(this.context, this.eventLog);
   readonly venue = new Venue(this.context);
   readonly network = new Network(this.context, this.operator);
-  readonly eventLog = new EventLog(this.context);
   readonly circuitBreakers = new CircuitBreakers(this.context, this.eventLog);
-  readonly executions = new Executions(this.context);
+  readonly executions = new Executions(this.context, this.eventLog, this.trader);
   readonly userChannel = new UserChannel(this.context, this.eventLog);
   readonly brokerErrors = new BrokerErrors(this.context, this.eventLog);
   readonly credentials = new Credentials(this.context, this.operator);

@@ -2,8 +2,9 @@ import { Decimal } from '../sut';
 import type { CancelResult, EventOf, Order, StoredEvent } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
-import { EventLog } from './event-log';
-import { LAST_ORDER, Trader, WORKING_ORDER } from './trader';
+import type { EventLog } from './event-log';
+import type { Trader } from './trader';
+import { LAST_ORDER, WORKING_ORDER } from './trader';
 
 /** Where the log stood when the broker sent a report a scenario scripted (a repeated or a forged fill). */
 const BEFORE_THE_REPORT = "before the broker's report";
@@ -15,13 +16,11 @@ const BEFORE_THE_REPORT = "before the broker's report";
  * the system has been applied and its fills reconciled.
  */
 export class Executions {
-  private readonly log: EventLog;
-  private readonly trader: Trader;
-
-  constructor(private readonly context: ScenarioContext) {
-    this.log = new EventLog(context);
-    this.trader = new Trader(context);
-  }
+  constructor(
+    private readonly context: ScenarioContext,
+    private readonly log: EventLog,
+    private readonly trader: Trader,
+  ) {}
 
   /** The market trades against the order, once or several times, at the broker; the reports are applied and reconciled. */
   async tradeAgainst(symbol: string, quantity: Decimal, times = 1): Promise<Order> {

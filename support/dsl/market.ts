@@ -8,33 +8,33 @@ export const DEFAULT_BOOK_DEPTH = new Decimal(1000);
 export class Market {
   constructor(private readonly context: ScenarioContext) {}
 
-  /** The market moves: the system's mark, the broker's mark and the book around it. */
-  mark(symbol: string, price: Decimal): void {
+  /** The market moves: the system's mark, the broker's mark and the book around it; returns once the breakers have answered it. */
+  async mark(symbol: string, price: Decimal, bids?: readonly { price: Decimal; quantity: Decimal }[]): Promise<void> {
+    // All of it before the first await: the mark reaches the system at the moment this is called (a basket relies on it).
     const { system, broker } = this.context;
-    system.updateMark(symbol, price);
     broker.setMark(symbol, price);
-    broker.setBook(symbol, 'asks', [{ price, quantity: DEFAULT_BOOK_DEPTH }]);
-    broker.setBook(symbol, 'bids', [{ price, quantity: DEFAULT_BOOK_DEPTH }]);
-  }
-
-  /** Let time pass, then a new mark: the broker's book follows the mark unless bids are given. */
-  markLater(ms: number, symbol: string, price: Decimal, bids?: readonly { price: Decimal; quantity: Decimal }[]): void {
-    const { clock, broker, system } = this.context;
-    clock.advance(ms);
-    if (!bids) return this.mark(symbol, price);
-    // The thin book is in place before the tick reaches the system, as it would be at the venue.
-    broker.setMark(symbol, price);
-    broker.setBook(symbol, 'bids', bids.map(b => ({ ...b })));
+    // A thin book is in place before the tick reaches the system, as it would be at the venue.
+    broker.setBook(symbol, 'bids', bids ? bids.map(b => ({ ...b })) : [{ price, quantity: DEFAULT_BOOK_DEPTH }]);
     broker.setBook(symbol, 'asks', [{ price, quantity: DEFAULT_BOOK_DEPTH }]);
     system.updateMark(symbol, price);
+    await system.breakers.idle();
   }
 
-  /** Every symbol marked again once a minute at its current mark (a quiet market), then the breakers' responses settle. */
+  /** Each symbol marked in turn, each mark answered by the breakers before the next. */
+  async markEach(marks: readonly { readonly symbol: string; readonly price: Decimal }[]): Promise<void> {
+    for (const { symbol, price } of marks) await this.mark(symbol, price);
+  }
+
+  /** Every symbol with a mark is marked again where it stands, as a live feed does in a quiet market. */
+  async markEverySymbolAgain(): Promise<void> {
+    await this.markEach([...this.context.system.state.marks.entries()].map(([symbol, price]) => ({ symbol, price })));
+  }
+
+  /** Every symbol marked again once a minute at its current mark (a quiet market), each answered by the breakers. */
   async calm(minutes: number): Promise<void> {
     for (let i = 0; i < minutes; i += 1) {
       this.context.clock.advance(60_000);
-      for (const [symbol, price] of [...this.context.system.state.marks.entries()]) this.mark(symbol, price);
-      await this.context.system.breakers.idle();
+      await this.markEverySymbolAgain();
     }
   }
 
@@ -45,14 +45,13 @@ export class Market {
 
   /** Time passes and the market moves (the broker's book as given, or around the mark), and the breakers have answered the new mark. */
   async moveAfter(ms: number, symbol: string, price: Decimal, bids?: readonly { price: Decimal; quantity: Decimal }[]): Promise<void> {
-    this.markLater(ms, symbol, price, bids);
-    await this.context.system.breakers.idle();
+    this.context.clock.advance(ms);
+    await this.mark(symbol, price, bids);
   }
 
-  /** A symbol swings once a minute, to the high mark first, then back to the low one, and so on; the breakers have answered every mark. */
+  /** A symbol swings once a minute, to the high mark first, then back to the low one, and so on; the breakers answer each mark before the next. */
   async alternate(symbol: string, low: Decimal, high: Decimal, minutes: number): Promise<void> {
-    for (let i = 1; i <= minutes; i += 1) this.markLater(60_000, symbol, i % 2 === 1 ? high : low);
-    await this.context.system.breakers.idle();
+    for (let i = 1; i <= minutes; i += 1) await this.moveAfter(60_000, symbol, i % 2 === 1 ? high : low);
   }
 
   /** The mark the system holds for a symbol now. */

@@ -2,18 +2,17 @@ import type { Decimal, InFlightResolution, LatencyStage, RecoveryReport, StateSn
 import type { BrokerConnection } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
-import { EventLog } from './event-log';
+import type { EventLog } from './event-log';
 
 /**
  * The operator's channel: the system's life (start, crash, restart), the account's funding, and the
  * operations a person or a schedule runs (recovery, in-flight resolution, broker checks).
  */
 export class Operator {
-  private readonly log: EventLog;
-
-  constructor(private readonly context: ScenarioContext) {
-    this.log = new EventLog(context);
-  }
+  constructor(
+    private readonly context: ScenarioContext,
+    private readonly log: EventLog,
+  ) {}
 
   /** Start the trading system on the scenario's log, with the routes and breakers configured so far. */
   startSystem(): SystemUnderTest {
@@ -59,10 +58,6 @@ export class Operator {
 
   async resolveInFlightOrders(): Promise<InFlightResolution> {
     return this.context.memory.remember('inFlightResolution', LATEST, await this.context.system.resolveInFlightOrders());
-  }
-
-  checkBrokers(): Promise<void> {
-    return this.context.system.checkBrokers();
   }
 
   reconcileBalance(trigger: string): Promise<StoredEvent> {
@@ -117,7 +112,7 @@ export class Operator {
 
   /** Open the stored log on its own and check it; a refusal is kept as the scenario's raised error. Whether it opened. */
   async openStoredLog(): Promise<boolean> {
-    const opened = await this.context.errors.attempt('opening the event log', () => {
+    const opened = await this.context.errors.attempt(OPENING_THE_LOG, () => {
       this.context.session.openLog();
       return true;
     });
@@ -144,6 +139,9 @@ export class Operator {
     return this.resolveInFlightOrders();
   }
 }
+
+/** What a refusal to open the stored log is kept under, for the Then that checks it. */
+export const OPENING_THE_LOG = 'opening the stored event log';
 
 /** The name the state before a crash is remembered under. */
 export const BEFORE_THE_CRASH = 'before the crash';

@@ -30,21 +30,23 @@ export class RaisedErrors {
 
   /** Work a step does not wait for: its failure, if any, is kept the same way. */
   background(by: string, work: Promise<unknown>): void {
-    work.catch(error => this.errors.push({ by: `${by} (in the background)`, error: asError(error), checked: false }));
+    work.catch(error => this.record(`${by} (in the background)`, error));
   }
 
-  /** The latest error raised, now checked. Fails when nothing raised one. */
-  take(): Error {
-    const latest = this.errors[this.errors.length - 1];
-    if (!latest) throw new Error('no step raised an error in this scenario');
+  /** An error raised where no step can catch it (a listener to the system's events): kept the same way. */
+  record(by: string, error: unknown): void {
+    this.errors.push({ by, error: asError(error), checked: false });
+  }
+
+  /** The latest error the step named raised, now checked; fails saying what raised the errors there are. */
+  take(by: string): Error {
+    const latest = this.errors.filter(r => r.by === by).pop();
+    if (!latest) {
+      const raised = this.errors.map(r => `"${r.by}"`).join(', ');
+      throw new Error(`${by} raised no error in this scenario (errors raised by: ${raised || 'none'})`);
+    }
     latest.checked = true;
     return latest.error;
-  }
-
-  /** Every error raised so far, now checked: for a Then that says none was raised, or lists them. */
-  takeAll(): Error[] {
-    for (const raised of this.errors) raised.checked = true;
-    return this.errors.map(r => r.error);
   }
 
   /** What no Then looked at, one line each. */

@@ -6,6 +6,19 @@ import { LATEST } from './scenario-memory';
 
 const LABEL_TO_SETTING = new Map(Object.entries(SETTING_LABELS).map(([key, label]) => [label, key]));
 
+/** One level of a standard breaker as the system holds it, and the unit its setting's label gives ("% of mark"; none for a plain figure). */
+export interface BreakerLevelInForce {
+  readonly value: string | undefined;
+  readonly unit: string | undefined;
+}
+
+/** A standard breaker's two levels in force. */
+export interface BreakerLevelsInForce {
+  readonly breaker: string;
+  readonly warning: BreakerLevelInForce;
+  readonly critical: BreakerLevelInForce;
+}
+
 /** The risk officer's channel: limits and other settings, the circuit breakers' levels, resets and new breakers. */
 export class RiskOfficer {
   constructor(private readonly context: ScenarioContext) {}
@@ -27,22 +40,23 @@ export class RiskOfficer {
     return this.changeSettings(Object.fromEntries(Object.entries(byLabel).map(([label, value]) => [this.settingKey(label), cell.systemText(value)])), reason);
   }
 
-  /** The breakers run from the next start on (configured before the system starts). */
-  armBreakers(): void {
+  /** The breakers are armed before the trading system starts, and it starts with them: whether they run in it now. */
+  armBreakers(): boolean {
     if (this.context.session.isRunning) throw new Error('the circuit breakers are armed before the trading system starts');
     this.context.circuitBreakers = 'armed';
+    return this.context.session.start().breakers.armed;
   }
 
-  /** Percent levels are entered as a person writes them; the correlation jump is a plain number. */
-  setBreakerLevels(levels: readonly { breaker: string; warning: string; critical: string }[]): StoredEvent {
+  /** Percent levels are entered as a person writes them; the correlation jump is a plain number. The levels then in force. */
+  setBreakerLevels(levels: readonly { breaker: string; warning: string; critical: string }[]): readonly BreakerLevelsInForce[] {
     const changes: Record<string, string> = {};
     for (const { breaker, warning, critical } of levels) {
-      const keys = BREAKER_LEVEL_SETTINGS[breaker];
-      if (!keys) throw new Error(`no standard breaker "${breaker}"; known: ${Object.keys(BREAKER_LEVEL_SETTINGS).join(', ')}`);
+      const keys = levelSettings(breaker);
       changes[keys.warning] = cell.percentOrFigure(warning);
       changes[keys.critical] = cell.percentOrFigure(critical);
     }
-    return this.changeSettings(changes, 'circuit breaker levels');
+    this.changeSettings(changes, 'circuit breaker levels');
+    return levels.map(({ breaker }) => this.breakerLevelsInForce(breaker));
   }
 
   registerBreaker(request: CustomBreakerRequest): void {
@@ -55,36 +69,28 @@ export class RiskOfficer {
     return this.context.memory.remember('reset', LATEST, await this.context.system.breakers.reset(request));
   }
 
-  /** The breakers run in the system now. */
-  breakersArmed(): boolean {
-    return this.context.system.breakers.armed;
-  }
-
   /** A change that may be refused: the settings version before it is remembered, and a refusal kept for the Then. */
   async tryToChangeSettings(changes: Readonly<Record<string, string>>, reason: string): Promise<void> {
     this.context.memory.remember('settingsVersion', BEFORE_THE_CHANGE, this.settingsVersion());
-    await this.context.errors.attempt('the risk officer changing the settings', () => this.changeSettings(changes, reason));
+    await this.context.errors.attempt(SETTINGS_CHANGE, () => this.changeSettings(changes, reason));
   }
 
-  /** One level of a standard breaker, as typed: the system judges the value; an unknown breaker is refused too. */
+  /** One level of a standard breaker, as typed: the system judges the value (a breaker it does not have is the scenario's mistake, not a refusal). */
   async tryToSetBreakerLevel(breaker: string, level: 'warning' | 'critical', value: string): Promise<void> {
+    const key = levelSettings(breaker)[level];
     this.context.memory.remember('settingsVersion', BEFORE_THE_CHANGE, this.settingsVersion());
-    await this.context.errors.attempt(`the risk officer setting the ${breaker} breaker's ${level} level`, () => {
-      const keys = BREAKER_LEVEL_SETTINGS[breaker];
-      if (!keys) throw new Error(`no standard breaker "${breaker}"`);
-      return this.changeSettings({ [keys[level]]: value }, `${breaker} ${level} level`);
-    });
+    await this.context.errors.attempt(SETTINGS_CHANGE, () => this.changeSettings({ [key]: value }, `${breaker} ${level} level`));
   }
 
   /** A breaker added at runtime, which the system may refuse; the log's end before it is remembered, to show a refusal recorded nothing. */
   async tryToRegisterBreaker(request: CustomBreakerRequest): Promise<void> {
     this.context.memory.remember('logMark', BEFORE_THE_REGISTRATION, this.context.system.events.mark());
-    await this.context.errors.attempt(`the risk officer registering the breaker "${request.name}"`, () => this.registerBreaker(request));
+    await this.context.errors.attempt(BREAKER_REGISTRATION, () => this.registerBreaker(request));
   }
 
   /** A reset the system may refuse as bad input (rather than answer with a refused outcome). */
   async tryToResetBreakers(request: ResetRequest): Promise<void> {
-    await this.context.errors.attempt('the risk officer resetting the breakers', () => this.resetBreakers(request));
+    await this.context.errors.attempt(BREAKER_RESET, () => this.resetBreakers(request));
   }
 
   lastReset(): ResetOutcome {
@@ -110,12 +116,12 @@ export class RiskOfficer {
     return this.settingsInForce()[this.settingKey(label)];
   }
 
-  /** A standard breaker's levels in force. */
-  breakerLevelsInForce(breaker: string): { readonly warning: string | undefined; readonly critical: string | undefined } {
-    const keys = BREAKER_LEVEL_SETTINGS[breaker];
-    if (!keys) throw new Error(`no standard breaker "${breaker}"; known: ${Object.keys(BREAKER_LEVEL_SETTINGS).join(', ')}`);
+  /** A standard breaker's levels in force, each in the unit the system's label for its setting gives. */
+  breakerLevelsInForce(breaker: string): BreakerLevelsInForce {
+    const keys = levelSettings(breaker);
     const settings = this.settingsInForce();
-    return { warning: settings[keys.warning], critical: settings[keys.critical] };
+    const level = (key: string): BreakerLevelInForce => ({ value: settings[key], unit: /\(([^)]+)\)$/.exec(settingLabel(key))?.[1] });
+    return { breaker, warning: level(keys.warning), critical: level(keys.critical) };
   }
 
   /** The first settings change an actor made, setting by setting: the label, the value before it and the value it set. */
@@ -138,6 +144,18 @@ export class RiskOfficer {
     return { gross: account.grossExposure, leverage: account.leverage };
   }
 }
+
+/** The settings that hold a standard breaker's levels; fails naming the standard breakers. */
+function levelSettings(breaker: string): { readonly warning: string; readonly critical: string } {
+  const keys = BREAKER_LEVEL_SETTINGS[breaker];
+  if (!keys) throw new Error(`no standard breaker "${breaker}"; known: ${Object.keys(BREAKER_LEVEL_SETTINGS).join(', ')}`);
+  return keys;
+}
+
+/** What a refusal of the risk officer's is kept under, for the Then that checks it ("the settings change is refused"). */
+export const SETTINGS_CHANGE = "the risk officer's settings change";
+export const BREAKER_REGISTRATION = "the risk officer's registration of a breaker";
+export const BREAKER_RESET = "the risk officer's reset of the breakers";
 
 /** What the risk officer's changes are compared with, as the Gherkin says it ("the version they had"). */
 export const BEFORE_THE_CHANGE = 'before the change';

@@ -53,7 +53,7 @@ export class Routes {
   async checkBrokersAfter(minutes: number): Promise<void> {
     markLog(this.context, LAST_HEALTH_TEST);
     this.context.clock.advance(minutes * 60_000);
-    for (const [symbol, price] of [...this.context.system.state.marks.entries()]) this.market.mark(symbol, price);
+    await this.market.markEverySymbolAgain();
     await this.context.system.checkBrokers();
   }
 

@@ -42,7 +42,7 @@ export class ScenarioContext {
   private dir: string | null = null;
 
   constructor(driver: SystemUnderTestDriver) {
-    this.session = new SystemSession(driver, () => this.configuration());
+    this.session = new SystemSession(driver, () => this.configuration(), this.errors);
     // An 'unreachable' fault lasts until the failure it causes is on record, then the link comes back.
     this.session.onEvent(event => {
       if (event.type === 'BrokerErrorRecorded' && this.primary?.restoreProxyOnNextError) void this.primary.restoreProxy();

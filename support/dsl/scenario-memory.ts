@@ -15,6 +15,8 @@ export interface Remembered {
   /** How many requests the broker had answered then. */
   readonly brokerRequests: number;
   readonly placement: PlaceResult;
+  /** Placements in the order their answers came. */
+  readonly placements: readonly PlaceResult[];
   readonly basket: readonly PlaceResult[];
   readonly cancellation: CancelResult;
   readonly modification: ModifyResult;
@@ -53,10 +55,5 @@ export class ScenarioMemory {
 
   has(kind: MemoryKind, name: string = LATEST): boolean {
     return this.entries.get(kind)?.has(name) ?? false;
-  }
-
-  /** Every value of a kind, in the order first remembered. */
-  all<K extends MemoryKind>(kind: K): Remembered[K][] {
-    return [...(this.entries.get(kind)?.values() ?? [])] as Remembered[K][];
   }
 }

@@ -1,7 +1,18 @@
 import { ConditionWaiters } from '../condition-waiters';
 import type { StoredEvent, SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut';
+import type { RaisedErrors } from './raised-errors';
 
-export const DEFAULT_WAIT_MS = 2000;
+/**
+ * How long a wait gives what it waits for, in one place. What a step starts settles here within a
+ * few turns of the event loop; what has to come from the broker over a network a scenario may have
+ * slowed, or only after a restart and a recovery, is given longer.
+ */
+export const WAIT_MS = {
+  /** The system's own work, and the broker's reports over an undisturbed link. */
+  settle: 2000,
+  /** The broker's answer over a disturbed network, or an order acknowledged only after a restart. */
+  broker: 4000,
+} as const;
 
 /**
  * The life of the trading system in one scenario, said out loud: it starts when a step starts it,
@@ -19,6 +30,8 @@ export class SystemSession {
   constructor(
     private readonly driver: SystemUnderTestDriver,
     private readonly configuration: () => SystemConfiguration,
+    /** Where a listener's failure goes: no step can catch it, so the scenario must account for it. */
+    private readonly errors: RaisedErrors,
   ) {}
 
   get isRunning(): boolean {
@@ -39,7 +52,14 @@ export class SystemSession {
     this.current = system;
     this.starts += 1;
     this.stopListening = system.events.onAppend(event => {
-      for (const listener of [...this.listeners]) listener(event);
+      // Each listener on its own: one that throws must not keep the event from the others, or from the waits.
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.errors.record(`a listener to the system's events (event ${event.seq}, ${event.type})`, error);
+        }
+      }
       this.waiters.changed();
     });
     return system;
@@ -60,30 +80,39 @@ export class SystemSession {
   }
 
   /** Resolves once a condition over the system holds, re-checked as each event is appended. */
-  until(description: string, holds: () => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+  until(description: string, holds: () => boolean, timeoutMs: number = WAIT_MS.settle): Promise<void> {
     return this.waiters.until(holds, timeoutMs, () => new Error(`timed out after ${timeoutMs} ms waiting for ${description}`));
   }
 
-  /** The first event after a log mark that matches: looked for once in what is there, then in each event as it is appended. */
-  forEvent(description: string, match: (event: StoredEvent) => boolean, afterMark = 0, timeoutMs = DEFAULT_WAIT_MS): Promise<StoredEvent> {
-    const existing = this.isRunning ? this.system.events.since(afterMark).find(match) : undefined;
-    if (existing) return Promise.resolve(existing);
+  /**
+   * The first event after a log mark that matches: looked for once in what is there, then in each
+   * event as it is appended. A match that throws fails this wait with its error.
+   */
+  forEvent(description: string, match: (event: StoredEvent) => boolean, afterMark = 0, timeoutMs: number = WAIT_MS.settle): Promise<StoredEvent> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        stop();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}`));
-      }, timeoutMs);
-      const stop = this.onEvent(event => {
-        if (event.seq <= afterMark || !match(event)) return;
+      const settle = (outcome: { readonly event: StoredEvent } | { readonly error: unknown }) => {
         clearTimeout(timer);
         stop();
-        resolve(event);
+        if ('event' in outcome) resolve(outcome.event);
+        else reject(outcome.error);
+      };
+      const look = (events: readonly StoredEvent[]): boolean => {
+        try {
+          const event = events.find(e => e.seq > afterMark && match(e));
+          if (event) settle({ event });
+          return event !== undefined;
+        } catch (error) {
+          settle({ error });
+          return true;
+        }
+      };
+      const timer = setTimeout(() => settle({ error: new Error(`timed out after ${timeoutMs} ms waiting for ${description}`) }), timeoutMs);
+      let stop = () => {};
+      if (look(this.isRunning ? this.system.events.since(afterMark) : [])) return;
+      stop = this.onEvent(event => {
+        look([event]);
       });
     });
-  }
-
-  get driverName(): string {
-    return this.driver.name;
   }
 
   /** While the system is down: change a recorded event's payload field in the stored log, as someone editing the file would. */

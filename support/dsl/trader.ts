@@ -1,10 +1,10 @@
 import { Decimal } from '../sut';
-import type { BrokerBalance, BrokerOrderView, BrokerPosition, CancelResult, EventOf, ModifyInput, ModifyResult, Order, OrderInput, OrderStatus, PlaceResult, Position, SizingResult, StoredEvent } from '../sut';
-import { Market } from './market';
+import type { BrokerBalance, BrokerOrderView, BrokerPosition, CancelResult, EventOf, ModifyInput, ModifyResult, Order, OrderInput, OrderStatus, PlaceResult, Position, SizingResult, StoredEvent, SystemUnderTest } from '../sut';
+import type { Market } from './market';
 import type { BrokerRequestRecord } from '../simulators/broker';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
-import { EventLog } from './event-log';
+import type { EventLog } from './event-log';
 
 /** The name "the last order" is remembered under. */
 export const LAST_ORDER = 'the last order';
@@ -12,6 +12,10 @@ export const LAST_ORDER = 'the last order';
 export const WORKING_ORDER = 'the working order';
 /** An order sent whose fate is not known yet: sent without waiting, or placed and left in flight by an unknown outcome. */
 export const IN_FLIGHT_ORDER = 'the order in flight';
+/** Where the log stood when the last order was placed: what its placement recorded is read from there. */
+const BEFORE_THE_LAST_ORDER = 'before the last order';
+/** The name the scenario's placements are remembered under, in the order their answers came. */
+const EVERY_PLACEMENT = 'every placement';
 
 /** Everything a Then can check about one order: how its placement ended, the order now, its events, and the broker's side of it. */
 export interface OrderReview {
@@ -29,6 +33,11 @@ export interface OrderReview {
   readonly brokerRequests: readonly BrokerRequestRecord[];
 }
 
+/** The risk manager's pre-trade decision on one order, beside the order as the system knows it now. */
+export interface OrderRiskDecision extends NonNullable<ReturnType<SystemUnderTest['riskDecision']>> {
+  readonly order: Order;
+}
+
 /** A position as the system holds it, beside the broker's and the reconciliations of the two on record. */
 export interface PositionView {
   readonly here: Position;
@@ -42,19 +51,19 @@ export interface PositionView {
  * point. A verb that says it settles returns once the broker's reports of it have been applied.
  */
 export class Trader {
-  private readonly log: EventLog;
-
-  constructor(private readonly context: ScenarioContext) {
-    this.log = new EventLog(context);
-  }
+  constructor(
+    private readonly context: ScenarioContext,
+    private readonly log: EventLog,
+    private readonly market: Market,
+  ) {}
 
   /** Place an order and remember it as the last order (and under a name, if the Gherkin gives one). */
   async place(order: OrderInput, name?: string): Promise<PlaceResult> {
     const { memory, system } = this.context;
-    memory.remember('logMark', 'before the last order', system.events.mark());
+    memory.remember('logMark', BEFORE_THE_LAST_ORDER, system.events.mark());
     const result = await system.place(order);
     memory.remember('placement', LATEST, result);
-    memory.remember('placement', `#${memory.all('placement').length}`, result);
+    memory.remember('placements', EVERY_PLACEMENT, [...this.placements(), result]);
     if (result.outcome !== 'rejected' || result.stage !== 'input') {
       memory.remember('order', LAST_ORDER, result.order.clientOrderId);
       if (name) memory.remember('order', name, result.order.clientOrderId);
@@ -83,9 +92,10 @@ export class Trader {
     return this.context.memory.recall('placement');
   }
 
-  /** Every placement of the scenario, in order. */
-  placements(): PlaceResult[] {
-    return this.context.memory.all('placement').slice(1);
+  /** Every placement of the scenario, in the order their answers came. */
+  placements(): readonly PlaceResult[] {
+    const { memory } = this.context;
+    return memory.has('placements', EVERY_PLACEMENT) ? memory.recall('placements', EVERY_PLACEMENT) : [];
   }
 
   /** An order by the name the Gherkin gave it ("the last order", "the working order", ...), as the system knows it now. */
@@ -123,13 +133,14 @@ export class Trader {
     tick: { readonly after: number; readonly symbol: string; readonly price: Decimal },
   ): Promise<void> {
     const { memory, session } = this.context;
-    const market = new Market(this.context);
     const pending: Promise<PlaceResult>[] = [];
+    let ticked: Promise<void> = Promise.resolve();
     for (let i = 1; i <= orders.count; i += 1) {
       pending.push(this.place({ symbol: orders.symbol, side: orders.side, type: 'limit', quantity: orders.quantity.toString(), limitPrice: orders.price.toString() }));
-      if (i === tick.after) market.mark(tick.symbol, tick.price);
+      // The mark reaches the system as it is called, before the next order goes out; what it returns is the breakers' answer.
+      if (i === tick.after) ticked = this.market.mark(tick.symbol, tick.price);
     }
-    const results = await Promise.all(pending);
+    const [results] = await Promise.all([Promise.all(pending), ticked]);
     memory.remember('basket', LATEST, results);
     memory.remember('basket', SENT_BEFORE_THE_TRIP, results.slice(0, tick.after));
     memory.remember('basket', SENT_AFTER_THE_TRIP, results.slice(tick.after));
@@ -143,7 +154,7 @@ export class Trader {
     for (const r of results) if (r.outcome !== 'rejected') await this.settled(r.order.clientOrderId);
   }
 
-  /** A basket of orders sent together, by the name it is remembered under (the latest basket unless named). */
+  /** A basket of orders sent together, in the order sent, by the name it is remembered under (the latest basket unless named). */
   basket(name: string = LATEST): readonly PlaceResult[] {
     return this.context.memory.recall('basket', name);
   }
@@ -167,15 +178,10 @@ export class Trader {
     return results;
   }
 
-  /** The latest basket's placements, in the order sent. */
-  lastBasket(): readonly PlaceResult[] {
-    return this.context.memory.recall('basket');
-  }
-
   /** The latest basket: each placement beside its order as the system knows it now (none for an order refused as input). */
   basketNow(): readonly { readonly placement: PlaceResult; readonly order: Order | undefined }[] {
     const { state } = this.context.system;
-    return this.lastBasket().map(placement => ({ placement, order: 'order' in placement ? state.order(placement.order.clientOrderId) : undefined }));
+    return this.basket().map(placement => ({ placement, order: 'order' in placement ? state.order(placement.order.clientOrderId) : undefined }));
   }
 
   // ---- sending without waiting for the broker's answer ----
@@ -263,9 +269,10 @@ export class Trader {
     return this.context.memory.recall('sizing');
   }
 
-  /** Place the last sized order at market and wait until it has settled. */
-  placeSizedOrder(symbol: string, side: 'buy' | 'sell'): Promise<PlaceResult> {
-    return this.placeAndSettle({ symbol, side, type: 'market', quantity: this.lastSizing().quantity.toString() });
+  /** Place the last sized order at market and wait until it has settled: the risk manager's decision on it, and the order then. */
+  async placeSizedOrder(symbol: string, side: 'buy' | 'sell'): Promise<OrderRiskDecision> {
+    await this.placeAndSettle({ symbol, side, type: 'market', quantity: this.lastSizing().quantity.toString() });
+    return this.riskDecision();
   }
 
   /** An order's status here and at the broker (undefined where the broker does not know it). */
@@ -284,6 +291,14 @@ export class Trader {
   /** A named order's client order id. */
   idOf(name: string = LAST_ORDER): string {
     return this.order(name).clientOrderId;
+  }
+
+  /** The risk manager's pre-trade decision on a named order, as the system recorded it, and the order now; fails when it made none. */
+  riskDecision(name: string = LAST_ORDER): OrderRiskDecision {
+    const order = this.order(name);
+    const decision = this.context.system.riskDecision(order.clientOrderId);
+    if (!decision) throw new Error(`no risk decision on record for ${name} (${order.clientOrderId}, ${order.status})`);
+    return { ...decision, order };
   }
 
   /** Everything about a named order: its placement, the order now, its events, and the broker's side of it. */
@@ -318,7 +333,7 @@ export class Trader {
   /** The latest placement and what the log recorded from its start on, with how many orders the system knows. */
   lastPlacementTrace(): { readonly placement: PlaceResult; readonly recordedSince: readonly StoredEvent[]; readonly ordersKnown: number } {
     const { memory, system } = this.context;
-    return { placement: this.lastPlacement(), recordedSince: this.log.since(memory.recall('logMark', 'before the last order')), ordersKnown: system.state.orders.size };
+    return { placement: this.lastPlacement(), recordedSince: this.log.since(memory.recall('logMark', BEFORE_THE_LAST_ORDER)), ordersKnown: system.state.orders.size };
   }
 
   /** What the risk manager holds reserved for working orders on one side of a symbol. */

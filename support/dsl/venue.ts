@@ -46,6 +46,11 @@ export class Venue {
     return this.context.connection.faults;
   }
 
+  /** The next order requests, as many as given, time out before they reach the broker (the requests in between go through). */
+  timeOutNextOrderRequestsBeforeArrival(count: number): void {
+    for (let i = 0; i < count; i += 1) this.faults.timeOutNextOrderRequestBeforeArrival();
+  }
+
   /** The broker's HTTP + WebSocket server: only on the wire. */
   get server(): BrokerServer {
     return serverOf(this.context.connection);

@@ -158,6 +158,15 @@ class ReferenceSystem implements SystemUnderTest {
   }
 
   latencySamples: SystemUnderTest['latencySamples'] = stage => this.system.telemetry.latency(stage).count;
+
+  /** The decision as the log records it: the risk manager's pass, or its rejection of the order. */
+  riskDecision: SystemUnderTest['riskDecision'] = clientOrderId => {
+    for (const e of this.events.all()) {
+      if (e.type === 'RiskCheckPassed' && e.payload.clientOrderId === clientOrderId) return { outcome: 'approved', rows: e.payload.checks, settingsVersion: e.payload.settingsVersion };
+      if (e.type === 'OrderRejected' && e.payload.stage === 'risk' && e.payload.clientOrderId === clientOrderId) return { outcome: 'rejected', rows: e.payload.checks, settingsVersion: e.payload.settingsVersion };
+    }
+    return undefined;
+  };
 }
 
 export const referenceDriver: SystemUnderTestDriver = {

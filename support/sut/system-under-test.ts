@@ -135,6 +135,9 @@ export interface SystemUnderTest {
 
   /** How many latency samples the system has taken at a stage of an order's life. */
   latencySamples(stage: LatencyStage): number;
+
+  /** The pre-trade decision the risk manager made on an order: every check's row and the settings version it read; undefined before there is one. */
+  riskDecision(clientOrderId: string): { readonly outcome: 'approved' | 'rejected'; readonly rows: readonly import('../../domain/state').DecisionRow[]; readonly settingsVersion: number } | undefined;
 }
 
 export type StateSnapshot = Readonly<Record<string, unknown>>;

@@ -8,20 +8,28 @@ import { MAX_FILL_PAGE } from '../../../domain/execution';
 import { BoundedLog } from '../bounded-log';
 
 /** Machine-readable reasons a venue refuses a request with (HTTP 400 bodies on the wire). */
-export type BrokerRejectCode =
-  | 'UNKNOWN_SYMBOL'
-  | 'INVALID_QUANTITY'
-  | 'INVALID_PRICE'
-  | 'TICK_SIZE'
-  | 'LOT_SIZE'
-  | 'MIN_NOTIONAL'
-  | 'INSUFFICIENT_MARGIN'
-  | 'REDUCE_ONLY_WOULD_INCREASE'
-  | 'UNKNOWN_ORDER'
-  | 'ORDER_NOT_OPEN'
-  | 'CANCELLED_BEFORE_ARRIVAL'
-  | 'INVALID_REQUEST'
-  | 'SCRIPTED_REJECT';
+export const BROKER_REJECT_CODES = [
+  'UNKNOWN_SYMBOL',
+  'INVALID_QUANTITY',
+  'INVALID_PRICE',
+  'TICK_SIZE',
+  'LOT_SIZE',
+  'MIN_NOTIONAL',
+  'INSUFFICIENT_MARGIN',
+  'REDUCE_ONLY_WOULD_INCREASE',
+  'UNKNOWN_ORDER',
+  'ORDER_NOT_OPEN',
+  'CANCELLED_BEFORE_ARRIVAL',
+  'INVALID_REQUEST',
+  'SCRIPTED_REJECT',
+] as const;
+
+export type BrokerRejectCode = (typeof BROKER_REJECT_CODES)[number];
+
+/** Whether a text (a code a scenario scripts) is one the venue refuses with. */
+export function isBrokerRejectCode(text: string): text is BrokerRejectCode {
+  return (BROKER_REJECT_CODES as readonly string[]).includes(text);
+}
 
 export class BrokerRejection extends Error {
   constructor(readonly code: BrokerRejectCode, message: string) {
