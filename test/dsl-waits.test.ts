@@ -14,7 +14,7 @@ test('a wait for an event after a mark does not take an earlier event that match
   const clock = new VirtualClock('2026-01-05T14:30:00.000Z');
   const dir = mkdtempSync(`${tmpdir()}/dsl-waits-`);
   const gateway = new InProcessBrokerGateway(new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS }));
-  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', gateway }], clock, logger: SILENT_LOGGER, circuitBreakers: 'disarmed' }));
+  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', gateway }], clock, logger: SILENT_LOGGER, circuitBreakers: 'disarmed' }), new RaisedErrors());
   try {
     const system = session.start();
     system.updateMark('BTC-PERP', new Decimal(50_000));
@@ -39,6 +39,6 @@ test('a Then that checks one error leaves another unchecked', async () => {
   await errors.attempt('the second refusal', () => {
     throw new Error('second');
   });
-  assert.equal(errors.take().message, 'second');
+  assert.equal(errors.take('the second refusal').message, 'second');
   assert.deepEqual(errors.unchecked(), ['the first refusal: Error: first']);
 });
