@@ -33,10 +33,6 @@ export function nextEvent<T extends EventType>(
   return context.session.forEvent(description, e => e.type === type && match(e as EventOfType<T>), afterMark, BROKER_WAIT_MS) as Promise<EventOfType<T>>;
 }
 
-export function eventsOf<T extends EventType>(context: ScenarioContext, type: T, afterMark = 0): EventOfType<T>[] {
-  return context.system.events.since(afterMark).filter((e): e is EventOfType<T> => e.type === type);
-}
-
 /** "The order" a trade is made against: the working order where there is one, else the last order placed. */
 export function theOrder(context: ScenarioContext): string {
   const { memory } = context;

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { FaultProxy, FaultProxyStats } from '../simulators/network';
 import type { BrokerServer } from '../simulators/broker';
-import type { BrokerConnection } from '../broker-connection';
 import { API_PREFIX } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 import type { Operator } from './operator';
@@ -34,22 +33,12 @@ export interface PoorNetwork {
 export class Network {
   constructor(
     private readonly context: ScenarioContext,
-    private readonly operator?: Operator,
+    private readonly operator: Operator,
   ) {}
 
   /** The fault proxy on the link to the broker: only on the wire. */
   get link(): FaultProxy {
     return proxyOf(this.context.connection.proxy);
-  }
-
-  /** The link of a route, by the name the system knows it by. */
-  linkOf(route: string): FaultProxy {
-    return proxyOf(this.context.route(route).proxy);
-  }
-
-  /** The system's end of the link (its user channel and REST client): only on the wire. */
-  get gateway(): BrokerConnection['wire'] {
-    return this.context.connection.wire;
   }
 
   // ---- outages ----
@@ -116,7 +105,6 @@ export class Network {
 
   /** Once the network holds a request, the trading system dies; what it sent stays held, a new process's connections get through. */
   async crashWithRequestHeld(): Promise<void> {
-    if (!this.operator) throw new Error('the network needs the operator to crash the trading system');
     await this.link.whenHolding('upstream', HOLD_WAIT_MS);
     await this.operator.crash();
     this.link.spareNewConnections(HELD);

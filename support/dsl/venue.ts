@@ -196,11 +196,6 @@ export class Venue {
     return this.booksFor(this.context.memory.recall('order', LAST_ORDER));
   }
 
-  /** The successful order requests a route's broker answered. */
-  ordersAcceptedBy(route: string): number {
-    return this.serverOf(route).httpLog.filter(r => r.method === 'POST' && r.path === `${API_PREFIX}/orders` && r.status === 200).length;
-  }
-
   /** The pages of fill history asked for since the system was down: the status of each, and the cursor each started from. */
   fillHistoryPagesSinceSystemWasDown(): { status: number; since: string | null }[] {
     return this.requestsSince('while the system was down')

@@ -193,9 +193,3 @@ export const referenceDriver: SystemUnderTestDriver = {
     SqliteEventStore.open(join(dataDir, LOG_FILE), clock).close();
   },
 };
-
-/** @deprecated the steps still being moved onto the DSL reach the reference system itself through this; it goes when they are moved. */
-export function legacyTradingSystem(system: SystemUnderTest): TradingSystem {
-  if (!(system instanceof ReferenceSystem)) throw new Error('not the reference trading system');
-  return system.system;
-}
