@@ -24,9 +24,9 @@ function shownAs(raw: string, expected: Decimal, percent: boolean): string {
 
 // ---- set-up ----
 
-Given('the circuit breakers are armed', function (this: TradingWorld) {
+Given('the circuit breakers are armed', async function (this: TradingWorld) {
   this.riskOfficer.armBreakers();
-  this.operator.startSystem();
+  await this.operator.startSystem();
   expect(this.riskOfficer.breakersArmed(), 'the circuit breakers run in the system').to.equal(true);
 });
 

@@ -38,7 +38,7 @@ export class Network {
 
   /** The fault proxy on the link to the broker: only on the wire. */
   get link(): FaultProxy {
-    return proxyOf(this.context.connection.proxy);
+    return this.context.connection.link;
   }
 
   // ---- outages ----
@@ -166,9 +166,4 @@ export class Network {
     if (!server) throw new Error('this step needs the broker on the wire (BROKER_TRANSPORT=wire); tag its scenario @wire-only');
     return server;
   }
-}
-
-function proxyOf(proxy: FaultProxy | null): FaultProxy {
-  if (!proxy) throw new Error('this step needs the broker on the wire (BROKER_TRANSPORT=wire); tag its scenario @wire-only');
-  return proxy;
 }

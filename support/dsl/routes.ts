@@ -97,8 +97,7 @@ export class Routes {
   async outOfDegradedMode(): Promise<{ inForce: string | undefined }> {
     await nextEvent(this.context, 'DegradedModeChanged', this.mark(), e => !e.payload.active, 'degraded mode to end');
     const inForce = this.tradingState();
-    const active = this.context.route(this.routing().active);
-    await this.context.session.until("the active broker's user channel to be open", () => active.wire.channelConnected);
+    if (this.context.transport === 'wire') await this.channelConnected(this.routing().active);
     return { inForce };
   }
 
@@ -110,6 +109,13 @@ export class Routes {
   /** Degraded mode as it stands, with the changes to it since this instance replayed its log. */
   sinceRestart(): DegradedView {
     return this.view(this.context.system.eventsReplayed);
+  }
+
+  /** Until the system has recorded a route's user channel as connected (the order after degraded mode needs its reports). */
+  private async channelConnected(route: string): Promise<void> {
+    const changes = this.eventLog.ofType('BrokerConnectionChanged').filter(e => e.payload.broker === route);
+    if (changes[changes.length - 1]?.payload.state === 'connected') return;
+    await nextEvent(this.context, 'BrokerConnectionChanged', this.eventLog.mark(), e => e.payload.broker === route && e.payload.state === 'connected', `the user channel of ${route} to connect`);
   }
 
   private view(mark: number): DegradedView {

@@ -6,6 +6,8 @@ import { BROKER_WAIT_MS, LAST_FAULT, type EventOfType, logMark, markLog, nextEve
 import { LAST_ORDER, WORKING_ORDER } from './trader';
 
 type Anomaly = EventOfType<'BrokerSequenceAnomaly'>['payload']['anomaly'];
+/** A state of the user channel, as the system records it. */
+export type ChannelState = EventOfType<'BrokerConnectionChanged'>['payload']['state'];
 
 /** Where the books stood before a bad message was sent, to compare with after it was refused. */
 const BEFORE_THE_BAD_MESSAGE = 'before the bad message';
@@ -41,9 +43,7 @@ export class UserChannel {
   ) {}
 
   private get server(): BrokerServer {
-    const server = this.context.connection.server;
-    if (!server) throw new Error('the user channel is on the wire only (BROKER_TRANSPORT=wire); tag the scenario @wire-only');
-    return server;
+    return this.context.connection.server;
   }
 
   // ---- what the broker does on the channel ----
@@ -107,19 +107,19 @@ export class UserChannel {
 
   // ---- what the system recorded about the channel ----
 
-  /** The channel was lost after the last fault and connected again after that. */
-  async lostAndReconnected(): Promise<{ lost: number; connected: number }> {
-    const lost = await nextEvent(this.context, 'BrokerConnectionChanged', logMark(this.context, LAST_FAULT), e => e.payload.state === 'lost', 'the user channel to be lost');
-    const connected = await nextEvent(this.context, 'BrokerConnectionChanged', lost.seq, e => e.payload.state === 'connected', 'the user channel to connect again');
-    return { lost: lost.seq, connected: connected.seq };
+  /** The channel was lost after the last fault and connected again after that: the states the system recorded for it from the fault to the reconnect, oldest first. */
+  async lostAndReconnected(): Promise<ChannelState[]> {
+    const mark = logMark(this.context, LAST_FAULT);
+    const lost = await nextEvent(this.context, 'BrokerConnectionChanged', mark, e => this.isOwn(e) && e.payload.state === 'lost', 'the user channel to be lost');
+    const connected = await nextEvent(this.context, 'BrokerConnectionChanged', lost.seq, e => this.isOwn(e) && e.payload.state === 'connected', 'the user channel to connect again');
+    return this.statesSince(mark).filter(e => e.seq <= connected.seq).map(e => e.payload.state);
   }
 
-  /** The channel connected after the last fault, and the system's end of it is open. */
-  async connected(): Promise<boolean> {
-    await nextEvent(this.context, 'BrokerConnectionChanged', logMark(this.context, LAST_FAULT), e => e.payload.state === 'connected', 'the user channel to connect');
-    const wire = this.context.connection.wire;
-    await this.context.session.until('the user channel to be open', () => wire.channelConnected);
-    return wire.channelConnected;
+  /** Once the channel has connected after the last fault: the states the system recorded for it since the fault, oldest first, up to now. */
+  async connectedAfterLastFault(): Promise<ChannelState[]> {
+    const mark = logMark(this.context, LAST_FAULT);
+    await nextEvent(this.context, 'BrokerConnectionChanged', mark, e => this.isOwn(e) && e.payload.state === 'connected', 'the user channel to connect');
+    return this.statesSince(mark).map(e => e.payload.state);
   }
 
   /** The first sequence anomaly of a kind after the last fault. */
@@ -139,9 +139,9 @@ export class UserChannel {
     return this.eventLog.ofType('FillRejected', logMark(this.context, LAST_FAULT));
   }
 
-  /** The number of the last report the system's end of the channel took. */
+  /** The number of the last report the system's end of the channel took (the log does not record report numbers: the system says). */
   lastReportSequence(): number {
-    return this.context.connection.wire.lastReportSequence;
+    return this.context.system.lastReportSequence(this.context.connection.name);
   }
 
   /** The session change after the last fault and the session the broker names now; returns once the resynchronisation it set off is on record. */
@@ -187,6 +187,15 @@ export class UserChannel {
   }
 
   // ---- helpers ----
+
+  /** Whether a change of channel state is of this channel (the broker's, not a fallback route's). */
+  private isOwn(event: EventOfType<'BrokerConnectionChanged'>): boolean {
+    return event.payload.broker === this.context.connection.name;
+  }
+
+  private statesSince(mark: number): EventOfType<'BrokerConnectionChanged'>[] {
+    return this.eventLog.ofType('BrokerConnectionChanged', mark).filter(e => this.isOwn(e));
+  }
 
   private trade(symbol: string, quantity: Decimal): void {
     const id = this.context.memory.recall('order', WORKING_ORDER);

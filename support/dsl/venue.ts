@@ -79,7 +79,7 @@ export class Venue {
   }
 
   /** A failed position query is a fault the system has to answer (a skipped reconciliation): the log is marked. */
-  failNextPositionQueries(count: number, answer: string, route = this.context.connection.gateway.name): void {
+  failNextPositionQueries(count: number, answer: string, route = this.context.connection.name): void {
     markLog(this.context, LAST_FAULT);
     this.serverOf(route).failNextRequests(count, brokerAnswer(answer), POSITION_QUERIES);
   }
@@ -110,12 +110,12 @@ export class Venue {
     this.server.setRateLimit({ capacity, refillPerSecond });
   }
 
-  /** The trader's key asks for its balance until the broker answers 429. */
+  /** Another client of the trader's key asks for the balance until the broker answers 429: the quota is the key's, not the process's. */
   async useUpQuota(): Promise<void> {
     const server = this.server;
     for (let attempt = 0; !server.httpLog.some(r => r.status === 429); attempt += 1) {
       if (attempt === QUOTA_ATTEMPTS) throw new Error(`the broker did not say 429 after ${QUOTA_ATTEMPTS} requests: is a rate limit set?`);
-      await this.context.connection.wire.balance().catch(() => undefined);
+      await this.context.connection.askBalanceWithTradersKey();
     }
   }
 
@@ -127,9 +127,9 @@ export class Venue {
     this.server.setStatus('normal');
   }
 
-  /** What the broker's status endpoint says now, asked through the system's own client. */
-  async status(): Promise<string> {
-    return (await this.context.connection.wire.status()).status;
+  /** What the broker's status endpoint says now. */
+  status(): Promise<string> {
+    return this.context.connection.serviceStatus();
   }
 
   // ---- the broker's books moving on their own ----
