@@ -83,6 +83,10 @@ export interface BrokerConnectionOptions {
   readonly random: () => number;
   /** The secret the broker holds for the account's keys. */
   readonly apiSecret: string;
+  /** Resolves once the trading system has recorded its next broker error: an outage of one request lasts until then. */
+  readonly nextBrokerError: () => Promise<unknown>;
+  /** Work no step waits for, kept so that its failure fails the scenario. */
+  readonly background: (what: string, work: Promise<unknown>) => void;
 }
 
 /**
@@ -91,6 +95,7 @@ export interface BrokerConnectionOptions {
  * between it and the trading system, whose address the route hands the system.
  */
 export class BrokerConnection {
+  private closed = false;
   /** Requests signed by another client of the trader's key: each needs a nonce of its own. */
   private nonces = 0;
 
@@ -193,9 +198,7 @@ export class BrokerConnection {
   readonly faults: BrokerFaults = {
     unreachableForNextRequest: () => {
       if (!this.wire) return this.inProcess.failNextRequest('unavailable');
-      // Down until the failure has been recorded: every retry of that one request meets a closed port.
-      void this.wire.proxy.down();
-      this.restoreProxyOnNextError = true;
+      this.options.background('the broker unreachable until the request that met it has failed', this.unreachableUntil(this.options.nextBrokerError()));
     },
     loseNextRequest: () => (this.wire ? this.wire.server.swallowNextRequest() : this.inProcess.failNextRequest('no-answer')),
     timeOutNextRequestBeforeArrival: () => (this.wire ? this.wire.server.swallowNextRequest() : this.inProcess.failNextRequest('timeout')),
@@ -208,15 +211,15 @@ export class BrokerConnection {
     redeliverLastFill: () => (this.wire ? this.wire.server.redeliverLastFill() : this.inProcess.redeliverLastFill()),
   };
 
-  /** Set by an 'unreachable' fault: the World brings the link back once the error is on record. */
-  restoreProxyOnNextError = false;
-
-  async restoreProxy(): Promise<void> {
-    this.restoreProxyOnNextError = false;
-    await this.wire?.proxy.up();
+  /** The link is down until the failure it causes is on record (every retry of that one request meets a closed port), then it comes back. */
+  private async unreachableUntil(failureRecorded: Promise<unknown>): Promise<void> {
+    const { proxy } = onTheWire(this.wire);
+    await Promise.all([proxy.down(), failureRecorded]);
+    if (!this.closed) await proxy.up();
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.inProcessGateway?.close();
     await this.wire?.proxy.stop();
     await this.wire?.server.stop();

@@ -45,10 +45,6 @@ export class ScenarioContext {
 
   constructor(driver: SystemUnderTestDriver) {
     this.session = new SystemSession(driver, () => this.configuration());
-    // An 'unreachable' fault lasts until the failure it causes is on record, then the link comes back.
-    this.session.onEvent(event => {
-      if (event.type === 'BrokerErrorRecorded' && this.primary?.restoreProxyOnNextError) void this.primary.restoreProxy();
-    });
   }
 
   get dataDir(): string {
@@ -93,7 +89,15 @@ export class ScenarioContext {
   }
 
   private openConnection(name: string): Promise<BrokerConnection> {
-    return BrokerConnection.open(this.transport, { name, core: this.broker, clock: this.clock, random: () => this.random.next(), apiSecret: this.apiSecret });
+    return BrokerConnection.open(this.transport, {
+      name,
+      core: this.broker,
+      clock: this.clock,
+      random: () => this.random.next(),
+      apiSecret: this.apiSecret,
+      nextBrokerError: () => this.session.forEvent('the failure to be recorded as a broker error', e => e.type === 'BrokerErrorRecorded', this.system.events.mark()),
+      background: (what, work) => this.errors.background(what, work),
+    });
   }
 
   private configuration(): SystemConfiguration {
