@@ -2,6 +2,7 @@ import type { OrderInput, PlaceResult } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import type { EventLog } from './event-log';
 import type { Market } from './market';
+import type { Operator } from './operator';
 import type { Trader } from './trader';
 import { API_PREFIX } from '../broker-connection';
 import { LAST_HEALTH_TEST, type EventOfType, logMark, markLog, nextEvent } from './broker-events';
@@ -26,11 +27,18 @@ export class Routes {
     private readonly eventLog: EventLog,
     private readonly trader: Trader,
     private readonly market: Market,
+    private readonly operator: Operator,
   ) {}
 
   /** The route orders go through now, every route in fallback order, and whether none is healthy. */
   routing(): ReturnType<ScenarioContext['system']['routing']> {
     return this.context.system.routing();
+  }
+
+  /** Another route to the same account; routes are configuration of a start, so the system restarts on its log with it. Returns what the system then knows of its routes. */
+  async addFallback(name: string): Promise<ReturnType<ScenarioContext['system']['routing']>> {
+    await this.operator.restartWith(() => this.context.addFallbackRoute(name));
+    return this.routing();
   }
 
   // ---- what tests a route's health ----
