@@ -25,7 +25,7 @@ Then('the user channel is connected', async function (this: TradingWorld) {
 });
 
 When('the broker restarts', async function (this: TradingWorld) {
-  await this.venue.restart();
+  await this.userChannel.brokerRestarts();
 });
 
 Then('the user channel joined a new broker session and the system resynchronised with the broker', async function (this: TradingWorld) {

@@ -5,7 +5,7 @@ import type { Market } from './market';
 import type { Operator } from './operator';
 import type { Trader } from './trader';
 import { API_PREFIX } from '../broker-connection';
-import { LAST_HEALTH_TEST, type EventOfType, logMark, markLog, nextEvent } from './broker-events';
+import { BROKER_WAIT_MS, LAST_HEALTH_TEST, type EventOfType, logMark, markLog } from './broker-events';
 import { LAST_ORDER } from './trader';
 
 /** Whether the system is in degraded mode, and the trading state in force. */
@@ -69,19 +69,19 @@ export class Routes {
 
   /** The route marked unhealthy since the last health test. */
   unhealthy(broker: string): Promise<EventOfType<'BrokerHealthChanged'>> {
-    return nextEvent(this.context, 'BrokerHealthChanged', this.mark(), e => e.payload.broker === broker && !e.payload.healthy, `broker ${broker} to be marked unhealthy`);
+    return this.eventLog.waitForType('BrokerHealthChanged', this.mark(), e => e.payload.broker === broker && !e.payload.healthy, BROKER_WAIT_MS);
   }
 
   /** A failed synchronisation with a route since the last health test, every switch on record, and the route in use. */
   async failedSynchronisation(broker: string): Promise<{ failure: EventOfType<'BrokerSyncFailed'>; switches: number; active: string }> {
-    const failure = await nextEvent(this.context, 'BrokerSyncFailed', this.mark(), e => e.payload.broker === broker, `the synchronisation with ${broker} to fail`);
+    const failure = await this.eventLog.waitForType('BrokerSyncFailed', this.mark(), e => e.payload.broker === broker, BROKER_WAIT_MS);
     return { failure, switches: this.eventLog.ofType('BrokerSwitched').length, active: this.routing().active };
   }
 
   /** The switch to a route since the last health test, the synchronisations with it in between, and the route in use. */
   async switchTo(broker: string): Promise<{ synchronisationsBefore: number; active: string }> {
     const mark = this.mark();
-    const switched = await nextEvent(this.context, 'BrokerSwitched', mark, e => e.payload.to === broker, `the switch to ${broker}`);
+    const switched = await this.eventLog.waitForType('BrokerSwitched', mark, e => e.payload.to === broker, BROKER_WAIT_MS);
     const synchronisations = this.eventLog.ofType('StateSynchronised', mark).filter(e => e.payload.broker === broker && e.seq < switched.seq);
     return { synchronisationsBefore: synchronisations.length, active: this.routing().active };
   }
@@ -97,13 +97,13 @@ export class Routes {
 
   /** Degraded mode entered since the last health test: the trading state it set, and the one in force. */
   async degraded(): Promise<{ setTo: string; inForce: string | undefined }> {
-    const entered = await nextEvent(this.context, 'DegradedModeChanged', this.mark(), e => e.payload.active, 'degraded mode');
+    const entered = await this.eventLog.waitForType('DegradedModeChanged', this.mark(), e => e.payload.active, BROKER_WAIT_MS);
     return { setTo: entered.payload.tradingState, inForce: this.tradingState() };
   }
 
   /** Degraded mode left since the last health test; returns once the route in use has its user channel open again. */
   async outOfDegradedMode(): Promise<{ inForce: string | undefined }> {
-    await nextEvent(this.context, 'DegradedModeChanged', this.mark(), e => !e.payload.active, 'degraded mode to end');
+    await this.eventLog.waitForType('DegradedModeChanged', this.mark(), e => !e.payload.active, BROKER_WAIT_MS);
     const inForce = this.tradingState();
     if (this.context.transport === 'wire') await this.channelConnected(this.routing().active);
     return { inForce };
@@ -123,7 +123,7 @@ export class Routes {
   private async channelConnected(route: string): Promise<void> {
     const changes = this.eventLog.ofType('BrokerConnectionChanged').filter(e => e.payload.broker === route);
     if (changes[changes.length - 1]?.payload.state === 'connected') return;
-    await nextEvent(this.context, 'BrokerConnectionChanged', this.eventLog.mark(), e => e.payload.broker === route && e.payload.state === 'connected', `the user channel of ${route} to connect`);
+    await this.eventLog.waitForType('BrokerConnectionChanged', this.eventLog.mark(), e => e.payload.broker === route && e.payload.state === 'connected', BROKER_WAIT_MS);
   }
 
   private view(mark: number): DegradedView {

@@ -3,7 +3,7 @@ import type { BrokerConnection, BrokerFaults } from '../broker-connection';
 import { API_PREFIX } from '../broker-connection';
 import type { Decimal } from '../sut';
 import type { ScenarioContext } from './scenario-context';
-import { LAST_FAULT, markLog, nextEvent } from './broker-events';
+import { LAST_FAULT, markLog } from './broker-events';
 import { LAST_ORDER } from './trader';
 
 const ORDER_REQUESTS: RequestMatch = { method: 'POST', pathPrefix: `${API_PREFIX}/orders` };
@@ -155,14 +155,6 @@ export class Venue {
   /** Money moved at the broker that the system was never told of. */
   debit(amount: Decimal): void {
     this.books.deposit(amount.neg());
-  }
-
-  /** A broker process restart: same books and port, a new session numbered from 1. Returns once the user channel is back and the system has caught up with the broker. */
-  async restart(): Promise<void> {
-    const mark = markLog(this.context, LAST_FAULT);
-    await this.server.restart();
-    const connected = await nextEvent(this.context, 'BrokerConnectionChanged', mark, e => e.payload.state === 'connected', 'the user channel to connect again');
-    await nextEvent(this.context, 'StateSynchronised', connected.seq, undefined, 'the synchronisation after the broker restarted');
   }
 
   // ---- what the broker received and answered ----
