@@ -4,7 +4,7 @@ import type { EventLog } from './event-log';
 import type { Market } from './market';
 import type { Operator } from './operator';
 import type { Trader } from './trader';
-import { API_PREFIX } from '../broker-connection';
+import { isOrderRequest } from '../broker-connection';
 import { BROKER_WAIT_MS, LAST_HEALTH_TEST, type EventOfType, logMark, markLog } from './broker-events';
 import { LAST_ORDER } from './trader';
 
@@ -90,8 +90,7 @@ export class Routes {
   routeOfLastOrder(): { submittedTo: string | undefined; acceptedThere: number } {
     const id = this.context.memory.recall('order', LAST_ORDER);
     const submitted = this.eventLog.forOrder(id).find((e): e is EventOfType<'OrderSubmitted'> => e.type === 'OrderSubmitted');
-    const route = submitted ? this.context.route(submitted.payload.broker) : undefined;
-    const accepted = route?.server?.httpLog.filter(r => r.method === 'POST' && r.path === `${API_PREFIX}/orders` && r.status === 200) ?? [];
+    const accepted = submitted ? this.context.route(submitted.payload.broker).server.httpLog.filter(r => isOrderRequest(r) && r.status === 200) : [];
     return { submittedTo: submitted?.payload.broker, acceptedThere: accepted.length };
   }
 

@@ -1,6 +1,6 @@
 import type { BrokerServer, BrokerSimulatorCore, HttpLogEntry, RequestMatch, ScriptedAnswer } from '../simulators/broker';
-import type { BrokerConnection, BrokerFaults } from '../broker-connection';
-import { API_PREFIX } from '../broker-connection';
+import type { BrokerFaults } from '../broker-connection';
+import { API_PREFIX, isOrderRequest } from '../broker-connection';
 import type { Decimal } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import { LAST_FAULT, markLog } from './broker-events';
@@ -47,13 +47,8 @@ export class Venue {
   }
 
   /** The broker's HTTP + WebSocket server: only on the wire. */
-  get server(): BrokerServer {
-    return serverOf(this.context.connection);
-  }
-
-  /** A route's server, by the name the system knows the route by (the broker, or a fallback). */
-  serverOf(route: string): BrokerServer {
-    return serverOf(this.context.route(route));
+  private get server(): BrokerServer {
+    return this.context.connection.server;
   }
 
   /** How many requests the broker has answered (counting those its bounded log no longer keeps). */
@@ -81,7 +76,7 @@ export class Venue {
   /** A failed position query is a fault the system has to answer (a skipped reconciliation): the log is marked. */
   failNextPositionQueries(count: number, answer: string, route = this.context.connection.name): void {
     markLog(this.context, LAST_FAULT);
-    this.serverOf(route).failNextRequests(count, brokerAnswer(answer), POSITION_QUERIES);
+    this.context.route(route).server.failNextRequests(count, brokerAnswer(answer), POSITION_QUERIES);
   }
 
   /** A "<status> <CODE>" answer is an HTTP failure; anything else is the body of a 200 the system has to read. */
@@ -167,7 +162,7 @@ export class Venue {
   /** The order requests answered, placed and booked; for one remembered order when a name is given. */
   orderDesk(orderName?: string): OrderDesk {
     const id = orderName === undefined ? undefined : this.context.memory.recall('order', orderName);
-    const answered = this.server.httpLog.filter(r => r.method === 'POST' && r.path === `${API_PREFIX}/orders`);
+    const answered = this.server.httpLog.filter(isOrderRequest);
     return {
       answered: answered.map(r => `${r.status} ${r.code}`),
       ...this.booksFor(id),
@@ -203,9 +198,4 @@ export class Venue {
     if (order.symbol !== symbol) throw new Error(`${orderName} is for ${order.symbol}, not ${symbol}`);
     return id;
   }
-}
-
-function serverOf(connection: BrokerConnection): BrokerServer {
-  if (!connection.server) throw new Error('this step needs the broker on the wire (BROKER_TRANSPORT=wire); tag its scenario @wire-only');
-  return connection.server;
 }
