@@ -57,11 +57,10 @@ export class Routes {
     for (let i = 0; i < times; i += 1) await this.context.system.reconcileBalance('scheduled');
   }
 
-  /** Minutes pass in a quiet market (every symbol marked again where it stood), then the system checks its brokers. */
+  /** Minutes pass in a calm market (every symbol marked again where it stood, so no mark goes stale), then the system checks its brokers. */
   async checkBrokersAfter(minutes: number): Promise<void> {
     markLog(this.context, LAST_HEALTH_TEST);
-    this.context.clock.advance(minutes * 60_000);
-    for (const [symbol, price] of [...this.context.system.state.marks.entries()]) this.market.mark(symbol, price);
+    await this.market.calm(minutes);
     await this.context.system.checkBrokers();
   }
 
