@@ -39,7 +39,7 @@ export class ScenarioContext {
   /** What the system signs its requests with at its next start: the trader's key, the broker's secret, a true clock, unless a scenario says otherwise. */
   private signing: Signing = { apiKey: TRADER_KEY, apiSecret: this.apiSecret, clockSkewMs: 0 };
   /** Other routes to the same broker account, in the order the system falls back to them. */
-  readonly fallbacks: BrokerConnection[] = [];
+  private readonly fallbacks: BrokerConnection[] = [];
   /** Made when first needed, so a scenario that never runs (a dry run) leaves no folder behind. */
   private dir: string | null = null;
 
