@@ -352,7 +352,7 @@ Feature: Broker errors and their propagation (plan 4.3)
       And the trade was applied exactly once
       And the BTC-PERP position is reconciled with the broker
 
-    @TC-BE-016 @smoke @fallback-route
+    @TC-BE-016 @smoke
     Scenario: After three failures in a row the system synchronises with the fallback route and trades through it
       Given a fallback route "SIM-B" to the same broker account
       When the primary route to the broker goes down
@@ -368,7 +368,7 @@ Feature: Broker errors and their propagation (plan 4.3)
       When the trader buys 0.1 BTC-PERP at market
       Then the order went through "SIM"
 
-    @TC-BE-016 @fallback-route
+    @TC-BE-016
     Scenario: A fallback route that cannot be synchronised is not traded through: the system degrades until the route synchronises
       Given a fallback route "SIM-B" to the same broker account
       And the fallback route will fail its next 3 position queries with "500 INTERNAL"

@@ -25,8 +25,8 @@ function shownAs(raw: string, expected: Decimal, percent: boolean): string {
 
 // ---- set-up ----
 
-Given('the circuit breakers are armed', function (this: TradingWorld) {
-  expect(this.riskOfficer.armBreakers(), 'the circuit breakers run in the system').to.equal(true);
+Given('the circuit breakers are armed', async function (this: TradingWorld) {
+  expect(await this.riskOfficer.armBreakers(), 'the circuit breakers run in the system').to.equal(true);
 });
 
 Given('the circuit breaker levels are:', function (this: TradingWorld, table: DataTable) {

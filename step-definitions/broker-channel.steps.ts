@@ -15,16 +15,17 @@ When('the broker stops sending heartbeats until the channel is declared dead', a
 });
 
 Then('the user channel was lost and connected again', async function (this: TradingWorld) {
-  const { lost, connected } = await this.userChannel.lostAndReconnected();
-  expect(connected, 'connected after it was lost').to.be.greaterThan(lost);
+  expect(await this.userChannel.lostAndReconnected(), 'what the system recorded of the channel, fault to reconnect').to.deep.equal(['lost', 'connected']);
 });
 
 Then('the user channel is connected', async function (this: TradingWorld) {
-  expect(await this.userChannel.connected()).to.equal(true);
+  const states = await this.userChannel.connectedAfterLastFault();
+  expect(states[0], 'what the system recorded first after the fault').to.equal('lost');
+  expect(states[states.length - 1], 'what the system recorded last').to.equal('connected');
 });
 
 When('the broker restarts', async function (this: TradingWorld) {
-  await this.venue.restart();
+  await this.userChannel.brokerRestarts();
 });
 
 Then('the user channel joined a new broker session and the system resynchronised with the broker', async function (this: TradingWorld) {

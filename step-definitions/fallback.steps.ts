@@ -5,8 +5,10 @@ import { TradingWorld } from '../support/world';
 
 // ---- routes and their health ----
 
-Given('a fallback route {string} to the same broker account', function (this: TradingWorld, name: string) {
-  expect(this.routes.routing().routes).to.deep.equal(['SIM', name]);
+Given('a fallback route {string} to the same broker account', async function (this: TradingWorld, name: string) {
+  const { routes, active } = await this.routes.addFallback(name);
+  expect(routes, 'the routes the system knows, in fallback order').to.deep.equal(['SIM', name]);
+  expect(active, 'the route orders go through').to.equal('SIM');
 });
 
 Given('the fallback route will fail its next {int} position queries with {string}', function (this: TradingWorld, count: number, answer: string) {

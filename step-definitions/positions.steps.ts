@@ -7,8 +7,8 @@ import { cell } from '../support/parameter-types';
 
 // ---- the account and the market ----
 
-Given('an account funded with {money}', function (this: TradingWorld, amount: Decimal) {
-  this.operator.openAccount(amount);
+Given('an account funded with {money}', async function (this: TradingWorld, amount: Decimal) {
+  await this.operator.openAccount(amount);
 });
 
 Given('the market is:', async function (this: TradingWorld, table: DataTable) {

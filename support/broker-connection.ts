@@ -1,11 +1,9 @@
-import { Clock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
-import { BrokerFill, BrokerGateway } from '../domain/execution';
-import { NetworkBrokerGateway } from '../domain/execution';
-import { API_PREFIX } from '../domain/execution';
-import { BrokerServer, BrokerSimulatorCore, InProcessBrokerGateway } from './simulators/broker';
+import http from 'node:http';
+import type { BrokerFill, BrokerRoute, ClientTimings, Clock, Decimal } from './sut';
+import { DEFAULT_SETTINGS } from './sut';
+import { API_PREFIX, AUTH_HEADERS, BrokerServer, BrokerSimulatorCore, InProcessBrokerGateway, signRequest } from './simulators/broker';
+import type { HttpLogEntry } from './simulators/broker';
 import { FaultProxy } from './simulators/network';
-import { DEFAULT_SETTINGS } from '../domain/state';
 
 /** The broker's receive window is the one the trading system counts with (its default setting), so both agree when a request can no longer arrive. */
 export const SUITE_RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);
@@ -22,17 +20,40 @@ export function brokerTransport(): BrokerTransport {
   return value;
 }
 
-/** Timings of the suite's wire gateway: short, so a fault scenario takes a second, not a minute. */
-export const SUITE_WIRE_TIMINGS = {
+/** The client timings each wire route offers the system: short, so a fault scenario takes a second, not a minute. */
+export const SUITE_CLIENT_TIMINGS: ClientTimings = {
   requestTimeoutMs: 750,
   retry: { attempts: 3, baseDelayMs: 25 },
   livenessTimeoutMs: 1500,
   reconnectAttempts: 5,
   reconnectBaseDelayMs: 25,
-  heartbeatIntervalMs: 100,
-} as const;
+  receiveWindowMs: SUITE_RECEIVE_WINDOW_MS,
+};
 
+/** How often the broker's server sends a heartbeat on the user channel: well inside the client's liveness timeout. */
+const HEARTBEAT_INTERVAL_MS = 100;
+
+/** The keys the broker issued for the account: one to trade with, one that may only read. */
 export const TRADER_KEY = 'trader-key';
+export const READ_ONLY_KEY = 'read-only-key';
+
+/** What the trading system signs a route's requests with: a key and secret, and a clock this far ahead of the scenario's. */
+export interface Signing {
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  readonly clockSkewMs: number;
+}
+
+/** A part of the venue only the wire has (the broker's server, the network between), or the reason a step cannot run without it. */
+export function onTheWire<T>(part: T | null): T {
+  if (part === null) throw new Error('this step needs the broker on the wire (BROKER_TRANSPORT=wire); tag its scenario @wire-only');
+  return part;
+}
+
+/** A request to place an order, as the broker's request log has it (not a cancel-all, which is posted under the same path). */
+export function isOrderRequest(entry: Pick<HttpLogEntry, 'method' | 'path'>): boolean {
+  return entry.method === 'POST' && entry.path === `${API_PREFIX}/orders`;
+}
 
 /**
  * Faults the order-flow scenarios script on the way to the broker. In process they are the
@@ -60,33 +81,41 @@ export interface BrokerConnectionOptions {
   readonly core: BrokerSimulatorCore;
   readonly clock: Clock;
   readonly random: () => number;
-  /** A second route to the same account, for fallback scenarios. */
+  /** The secret the broker holds for the account's keys. */
   readonly apiSecret: string;
+  /** Resolves once the trading system has recorded its next broker error: an outage of one request lasts until then. */
+  readonly nextBrokerError: () => Promise<unknown>;
+  /** Work no step waits for, kept so that its failure fails the scenario. */
+  readonly background: (what: string, work: Promise<unknown>) => void;
 }
 
 /**
- * One broker as a scenario sees it: the simulator core, and in wire mode the HTTP + WebSocket
- * server in front of it and the TCP fault proxy between it and the trading system's gateway.
+ * One route to the broker as the venue offers it: the simulator core and, in process, the gateway
+ * calling it; on the wire, the HTTP + WebSocket server in front of it and the TCP fault proxy
+ * between it and the trading system, whose address the route hands the system.
  */
 export class BrokerConnection {
+  private closed = false;
+  /** Requests signed by another client of the trader's key: each needs a nonce of its own. */
+  private nonces = 0;
+
   private constructor(
     readonly transport: BrokerTransport,
     private readonly options: BrokerConnectionOptions,
-    public gateway: BrokerGateway,
-    readonly server: BrokerServer | null,
-    readonly proxy: FaultProxy | null,
+    private readonly inProcessGateway: InProcessBrokerGateway | null,
+    private readonly wire: { readonly server: BrokerServer; readonly proxy: FaultProxy } | null,
   ) {}
 
   static async open(transport: BrokerTransport, options: BrokerConnectionOptions): Promise<BrokerConnection> {
-    if (transport === 'in-process') return new BrokerConnection(transport, options, new InProcessBrokerGateway(options.core, { receiveWindowMs: SUITE_RECEIVE_WINDOW_MS }), null, null);
+    if (transport === 'in-process') return new BrokerConnection(transport, options, new InProcessBrokerGateway(options.core, { receiveWindowMs: SUITE_RECEIVE_WINDOW_MS }), null);
     const server = new BrokerServer({
       core: options.core,
       clock: options.clock,
       credentials: [
         { key: TRADER_KEY, secret: options.apiSecret, permissions: ['read', 'trade'] },
-        { key: 'read-only-key', secret: options.apiSecret, permissions: ['read'] },
+        { key: READ_ONLY_KEY, secret: options.apiSecret, permissions: ['read'] },
       ],
-      heartbeatIntervalMs: SUITE_WIRE_TIMINGS.heartbeatIntervalMs,
+      heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
       recvWindowMs: SUITE_RECEIVE_WINDOW_MS,
     });
     await server.start();
@@ -97,95 +126,102 @@ export class BrokerConnection {
       await server.stop();
       throw error;
     }
-    const connection = new BrokerConnection(transport, options, BrokerConnection.wireGateway(options, proxy.port, TRADER_KEY, options.apiSecret), server, proxy);
-    await connection.connectGateway();
-    return connection;
+    return new BrokerConnection(transport, options, null, { server, proxy });
   }
 
-  private static wireGateway(options: BrokerConnectionOptions, port: number, apiKey: string, apiSecret: string): NetworkBrokerGateway {
-    const { requestTimeoutMs, retry, livenessTimeoutMs, reconnectAttempts, reconnectBaseDelayMs } = SUITE_WIRE_TIMINGS;
-    return new NetworkBrokerGateway({
-      name: options.name,
-      baseUrl: `http://127.0.0.1:${port}`,
-      apiKey,
-      apiSecret,
-      clock: options.clock,
-      random: options.random,
-      requestTimeoutMs,
-      retry,
-      livenessTimeoutMs,
-      reconnectAttempts,
-      reconnectBaseDelayMs,
-      receiveWindowMs: SUITE_RECEIVE_WINDOW_MS,
+  /** The name the trading system knows the route by. */
+  get name(): string {
+    return this.options.name;
+  }
+
+  /** The route handed to the system at a start: on the wire the fault proxy's address and what to sign with; in process the simulator's gateway. */
+  route(signing: Signing): BrokerRoute {
+    if (!this.wire) return { name: this.name, transport: 'in-process', gateway: this.inProcess };
+    return {
+      name: this.name,
+      transport: 'wire',
+      endpoint: { baseUrl: `http://127.0.0.1:${this.wire.proxy.port}`, apiKey: signing.apiKey, apiSecret: signing.apiSecret, timings: SUITE_CLIENT_TIMINGS },
+      clockSkewMs: signing.clockSkewMs,
+    };
+  }
+
+  /** The broker's HTTP + WebSocket server: only on the wire. */
+  get server(): BrokerServer {
+    return onTheWire(this.wire).server;
+  }
+
+  /** The fault proxy between the trading system and the broker's server: only on the wire. */
+  get link(): FaultProxy {
+    return onTheWire(this.wire).proxy;
+  }
+
+  private get inProcess(): InProcessBrokerGateway {
+    if (!this.inProcessGateway) throw new Error('not an in-process route');
+    return this.inProcessGateway;
+  }
+
+  /** The broker's service status, as its (unsigned) status endpoint says it. */
+  async serviceStatus(): Promise<string> {
+    const answer = await this.get(`${API_PREFIX}/status`, {});
+    return (JSON.parse(answer.body) as { status: string }).status;
+  }
+
+  /** Another client of the trader's key (the same account's other desk) asks for the balance: it draws on the key's quota. Returns the HTTP status. */
+  async askBalanceWithTradersKey(): Promise<number> {
+    const path = `${API_PREFIX}/balance`;
+    const timestamp = String(this.options.clock.now().getTime());
+    const nonce = `other-desk-${(this.nonces += 1)}`;
+    const headers = {
+      [AUTH_HEADERS.key]: TRADER_KEY,
+      [AUTH_HEADERS.timestamp]: timestamp,
+      [AUTH_HEADERS.nonce]: nonce,
+      [AUTH_HEADERS.signature]: signRequest(this.options.apiSecret, timestamp, nonce, 'GET', path, ''),
+    };
+    return (await this.get(path, headers)).status;
+  }
+
+  /** A GET straight to the broker's server, on a connection of its own. */
+  private get(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+    const { port } = this.server;
+    return new Promise((resolve, reject) => {
+      const request = http.request({ host: '127.0.0.1', port, path, method: 'GET', headers, agent: false }, response => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', chunk => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('error', reject);
+      request.end();
     });
-  }
-
-  /** The secret the broker holds for the trader's key (a scenario checks it is not guessable). */
-  get apiSecret(): string {
-    return this.options.apiSecret;
-  }
-
-  get wire(): NetworkBrokerGateway {
-    if (!(this.gateway instanceof NetworkBrokerGateway)) throw new Error('this scenario needs the wire transport (BROKER_TRANSPORT=wire)');
-    return this.gateway;
-  }
-
-  get inProcess(): InProcessBrokerGateway {
-    if (!(this.gateway instanceof InProcessBrokerGateway)) throw new Error('not an in-process gateway');
-    return this.gateway;
-  }
-
-  /** Open the gateway's user channel (a no-op in process, or when it is open). */
-  async connectGateway(): Promise<void> {
-    if (this.gateway instanceof NetworkBrokerGateway) await this.gateway.connect();
-  }
-
-  /**
-   * The process died with its connections. The next instance gets a new gateway, connected when
-   * it starts: what happened in between is only known from the broker's REST history (in process,
-   * the gateway lives on).
-   */
-  async dropAfterCrash(): Promise<void> {
-    if (this.transport === 'in-process') return;
-    await this.gateway.close();
-    this.gateway = BrokerConnection.wireGateway(this.options, this.proxy!.port, TRADER_KEY, this.options.apiSecret);
-  }
-
-  /** A gateway with other credentials (a wrong secret, a read-only key), replacing the trader's. */
-  async useCredentials(apiKey: string, apiSecret: string): Promise<void> {
-    await this.gateway.close();
-    this.gateway = BrokerConnection.wireGateway(this.options, this.proxy!.port, apiKey, apiSecret);
   }
 
   readonly faults: BrokerFaults = {
     unreachableForNextRequest: () => {
-      if (this.transport === 'in-process') return this.inProcess.failNextRequest('unavailable');
-      // Down until the failure has been recorded: every retry of that one request meets a closed port.
-      void this.proxy!.down();
-      this.restoreProxyOnNextError = true;
+      if (!this.wire) return this.inProcess.failNextRequest('unavailable');
+      this.options.background('the broker unreachable until the request that met it has failed', this.unreachableUntil(this.options.nextBrokerError()));
     },
-    loseNextRequest: () => (this.transport === 'in-process' ? this.inProcess.failNextRequest('no-answer') : this.server!.swallowNextRequest()),
-    timeOutNextRequestBeforeArrival: () => (this.transport === 'in-process' ? this.inProcess.failNextRequest('timeout') : this.server!.swallowNextRequest()),
+    loseNextRequest: () => (this.wire ? this.wire.server.swallowNextRequest() : this.inProcess.failNextRequest('no-answer')),
+    timeOutNextRequestBeforeArrival: () => (this.wire ? this.wire.server.swallowNextRequest() : this.inProcess.failNextRequest('timeout')),
     timeOutNextOrderRequestBeforeArrival: () =>
-      this.transport === 'in-process' ? this.inProcess.failNextOrderRequest('timeout') : this.server!.swallowNextRequest({ method: 'POST', pathPrefix: `${API_PREFIX}/orders` }),
-    loseNextAnswer: () => (this.transport === 'in-process' ? this.inProcess.failNextRequest('answer-lost') : this.server!.loseNextAnswer()),
-    dropNextFillReport: () => (this.transport === 'in-process' ? this.inProcess.dropNextFillReport() : this.server!.suppressNextFill()),
-    misreportNextFillPrice: price => (this.transport === 'in-process' ? this.inProcess.misreportNextFillPrice(price) : this.server!.misreportNextFillPrice(price)),
-    deliverForgedFill: fill => (this.transport === 'in-process' ? this.inProcess.deliverForgedFill(fill) : this.server!.sendForgedFill(fill)),
-    redeliverLastFill: () => (this.transport === 'in-process' ? this.inProcess.redeliverLastFill() : this.server!.redeliverLastFill()),
+      this.wire ? this.wire.server.swallowNextRequest({ method: 'POST', pathPrefix: `${API_PREFIX}/orders` }) : this.inProcess.failNextOrderRequest('timeout'),
+    loseNextAnswer: () => (this.wire ? this.wire.server.loseNextAnswer() : this.inProcess.failNextRequest('answer-lost')),
+    dropNextFillReport: () => (this.wire ? this.wire.server.suppressNextFill() : this.inProcess.dropNextFillReport()),
+    misreportNextFillPrice: price => (this.wire ? this.wire.server.misreportNextFillPrice(price) : this.inProcess.misreportNextFillPrice(price)),
+    deliverForgedFill: fill => (this.wire ? this.wire.server.sendForgedFill(fill) : this.inProcess.deliverForgedFill(fill)),
+    redeliverLastFill: () => (this.wire ? this.wire.server.redeliverLastFill() : this.inProcess.redeliverLastFill()),
   };
 
-  /** Set by an 'unreachable' fault: the World brings the link back once the error is on record. */
-  restoreProxyOnNextError = false;
-
-  async restoreProxy(): Promise<void> {
-    this.restoreProxyOnNextError = false;
-    await this.proxy?.up();
+  /** The link is down until the failure it causes is on record (every retry of that one request meets a closed port), then it comes back. */
+  private async unreachableUntil(failureRecorded: Promise<unknown>): Promise<void> {
+    const { proxy } = onTheWire(this.wire);
+    await Promise.all([proxy.down(), failureRecorded]);
+    if (!this.closed) await proxy.up();
   }
 
   async close(): Promise<void> {
-    await this.gateway.close();
-    await this.proxy?.stop();
-    await this.server?.stop();
+    this.closed = true;
+    await this.inProcessGateway?.close();
+    await this.wire?.proxy.stop();
+    await this.wire?.server.stop();
   }
 }

@@ -44,11 +44,6 @@ Before(async function (this: TradingWorld) {
   await this.context.connectBroker();
 });
 
-// Configuration a scenario starts with, before its Background opens the trading system.
-Before({ tags: '@fallback-route' }, async function (this: TradingWorld) {
-  await this.context.addFallbackRoute('SIM-B');
-});
-
 After(async function (this: TradingWorld, { result }) {
   const { context } = this;
   try {

@@ -38,7 +38,7 @@ export class TradingWorld extends World {
   readonly userChannel = new UserChannel(this.context, this.eventLog);
   readonly brokerErrors = new BrokerErrors(this.context, this.eventLog);
   readonly credentials = new Credentials(this.context, this.operator);
-  readonly routes = new Routes(this.context, this.eventLog, this.trader, this.market);
+  readonly routes = new Routes(this.context, this.eventLog, this.trader, this.market, this.operator);
   readonly brokerReconciliation = new BrokerReconciliation(this.context, this.eventLog, this.trader);
 
   constructor(options: IWorldOptions) {

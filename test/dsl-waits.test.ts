@@ -14,9 +14,9 @@ test('a wait for an event after a mark does not take an earlier event that match
   const clock = new VirtualClock('2026-01-05T14:30:00.000Z');
   const dir = mkdtempSync(`${tmpdir()}/dsl-waits-`);
   const gateway = new InProcessBrokerGateway(new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS }));
-  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', gateway }], clock, logger: SILENT_LOGGER, circuitBreakers: 'disarmed' }), new RaisedErrors());
+  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', transport: 'in-process', gateway }], clock, random: () => 0.5, logger: SILENT_LOGGER, circuitBreakers: 'disarmed' }), new RaisedErrors());
   try {
-    const system = session.start();
+    const system = await session.start();
     system.updateMark('BTC-PERP', new Decimal(50_000));
     const mark = system.events.mark();
     const waited = session.forEvent('the next mark', e => e.type === 'MarkPriceUpdated', mark);
@@ -26,7 +26,7 @@ test('a wait for an event after a mark does not take an earlier event that match
     assert.equal(event.type === 'MarkPriceUpdated' && event.payload.price, '50100');
     await assert.rejects(session.forEvent('a fill', e => e.type === 'OrderFilled', mark, 50), /timed out after 50 ms waiting for a fill/);
   } finally {
-    session.stop();
+    await session.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -20,8 +20,8 @@ function referenceSession() {
   const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
   const gateway = new InProcessBrokerGateway(core);
   const errors = new RaisedErrors();
-  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', gateway }], clock, logger: SILENT_LOGGER, circuitBreakers: 'disarmed' }), errors);
-  return { session, clock, errors, dispose: () => { session.stop(); rmSync(dir, { recursive: true, force: true }); } };
+  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', transport: 'in-process', gateway }], clock, random: () => 0.5, logger: SILENT_LOGGER, circuitBreakers: 'disarmed' }), errors);
+  return { session, clock, errors, dispose: async () => { await session.stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 test('scenario memory recalls by kind and name, and a name nobody gave fails saying which there are', () => {
@@ -60,27 +60,27 @@ test('the session never starts a system by being read, and waits outlast a resta
   const { session, dispose } = referenceSession();
   try {
     assert.throws(() => session.system, /has not been started/);
-    const first = session.start();
-    assert.throws(() => session.start(), /already running/);
+    const first = await session.start();
+    await assert.rejects(session.start(), /already running/);
     first.fund(new Decimal(1_000));
     const mark = first.events.mark();
     const waited = session.forEvent('a mark after the restart', e => e.type === 'MarkPriceUpdated', mark);
-    session.stop();
+    await session.stop();
     assert.throws(() => session.system, /is down/);
-    const second = session.start();
+    const second = await session.start();
     assert.equal(second.eventsReplayed, mark);
     second.updateMark('BTC-PERP', new Decimal(50_000));
     const event = await waited;
     assert.equal(event.seq, mark + 1);
   } finally {
-    dispose();
+    await dispose();
   }
 });
 
-test('the event feed hands out what came after a mark from what it holds, and is told of each append', () => {
+test('the event feed hands out what came after a mark from what it holds, and is told of each append', async () => {
   const { session, dispose } = referenceSession();
   try {
-    const system = session.start();
+    const system = await session.start();
     system.fund(new Decimal(1_000));
     const mark = system.events.mark();
     const heard: number[] = [];
@@ -94,7 +94,7 @@ test('the event feed hands out what came after a mark from what it holds, and is
     assert.deepEqual(system.events.all().map(e => e.seq), system.events.all().map((_, i) => i + 1));
     assert.deepEqual(system.snapshotRebuiltFromLog(), system.snapshot());
   } finally {
-    dispose();
+    await dispose();
   }
 });
 
@@ -117,7 +117,7 @@ test('a wait whose condition throws fails with that error, and the change is sti
 test('a listener that throws keeps no event from the other listeners or the waits, and its failure is the scenario\'s to account for', async () => {
   const { session, errors, dispose } = referenceSession();
   try {
-    const system = session.start();
+    const system = await session.start();
     const heard: string[] = [];
     session.onEvent(() => {
       throw new Error('a listener gone wrong');
@@ -140,6 +140,6 @@ test('a listener that throws keeps no event from the other listeners or the wait
       `a listener to the system's events (event ${mark + 2}, MarkPriceUpdated): Error: a listener gone wrong`,
     ]);
   } finally {
-    dispose();
+    await dispose();
   }
 });

@@ -1,7 +1,7 @@
 import type { EventType, PlaceResult } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import type { EventLog } from './event-log';
-import { LAST_FAULT, type EventOfType, logMark, nextEvent } from './broker-events';
+import { BROKER_WAIT_MS, LAST_FAULT, type EventOfType, logMark } from './broker-events';
 
 type BrokerErrorEvent = EventOfType<'BrokerErrorRecorded'>;
 
@@ -36,7 +36,7 @@ export class BrokerErrors {
 
   /** The first broker error of a kind on record, as it is recorded if it is not there yet. */
   recorded(kind: string): Promise<BrokerErrorEvent> {
-    return nextEvent(this.context, 'BrokerErrorRecorded', 0, e => e.payload.errorKind === kind, `a broker error of kind ${kind}`);
+    return this.eventLog.waitForType('BrokerErrorRecorded', 0, e => e.payload.errorKind === kind, BROKER_WAIT_MS);
   }
 
   ofKind(kind: string, reasonCode?: string): BrokerErrorEvent[] {

@@ -22,21 +22,6 @@ export function logMark(context: ScenarioContext, name: string): number {
   return context.memory.recall('logMark', name);
 }
 
-/** The first event of a type after a mark that matches, as it is appended if it is not there yet. */
-export function nextEvent<T extends EventType>(
-  context: ScenarioContext,
-  type: T,
-  afterMark: number,
-  match: (event: EventOfType<T>) => boolean = () => true,
-  description = `a ${type} event`,
-): Promise<EventOfType<T>> {
-  return context.session.forEvent(description, e => e.type === type && match(e as EventOfType<T>), afterMark, BROKER_WAIT_MS) as Promise<EventOfType<T>>;
-}
-
-export function eventsOf<T extends EventType>(context: ScenarioContext, type: T, afterMark = 0): EventOfType<T>[] {
-  return context.system.events.since(afterMark).filter((e): e is EventOfType<T> => e.type === type);
-}
-
 /** "The order" a trade is made against: the working order where there is one, else the last order placed. */
 export function theOrder(context: ScenarioContext): string {
   const { memory } = context;

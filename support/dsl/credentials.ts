@@ -1,11 +1,10 @@
-import { TRADER_KEY } from '../broker-connection';
+import { READ_ONLY_KEY, type Signing, TRADER_KEY } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 import type { Operator } from './operator';
 
 /** A secret the broker does not hold for any key: signing with it must fail, and it must never be logged either. */
 const WRONG_SECRET = 'not-the-broker-secret';
 const UNKNOWN_KEY = 'stolen-key';
-const READ_ONLY_KEY = 'read-only-key';
 
 /** How long after signing the broker still takes a request, and how far behind its clock may be, as the system counts them. */
 export interface ReceiveWindow {
@@ -24,32 +23,32 @@ export class Credentials {
   ) {}
 
   signWithWrongSecret(): Promise<void> {
-    return this.signWith(TRADER_KEY, WRONG_SECRET);
+    return this.signWith({ apiKey: TRADER_KEY, apiSecret: WRONG_SECRET, clockSkewMs: 0 });
   }
 
   signWithUnknownKey(): Promise<void> {
-    return this.signWith(UNKNOWN_KEY, this.context.apiSecret);
+    return this.signWith({ apiKey: UNKNOWN_KEY, apiSecret: this.context.apiSecret, clockSkewMs: 0 });
   }
 
   signWithReadOnlyKey(): Promise<void> {
-    return this.signWith(READ_ONLY_KEY, this.context.apiSecret);
+    return this.signWith({ apiKey: READ_ONLY_KEY, apiSecret: this.context.apiSecret, clockSkewMs: 0 });
   }
 
   /** The trader's own key and secret, signed by a clock that runs ahead of the broker's. */
   signWithClockAhead(ms: number): Promise<void> {
-    return this.signWith(TRADER_KEY, this.context.apiSecret, ms);
+    return this.signWith({ apiKey: TRADER_KEY, apiSecret: this.context.apiSecret, clockSkewMs: ms });
   }
 
   /** The secrets of the scenario (the broker's and the wrong one) that appear in the system's log, the event log or the broker's request log. */
   secretsOnRecord(): string[] {
-    const server = this.context.connection.server;
-    const everything = [...this.context.logLines, JSON.stringify(this.context.system.events.all()), JSON.stringify(server?.httpLog ?? [])].join('\n');
+    const requests = this.context.transport === 'wire' ? this.context.connection.server.httpLog : [];
+    const everything = [...this.context.logLines, JSON.stringify(this.context.system.events.all()), JSON.stringify(requests)].join('\n');
     return [this.context.apiSecret, WRONG_SECRET].filter(secret => everything.includes(secret)).map(secret => (secret === WRONG_SECRET ? 'the wrong secret' : 'the API secret'));
   }
 
   /** The secret the broker holds for the trader's key, and the seed the run printed. */
   brokerSecret(): { secret: string; seed: number } {
-    return { secret: this.context.connection.apiSecret, seed: this.context.seed };
+    return { secret: this.context.apiSecret, seed: this.context.seed };
   }
 
   /** Time passes on the scenario's clock; returns the receive window the system counts with. */
@@ -59,11 +58,8 @@ export class Credentials {
     return { windowMs: Number(settings.broker_receive_window_ms), toleranceMs: Number(settings.broker_clock_tolerance_ms) };
   }
 
-  /** The system restarts on its log with a gateway that signs with these credentials and a clock this far ahead. */
-  private async signWith(key: string, secret: string, clockAheadMs = 0): Promise<void> {
-    await this.operator.restartWithGateway(async connection => {
-      await connection.useCredentials(key, secret);
-      connection.wire.setClockSkew(clockAheadMs);
-    });
+  /** The system restarts on its log, configured to sign with these credentials by a clock this far ahead. */
+  private async signWith(signing: Signing): Promise<void> {
+    await this.operator.restartWith(() => this.context.signWith(signing));
   }
 }

@@ -1,8 +1,6 @@
 import http from 'node:http';
 import type { FaultProxy, FaultProxyStats } from '../simulators/network';
-import type { BrokerServer } from '../simulators/broker';
-import type { BrokerConnection } from '../broker-connection';
-import { API_PREFIX } from '../broker-connection';
+import { isOrderRequest } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 import type { Operator } from './operator';
 import { LAST_FAULT, markLog } from './broker-events';
@@ -34,22 +32,12 @@ export interface PoorNetwork {
 export class Network {
   constructor(
     private readonly context: ScenarioContext,
-    private readonly operator?: Operator,
+    private readonly operator: Operator,
   ) {}
 
   /** The fault proxy on the link to the broker: only on the wire. */
   get link(): FaultProxy {
-    return proxyOf(this.context.connection.proxy);
-  }
-
-  /** The link of a route, by the name the system knows it by. */
-  linkOf(route: string): FaultProxy {
-    return proxyOf(this.context.route(route).proxy);
-  }
-
-  /** The system's end of the link (its user channel and REST client): only on the wire. */
-  get gateway(): BrokerConnection['wire'] {
-    return this.context.connection.wire;
+    return this.context.connection.link;
   }
 
   // ---- outages ----
@@ -116,7 +104,6 @@ export class Network {
 
   /** Once the network holds a request, the trading system dies; what it sent stays held, a new process's connections get through. */
   async crashWithRequestHeld(): Promise<void> {
-    if (!this.operator) throw new Error('the network needs the operator to crash the trading system');
     await this.link.whenHolding('upstream', HOLD_WAIT_MS);
     await this.operator.crash();
     this.link.spareNewConnections(HELD);
@@ -124,12 +111,12 @@ export class Network {
 
   /** What the network held reaches the broker; returns once the broker has answered the order request in it. */
   async releaseHeldRequests(): Promise<void> {
-    const server = this.brokerServer;
+    const server = this.context.connection.server;
     let stopListening: () => void = () => undefined;
     const answered = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out after ${HOLD_WAIT_MS} ms waiting for the broker to answer the held order request`)), HOLD_WAIT_MS);
       stopListening = server.onAnswered(entry => {
-        if (entry.method !== 'POST' || entry.path !== `${API_PREFIX}/orders`) return;
+        if (!isOrderRequest(entry)) return;
         clearTimeout(timer);
         resolve();
       });
@@ -141,7 +128,7 @@ export class Network {
 
   /** The same, but the broker's acknowledgement of the order uses up a report number and is never sent on the user channel. */
   async releaseHeldRequestsLosingAcknowledgement(): Promise<void> {
-    this.brokerServer.skipNextSequence();
+    this.context.connection.server.skipNextSequence();
     await this.releaseHeldRequests();
   }
 
@@ -152,7 +139,7 @@ export class Network {
    * those bytes to the broker again; the broker's answer is remembered as "the replay".
    */
   async replayOrderRequest(): Promise<ReplayAnswer> {
-    const server = this.brokerServer;
+    const server = this.context.connection.server;
     const captured = server.capturedOrderRequest();
     const lastOrder = this.context.memory.recall('order', LAST_ORDER);
     const capturedOrder = (JSON.parse(captured.body) as { clientOrderId?: string }).clientOrderId;
@@ -171,16 +158,4 @@ export class Network {
     });
     return this.context.memory.remember('httpAnswer', 'the replay', answer);
   }
-
-  /** The broker's server at the far end of the link. */
-  private get brokerServer(): BrokerServer {
-    const server = this.context.connection.server;
-    if (!server) throw new Error('this step needs the broker on the wire (BROKER_TRANSPORT=wire); tag its scenario @wire-only');
-    return server;
-  }
-}
-
-function proxyOf(proxy: FaultProxy | null): FaultProxy {
-  if (!proxy) throw new Error('this step needs the broker on the wire (BROKER_TRANSPORT=wire); tag its scenario @wire-only');
-  return proxy;
 }

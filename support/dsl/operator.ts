@@ -1,5 +1,4 @@
 import type { Decimal, InFlightResolution, LatencyStage, RecoveryReport, StateSnapshot, StoredEvent, SystemUnderTest } from '../sut';
-import type { BrokerConnection } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
 import type { EventLog } from './event-log';
@@ -14,14 +13,14 @@ export class Operator {
     private readonly log: EventLog,
   ) {}
 
-  /** Start the trading system on the scenario's log, with the routes and breakers configured so far. */
-  startSystem(): SystemUnderTest {
+  /** Start the trading system on the scenario's log, with the routes, credentials and breakers configured so far. */
+  startSystem(): Promise<SystemUnderTest> {
     return this.context.session.start();
   }
 
   /** The first thing a scenario does: the system starts (unless a step before configured and started it), the account is funded at the system and at the broker, and the trading day begins. */
-  openAccount(deposit: Decimal): void {
-    if (!this.context.session.isRunning) this.startSystem();
+  async openAccount(deposit: Decimal): Promise<void> {
+    if (!this.context.session.isRunning) await this.startSystem();
     this.fund(deposit);
   }
 
@@ -34,21 +33,18 @@ export class Operator {
 
   /** The process dies with its connections; the log file and the broker live on. */
   async crash(): Promise<void> {
-    this.context.session.stop();
-    await this.context.connection.dropAfterCrash();
+    await this.context.session.stop();
   }
 
   /** A new instance after a crash: it opens on the log first, then connects to the broker. */
-  async restart(): Promise<SystemUnderTest> {
-    const system = this.startSystem();
-    await this.context.connection.connectGateway();
-    return system;
+  restart(): Promise<SystemUnderTest> {
+    return this.startSystem();
   }
 
-  /** Stop, set the gateway up otherwise (other credentials, a skewed clock), start on the same log. */
-  async restartWithGateway(setUp: (connection: BrokerConnection) => Promise<void>): Promise<SystemUnderTest> {
-    this.context.session.stop();
-    await setUp(this.context.connection);
+  /** Stop, change what the next start is configured with (routes, credentials), start on the same log. */
+  async restartWith(configure: () => void | Promise<void>): Promise<SystemUnderTest> {
+    await this.context.session.stop();
+    await configure();
     return this.startSystem();
   }
 

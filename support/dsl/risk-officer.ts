@@ -41,10 +41,10 @@ export class RiskOfficer {
   }
 
   /** The breakers are armed before the trading system starts, and it starts with them: whether they run in it now. */
-  armBreakers(): boolean {
+  async armBreakers(): Promise<boolean> {
     if (this.context.session.isRunning) throw new Error('the circuit breakers are armed before the trading system starts');
     this.context.circuitBreakers = 'armed';
-    return this.context.session.start().breakers.armed;
+    return (await this.context.session.start()).breakers.armed;
   }
 
   /** Percent levels are entered as a person writes them; the correlation jump is a plain number. The levels then in force. */

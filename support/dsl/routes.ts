@@ -2,9 +2,10 @@ import type { OrderInput, PlaceResult } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import type { EventLog } from './event-log';
 import type { Market } from './market';
+import type { Operator } from './operator';
 import type { Trader } from './trader';
-import { API_PREFIX } from '../broker-connection';
-import { LAST_HEALTH_TEST, type EventOfType, logMark, markLog, nextEvent } from './broker-events';
+import { isOrderRequest } from '../broker-connection';
+import { BROKER_WAIT_MS, LAST_HEALTH_TEST, type EventOfType, logMark, markLog } from './broker-events';
 import { LAST_ORDER } from './trader';
 
 /** Whether the system is in degraded mode, and the trading state in force. */
@@ -26,11 +27,18 @@ export class Routes {
     private readonly eventLog: EventLog,
     private readonly trader: Trader,
     private readonly market: Market,
+    private readonly operator: Operator,
   ) {}
 
   /** The route orders go through now, every route in fallback order, and whether none is healthy. */
   routing(): ReturnType<ScenarioContext['system']['routing']> {
     return this.context.system.routing();
+  }
+
+  /** Another route to the same account; routes are configuration of a start, so the system restarts on its log with it. Returns what the system then knows of its routes. */
+  async addFallback(name: string): Promise<ReturnType<ScenarioContext['system']['routing']>> {
+    await this.operator.restartWith(() => this.context.addFallbackRoute(name));
+    return this.routing();
   }
 
   // ---- what tests a route's health ----
@@ -49,11 +57,10 @@ export class Routes {
     for (let i = 0; i < times; i += 1) await this.context.system.reconcileBalance('scheduled');
   }
 
-  /** Minutes pass in a quiet market (every symbol marked again where it stood), then the system checks its brokers. */
+  /** Minutes pass in a calm market (every symbol marked again where it stood, so no mark goes stale), then the system checks its brokers. */
   async checkBrokersAfter(minutes: number): Promise<void> {
     markLog(this.context, LAST_HEALTH_TEST);
-    this.context.clock.advance(minutes * 60_000);
-    await this.market.markEverySymbolAgain();
+    await this.market.calm(minutes);
     await this.context.system.checkBrokers();
   }
 
@@ -61,19 +68,19 @@ export class Routes {
 
   /** The route marked unhealthy since the last health test. */
   unhealthy(broker: string): Promise<EventOfType<'BrokerHealthChanged'>> {
-    return nextEvent(this.context, 'BrokerHealthChanged', this.mark(), e => e.payload.broker === broker && !e.payload.healthy, `broker ${broker} to be marked unhealthy`);
+    return this.eventLog.waitForType('BrokerHealthChanged', this.mark(), e => e.payload.broker === broker && !e.payload.healthy, BROKER_WAIT_MS);
   }
 
   /** A failed synchronisation with a route since the last health test, every switch on record, and the route in use. */
   async failedSynchronisation(broker: string): Promise<{ failure: EventOfType<'BrokerSyncFailed'>; switches: number; active: string }> {
-    const failure = await nextEvent(this.context, 'BrokerSyncFailed', this.mark(), e => e.payload.broker === broker, `the synchronisation with ${broker} to fail`);
+    const failure = await this.eventLog.waitForType('BrokerSyncFailed', this.mark(), e => e.payload.broker === broker, BROKER_WAIT_MS);
     return { failure, switches: this.eventLog.ofType('BrokerSwitched').length, active: this.routing().active };
   }
 
   /** The switch to a route since the last health test, the synchronisations with it in between, and the route in use. */
   async switchTo(broker: string): Promise<{ synchronisationsBefore: number; active: string }> {
     const mark = this.mark();
-    const switched = await nextEvent(this.context, 'BrokerSwitched', mark, e => e.payload.to === broker, `the switch to ${broker}`);
+    const switched = await this.eventLog.waitForType('BrokerSwitched', mark, e => e.payload.to === broker, BROKER_WAIT_MS);
     const synchronisations = this.eventLog.ofType('StateSynchronised', mark).filter(e => e.payload.broker === broker && e.seq < switched.seq);
     return { synchronisationsBefore: synchronisations.length, active: this.routing().active };
   }
@@ -82,23 +89,21 @@ export class Routes {
   routeOfLastOrder(): { submittedTo: string | undefined; acceptedThere: number } {
     const id = this.context.memory.recall('order', LAST_ORDER);
     const submitted = this.eventLog.forOrder(id).find((e): e is EventOfType<'OrderSubmitted'> => e.type === 'OrderSubmitted');
-    const route = submitted ? this.context.route(submitted.payload.broker) : undefined;
-    const accepted = route?.server?.httpLog.filter(r => r.method === 'POST' && r.path === `${API_PREFIX}/orders` && r.status === 200) ?? [];
+    const accepted = submitted ? this.context.route(submitted.payload.broker).server.httpLog.filter(r => isOrderRequest(r) && r.status === 200) : [];
     return { submittedTo: submitted?.payload.broker, acceptedThere: accepted.length };
   }
 
   /** Degraded mode entered since the last health test: the trading state it set, and the one in force. */
   async degraded(): Promise<{ setTo: string; inForce: string | undefined }> {
-    const entered = await nextEvent(this.context, 'DegradedModeChanged', this.mark(), e => e.payload.active, 'degraded mode');
+    const entered = await this.eventLog.waitForType('DegradedModeChanged', this.mark(), e => e.payload.active, BROKER_WAIT_MS);
     return { setTo: entered.payload.tradingState, inForce: this.tradingState() };
   }
 
   /** Degraded mode left since the last health test; returns once the route in use has its user channel open again. */
   async outOfDegradedMode(): Promise<{ inForce: string | undefined }> {
-    await nextEvent(this.context, 'DegradedModeChanged', this.mark(), e => !e.payload.active, 'degraded mode to end');
+    await this.eventLog.waitForType('DegradedModeChanged', this.mark(), e => !e.payload.active, BROKER_WAIT_MS);
     const inForce = this.tradingState();
-    const active = this.context.route(this.routing().active);
-    await this.context.session.until("the active broker's user channel to be open", () => active.wire.channelConnected);
+    if (this.context.transport === 'wire') await this.channelConnected(this.routing().active);
     return { inForce };
   }
 
@@ -110,6 +115,13 @@ export class Routes {
   /** Degraded mode as it stands, with the changes to it since this instance replayed its log. */
   sinceRestart(): DegradedView {
     return this.view(this.context.system.eventsReplayed);
+  }
+
+  /** Until the system has recorded a route's user channel as connected (the order after degraded mode needs its reports). */
+  private async channelConnected(route: string): Promise<void> {
+    const changes = this.eventLog.ofType('BrokerConnectionChanged').filter(e => e.payload.broker === route);
+    if (changes[changes.length - 1]?.payload.state === 'connected') return;
+    await this.eventLog.waitForType('BrokerConnectionChanged', this.eventLog.mark(), e => e.payload.broker === route && e.payload.state === 'connected', BROKER_WAIT_MS);
   }
 
   private view(mark: number): DegradedView {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrokerSimulatorCore } from '../simulators/broker';
-import { BrokerConnection, brokerTransport } from '../broker-connection';
+import { BrokerConnection, type Signing, TRADER_KEY, brokerTransport } from '../broker-connection';
 import { runSeed } from '../run-context';
 import { DEFAULT_INSTRUMENTS, JsonLinesLogger, SeededRandom, VirtualClock } from '../sut';
 import type { SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut';
@@ -36,17 +36,15 @@ export class ScenarioContext {
   circuitBreakers: 'armed' | 'disarmed' = 'disarmed';
   private readonly logger = new JsonLinesLogger(line => this.logLines.push(line), this.clock);
   private primary: BrokerConnection | null = null;
+  /** What the system signs its requests with at its next start: the trader's key, the broker's secret, a true clock, unless a scenario says otherwise. */
+  private signing: Signing = { apiKey: TRADER_KEY, apiSecret: this.apiSecret, clockSkewMs: 0 };
   /** Other routes to the same broker account, in the order the system falls back to them. */
-  readonly fallbacks: BrokerConnection[] = [];
+  private readonly fallbacks: BrokerConnection[] = [];
   /** Made when first needed, so a scenario that never runs (a dry run) leaves no folder behind. */
   private dir: string | null = null;
 
   constructor(driver: SystemUnderTestDriver) {
     this.session = new SystemSession(driver, () => this.configuration(), this.errors);
-    // An 'unreachable' fault lasts until the failure it causes is on record, then the link comes back.
-    this.session.onEvent(event => {
-      if (event.type === 'BrokerErrorRecorded' && this.primary?.restoreProxyOnNextError) void this.primary.restoreProxy();
-    });
   }
 
   get dataDir(): string {
@@ -59,7 +57,7 @@ export class ScenarioContext {
     return this.session.system;
   }
 
-  /** Start the broker simulator (and on the wire its server, proxy and the gateway's connection). */
+  /** Open the broker: the simulator, and on the wire its server and the fault proxy in front of it. */
   async connectBroker(): Promise<void> {
     if (this.primary) return;
     this.primary = await this.openConnection('SIM');
@@ -70,34 +68,51 @@ export class ScenarioContext {
     return this.primary;
   }
 
+  /** Routes are configuration of a start: a fallback route is added while the system is down. */
   async addFallbackRoute(name: string): Promise<void> {
     if (this.session.isRunning) throw new Error('fallback routes are configured before the trading system starts');
     this.fallbacks.push(await this.openConnection(name));
   }
 
+  /** Credentials and the clock they are signed by are configuration of a start too. */
+  signWith(signing: Signing): void {
+    if (this.session.isRunning) throw new Error('the credentials are configured before the trading system starts');
+    this.signing = signing;
+  }
+
   /** A route by the name the system knows it by: the broker, or a fallback. */
   route(name: string): BrokerConnection {
-    const route = [this.connection, ...this.fallbacks].find(c => c.gateway.name === name);
-    if (!route) throw new Error(`no route to a broker named ${name}; routes: ${[this.connection, ...this.fallbacks].map(c => c.gateway.name).join(', ')}`);
+    const routes = [this.connection, ...this.fallbacks];
+    const route = routes.find(c => c.name === name);
+    if (!route) throw new Error(`no route to a broker named ${name}; routes: ${routes.map(c => c.name).join(', ')}`);
     return route;
   }
 
   private openConnection(name: string): Promise<BrokerConnection> {
-    return BrokerConnection.open(this.transport, { name, core: this.broker, clock: this.clock, random: () => this.random.next(), apiSecret: this.apiSecret });
+    return BrokerConnection.open(this.transport, {
+      name,
+      core: this.broker,
+      clock: this.clock,
+      random: () => this.random.next(),
+      apiSecret: this.apiSecret,
+      nextBrokerError: () => this.session.forEvent('the failure to be recorded as a broker error', e => e.type === 'BrokerErrorRecorded', this.system.events.mark()),
+      background: (what, work) => this.errors.background(what, work),
+    });
   }
 
   private configuration(): SystemConfiguration {
     return {
       dataDir: this.dataDir,
-      routes: [this.connection, ...this.fallbacks].map(c => ({ name: c.gateway.name, gateway: c.gateway })),
+      routes: [this.connection, ...this.fallbacks].map(c => c.route(this.signing)),
       clock: this.clock,
+      random: () => this.random.next(),
       logger: this.logger,
       circuitBreakers: this.circuitBreakers,
     };
   }
 
   async dispose(): Promise<void> {
-    this.session.stop();
+    await this.session.stop();
     await this.primary?.close();
     this.primary = null;
     for (const fallback of this.fallbacks.splice(0)) await fallback.close();

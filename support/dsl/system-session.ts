@@ -21,6 +21,7 @@ export const WAIT_MS = {
  */
 export class SystemSession {
   private current: SystemUnderTest | null = null;
+  private starting = false;
   private stopListening: (() => void) | null = null;
   private readonly waiters = new ConditionWaiters();
   private readonly listeners = new Set<(event: StoredEvent) => void>();
@@ -46,31 +47,42 @@ export class SystemSession {
     return this.current;
   }
 
-  start(): SystemUnderTest {
-    if (this.current) throw new Error('the trading system is already running');
-    const system = this.driver.start(this.configuration());
+  async start(): Promise<SystemUnderTest> {
+    if (this.current || this.starting) throw new Error('the trading system is already running');
+    this.starting = true;
+    let system: SystemUnderTest;
+    try {
+      system = await this.driver.start(this.configuration());
+    } finally {
+      this.starting = false;
+    }
     this.current = system;
     this.starts += 1;
-    this.stopListening = system.events.onAppend(event => {
-      // Each listener on its own: one that throws must not keep the event from the others, or from the waits.
-      for (const listener of [...this.listeners]) {
-        try {
-          listener(event);
-        } catch (error) {
-          this.errors.record(`a listener to the system's events (event ${event.seq}, ${event.type})`, error);
-        }
-      }
-      this.waiters.changed();
-    });
+    this.stopListening = system.events.onAppend(event => this.tell(event));
+    // What the system recorded while it started (connecting to its routes) is told now, in order.
+    for (const event of system.events.since(system.eventsReplayed)) this.tell(event);
     return system;
   }
 
-  /** The process ends, its log file closed; what it had not written is gone. */
-  stop(): void {
+  /** The process ends, its log file and connections closed; what it had not written is gone. */
+  async stop(): Promise<void> {
     this.stopListening?.();
     this.stopListening = null;
-    this.current?.stop();
+    const system = this.current;
     this.current = null;
+    await system?.stop();
+  }
+
+  private tell(event: StoredEvent): void {
+    // Each listener on its own: one that throws must not keep the event from the others, or from the waits.
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.errors.record(`a listener to the system's events (event ${event.seq}, ${event.type})`, error);
+      }
+    }
+    this.waiters.changed();
   }
 
   /** Told of every event any instance of this scenario appends. */

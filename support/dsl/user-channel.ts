@@ -2,10 +2,12 @@ import type { BrokerServer } from '../simulators/broker';
 import { Decimal } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import type { EventLog } from './event-log';
-import { BROKER_WAIT_MS, LAST_FAULT, type EventOfType, logMark, markLog, nextEvent } from './broker-events';
+import { BROKER_WAIT_MS, LAST_FAULT, type EventOfType, logMark, markLog } from './broker-events';
 import { LAST_ORDER, WORKING_ORDER } from './trader';
 
 type Anomaly = EventOfType<'BrokerSequenceAnomaly'>['payload']['anomaly'];
+/** A state of the user channel, as the system records it. */
+export type ChannelState = EventOfType<'BrokerConnectionChanged'>['payload']['state'];
 
 /** Where the books stood before a bad message was sent, to compare with after it was refused. */
 const BEFORE_THE_BAD_MESSAGE = 'before the bad message';
@@ -41,9 +43,7 @@ export class UserChannel {
   ) {}
 
   private get server(): BrokerServer {
-    const server = this.context.connection.server;
-    if (!server) throw new Error('the user channel is on the wire only (BROKER_TRANSPORT=wire); tag the scenario @wire-only');
-    return server;
+    return this.context.connection.server;
   }
 
   // ---- what the broker does on the channel ----
@@ -58,8 +58,16 @@ export class UserChannel {
   async silenceHeartbeatsUntilDeclaredDead(): Promise<void> {
     const mark = markLog(this.context, LAST_FAULT);
     this.server.stopHeartbeats();
-    await nextEvent(this.context, 'BrokerConnectionChanged', mark, e => e.payload.state === 'lost', 'the user channel to be declared dead');
+    await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => e.payload.state === 'lost', BROKER_WAIT_MS);
     this.server.resumeHeartbeats();
+  }
+
+  /** A broker process restart: same books and port, a new session numbered from 1. Returns once the user channel is back and the system has caught up with the broker. */
+  async brokerRestarts(): Promise<void> {
+    const mark = markLog(this.context, LAST_FAULT);
+    await this.server.restart();
+    const connected = await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => this.isOwn(e) && e.payload.state === 'connected', BROKER_WAIT_MS);
+    await this.eventLog.waitForType('StateSynchronised', connected.seq, undefined, BROKER_WAIT_MS);
   }
 
   /** An order update sent again under its old number: the last one (back 0) or one before it. */
@@ -107,30 +115,30 @@ export class UserChannel {
 
   // ---- what the system recorded about the channel ----
 
-  /** The channel was lost after the last fault and connected again after that. */
-  async lostAndReconnected(): Promise<{ lost: number; connected: number }> {
-    const lost = await nextEvent(this.context, 'BrokerConnectionChanged', logMark(this.context, LAST_FAULT), e => e.payload.state === 'lost', 'the user channel to be lost');
-    const connected = await nextEvent(this.context, 'BrokerConnectionChanged', lost.seq, e => e.payload.state === 'connected', 'the user channel to connect again');
-    return { lost: lost.seq, connected: connected.seq };
+  /** The channel was lost after the last fault and connected again after that: the states the system recorded for it from the fault to the reconnect, oldest first. */
+  async lostAndReconnected(): Promise<ChannelState[]> {
+    const mark = logMark(this.context, LAST_FAULT);
+    const lost = await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => this.isOwn(e) && e.payload.state === 'lost', BROKER_WAIT_MS);
+    const connected = await this.eventLog.waitForType('BrokerConnectionChanged', lost.seq, e => this.isOwn(e) && e.payload.state === 'connected', BROKER_WAIT_MS);
+    return this.statesSince(mark).filter(e => e.seq <= connected.seq).map(e => e.payload.state);
   }
 
-  /** The channel connected after the last fault, and the system's end of it is open. */
-  async connected(): Promise<boolean> {
-    await nextEvent(this.context, 'BrokerConnectionChanged', logMark(this.context, LAST_FAULT), e => e.payload.state === 'connected', 'the user channel to connect');
-    const wire = this.context.connection.wire;
-    await this.context.session.until('the user channel to be open', () => wire.channelConnected);
-    return wire.channelConnected;
+  /** Once the channel has connected after the last fault: the states the system recorded for it since the fault, oldest first, up to now. */
+  async connectedAfterLastFault(): Promise<ChannelState[]> {
+    const mark = logMark(this.context, LAST_FAULT);
+    await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => this.isOwn(e) && e.payload.state === 'connected', BROKER_WAIT_MS);
+    return this.statesSince(mark).map(e => e.payload.state);
   }
 
   /** The first sequence anomaly of a kind after the last fault. */
   anomaly(kind: Anomaly): Promise<EventOfType<'BrokerSequenceAnomaly'>> {
-    return nextEvent(this.context, 'BrokerSequenceAnomaly', logMark(this.context, LAST_FAULT), e => e.payload.anomaly === kind, `a sequence anomaly of kind ${kind}`);
+    return this.eventLog.waitForType('BrokerSequenceAnomaly', logMark(this.context, LAST_FAULT), e => e.payload.anomaly === kind, BROKER_WAIT_MS);
   }
 
   /** An anomaly after the last fault, and the resynchronisation it set off. */
   async anomalyAndResynchronisation(kind: Anomaly, trigger: string): Promise<{ anomaly: EventOfType<'BrokerSequenceAnomaly'>; sync: EventOfType<'StateSynchronised'> }> {
     const anomaly = await this.anomaly(kind);
-    const sync = await nextEvent(this.context, 'StateSynchronised', anomaly.seq, e => e.payload.trigger === trigger, `the synchronisation after the ${trigger}`);
+    const sync = await this.eventLog.waitForType('StateSynchronised', anomaly.seq, e => e.payload.trigger === trigger, BROKER_WAIT_MS);
     return { anomaly, sync };
   }
 
@@ -139,15 +147,15 @@ export class UserChannel {
     return this.eventLog.ofType('FillRejected', logMark(this.context, LAST_FAULT));
   }
 
-  /** The number of the last report the system's end of the channel took. */
+  /** The number of the last report the system's end of the channel took (the log does not record report numbers: the system says). */
   lastReportSequence(): number {
-    return this.context.connection.wire.lastReportSequence;
+    return this.context.system.lastReportSequence(this.context.connection.name);
   }
 
   /** The session change after the last fault and the session the broker names now; returns once the resynchronisation it set off is on record. */
   async newSession(): Promise<{ previous: string; joined: string; brokerSession: string }> {
-    const changed = await nextEvent(this.context, 'BrokerSessionChanged', logMark(this.context, LAST_FAULT), undefined, 'the user channel to join a new session');
-    await nextEvent(this.context, 'StateSynchronised', changed.seq, e => e.payload.trigger === 'new broker session', 'the synchronisation after the new session');
+    const changed = await this.eventLog.waitForType('BrokerSessionChanged', logMark(this.context, LAST_FAULT), undefined, BROKER_WAIT_MS);
+    await this.eventLog.waitForType('StateSynchronised', changed.seq, e => e.payload.trigger === 'new broker session', BROKER_WAIT_MS);
     return { previous: changed.payload.previousSession, joined: changed.payload.session, brokerSession: this.server.session };
   }
 
@@ -187,6 +195,15 @@ export class UserChannel {
   }
 
   // ---- helpers ----
+
+  /** Whether a change of channel state is of this channel (the broker's, not a fallback route's). */
+  private isOwn(event: EventOfType<'BrokerConnectionChanged'>): boolean {
+    return event.payload.broker === this.context.connection.name;
+  }
+
+  private statesSince(mark: number): EventOfType<'BrokerConnectionChanged'>[] {
+    return this.eventLog.ofType('BrokerConnectionChanged', mark).filter(e => this.isOwn(e));
+  }
 
   private trade(symbol: string, quantity: Decimal): void {
     const id = this.context.memory.recall('order', WORKING_ORDER);

@@ -1,9 +1,9 @@
 import type { BrokerServer, BrokerSimulatorCore, HttpLogEntry, RequestMatch, ScriptedAnswer } from '../simulators/broker';
-import type { BrokerConnection, BrokerFaults } from '../broker-connection';
-import { API_PREFIX } from '../broker-connection';
+import type { BrokerFaults } from '../broker-connection';
+import { API_PREFIX, isOrderRequest } from '../broker-connection';
 import type { Decimal } from '../sut';
 import type { ScenarioContext } from './scenario-context';
-import { LAST_FAULT, markLog, nextEvent } from './broker-events';
+import { LAST_FAULT, markLog } from './broker-events';
 import { LAST_ORDER } from './trader';
 
 const ORDER_REQUESTS: RequestMatch = { method: 'POST', pathPrefix: `${API_PREFIX}/orders` };
@@ -52,13 +52,8 @@ export class Venue {
   }
 
   /** The broker's HTTP + WebSocket server: only on the wire. */
-  get server(): BrokerServer {
-    return serverOf(this.context.connection);
-  }
-
-  /** A route's server, by the name the system knows the route by (the broker, or a fallback). */
-  serverOf(route: string): BrokerServer {
-    return serverOf(this.context.route(route));
+  private get server(): BrokerServer {
+    return this.context.connection.server;
   }
 
   /** How many requests the broker has answered (counting those its bounded log no longer keeps). */
@@ -84,9 +79,9 @@ export class Venue {
   }
 
   /** A failed position query is a fault the system has to answer (a skipped reconciliation): the log is marked. */
-  failNextPositionQueries(count: number, answer: string, route = this.context.connection.gateway.name): void {
+  failNextPositionQueries(count: number, answer: string, route = this.context.connection.name): void {
     markLog(this.context, LAST_FAULT);
-    this.serverOf(route).failNextRequests(count, brokerAnswer(answer), POSITION_QUERIES);
+    this.context.route(route).server.failNextRequests(count, brokerAnswer(answer), POSITION_QUERIES);
   }
 
   /** A "<status> <CODE>" answer is an HTTP failure; anything else is the body of a 200 the system has to read. */
@@ -115,12 +110,12 @@ export class Venue {
     this.server.setRateLimit({ capacity, refillPerSecond });
   }
 
-  /** The trader's key asks for its balance until the broker answers 429. */
+  /** Another client of the trader's key asks for the balance until the broker answers 429: the quota is the key's, not the process's. */
   async useUpQuota(): Promise<void> {
     const server = this.server;
     for (let attempt = 0; !server.httpLog.some(r => r.status === 429); attempt += 1) {
       if (attempt === QUOTA_ATTEMPTS) throw new Error(`the broker did not say 429 after ${QUOTA_ATTEMPTS} requests: is a rate limit set?`);
-      await this.context.connection.wire.balance().catch(() => undefined);
+      await this.context.connection.askBalanceWithTradersKey();
     }
   }
 
@@ -132,9 +127,9 @@ export class Venue {
     this.server.setStatus('normal');
   }
 
-  /** What the broker's status endpoint says now, asked through the system's own client. */
-  async status(): Promise<string> {
-    return (await this.context.connection.wire.status()).status;
+  /** What the broker's status endpoint says now. */
+  status(): Promise<string> {
+    return this.context.connection.serviceStatus();
   }
 
   // ---- the broker's books moving on their own ----
@@ -162,14 +157,6 @@ export class Venue {
     this.books.deposit(amount.neg());
   }
 
-  /** A broker process restart: same books and port, a new session numbered from 1. Returns once the user channel is back and the system has caught up with the broker. */
-  async restart(): Promise<void> {
-    const mark = markLog(this.context, LAST_FAULT);
-    await this.server.restart();
-    const connected = await nextEvent(this.context, 'BrokerConnectionChanged', mark, e => e.payload.state === 'connected', 'the user channel to connect again');
-    await nextEvent(this.context, 'StateSynchronised', connected.seq, undefined, 'the synchronisation after the broker restarted');
-  }
-
   // ---- what the broker received and answered ----
 
   /** The broker's answers of one status and code. */
@@ -180,7 +167,7 @@ export class Venue {
   /** The order requests answered, placed and booked; for one remembered order when a name is given. */
   orderDesk(orderName?: string): OrderDesk {
     const id = orderName === undefined ? undefined : this.context.memory.recall('order', orderName);
-    const answered = this.server.httpLog.filter(r => r.method === 'POST' && r.path === `${API_PREFIX}/orders`);
+    const answered = this.server.httpLog.filter(isOrderRequest);
     return {
       answered: answered.map(r => `${r.status} ${r.code}`),
       ...this.booksFor(id),
@@ -201,11 +188,6 @@ export class Venue {
     return this.booksFor(this.context.memory.recall('order', LAST_ORDER));
   }
 
-  /** The successful order requests a route's broker answered. */
-  ordersAcceptedBy(route: string): number {
-    return this.serverOf(route).httpLog.filter(r => r.method === 'POST' && r.path === `${API_PREFIX}/orders` && r.status === 200).length;
-  }
-
   /** The pages of fill history asked for since the system was down: the status of each, and the cursor each started from. */
   fillHistoryPagesSinceSystemWasDown(): { status: number; since: string | null }[] {
     return this.requestsSince('while the system was down')
@@ -221,9 +203,4 @@ export class Venue {
     if (order.symbol !== symbol) throw new Error(`${orderName} is for ${order.symbol}, not ${symbol}`);
     return id;
   }
-}
-
-function serverOf(connection: BrokerConnection): BrokerServer {
-  if (!connection.server) throw new Error('this step needs the broker on the wire (BROKER_TRANSPORT=wire); tag its scenario @wire-only');
-  return connection.server;
 }

@@ -5,9 +5,12 @@ import { SqliteEventStore } from '../../domain/state';
 import { StateProjection } from '../../domain/state';
 import { InstrumentRegistry } from '../../domain/model';
 import { BreakerSnapshot } from '../../domain/breakers';
+import { NetworkBrokerGateway } from '../../domain/execution';
 import { stateSnapshot } from './state-snapshot';
 import {
   BreakerControls,
+  BrokerGateway,
+  BrokerRoute,
   Clock,
   CustomBreakerRequest,
   Decimal,
@@ -65,12 +68,24 @@ function markPriceMetric(symbol: string): (snapshot: BreakerSnapshot) => Decimal
   return snapshot => snapshot.state.marks.get(symbol) ?? null;
 }
 
+/** The reference system's own adapter to a route on the wire: a new one at each start, as a new process would make. */
+function wireGateway(route: Extract<BrokerRoute, { transport: 'wire' }>, configuration: SystemConfiguration): NetworkBrokerGateway {
+  const { baseUrl, apiKey, apiSecret, timings } = route.endpoint;
+  const gateway = new NetworkBrokerGateway({ name: route.name, baseUrl, apiKey, apiSecret, clock: configuration.clock, random: configuration.random, ...timings });
+  gateway.setClockSkew(route.clockSkewMs);
+  return gateway;
+}
+
 /** The reference trading system (`domain/`) behind the port, in this process, on a SQLite log. */
 class ReferenceSystem implements SystemUnderTest {
   readonly events: EventFeed;
   readonly breakers: BreakerControls;
 
-  constructor(readonly system: TradingSystem) {
+  constructor(
+    private readonly system: TradingSystem,
+    /** The adapters this instance built for its wire routes: they are its connections, and go with it. */
+    private readonly wireGateways: readonly NetworkBrokerGateway[],
+  ) {
     this.events = new LedgerEventFeed(system);
     const monitor = system.breakers;
     this.breakers = {
@@ -133,6 +148,10 @@ class ReferenceSystem implements SystemUnderTest {
     return { active: router.name, routes: router.brokerNames(), degraded: router.isDegraded };
   }
 
+  lastReportSequence(route: string): number {
+    return this.wireGateways.find(gateway => gateway.name === route)?.lastReportSequence ?? 0;
+  }
+
   projectedExposure: SystemUnderTest['projectedExposure'] = () => this.system.risk.projectedExposure();
   workingExposure: SystemUnderTest['workingExposure'] = () => this.system.risk.workingExposure();
   counter = (name: string): number => this.system.telemetry.count(name);
@@ -153,8 +172,9 @@ class ReferenceSystem implements SystemUnderTest {
     return this.system.ledger.store.verify();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.system.close();
+    await Promise.all(this.wireGateways.map(gateway => gateway.close()));
   }
 
   latencySamples: SystemUnderTest['latencySamples'] = stage => this.system.telemetry.latency(stage).count;
@@ -172,18 +192,37 @@ class ReferenceSystem implements SystemUnderTest {
 export const referenceDriver: SystemUnderTestDriver = {
   name: 'reference trading system',
 
-  start(configuration: SystemConfiguration): SystemUnderTest {
+  async start(configuration: SystemConfiguration): Promise<SystemUnderTest> {
     const [primary, ...fallbacks] = configuration.routes;
     if (!primary) throw new Error('the trading system needs a route to a broker');
-    const system = TradingSystem.open({
-      eventStorePath: join(configuration.dataDir, LOG_FILE),
-      broker: primary.gateway,
-      fallbackBrokers: fallbacks.map(route => route.gateway),
-      clock: configuration.clock,
-      logger: configuration.logger,
-      circuitBreakers: configuration.circuitBreakers,
-    });
-    return new ReferenceSystem(system);
+    const wireGateways: NetworkBrokerGateway[] = [];
+    const gatewayOf = (route: BrokerRoute): BrokerGateway => {
+      if (route.transport === 'in-process') return route.gateway;
+      const gateway = wireGateway(route, configuration);
+      wireGateways.push(gateway);
+      return gateway;
+    };
+    const broker = gatewayOf(primary);
+    const fallbackBrokers = fallbacks.map(gatewayOf);
+    let system: TradingSystem;
+    try {
+      system = TradingSystem.open({
+        eventStorePath: join(configuration.dataDir, LOG_FILE),
+        broker,
+        fallbackBrokers,
+        clock: configuration.clock,
+        logger: configuration.logger,
+        circuitBreakers: configuration.circuitBreakers,
+      });
+    } catch (error) {
+      await Promise.all(wireGateways.map(gateway => gateway.close()));
+      throw error;
+    }
+    const running = new ReferenceSystem(system, wireGateways);
+    // The log first, then each route's user channel: what the broker sent while the system was down is in its REST history.
+    // A channel the broker refuses is on record (BrokerConnectionChanged "gave_up") and the system runs without it.
+    await Promise.all(wireGateways.map(gateway => gateway.connect().catch(() => undefined)));
+    return running;
   },
 
   tamperWithLog(dataDir: string, _clock: Clock, change): void {
@@ -202,9 +241,3 @@ export const referenceDriver: SystemUnderTestDriver = {
     SqliteEventStore.open(join(dataDir, LOG_FILE), clock).close();
   },
 };
-
-/** @deprecated the steps still being moved onto the DSL reach the reference system itself through this; it goes when they are moved. */
-export function legacyTradingSystem(system: SystemUnderTest): TradingSystem {
-  if (!(system instanceof ReferenceSystem)) throw new Error('not the reference trading system');
-  return system.system;
-}

@@ -112,6 +112,8 @@ export interface SystemUnderTest {
   checkBrokers(): Promise<void>;
   /** The broker orders are routed to now, every route in fallback order, and whether no broker is healthy. */
   routing(): { readonly active: string; readonly routes: readonly string[]; readonly degraded: boolean };
+  /** The number of the last report the system took on a route's user channel (0 before the first, and for a route without one): the log does not record report numbers. */
+  lastReportSequence(route: string): number;
 
   // What the system knows and says.
   readonly state: SystemState;
@@ -131,7 +133,7 @@ export interface SystemUnderTest {
   verifyLog(): { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };
 
   /** The process ends: connections and the log file are closed; the broker lives on. */
-  stop(): void;
+  stop(): Promise<void>;
 
   /** How many latency samples the system has taken at a stage of an order's life. */
   latencySamples(stage: LatencyStage): number;
@@ -142,11 +144,48 @@ export interface SystemUnderTest {
 
 export type StateSnapshot = Readonly<Record<string, unknown>>;
 
-/** One route to the broker: a gateway for a system in this process, the endpoint for one that connects itself. */
-export interface BrokerRoute {
-  readonly name: string;
-  readonly gateway: BrokerGateway;
+/**
+ * The timings the suite's scenarios are written for: short, so a fault scenario takes a second, not
+ * a minute. A driver whose client has such settings may take them; the scenarios that count retries
+ * or wait for a reconnect assume them.
+ */
+export interface ClientTimings {
+  /** How long a REST request may go unanswered. */
+  readonly requestTimeoutMs: number;
+  /** How often a request that may be sent again is tried, and the first backoff. */
+  readonly retry: { readonly attempts: number; readonly baseDelayMs: number };
+  /** How long the user channel may be silent (no report, no heartbeat) before it is declared dead. */
+  readonly livenessTimeoutMs: number;
+  readonly reconnectAttempts: number;
+  readonly reconnectBaseDelayMs: number;
+  /** How long after signing the broker still takes a request. */
+  readonly receiveWindowMs: number;
 }
+
+/** Where a broker serves the account on the wire, and the key the system signs with there. */
+export interface BrokerEndpoint {
+  /** The REST API's base URL; the user channel is on the same host and port (ws://). */
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  readonly timings: ClientTimings;
+}
+
+/**
+ * One route to the broker account, as the venue offers it. On the wire: an endpoint the system's
+ * own broker adapter connects to (signed REST and a WebSocket user channel, in the simulator's
+ * protocol). In process: the simulator's gateway, which implements the reference system's broker
+ * port, for runs without sockets.
+ */
+export type BrokerRoute =
+  | {
+      readonly name: string;
+      readonly transport: 'wire';
+      readonly endpoint: BrokerEndpoint;
+      /** How far ahead of the configuration's clock the system's clock runs when it signs (a host whose clock drifted); 0 for a true clock. */
+      readonly clockSkewMs: number;
+    }
+  | { readonly name: string; readonly transport: 'in-process'; readonly gateway: BrokerGateway };
 
 export interface SystemConfiguration {
   /** Where the system keeps its log; a restart opens the same place. */
@@ -154,6 +193,8 @@ export interface SystemConfiguration {
   /** The broker first, then the fallback routes in the order the system switches to them. */
   readonly routes: readonly BrokerRoute[];
   readonly clock: Clock;
+  /** Seeded: a run replays with the same seed (backoff jitter, for one). */
+  readonly random: () => number;
   readonly logger: Logger;
   readonly circuitBreakers: 'armed' | 'disarmed';
 }
@@ -161,7 +202,8 @@ export interface SystemConfiguration {
 /** How the suite starts a trading system and reaches its stored log while it is down. */
 export interface SystemUnderTestDriver {
   readonly name: string;
-  start(configuration: SystemConfiguration): SystemUnderTest;
+  /** Resolves once the system is up: its log opened and each route connected, or its refusal on record. */
+  start(configuration: SystemConfiguration): Promise<SystemUnderTest>;
   /** While the system is down: change a recorded event's payload field, as someone editing the file would. */
   tamperWithLog(dataDir: string, clock: Clock, change: { readonly eventType: string; readonly field: string; readonly value: string }): void;
   /** While the system is down: open the log and check it; the failure, if any, is the system's own error. */

@@ -10,3 +10,5 @@ export type { BrokerCredential, BrokerPermission, BrokerServerOptions, HttpLogEn
 export type { CapturedRequest } from './rest-api';
 export { InProcessBrokerGateway } from './in-process-gateway';
 export type { InProcessGatewayOptions, ScriptedOutage } from './in-process-gateway';
+/** The wire protocol this venue speaks (the reference system's adapter speaks it too): where its REST API lives, and how a request is signed. */
+export { API_PREFIX, AUTH_HEADERS, signRequest } from '../../../domain/execution';
