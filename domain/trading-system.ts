@@ -1,30 +1,11 @@
-import { Clock } from './shared';
-import { Decimal } from './shared';
+import { Clock, Decimal } from './shared';
 import { InstrumentRegistry } from './model';
 import { LiveRiskManager } from './risk';
-import { SqliteEventStore } from './state';
-import { StoredEvent } from './state';
-import { InputDesk } from './state';
-import { TradingLedger } from './state';
-import { StateProjection } from './state';
-import { DEFAULT_SETTINGS } from './state';
-import { Telemetry } from './telemetry';
-import { Logger, SILENT_LOGGER } from './telemetry';
-import { logRecordedEvent } from './telemetry';
-import { BrokerGateway } from './execution';
-import { BalanceReconciler } from './execution';
-import { ExecutionCoordinator } from './execution';
-import { LiveExecutionEngine } from './execution';
-import { PositionReconciler } from './execution';
-import { BrokerRouter } from './execution';
-import { BrokerRoutingRecorder } from './execution';
-import { BrokerHealthPolicy, BrokerHealthTracker } from './execution';
-import { BrokerErrorLog } from './execution';
+import { SqliteEventStore, StoredEvent, InputDesk, TradingLedger, StateProjection, DEFAULT_SETTINGS } from './state';
+import { Telemetry, Logger, SILENT_LOGGER, logRecordedEvent } from './telemetry';
+import { BrokerGateway, BalanceReconciler, ExecutionCoordinator, LiveExecutionEngine, PositionReconciler, BrokerRouter, BrokerRoutingRecorder, BrokerHealthPolicy, BrokerHealthTracker, BrokerErrorLog } from './execution';
 import { BreakerMonitor } from './breakers';
-import { BrokerSynchroniser, RecoveryReport } from './recovery';
-import { InFlightResolution, InFlightResolver } from './recovery';
-import { GatewayEventRecorder } from './recovery';
-import { DegradedModeSwitch } from './recovery';
+import { BrokerSynchroniser, RecoveryReport, InFlightResolution, InFlightResolver, GatewayEventRecorder, DegradedModeSwitch } from './recovery';
 
 export type { RecoveryReport } from './recovery';
 

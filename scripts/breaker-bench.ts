@@ -7,16 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram, performance } from 'node:perf_hooks';
-import { VirtualClock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
+import { VirtualClock, Decimal, SeededRandom } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
-import { BrokerGateway } from '../domain/execution';
+import { BrokerGateway, NetworkBrokerGateway } from '../domain/execution';
 import { TradingSystem } from '../domain/trading-system';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { InProcessBrokerGateway } from '../support/simulators/broker';
-import { BrokerServer } from '../support/simulators/broker';
-import { NetworkBrokerGateway } from '../domain/execution';
-import { SeededRandom } from '../domain/shared';
+import { BrokerSimulatorCore, InProcessBrokerGateway, BrokerServer } from '../support/simulators/broker';
 import { openMarket } from './bench-market';
 
 export interface BreakerResponseOptions {

@@ -12,17 +12,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock, SystemClock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
-import { SeededRandom } from '../domain/shared';
+import { VirtualClock, SystemClock, Decimal, SeededRandom } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { TradingSystem } from '../domain/trading-system';
-import { BrokerGateway } from '../domain/execution';
-import { NetworkBrokerGateway } from '../domain/execution';
+import { BrokerGateway, NetworkBrokerGateway } from '../domain/execution';
 import { JsonLinesLogger } from '../domain/telemetry';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { BrokerServer } from '../support/simulators/broker';
-import { InProcessBrokerGateway } from '../support/simulators/broker';
+import { BrokerSimulatorCore, BrokerServer, InProcessBrokerGateway } from '../support/simulators/broker';
 import { openMarket } from './bench-market';
 
 const ORDERS = Number(process.env.ORDERS ?? 5_000);

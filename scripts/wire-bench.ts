@@ -9,14 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistogram, performance, RecordableHistogram } from 'node:perf_hooks';
 import WebSocket, { WebSocketServer } from 'ws';
-import { SystemClock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
-import { SeededRandom } from '../domain/shared';
+import { SystemClock, Decimal, SeededRandom } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { TradingSystem } from '../domain/trading-system';
 import { NetworkBrokerGateway } from '../domain/execution';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { BrokerServer } from '../support/simulators/broker';
+import { BrokerSimulatorCore, BrokerServer } from '../support/simulators/broker';
 import { MarkFeed, openMarket } from './bench-market';
 
 export function line(name: string, h: RecordableHistogram): string {

@@ -1,5 +1,4 @@
-import { StoredEvent } from './sut';
-import { settingLabel } from './sut';
+import { StoredEvent, settingLabel } from './sut';
 
 /** Evidence for the report: per tripped breaker, what it saw, the limit, and every action of its response in order. */
 

@@ -1,5 +1,4 @@
-import { DecisionRow, StoredEvent } from './sut';
-import { SETTING_LABELS, formatSettingValue, settingLabel } from './sut';
+import { DecisionRow, StoredEvent, SETTING_LABELS, formatSettingValue, settingLabel } from './sut';
 
 /** Evidence for the living documentation: plain HTML a risk officer reads without reading code. */
 

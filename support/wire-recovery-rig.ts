@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Clock, VirtualClock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
-import { SeededRandom } from '../domain/shared';
+import { Clock, VirtualClock, Decimal, SeededRandom } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { TradingSystem } from '../domain/trading-system';
 import { NetworkBrokerGateway } from '../domain/execution';

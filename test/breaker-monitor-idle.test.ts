@@ -3,13 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
-import { TradingError } from '../domain/shared';
+import { VirtualClock, Decimal, TradingError } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { TradingSystem } from '../domain/trading-system';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { InProcessBrokerGateway } from '../support/simulators/broker';
+import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulators/broker';
 
 /** A broker whose cancel-all is answered only when the test says so. */
 class SlowKillSwitchGateway extends InProcessBrokerGateway {

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal } from '../domain/shared';
-import { TradingError } from '../domain/shared';
+import { Decimal, TradingError } from '../domain/shared';
 import {
   BREAKER_FAILURE_MEANINGS,
   HEALTH_FAILURE_MEANINGS,

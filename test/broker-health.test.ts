@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../domain/shared';
-import { ErrorKind, TradingError, asTradingError } from '../domain/shared';
+import { VirtualClock, ErrorKind, TradingError, asTradingError } from '../domain/shared';
 import { BrokerHealthTracker, countsAgainstHealth } from '../domain/execution';
 
 test('three failures in a row mark a broker unhealthy, and the third is the one that says so', () => {

@@ -3,13 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
+import { VirtualClock, Decimal } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { TradingSystem } from '../domain/trading-system';
 import { StoredEvent } from '../domain/state';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { InProcessBrokerGateway } from '../support/simulators/broker';
+import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulators/broker';
 
 /** Two brokers in process, a log on disk, and a way to open the system on it again (a restart). */
 function setUp() {

@@ -4,8 +4,7 @@ import { IncomingHttpHeaders, Agent, request } from 'node:http';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { VirtualClock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
+import { VirtualClock, Decimal } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import {
   API_PREFIX,
@@ -29,8 +28,7 @@ import {
   decodePosition,
   signRequest,
 } from '../domain/execution';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { BrokerCredential, BrokerServer, BrokerServerOptions, redactApiKey } from '../support/simulators/broker';
+import { BrokerSimulatorCore, BrokerCredential, BrokerServer, BrokerServerOptions, redactApiKey } from '../support/simulators/broker';
 import { ConditionWaiters } from '../support/condition-waiters';
 
 const TRADER: BrokerCredential = { key: 'trader-key-0001', secret: 'trader-secret-Zq81', permissions: ['read', 'trade'] };

@@ -2,16 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { VirtualClock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
+import { VirtualClock, Decimal } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { SILENT_LOGGER } from '../domain/telemetry';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { InProcessBrokerGateway } from '../support/simulators/broker';
+import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulators/broker';
 import { referenceDriver } from '../support/sut';
-import { ScenarioMemory } from '../support/dsl';
-import { RaisedErrors } from '../support/dsl';
-import { SystemSession } from '../support/dsl';
+import { ScenarioMemory, RaisedErrors, SystemSession } from '../support/dsl';
 import { ConditionWaiters } from '../support/condition-waiters';
 
 function referenceSession() {

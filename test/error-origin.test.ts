@@ -3,21 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
-import { ERROR_KIND_MEANINGS, TradingError, asTradingError, describeError, raisedIn } from '../domain/shared';
-import { BrokerErrorLog } from '../domain/execution';
-import { SqliteEventStore } from '../domain/state';
-import { TradingLedger } from '../domain/state';
-import { StateProjection } from '../domain/state';
+import { VirtualClock, ERROR_KIND_MEANINGS, TradingError, asTradingError, describeError, raisedIn } from '../domain/shared';
+import { BrokerErrorLog, API_PREFIX } from '../domain/execution';
+import { SqliteEventStore, TradingLedger, StateProjection } from '../domain/state';
 import { InstrumentRegistry } from '../domain/model';
 import { Telemetry } from '../domain/telemetry';
-import { TradingSystem } from '../domain/trading-system';
-import { DEFAULT_INSTRUMENTS } from '../domain/model';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { InProcessBrokerGateway } from '../support/simulators/broker';
 import { WireRecoveryRig } from '../support/wire-recovery-rig';
-import { API_PREFIX } from '../domain/execution';
+import { fundedSystem } from './in-process-system';
 
 function ledger(t: { after: (fn: () => void) => void }): { ledger: TradingLedger; telemetry: Telemetry } {
   const dir = mkdtempSync(join(tmpdir(), 'error-origin-'));
@@ -88,18 +80,7 @@ test('a layer the error passed without saying what it saw is on the path all the
 });
 
 test('an order the broker cannot take fails with an error whose record says it came from the broker gateway through the engine and the coordinator', async t => {
-  const dir = mkdtempSync(join(tmpdir(), 'error-origin-system-'));
-  const clock = new VirtualClock();
-  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
-  const gateway = new InProcessBrokerGateway(core);
-  const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock, circuitBreakers: 'disarmed' });
-  t.after(async () => {
-    system.close();
-    await gateway.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  core.deposit(new Decimal(100_000));
-  system.fund('100000');
+  const { gateway, system } = fundedSystem(t);
   system.updateMark('BTC-PERP', '50000');
   gateway.failNextRequest('unavailable');
   const result = await system.coordinator.place({ symbol: 'BTC-PERP', side: 'buy', type: 'market', quantity: '0.1' });

@@ -4,12 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { VirtualClock } from '../domain/shared';
-import { TradingError } from '../domain/shared';
-import { SqliteEventStore } from '../domain/state';
-import { TradingLedger } from '../domain/state';
-import { StateProjection } from '../domain/state';
-import { DEFAULT_SETTINGS } from '../domain/state';
+import { VirtualClock, TradingError } from '../domain/shared';
+import { SqliteEventStore, TradingLedger, StateProjection, DEFAULT_SETTINGS } from '../domain/state';
 import { InstrumentRegistry } from '../domain/model';
 
 function withStore(run: (path: string, clock: VirtualClock) => void): void {

@@ -3,40 +3,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VirtualClock } from '../domain/shared';
-import { Decimal, ZERO } from '../domain/shared';
-import { TradingError } from '../domain/shared';
-import { TradingSystem } from '../domain/trading-system';
-import { BrokerFill } from '../domain/execution';
-import { StateProjection } from '../domain/state';
-import { StoredEvent } from '../domain/state';
-import { DEFAULT_SETTINGS } from '../domain/state';
+import { VirtualClock, Decimal, ZERO, TradingError } from '../domain/shared';
+import { BrokerFill, API_PREFIX, MAX_FILL_PAGE } from '../domain/execution';
+import { StateProjection, StoredEvent, DEFAULT_SETTINGS } from '../domain/state';
 import { DEFAULT_INSTRUMENTS, InstrumentRegistry } from '../domain/model';
-import { API_PREFIX, MAX_FILL_PAGE } from '../domain/execution';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { InProcessBrokerGateway } from '../support/simulators/broker';
+import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulators/broker';
 import { WireRecoveryRig } from '../support/wire-recovery-rig';
+import { fundedSystem } from './in-process-system';
 
 /** Fill-history requests the broker answered from this point of its log on. */
 function fillRequests(rig: WireRecoveryRig, from: number): string[] {
   return rig.server.httpLog.slice(from).filter(e => e.path.startsWith(`${API_PREFIX}/fills`)).map(e => `${e.status} ${e.path}`);
-}
-
-/** A funded system on its own log over the in-process broker, both closed when the test ends. */
-function funded(t: { after: (fn: () => Promise<void>) => void }): { clock: VirtualClock; core: BrokerSimulatorCore; gateway: InProcessBrokerGateway; system: TradingSystem } {
-  const dir = mkdtempSync(join(tmpdir(), 'fill-history-'));
-  const clock = new VirtualClock();
-  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
-  const gateway = new InProcessBrokerGateway(core);
-  const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock, circuitBreakers: 'disarmed' });
-  t.after(async () => {
-    system.close();
-    await gateway.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  core.deposit(new Decimal(100_000));
-  system.fund('100000');
-  return { clock, core, gateway, system };
 }
 
 test('over the wire, a restart with 10,000 fills at the broker recovers them all, and the next restart asks only from its last cursor', async t => {
@@ -90,7 +67,7 @@ test('in process the gateway pages the same way: at most MAX_FILL_PAGE, and a cu
 });
 
 test('a broker whose fill cursor goes back, or stands still while more remain, is refused: the synchronisation fails on record and applies nothing', async t => {
-  const { core, gateway, system } = funded(t);
+  const { core, gateway, system } = fundedSystem(t);
   // Two fills of an order placed elsewhere on the account: the system skips them but reads past them.
   core.placeOrder({ clientOrderId: 'ELSEWHERE-1', symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: new Decimal(1), limitPrice: new Decimal(49_000), reduceOnly: false });
   core.tradeAgainst('ELSEWHERE-1', new Decimal('0.001'));
@@ -111,7 +88,7 @@ test('a broker whose fill cursor goes back, or stands still while more remain, i
 });
 
 test('a page with more fills than the system asked for is refused before any of it is applied: the synchronisation fails on record', async t => {
-  const { clock, core, gateway, system } = funded(t);
+  const { clock, core, gateway, system } = fundedSystem(t);
   core.setMark('BTC-PERP', new Decimal(50_000));
   system.updateMark('BTC-PERP', '50000');
   const placed = await system.coordinator.place({ symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: '0.3', limitPrice: '49000' });

@@ -2,15 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IncomingMessage, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { VirtualClock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
-import { SeededRandom } from '../domain/shared';
+import { VirtualClock, Decimal, SeededRandom, TradingError } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
-import { TradingError } from '../domain/shared';
-import { NetworkBrokerGateway } from '../domain/execution';
-import { API_PREFIX, MAX_BODY_BYTES } from '../domain/execution';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { BrokerServer } from '../support/simulators/broker';
+import { NetworkBrokerGateway, API_PREFIX, MAX_BODY_BYTES } from '../domain/execution';
+import { BrokerSimulatorCore, BrokerServer } from '../support/simulators/broker';
 
 const KEY = 'trader-key';
 const SECRET = 'trader-secret-Zq81';

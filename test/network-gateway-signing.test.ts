@@ -1,14 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { VirtualClock } from '../domain/shared';
-import { Decimal } from '../domain/shared';
-import { TradingError } from '../domain/shared';
+import { VirtualClock, Decimal, TradingError } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
-import { AUTH_HEADERS } from '../domain/execution';
-import { NetworkBrokerGateway } from '../domain/execution';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { BrokerServer } from '../support/simulators/broker';
+import { AUTH_HEADERS, NetworkBrokerGateway } from '../domain/execution';
+import { BrokerSimulatorCore, BrokerServer } from '../support/simulators/broker';
 
 /** A funded broker on a loopback port with a 60 s receive window, its clock virtual. */
 async function fundedBroker(): Promise<{ clock: VirtualClock; server: BrokerServer }> {

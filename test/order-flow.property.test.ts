@@ -4,19 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { VirtualClock } from '../domain/shared';
-import { Decimal, ZERO } from '../domain/shared';
-import { DEFAULT_INSTRUMENTS, InstrumentRegistry } from '../domain/model';
-import { OrderStatus, TERMINAL_STATUSES, WORKING_STATUSES, isTerminal, mayStillArrive } from '../domain/model';
+import { VirtualClock, Decimal, ZERO } from '../domain/shared';
+import { DEFAULT_INSTRUMENTS, InstrumentRegistry, OrderStatus, TERMINAL_STATUSES, WORKING_STATUSES, isTerminal, mayStillArrive } from '../domain/model';
 import { worstGrossExposure } from '../domain/risk';
 import { TradingSystem } from '../domain/trading-system';
-import { OrderInput } from '../domain/execution';
-import { PlaceResult } from '../domain/execution';
-import { DecisionRow } from '../domain/state';
-import { StateProjection } from '../domain/state';
-import { DEFAULT_SETTINGS } from '../domain/state';
-import { BrokerSimulatorCore } from '../support/simulators/broker';
-import { InProcessBrokerGateway } from '../support/simulators/broker';
+import { OrderInput, PlaceResult } from '../domain/execution';
+import { DecisionRow, StateProjection, DEFAULT_SETTINGS } from '../domain/state';
+import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulators/broker';
 import { stateSnapshot } from '../support/sut';
 
 /**

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Decimal } from '../domain/shared';
-import { TradingError } from '../domain/shared';
+import { Decimal, TradingError } from '../domain/shared';
 import { canTransition, createOrder, mayStillArrive, transition } from '../domain/model';
 
 const at = '2026-01-05T14:30:00.000Z';

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { Decimal } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { DEFAULT_SETTINGS, toRiskLimits } from '../domain/state';
-import { RiskContext, runPreTradeChecks } from '../domain/risk';
-import { worstCorrelatedExposure, worstNetExposure } from '../domain/risk';
+import { RiskContext, runPreTradeChecks, worstCorrelatedExposure, worstNetExposure } from '../domain/risk';
 
 const d = (v: string | number) => new Decimal(v);
 const btc = DEFAULT_INSTRUMENTS[0];

@@ -4,10 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../domain/shared';
-import { SqliteEventStore } from '../domain/state';
-import { TradingLedger } from '../domain/state';
-import { StateProjection } from '../domain/state';
-import { DEFAULT_SETTINGS } from '../domain/state';
+import { SqliteEventStore, TradingLedger, StateProjection, DEFAULT_SETTINGS } from '../domain/state';
 import { InstrumentRegistry } from '../domain/model';
 
 test('an order sent again counts from its latest signing: the resubmission\'s signing time, live and rebuilt from the log', () => {

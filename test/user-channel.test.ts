@@ -2,9 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { BrokerReport } from '../domain/execution';
-import { ChannelEvent, MAX_SEQUENCE_JUMP, UserChannel } from '../domain/execution';
-import { USER_CHANNEL_PATH } from '../domain/execution';
+import { BrokerReport, ChannelEvent, MAX_SEQUENCE_JUMP, UserChannel, USER_CHANNEL_PATH } from '../domain/execution';
 import { ConditionWaiters } from '../support/condition-waiters';
 
 const AT = '2026-01-05T14:30:00.000Z';

@@ -1,12 +1,7 @@
 import { Clock } from '../shared';
-import { StoredEvent } from '../state';
-import { TradingLedger } from '../state';
-import { Telemetry } from '../telemetry';
-import { Logger, SILENT_LOGGER } from '../telemetry';
-import { BrokerGateway } from '../execution';
-import { ExecutionCoordinator } from '../execution';
-import { PositionReconciler } from '../execution';
-import { BrokerErrorLog } from '../execution';
+import { StoredEvent, TradingLedger } from '../state';
+import { Telemetry, Logger, SILENT_LOGGER } from '../telemetry';
+import { BrokerGateway, ExecutionCoordinator, PositionReconciler, BrokerErrorLog } from '../execution';
 
 export interface BreakerMonitorPorts {
   readonly ledger: TradingLedger;

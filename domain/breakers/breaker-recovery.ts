@@ -1,8 +1,5 @@
-import { Decimal } from '../shared';
-import { TradingError } from '../shared';
-import { StoredEvent } from '../state';
-import { BreakerStatus } from '../state';
-import { StateProjection } from '../state';
+import { Decimal, TradingError } from '../shared';
+import { StoredEvent, BreakerStatus, StateProjection } from '../state';
 import { BreakerDefinition } from './breaker';
 import { BreakerFailure } from './breaker-failure';
 import { BREAKER_ACTOR, BreakerPorts } from './breaker-monitor-ports';

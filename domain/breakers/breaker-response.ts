@@ -1,9 +1,6 @@
-import { Decimal } from '../shared';
-import { describeError } from '../shared';
-import { formatAmount } from '../shared';
+import { Decimal, describeError, formatAmount } from '../shared';
 import { isTerminal } from '../model';
-import { settingLabel } from '../state';
-import { EventOf } from '../state';
+import { settingLabel, EventOf } from '../state';
 import { BreakerDefinition, BreakerReading, BreakerResponse, readingPayload, responseFor, stricterState } from './breaker';
 import { BreakerAction, BreakerActionOutcome } from './breaker-action';
 import { BREAKER_ACTOR, BreakerPorts } from './breaker-monitor-ports';

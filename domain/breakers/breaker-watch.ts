@@ -1,9 +1,5 @@
-import { Decimal } from '../shared';
-import { TradingError, describeError } from '../shared';
-import { formatAmount } from '../shared';
-import { StoredEvent } from '../state';
-import { BreakerLevel } from '../state';
-import { TradingState, correlationBetween } from '../state';
+import { Decimal, TradingError, describeError, formatAmount } from '../shared';
+import { StoredEvent, BreakerLevel, TradingState, correlationBetween } from '../state';
 import { BreakerDefinition, BreakerDirection, BreakerReading, BreakerResponse, BreakerSnapshot, levelOf, parseThresholds, readingPayload, responseFor, stricterState } from './breaker';
 import { averagePairwiseCorrelation } from './correlation';
 import { BREAKER_ACTOR, BreakerPorts } from './breaker-monitor-ports';

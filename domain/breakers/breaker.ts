@@ -1,9 +1,5 @@
-import { Decimal, InvalidNumberError, parseDecimal } from '../shared';
-import { TradingError } from '../shared';
-import { BreakerLevel } from '../state';
-import { RiskLimits, TradingState } from '../state';
-import { StateProjection } from '../state';
-import { BreakerReadingPayload } from '../state';
+import { Decimal, InvalidNumberError, parseDecimal, TradingError } from '../shared';
+import { BreakerLevel, RiskLimits, TradingState, StateProjection, BreakerReadingPayload } from '../state';
 import { PricePoint } from './volatility';
 
 export type { BreakerLevel };

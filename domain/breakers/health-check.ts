@@ -1,8 +1,6 @@
-import { Decimal } from '../shared';
-import { describeError } from '../shared';
+import { Decimal, describeError } from '../shared';
 import { StateProjection } from '../state';
-import { BrokerGateway } from '../execution';
-import { PositionReconciler } from '../execution';
+import { BrokerGateway, PositionReconciler } from '../execution';
 
 /** The ways a health check fails, by name. */
 export type HealthFailure = 'BROKER_UNREACHABLE' | 'MARKET_DATA_STALE' | 'RECONCILIATION_MISMATCH';

@@ -1,5 +1,4 @@
-import { Decimal, ZERO } from '../shared';
-import { formatAmount, formatMoney, formatShare } from '../shared';
+import { Decimal, ZERO, formatAmount, formatMoney, formatShare } from '../shared';
 import { correlationBetween } from '../state';
 import { BreakerDefinition, BreakerSnapshot } from './breaker';
 import { correlatedExposure, correlationJump } from './correlation';

@@ -1,6 +1,5 @@
 import { describeError } from '../shared';
-import { StoredEvent } from '../state';
-import { TradingLedger } from '../state';
+import { StoredEvent, TradingLedger } from '../state';
 import { Telemetry } from '../telemetry';
 import { BrokerGateway } from './broker-gateway';
 import { BrokerErrorLog } from './broker-error-log';

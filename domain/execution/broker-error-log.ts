@@ -1,6 +1,5 @@
 import { ERROR_LAYERS, ErrorLayer, TradingError, describeError } from '../shared';
-import { StoredEvent } from '../state';
-import { TradingLedger } from '../state';
+import { StoredEvent, TradingLedger } from '../state';
 import { Telemetry } from '../telemetry';
 
 export interface ErrorPathStep {

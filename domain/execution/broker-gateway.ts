@@ -1,7 +1,5 @@
-import { Decimal } from '../shared';
-import { ErrorKind } from '../shared';
-import { Liquidity } from '../model';
-import { OrderType, Side } from '../model';
+import { Decimal, ErrorKind } from '../shared';
+import { Liquidity, OrderType, Side } from '../model';
 
 /** What the execution engine sends to a broker. */
 export interface BrokerOrderRequest {

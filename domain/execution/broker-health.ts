@@ -1,5 +1,4 @@
-import { Clock } from '../shared';
-import { ErrorKind, TradingError } from '../shared';
+import { Clock, ErrorKind, TradingError } from '../shared';
 
 /** REFERENCE.md: over 20 % errors (of the last 20 calls) or 3 failures in a row mark a broker unhealthy for 120 s. */
 export interface BrokerHealthPolicy {

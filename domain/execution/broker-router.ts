@@ -1,5 +1,4 @@
-import { Decimal } from '../shared';
-import { TradingError, raisedIn } from '../shared';
+import { Decimal, TradingError, raisedIn } from '../shared';
 import {
   BrokerBalance,
   BrokerGateway,

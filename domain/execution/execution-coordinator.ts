@@ -1,16 +1,12 @@
-import { Decimal } from '../shared';
-import { Clock } from '../shared';
-import { TradingError, asTradingError, describeError } from '../shared';
+import { Decimal, Clock, TradingError, asTradingError, describeError, formatAmount } from '../shared';
 import { Order, OrderStatus } from '../model';
 import { LiveRiskManager, RiskDecision } from '../risk';
-import { StoredEvent } from '../state';
-import { TradingLedger } from '../state';
+import { StoredEvent, TradingLedger } from '../state';
 import { Telemetry } from '../telemetry';
 import { LiveExecutionEngine } from './live-execution-engine';
 import { OrderInput, parseOrderInput } from './order-input';
 import { PositionReconciler } from './position-reconciler';
 import { BrokerErrorLog } from './broker-error-log';
-import { formatAmount } from '../shared';
 
 export type PlaceResult =
   | { outcome: 'accepted'; order: Order; decision: RiskDecision }

@@ -1,11 +1,7 @@
-import { Clock } from '../shared';
-import { Decimal } from '../shared';
-import { ErrorKind, TradingError, asTradingError, describeError } from '../shared';
+import { Clock, Decimal, ErrorKind, TradingError, asTradingError, describeError } from '../shared';
 import { Order, isTerminal, remainingQuantity, sameTerms } from '../model';
-import { DecisionRow, StoredEvent } from '../state';
-import { TradingLedger } from '../state';
-import { Telemetry } from '../telemetry';
-import { Logger, SILENT_LOGGER } from '../telemetry';
+import { DecisionRow, StoredEvent, TradingLedger } from '../state';
+import { Telemetry, Logger, SILENT_LOGGER } from '../telemetry';
 import { BrokerFill, BrokerGateway, BrokerOrderRequest, BrokerOrderView, BrokerReport } from './broker-gateway';
 import { BrokerErrorLog } from './broker-error-log';
 

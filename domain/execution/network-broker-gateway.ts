@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { Clock } from '../shared';
+import { Clock, Decimal, ErrorKind, TradingError, describeError } from '../shared';
 import { DEFAULT_SETTINGS } from '../state';
-import { Decimal } from '../shared';
-import { ErrorKind, TradingError, describeError } from '../shared';
 import {
   BrokerBalance,
   BrokerGateway,

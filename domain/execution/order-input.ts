@@ -1,7 +1,5 @@
-import { Decimal, InvalidNumberError, parseDecimal } from '../shared';
-import { TradingError } from '../shared';
-import { InstrumentRegistry, isOnLotGrid, isOnTickGrid } from '../model';
-import { OrderRequest, OrderType, Side } from '../model';
+import { Decimal, InvalidNumberError, parseDecimal, TradingError } from '../shared';
+import { InstrumentRegistry, isOnLotGrid, isOnTickGrid, OrderRequest, OrderType, Side } from '../model';
 
 /** An order as it arrives from outside: strings, possibly wrong. */
 export interface OrderInput {

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Decimal, parseDecimal } from '../shared';
-import { TradingError } from '../shared';
+import { Decimal, parseDecimal, TradingError } from '../shared';
 import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage, OrderBookView } from './broker-gateway';
 
 /**

@@ -1,5 +1,4 @@
-import { Decimal, isMultipleOf } from '../shared';
-import { TradingError } from '../shared';
+import { Decimal, isMultipleOf, TradingError } from '../shared';
 
 export interface Instrument {
   readonly symbol: string;

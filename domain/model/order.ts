@@ -1,5 +1,4 @@
-import { Decimal, ZERO } from '../shared';
-import { TradingError } from '../shared';
+import { Decimal, ZERO, TradingError } from '../shared';
 
 export type Side = 'buy' | 'sell';
 export type OrderType = 'market' | 'limit';

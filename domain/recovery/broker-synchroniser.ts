@@ -1,12 +1,8 @@
-import { Clock } from '../shared';
-import { TradingError, describeError } from '../shared';
+import { Clock, TradingError, describeError } from '../shared';
 import { isTerminal } from '../model';
 import { TradingLedger } from '../state';
 import { Logger, SILENT_LOGGER } from '../telemetry';
-import { BrokerGateway } from '../execution';
-import { BrokerErrorLog } from '../execution';
-import { LiveExecutionEngine } from '../execution';
-import { PositionReconciler } from '../execution';
+import { BrokerGateway, BrokerErrorLog, LiveExecutionEngine, PositionReconciler } from '../execution';
 import { inferFill } from './fill-inference';
 import { InFlightResolver } from './in-flight-resolver';
 

@@ -1,6 +1,4 @@
-import { StoredEvent } from '../state';
-import { TradingLedger } from '../state';
-import { TradingState, isTradingState } from '../state';
+import { StoredEvent, TradingLedger, TradingState, isTradingState } from '../state';
 import { stricterState } from '../breakers';
 
 export interface DegradedModeSwitchPorts {

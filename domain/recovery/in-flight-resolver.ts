@@ -1,10 +1,7 @@
 import { Clock } from '../shared';
 import { Order, mayStillArrive, sameTerms } from '../model';
-import { TradingLedger } from '../state';
-import { DEFAULT_SETTINGS } from '../state';
-import { BrokerGateway, BrokerOrderView } from '../execution';
-import { BrokerErrorLog } from '../execution';
-import { LiveExecutionEngine } from '../execution';
+import { TradingLedger, DEFAULT_SETTINGS } from '../state';
+import { BrokerGateway, BrokerOrderView, BrokerErrorLog, LiveExecutionEngine } from '../execution';
 
 export interface InFlightResolution {
   readonly found: number;

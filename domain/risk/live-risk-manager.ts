@@ -1,10 +1,7 @@
-import { Decimal, ZERO } from '../shared';
-import { Clock } from '../shared';
-import { TradingError } from '../shared';
+import { Decimal, ZERO, Clock, TradingError } from '../shared';
 import { Telemetry } from '../telemetry';
 import { Order, remainingQuantity } from '../model';
-import { DecisionRow, FailedCheckRow } from '../state';
-import { StateProjection } from '../state';
+import { DecisionRow, FailedCheckRow, StateProjection } from '../state';
 import { CandidateOrder, PreTradeCheck, PRE_TRADE_CHECKS, RiskContext, runPreTradeChecks } from './pre-trade-checks';
 import { ExposureInputs, WorkingExposure, positionRanges, worstGrossExposure, worstNetExposure } from './exposure';
 import { SizingResult, sizePosition } from './position-sizer';

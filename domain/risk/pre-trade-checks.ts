@@ -1,10 +1,7 @@
-import { Decimal, ZERO } from '../shared';
-import { formatAmount, formatLeverage, formatMoney, formatPair, formatShare } from '../shared';
-import { Instrument } from '../model';
-import { OrderType, Side } from '../model';
-import { DecisionRow } from '../state';
+import { Decimal, ZERO, formatAmount, formatLeverage, formatMoney, formatPair, formatShare } from '../shared';
+import { Instrument, OrderType, Side } from '../model';
+import { DecisionRow, RiskLimits, correlationBetween } from '../state';
 import { RejectionCode } from './rejection-codes';
-import { RiskLimits, correlationBetween } from '../state';
 import {
   ExposureInputs,
   WorkingExposure,

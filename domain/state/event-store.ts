@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Clock } from '../shared';
-import { TradingError } from '../shared';
+import { Clock, TradingError } from '../shared';
 import { DomainEvent, StoredEvent } from './events';
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -1,11 +1,8 @@
-import { OrderType, Side } from '../model';
-import { Liquidity } from '../model';
+import { OrderType, Side, Liquidity } from '../model';
 import { ErrorKind, ErrorLayer } from '../shared';
 import type { RejectionCode } from '../risk';
 // Type-only: the log names the codes the breakers use; nothing of the breakers runs here.
-import type { BreakerFailure } from '../breakers';
-import type { BreakerAction, BreakerActionOutcome } from '../breakers';
-import type { HealthFailure } from '../breakers';
+import type { BreakerFailure, BreakerAction, BreakerActionOutcome, HealthFailure } from '../breakers';
 import { TradingState } from './runtime-settings';
 
 /**

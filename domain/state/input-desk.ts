@@ -1,5 +1,4 @@
-import { Decimal, parsePositiveDecimal } from '../shared';
-import { TradingError } from '../shared';
+import { Decimal, parsePositiveDecimal, TradingError } from '../shared';
 import { Telemetry } from '../telemetry';
 import { StoredEvent } from './events';
 import { TradingLedger } from './ledger';

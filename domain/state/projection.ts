@@ -1,9 +1,5 @@
-import { Decimal, ZERO } from '../shared';
-import { TradingError } from '../shared';
-import { Order, OrderStatus, TERMINAL_STATUSES, canTransition, createOrder, isWorking, remainingQuantity, statusAfterRefusal, transition } from '../model';
-import { Position, applyFill, flatPosition } from '../model';
-import { AccountSnapshot, accountSnapshot } from '../model';
-import { InstrumentRegistry } from '../model';
+import { Decimal, ZERO, TradingError } from '../shared';
+import { Order, OrderStatus, TERMINAL_STATUSES, canTransition, createOrder, isWorking, remainingQuantity, statusAfterRefusal, transition, Position, applyFill, flatPosition, AccountSnapshot, accountSnapshot, InstrumentRegistry } from '../model';
 import { DomainEvent, StoredEvent } from './events';
 import { RuntimeSettings } from './runtime-settings';
 import { BreakerBoard } from './breaker-board';

@@ -1,6 +1,4 @@
-import { Decimal, InvalidNumberError, parseDecimal } from '../shared';
-import { TradingError } from '../shared';
-import { formatAmount } from '../shared';
+import { Decimal, InvalidNumberError, parseDecimal, TradingError, formatAmount } from '../shared';
 
 export type TradingState = 'ACTIVE' | 'REDUCE_ONLY' | 'HALTED';
 const TRADING_STATES: readonly TradingState[] = ['ACTIVE', 'REDUCE_ONLY', 'HALTED'];

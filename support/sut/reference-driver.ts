@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TradingSystem } from '../../domain/trading-system';
-import { SqliteEventStore } from '../../domain/state';
-import { StateProjection } from '../../domain/state';
+import { SqliteEventStore, StateProjection } from '../../domain/state';
 import { InstrumentRegistry } from '../../domain/model';
 import { BreakerSnapshot } from '../../domain/breakers';
 import { NetworkBrokerGateway } from '../../domain/execution';

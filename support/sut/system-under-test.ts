@@ -9,18 +9,12 @@
  */
 import type { Clock } from '../../domain/shared';
 import { Decimal } from '../../domain/shared';
-import type { Logger } from '../../domain/telemetry';
-import type { BrokerGateway } from '../../domain/execution';
-import type { CancelResult, ModifyInput, ModifyResult, PlaceResult } from '../../domain/execution';
-import type { OrderInput } from '../../domain/execution';
-import type { StoredEvent } from '../../domain/state';
-import type { StateProjection } from '../../domain/state';
-import type { SizingResult } from '../../domain/risk';
-import type { WorkingExposure } from '../../domain/risk';
-import type { Alert } from '../../domain/telemetry';
+import type { Logger, Alert, LatencyStage } from '../../domain/telemetry';
+import type { BrokerGateway, CancelResult, ModifyInput, ModifyResult, PlaceResult, OrderInput } from '../../domain/execution';
+import type { StoredEvent, StateProjection } from '../../domain/state';
+import type { SizingResult, WorkingExposure } from '../../domain/risk';
 import type { BreakerDirection, BreakerLevel, BreakerReading, BreakerResponse, HealthCheckRow, ResetOutcome, ResetRequest } from '../../domain/breakers';
 import type { RecoveryReport } from '../../domain/trading-system';
-import type { LatencyStage } from '../../domain/telemetry';
 
 /** The port's number: money, prices and quantities cross it as decimals, never as floating point. */
 export { Decimal };

@@ -1,10 +1,6 @@
-import { Clock } from '../../../domain/shared';
-import { Decimal, ZERO, isMultipleOf } from '../../../domain/shared';
-import { Instrument } from '../../../domain/model';
-import { OrderType, Side, signedQuantity } from '../../../domain/model';
-import { Position, applyFill, flatPosition, unrealizedPnl } from '../../../domain/model';
-import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage } from '../../../domain/execution';
-import { MAX_FILL_PAGE } from '../../../domain/execution';
+import { Clock, Decimal, ZERO, isMultipleOf } from '../../../domain/shared';
+import { Instrument, OrderType, Side, signedQuantity, Position, applyFill, flatPosition, unrealizedPnl } from '../../../domain/model';
+import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage, MAX_FILL_PAGE } from '../../../domain/execution';
 import { BoundedLog } from '../bounded-log';
 
 /** Machine-readable reasons a venue refuses a request with (HTTP 400 bodies on the wire). */

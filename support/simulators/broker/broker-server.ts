@@ -1,10 +1,8 @@
 import { IncomingMessage, Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
-import { Clock } from '../../../domain/shared';
-import { Decimal } from '../../../domain/shared';
-import { BrokerFill } from '../../../domain/execution';
-import { BrokerServiceStatus } from '../../../domain/execution';
+import { Clock, Decimal } from '../../../domain/shared';
+import { BrokerFill, BrokerServiceStatus } from '../../../domain/execution';
 import { BrokerSimulatorCore } from './broker-core';
 import { Heartbeats } from './heartbeats';
 import { DEFAULT_HTTP_LOG_CAPACITY, HttpLog, HttpLogEntry } from './http-log';

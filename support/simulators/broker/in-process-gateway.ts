@@ -1,5 +1,4 @@
-import { Decimal } from '../../../domain/shared';
-import { TradingError } from '../../../domain/shared';
+import { Decimal, TradingError } from '../../../domain/shared';
 import { DEFAULT_RECEIVE_WINDOW_MS } from '../../../domain/execution';
 import {
   BrokerBalance,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Decimal } from '../../../domain/shared';
-import { BrokerFill, BrokerReport } from '../../../domain/execution';
-import { encodeReport } from '../../../domain/execution';
+import { BrokerFill, BrokerReport, encodeReport } from '../../../domain/execution';
 import { BoundedLog } from '../bounded-log';
 import { BrokerSimulatorCore } from './broker-core';
 
