@@ -20,7 +20,9 @@ import type { RecoveryReport } from '../../domain/trading-system';
 export { Decimal };
 export type { Clock, Logger, BrokerGateway, CancelResult, ModifyInput, ModifyResult, PlaceResult, OrderInput, StoredEvent, SizingResult, WorkingExposure, Alert };
 export type { BreakerLevel, BreakerReading, HealthCheckRow, ResetOutcome, ResetRequest, RecoveryReport };
-export type { DecisionRow, EventOf, EventType } from '../../domain/state';
+import type { DecisionRow } from '../../domain/state';
+export type { DecisionRow };
+export type { EventOf, EventType } from '../../domain/state';
 export type { Order, OrderStatus } from '../../domain/model';
 export type { Position } from '../../domain/model';
 export type { AccountSnapshot } from '../../domain/model';
@@ -133,7 +135,7 @@ export interface SystemUnderTest {
   latencySamples(stage: LatencyStage): number;
 
   /** The pre-trade decision the risk manager made on an order: every check's row and the settings version it read; undefined before there is one. */
-  riskDecision(clientOrderId: string): { readonly outcome: 'approved' | 'rejected'; readonly rows: readonly import('../../domain/state').DecisionRow[]; readonly settingsVersion: number } | undefined;
+  riskDecision(clientOrderId: string): { readonly outcome: 'approved' | 'rejected'; readonly rows: readonly DecisionRow[]; readonly settingsVersion: number } | undefined;
 }
 
 export type StateSnapshot = Readonly<Record<string, unknown>>;
