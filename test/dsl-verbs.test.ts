@@ -4,6 +4,7 @@ import { IWorldOptions } from '@cucumber/cucumber';
 import { Decimal } from '../support/sut';
 import type { OrderInput } from '../support/sut';
 import type { BrokerTransport } from '../support/broker-connection';
+import { IN_FLIGHT_ORDER, WORKING_ORDER } from '../support/dsl';
 import { TradingWorld } from '../support/world';
 
 // The DSL's reads and waits a Then relies on, each asked with a wrong candidate beside the right one.
@@ -75,4 +76,30 @@ test('the broker\'s books for the last order count its own place requests, not a
     await world.trader.placeAccepted(buyAtMarket('0.1'));
     await world.trader.placeAccepted(buyAtMarket('0.2'));
     assert.deepEqual(world.venue.lastOrderAtBroker(), { placed: 1, booked: 1 });
+  }));
+
+/** Until the network holds more than it did: the request just sent is on its way, and held too. */
+async function untilHeldMoreThan(world: TradingWorld, bytes: number): Promise<number> {
+  for (let turn = 0; turn < 200 && world.network.traffic().bytesInFlight <= bytes; turn += 1) await new Promise(resolve => setTimeout(resolve, 5));
+  const held = world.network.traffic().bytesInFlight;
+  assert.ok(held > bytes, `the network holds no more than the ${bytes} bytes it held`);
+  return held;
+}
+
+test('the held requests have reached the broker once it has answered the order among them, not the cancel held ahead of it', () =>
+  inScenario('wire', async world => {
+    await fundedAndMarked(world);
+    await world.trader.placeAccepted({ symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: '1', limitPrice: '49000' }, WORKING_ORDER);
+    world.network.holdRequests();
+    // The cancel goes out on the connection the system already has, the order on a new one: the cancel reaches the broker first.
+    await world.trader.askToCancel(WORKING_ORDER);
+    const cancelHeld = await untilHeldMoreThan(world, 0);
+    await world.trader.sendWithoutWaiting(buyAtMarket('2'));
+    await untilHeldMoreThan(world, cancelHeld);
+    await world.network.crashWithRequestHeld();
+    await world.operator.restart();
+    await world.operator.recover();
+    assert.equal(world.venue.orderDesk(IN_FLIGHT_ORDER).booked, 0, 'the order is still on the network');
+    await world.network.releaseHeldRequests();
+    assert.equal(world.venue.orderDesk(IN_FLIGHT_ORDER).booked, 1, 'the held order has reached the broker');
   }));
