@@ -103,3 +103,16 @@ test('the held requests have reached the broker once it has answered the order a
     await world.network.releaseHeldRequests();
     assert.equal(world.venue.orderDesk(IN_FLIGHT_ORDER).booked, 1, 'the held order has reached the broker');
   }));
+
+test('the books after a refused message are read once the resynchronisation it set off has ended', () =>
+  inScenario('wire', async world => {
+    await fundedAndMarked(world);
+    await world.trader.placeAccepted(buyAtMarket('1'));
+    await world.trader.placeAccepted({ symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: '1', limitPrice: '49000' }, WORKING_ORDER);
+    // A trade whose report never comes: only the resynchronisation after the refusal finds it.
+    world.executions.tradeUnreported('BTC-PERP', new Decimal('0.5'));
+    await world.userChannel.sendBadMessage('malformed JSON');
+    const books = await world.userChannel.booksAfterRefusal('BTC-PERP');
+    assert.equal(books.before.position, '1');
+    assert.equal(books.now.position, '1.5', 'the fill the resynchronisation recovered');
+  }));
