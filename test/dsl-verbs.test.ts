@@ -116,3 +116,38 @@ test('the books after a refused message are read once the resynchronisation it s
     assert.equal(books.before.position, '1');
     assert.equal(books.now.position, '1.5', 'the fill the resynchronisation recovered');
   }));
+
+test('the broker errors of a kind with a code leave out those of the kind with another code', () =>
+  inScenario('in-process', async world => {
+    await fundedAndMarked(world);
+    world.venue.books.rejectNextOrder('INSUFFICIENT_MARGIN', 'scripted refusal');
+    await world.trader.place(buyAtMarket('1'));
+    world.venue.books.rejectNextOrder('SCRIPTED_REJECT', 'scripted refusal');
+    await world.trader.place(buyAtMarket('1'));
+    assert.deepEqual(world.brokerErrors.ofKind('BrokerRejected', 'INSUFFICIENT_MARGIN').map(e => e.payload.reasonCode), ['INSUFFICIENT_MARGIN']);
+    assert.equal(world.brokerErrors.ofKind('BrokerRejected').length, 2);
+  }));
+
+test('the retries after an error of a kind leave out the retries after another kind', () =>
+  inScenario('wire', async world => {
+    await fundedAndMarked(world);
+    world.venue.failNextOrderRequests(1, '429 RATE_LIMITED');
+    world.venue.failNextOrderRequests(1, '503 MAINTENANCE');
+    assert.equal((await world.trader.placeAndSettle(buyAtMarket('0.1'))).outcome, 'accepted');
+    assert.deepEqual(world.brokerErrors.retries('submit', 'RateLimited').map(r => r.payload.attempt), [1]);
+    assert.deepEqual(world.brokerErrors.retries('submit', 'BrokerUnavailable').map(r => r.payload.attempt), [2]);
+  }));
+
+test('the broker error of the last order is its own, though another error was recorded after it', () =>
+  inScenario('in-process', async world => {
+    await fundedAndMarked(world);
+    world.venue.books.rejectNextOrder('INSUFFICIENT_MARGIN', 'scripted refusal');
+    const placement = await world.trader.place(buyAtMarket('1'));
+    assert.equal(placement.outcome, 'rejected');
+    world.venue.faults.unreachableForNextRequest();
+    await world.operator.reconcileBalance('scheduled');
+    assert.equal(world.brokerErrors.latest().payload.operation, 'balance', 'a later error, of no order');
+    const { recorded } = world.brokerErrors.forLastOrder();
+    assert.equal(recorded.payload.clientOrderId, world.trader.idOf());
+    assert.equal(recorded.payload.reasonCode, 'INSUFFICIENT_MARGIN');
+  }));
