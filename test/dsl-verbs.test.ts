@@ -151,3 +151,32 @@ test('the broker error of the last order is its own, though another error was re
     assert.equal(recorded.payload.clientOrderId, world.trader.idOf());
     assert.equal(recorded.payload.reasonCode, 'INSUFFICIENT_MARGIN');
   }));
+
+/** The scenario's fallback: a route SIM-B, the primary down, three orders into the outage; the system switches to SIM-B. */
+async function switchedToFallback(world: TradingWorld): Promise<void> {
+  await fundedAndMarked(world);
+  await world.routes.addFallback('SIM-B');
+  await world.network.goDown();
+  await world.routes.placeRepeatedly(buyAtMarket('0.1'), 3);
+  assert.equal((await world.routes.switchTo('SIM-B')).active, 'SIM-B');
+}
+
+test('the synchronisations before a switch of route leave out one with the route after the switch', () =>
+  inScenario('wire', async world => {
+    await switchedToFallback(world);
+    // A recovery after the switch synchronises with the route now in use.
+    await world.operator.recover();
+    assert.deepEqual(await world.routes.switchTo('SIM-B'), { synchronisationsBefore: 1, active: 'SIM-B' });
+  }));
+
+test('a route marked unhealthy since the last health test is not the change that found it healthy in that test', () =>
+  inScenario('wire', async world => {
+    await switchedToFallback(world);
+    await world.network.comeBack();
+    await world.routes.checkBrokersAfter(2);
+    assert.equal((await world.routes.switchTo('SIM')).active, 'SIM', 'the check found SIM healthy again');
+    await world.network.goDown();
+    for (let i = 0; i < 3; i += 1) await world.trader.place(buyAtMarket('0.1'));
+    const change = await world.routes.unhealthy('SIM');
+    assert.deepEqual({ healthy: change.payload.healthy, reason: change.payload.reason }, { healthy: false, reason: '3 failures in a row' });
+  }));
