@@ -180,3 +180,15 @@ test('a route marked unhealthy since the last health test is not the change that
     const change = await world.routes.unhealthy('SIM');
     assert.deepEqual({ healthy: change.payload.healthy, reason: change.payload.reason }, { healthy: false, reason: '3 failures in a row' });
   }));
+
+test('a skipped reconciliation counts the reconciliations since the fault, not one before it', () =>
+  inScenario('wire', async world => {
+    await fundedAndMarked(world);
+    await world.trader.placeAccepted(buyAtMarket('1'));
+    assert.equal((await world.trader.reconciledPosition('BTC-PERP')).reconciliations.length, 1, 'reconciled before the fault');
+    world.venue.failNextPositionQueries(3, '500 INTERNAL');
+    await world.trader.placeAndSettle(buyAtMarket('1'));
+    const { skipped, reconciledSince } = await world.brokerReconciliation.skippedReconciliation('BTC-PERP');
+    assert.equal(skipped.payload.errorKind, 'BrokerUnavailable');
+    assert.equal(reconciledSince, 0);
+  }));
