@@ -192,3 +192,23 @@ test('a skipped reconciliation counts the reconciliations since the fault, not o
     assert.equal(skipped.payload.errorKind, 'BrokerUnavailable');
     assert.equal(reconciledSince, 0);
   }));
+
+test('the liquidations are the orders the breakers liquidated with, not a liquidation that failed', () =>
+  inScenario('in-process', async world => {
+    assert.equal(await world.riskOfficer.armBreakers(), true);
+    await world.operator.openAccount(new Decimal(100_000));
+    await world.market.markEach([{ symbol: 'BTC-PERP', price: new Decimal(50_000) }]);
+    world.riskOfficer.setLimits({ 'max position per symbol (% of equity)': '100' });
+    world.riskOfficer.setBreakerLevels([{ breaker: 'price move', warning: '8', critical: '10' }]);
+    world.riskOfficer.changeSettings({ position_leverage: '4' }, 'venue leverage');
+    await world.trader.placeAccepted(buyAtMarket('0.3'));
+    // The book takes 0.25 of the 0.3: two slices fill, the third finds no bid.
+    await world.market.moveAfter(60_000, 'BTC-PERP', new Decimal(44_000), [
+      { price: new Decimal(44_000), quantity: new Decimal('0.1') },
+      { price: new Decimal(43_990), quantity: new Decimal('0.15') },
+    ]);
+    const liquidations = await world.circuitBreakers.liquidations();
+    assert.deepEqual(liquidations.map(l => l.filled.toString()), ['0.1', '0.15']);
+    const failed = world.eventLog.breakerEvents('BreakerActionTaken').filter(e => e.payload.action === 'liquidate' && e.payload.outcome === 'failed');
+    assert.deepEqual(failed.map(e => e.payload.code), ['LIQUIDATION_BOOK_EXHAUSTED'], 'the slice the book could not take');
+  }));
