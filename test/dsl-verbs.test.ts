@@ -212,3 +212,16 @@ test('the liquidations are the orders the breakers liquidated with, not a liquid
     const failed = world.eventLog.breakerEvents('BreakerActionTaken').filter(e => e.payload.action === 'liquidate' && e.payload.outcome === 'failed');
     assert.deepEqual(failed.map(e => e.payload.code), ['LIQUIDATION_BOOK_EXHAUSTED'], 'the slice the book could not take');
   }));
+
+test('the refusal of the fill the broker reported last is not an earlier refusal', () =>
+  inScenario('in-process', async world => {
+    await fundedAndMarked(world);
+    await world.trader.placeAccepted({ symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: '1', limitPrice: '49000' }, WORKING_ORDER);
+    world.executions.reportForgedFill('BTC-PERP', new Decimal('1.5'));
+    assert.equal((await world.executions.refusedReport()).refusal.payload.errorKind, 'Overfill');
+    await world.executions.tradeAgainst('BTC-PERP', new Decimal('0.4'));
+    world.executions.redeliverLastFill();
+    const { refusal, refusalsCounted } = await world.executions.refusedReport();
+    assert.equal(refusal.payload.errorKind, 'DuplicateFill');
+    assert.equal(refusalsCounted, 1);
+  }));
