@@ -78,14 +78,6 @@ test('the broker\'s books for the last order count its own place requests, not a
     assert.deepEqual(world.venue.lastOrderAtBroker(), { placed: 1, booked: 1 });
   }));
 
-/** Until the network holds more than it did: the request just sent is on its way, and held too. */
-async function untilHeldMoreThan(world: TradingWorld, bytes: number): Promise<number> {
-  for (let turn = 0; turn < 200 && world.network.traffic().bytesInFlight <= bytes; turn += 1) await new Promise(resolve => setTimeout(resolve, 5));
-  const held = world.network.traffic().bytesInFlight;
-  assert.ok(held > bytes, `the network holds no more than the ${bytes} bytes it held`);
-  return held;
-}
-
 test('the held requests have reached the broker once it has answered the order among them, not the cancel held ahead of it', () =>
   inScenario('wire', async world => {
     await fundedAndMarked(world);
@@ -93,9 +85,9 @@ test('the held requests have reached the broker once it has answered the order a
     world.network.holdRequests();
     // The cancel goes out on the connection the system already has, the order on a new one: the cancel reaches the broker first.
     await world.trader.askToCancel(WORKING_ORDER);
-    const cancelHeld = await untilHeldMoreThan(world, 0);
+    const cancelHeld = await world.network.untilHoldingMoreThan(0);
     await world.trader.sendWithoutWaiting(buyAtMarket('2'));
-    await untilHeldMoreThan(world, cancelHeld);
+    await world.network.untilHoldingMoreThan(cancelHeld);
     await world.network.crashWithRequestHeld();
     await world.operator.restart();
     await world.operator.recover();

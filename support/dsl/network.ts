@@ -3,6 +3,7 @@ import type { FaultProxy, FaultProxyStats } from '../simulators/network';
 import { isOrderRequest } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 import type { Operator } from './operator';
+import { WAIT_MS } from './system-session';
 import { LAST_FAULT, markLog } from './broker-events';
 import { LAST_ORDER } from './trader';
 
@@ -12,7 +13,6 @@ const BLACK_HOLE = 'black hole';
 const HELD = 'held requests';
 /** How long the network holds what it holds: longer than any scenario runs. */
 const HOLD_MS = 60_000;
-const HOLD_WAIT_MS = 4000;
 
 /** The answer someone who replays a captured request gets. */
 export interface ReplayAnswer {
@@ -91,6 +91,12 @@ export class Network {
   }
 
   /** What the link carried since its counters were last started afresh. */
+  /** Until the link holds more than it held: a request just sent is on its way, and held too. Returns what it holds then. */
+  async untilHoldingMoreThan(bytes: number): Promise<number> {
+    await this.link.whenHoldingMoreThan(bytes, WAIT_MS.broker);
+    return this.link.stats.bytesInFlight;
+  }
+
   traffic(): FaultProxyStats {
     return this.link.stats;
   }
@@ -104,7 +110,7 @@ export class Network {
 
   /** Once the network holds a request, the trading system dies; what it sent stays held, a new process's connections get through. */
   async crashWithRequestHeld(): Promise<void> {
-    await this.link.whenHolding('upstream', HOLD_WAIT_MS);
+    await this.link.whenHolding('upstream', WAIT_MS.broker);
     await this.operator.crash();
     this.link.spareNewConnections(HELD);
   }
@@ -114,7 +120,7 @@ export class Network {
     const server = this.context.connection.server;
     let stopListening: () => void = () => undefined;
     const answered = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${HOLD_WAIT_MS} ms waiting for the broker to answer the held order request`)), HOLD_WAIT_MS);
+      const timer = setTimeout(() => reject(new Error(`timed out after ${WAIT_MS.broker} ms waiting for the broker to answer the held order request`)), WAIT_MS.broker);
       stopListening = server.onAnswered(entry => {
         if (!isOrderRequest(entry)) return;
         clearTimeout(timer);

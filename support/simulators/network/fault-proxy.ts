@@ -159,6 +159,11 @@ export class FaultProxy {
     return this.holdWaiters.until(holding, timeoutMs, () => new Error(`fault proxy ${this.options.name}: nothing held ${stream} within ${timeoutMs} ms`));
   }
 
+  /** Resolves once the link holds more than a number of bytes in all (a request just sent has been taken in and held too). */
+  whenHoldingMoreThan(bytes: number, timeoutMs: number): Promise<void> {
+    return this.holdWaiters.until(() => this.stats.bytesInFlight > bytes, timeoutMs, () => new Error(`fault proxy ${this.options.name}: held no more than ${bytes} bytes within ${timeoutMs} ms`));
+  }
+
   /** Start, up, down and stop run one after another, so a scenario cannot open two listeners. */
   private serialize(operation: () => Promise<void>): Promise<void> {
     const next = this.lifecycle.then(operation);
