@@ -6,7 +6,7 @@ import type { HttpLogEntry } from './simulators/broker';
 import { FaultProxy } from './simulators/network';
 
 /** The broker's receive window is the one the trading system counts with (its default setting), so both agree when a request can no longer arrive. */
-export const SUITE_RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);
+const SUITE_RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);
 
 /** Where the broker serves its REST API: the venue side reads its request log by these paths. */
 export { API_PREFIX };
@@ -21,7 +21,7 @@ export function brokerTransport(): BrokerTransport {
 }
 
 /** The client timings each wire route offers the system: short, so a fault scenario takes a second, not a minute. */
-export const SUITE_CLIENT_TIMINGS: ClientTimings = {
+const SUITE_CLIENT_TIMINGS: ClientTimings = {
   requestTimeoutMs: 750,
   retry: { attempts: 3, baseDelayMs: 25 },
   livenessTimeoutMs: 1500,
@@ -45,7 +45,7 @@ export interface Signing {
 }
 
 /** A part of the venue only the wire has (the broker's server, the network between), or the reason a step cannot run without it. */
-export function onTheWire<T>(part: T | null): T {
+function onTheWire<T>(part: T | null): T {
   if (part === null) throw new Error('this step needs the broker on the wire (BROKER_TRANSPORT=wire); tag its scenario @wire-only');
   return part;
 }

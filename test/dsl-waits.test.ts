@@ -29,15 +29,3 @@ test('a wait for an event after a mark does not take an earlier event that match
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-test('a Then that checks one error leaves another unchecked', async () => {
-  const errors = new RaisedErrors();
-  await errors.attempt('the first refusal', () => {
-    throw new Error('first');
-  });
-  await errors.attempt('the second refusal', () => {
-    throw new Error('second');
-  });
-  assert.equal(errors.take('the second refusal').message, 'second');
-  assert.deepEqual(errors.unchecked(), ['the first refusal: Error: first']);
-});

@@ -1,7 +1,8 @@
 import type { EventType, PlaceResult } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import type { EventLog } from './event-log';
-import { BROKER_WAIT_MS, LAST_FAULT, type EventOfType, logMark } from './broker-events';
+import { LAST_FAULT, type EventOfType, logMark } from './broker-events';
+import { WAIT_MS } from './system-session';
 
 type BrokerErrorEvent = EventOfType<'BrokerErrorRecorded'>;
 
@@ -36,7 +37,7 @@ export class BrokerErrors {
 
   /** The first broker error of a kind on record, as it is recorded if it is not there yet. */
   recorded(kind: string): Promise<BrokerErrorEvent> {
-    return this.eventLog.waitForType('BrokerErrorRecorded', 0, e => e.payload.errorKind === kind, BROKER_WAIT_MS);
+    return this.eventLog.waitForType('BrokerErrorRecorded', 0, e => e.payload.errorKind === kind, WAIT_MS.broker);
   }
 
   ofKind(kind: string, reasonCode?: string): BrokerErrorEvent[] {

@@ -1,6 +1,5 @@
 import type { EventOf, EventType, StoredEvent } from '../sut';
 import type { ScenarioContext } from './scenario-context';
-import { WAIT_MS } from './system-session';
 import { LAST_ORDER, WORKING_ORDER } from './trader';
 
 /** Where the log stood when the scenario last disturbed the broker, its user channel or the network: what the system did about it is read from there. */
@@ -8,9 +7,6 @@ export const LAST_FAULT = 'the last fault';
 
 /** Where the log stood before the last requests or checks that put a broker's health to the test (orders sent into an outage, a round of broker checks). */
 export const LAST_HEALTH_TEST = 'the last test of broker health';
-
-/** How long a wait on the broker's side of things may take: the broker's answers, its channel, a resynchronisation. */
-export const BROKER_WAIT_MS = WAIT_MS.broker;
 
 export type EventOfType<T extends EventType> = StoredEvent & EventOf<T>;
 

@@ -1,7 +1,8 @@
 import type { ScenarioContext } from './scenario-context';
 import type { EventLog } from './event-log';
 import type { Trader } from './trader';
-import { BROKER_WAIT_MS, LAST_FAULT, type EventOfType, logMark, theOrder } from './broker-events';
+import { LAST_FAULT, type EventOfType, logMark, theOrder } from './broker-events';
+import { WAIT_MS } from './system-session';
 import { LAST_ORDER } from './trader';
 
 /**
@@ -18,7 +19,7 @@ export class BrokerReconciliation {
 
   /** The synchronisation with the broker a trigger set off since the last fault. */
   resynchronisedAfter(trigger: string): Promise<EventOfType<'StateSynchronised'>> {
-    return this.eventLog.waitForType('StateSynchronised', logMark(this.context, LAST_FAULT), e => e.payload.trigger === trigger, BROKER_WAIT_MS);
+    return this.eventLog.waitForType('StateSynchronised', logMark(this.context, LAST_FAULT), e => e.payload.trigger === trigger, WAIT_MS.broker);
   }
 
   /** Once the order has settled, the trade ids of its fills at the broker and of the fills the system applied. */
@@ -34,7 +35,7 @@ export class BrokerReconciliation {
   /** The skipped reconciliation of a symbol since the last fault, and the ones that were carried out since. */
   async skippedReconciliation(symbol: string): Promise<{ skipped: EventOfType<'ReconciliationSkipped'>; reconciledSince: number }> {
     const mark = logMark(this.context, LAST_FAULT);
-    const skipped = await this.eventLog.waitForType('ReconciliationSkipped', mark, e => e.payload.symbol === symbol, BROKER_WAIT_MS);
+    const skipped = await this.eventLog.waitForType('ReconciliationSkipped', mark, e => e.payload.symbol === symbol, WAIT_MS.broker);
     return { skipped, reconciledSince: this.eventLog.ofType('PositionReconciled', mark).filter(e => e.payload.symbol === symbol).length };
   }
 

@@ -4,7 +4,8 @@ import type { ScenarioContext } from './scenario-context';
 import { LATEST } from './scenario-memory';
 import type { EventLog } from './event-log';
 import type { Trader } from './trader';
-import { LAST_ORDER, WORKING_ORDER } from './trader';
+import { WORKING_ORDER } from './trader';
+import { theOrder } from './broker-events';
 
 /** Where the log stood when the broker sent a report a scenario scripted (a repeated or a forged fill). */
 const BEFORE_THE_REPORT = "before the broker's report";
@@ -97,8 +98,8 @@ export class Executions {
 
   /** The order the Gherkin means, checked to be for the symbol it names. */
   private theOrder(symbol: string, name?: string): Order {
-    name ??= this.context.memory.has('order', WORKING_ORDER) ? WORKING_ORDER : LAST_ORDER;
-    const order = this.trader.order(name);
+    const order = name === undefined ? this.context.system.state.order(theOrder(this.context)) : this.trader.order(name);
+    name ??= 'the order';
     if (order.symbol !== symbol) throw new Error(`${name} (${order.clientOrderId}) is for ${order.symbol}, not ${symbol}`);
     return order;
   }

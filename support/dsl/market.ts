@@ -2,7 +2,7 @@ import { Decimal } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 
 /** Depth the simulated market offers at the mark on both sides unless a scenario scripts the book. */
-export const DEFAULT_BOOK_DEPTH = new Decimal(1000);
+const DEFAULT_BOOK_DEPTH = new Decimal(1000);
 
 /** The market: marks reach the system's feed and the broker's book together; time passes on the scenario's clock. */
 export class Market {

@@ -90,13 +90,13 @@ export class Network {
     markLog(this.context, LAST_FAULT);
   }
 
-  /** What the link carried since its counters were last started afresh. */
   /** Until the link holds more than it held: a request just sent is on its way, and held too. Returns what it holds then. */
   async untilHoldingMoreThan(bytes: number): Promise<number> {
     await this.link.whenHoldingMoreThan(bytes, WAIT_MS.broker);
     return this.link.stats.bytesInFlight;
   }
 
+  /** What the link carried since its counters were last started afresh. */
   traffic(): FaultProxyStats {
     return this.link.stats;
   }

@@ -5,7 +5,8 @@ import type { Market } from './market';
 import type { Operator } from './operator';
 import type { Trader } from './trader';
 import { isOrderRequest } from '../broker-connection';
-import { BROKER_WAIT_MS, LAST_HEALTH_TEST, type EventOfType, logMark, markLog } from './broker-events';
+import { LAST_HEALTH_TEST, type EventOfType, logMark, markLog } from './broker-events';
+import { WAIT_MS } from './system-session';
 import { LAST_ORDER } from './trader';
 
 /** Whether the system is in degraded mode, and the trading state in force. */
@@ -68,19 +69,19 @@ export class Routes {
 
   /** The route marked unhealthy since the last health test. */
   unhealthy(broker: string): Promise<EventOfType<'BrokerHealthChanged'>> {
-    return this.eventLog.waitForType('BrokerHealthChanged', this.mark(), e => e.payload.broker === broker && !e.payload.healthy, BROKER_WAIT_MS);
+    return this.eventLog.waitForType('BrokerHealthChanged', this.mark(), e => e.payload.broker === broker && !e.payload.healthy, WAIT_MS.broker);
   }
 
   /** A failed synchronisation with a route since the last health test, every switch on record, and the route in use. */
   async failedSynchronisation(broker: string): Promise<{ failure: EventOfType<'BrokerSyncFailed'>; switches: number; active: string }> {
-    const failure = await this.eventLog.waitForType('BrokerSyncFailed', this.mark(), e => e.payload.broker === broker, BROKER_WAIT_MS);
+    const failure = await this.eventLog.waitForType('BrokerSyncFailed', this.mark(), e => e.payload.broker === broker, WAIT_MS.broker);
     return { failure, switches: this.eventLog.ofType('BrokerSwitched').length, active: this.routing().active };
   }
 
   /** The switch to a route since the last health test, the synchronisations with it in between, and the route in use. */
   async switchTo(broker: string): Promise<{ synchronisationsBefore: number; active: string }> {
     const mark = this.mark();
-    const switched = await this.eventLog.waitForType('BrokerSwitched', mark, e => e.payload.to === broker, BROKER_WAIT_MS);
+    const switched = await this.eventLog.waitForType('BrokerSwitched', mark, e => e.payload.to === broker, WAIT_MS.broker);
     const synchronisations = this.eventLog.ofType('StateSynchronised', mark).filter(e => e.payload.broker === broker && e.seq < switched.seq);
     return { synchronisationsBefore: synchronisations.length, active: this.routing().active };
   }
@@ -95,13 +96,13 @@ export class Routes {
 
   /** Degraded mode entered since the last health test: the trading state it set, and the one in force. */
   async degraded(): Promise<{ setTo: string; inForce: string | undefined }> {
-    const entered = await this.eventLog.waitForType('DegradedModeChanged', this.mark(), e => e.payload.active, BROKER_WAIT_MS);
+    const entered = await this.eventLog.waitForType('DegradedModeChanged', this.mark(), e => e.payload.active, WAIT_MS.broker);
     return { setTo: entered.payload.tradingState, inForce: this.tradingState() };
   }
 
   /** Degraded mode left since the last health test; returns once the route in use has its user channel open again. */
   async outOfDegradedMode(): Promise<{ inForce: string | undefined }> {
-    await this.eventLog.waitForType('DegradedModeChanged', this.mark(), e => !e.payload.active, BROKER_WAIT_MS);
+    await this.eventLog.waitForType('DegradedModeChanged', this.mark(), e => !e.payload.active, WAIT_MS.broker);
     const inForce = this.tradingState();
     if (this.context.transport === 'wire') await this.channelConnected(this.routing().active);
     return { inForce };
@@ -121,7 +122,7 @@ export class Routes {
   private async channelConnected(route: string): Promise<void> {
     const changes = this.eventLog.ofType('BrokerConnectionChanged').filter(e => e.payload.broker === route);
     if (changes[changes.length - 1]?.payload.state === 'connected') return;
-    await this.eventLog.waitForType('BrokerConnectionChanged', this.eventLog.mark(), e => e.payload.broker === route && e.payload.state === 'connected', BROKER_WAIT_MS);
+    await this.eventLog.waitForType('BrokerConnectionChanged', this.eventLog.mark(), e => e.payload.broker === route && e.payload.state === 'connected', WAIT_MS.broker);
   }
 
   private view(mark: number): DegradedView {

@@ -12,7 +12,7 @@ import { RaisedErrors } from './raised-errors';
 import { SystemSession } from './system-session';
 
 /** Business time when every scenario starts: a Monday afternoon, markets open. */
-export const SCENARIO_START = '2026-01-05T14:30:00.000Z';
+const SCENARIO_START = '2026-01-05T14:30:00.000Z';
 
 /**
  * Everything one scenario owns: its clock and seeded randomness, the broker it trades with (in

@@ -2,7 +2,8 @@ import type { BrokerServer } from '../simulators/broker';
 import { Decimal } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import type { EventLog } from './event-log';
-import { BROKER_WAIT_MS, LAST_FAULT, type EventOfType, logMark, markLog } from './broker-events';
+import { LAST_FAULT, type EventOfType, logMark, markLog } from './broker-events';
+import { WAIT_MS } from './system-session';
 import { LAST_ORDER, WORKING_ORDER } from './trader';
 
 type Anomaly = EventOfType<'BrokerSequenceAnomaly'>['payload']['anomaly'];
@@ -58,7 +59,7 @@ export class UserChannel {
   async silenceHeartbeatsUntilDeclaredDead(): Promise<void> {
     const mark = markLog(this.context, LAST_FAULT);
     this.server.stopHeartbeats();
-    await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => e.payload.state === 'lost', BROKER_WAIT_MS);
+    await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => e.payload.state === 'lost', WAIT_MS.broker);
     this.server.resumeHeartbeats();
   }
 
@@ -66,8 +67,8 @@ export class UserChannel {
   async brokerRestarts(): Promise<void> {
     const mark = markLog(this.context, LAST_FAULT);
     await this.server.restart();
-    const connected = await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => this.isOwn(e) && e.payload.state === 'connected', BROKER_WAIT_MS);
-    await this.eventLog.waitForType('StateSynchronised', connected.seq, undefined, BROKER_WAIT_MS);
+    const connected = await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => this.isOwn(e) && e.payload.state === 'connected', WAIT_MS.broker);
+    await this.eventLog.waitForType('StateSynchronised', connected.seq, undefined, WAIT_MS.broker);
   }
 
   /** An order update sent again under its old number: the last one (back 0) or one before it. */
@@ -118,27 +119,27 @@ export class UserChannel {
   /** The channel was lost after the last fault and connected again after that: the states the system recorded for it from the fault to the reconnect, oldest first. */
   async lostAndReconnected(): Promise<ChannelState[]> {
     const mark = logMark(this.context, LAST_FAULT);
-    const lost = await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => this.isOwn(e) && e.payload.state === 'lost', BROKER_WAIT_MS);
-    const connected = await this.eventLog.waitForType('BrokerConnectionChanged', lost.seq, e => this.isOwn(e) && e.payload.state === 'connected', BROKER_WAIT_MS);
+    const lost = await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => this.isOwn(e) && e.payload.state === 'lost', WAIT_MS.broker);
+    const connected = await this.eventLog.waitForType('BrokerConnectionChanged', lost.seq, e => this.isOwn(e) && e.payload.state === 'connected', WAIT_MS.broker);
     return this.statesSince(mark).filter(e => e.seq <= connected.seq).map(e => e.payload.state);
   }
 
   /** Once the channel has connected after the last fault: the states the system recorded for it since the fault, oldest first, up to now. */
   async connectedAfterLastFault(): Promise<ChannelState[]> {
     const mark = logMark(this.context, LAST_FAULT);
-    await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => this.isOwn(e) && e.payload.state === 'connected', BROKER_WAIT_MS);
+    await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => this.isOwn(e) && e.payload.state === 'connected', WAIT_MS.broker);
     return this.statesSince(mark).map(e => e.payload.state);
   }
 
   /** The first sequence anomaly of a kind after the last fault. */
   anomaly(kind: Anomaly): Promise<EventOfType<'BrokerSequenceAnomaly'>> {
-    return this.eventLog.waitForType('BrokerSequenceAnomaly', logMark(this.context, LAST_FAULT), e => e.payload.anomaly === kind, BROKER_WAIT_MS);
+    return this.eventLog.waitForType('BrokerSequenceAnomaly', logMark(this.context, LAST_FAULT), e => e.payload.anomaly === kind, WAIT_MS.broker);
   }
 
   /** An anomaly after the last fault, and the resynchronisation it set off. */
   async anomalyAndResynchronisation(kind: Anomaly, trigger: string): Promise<{ anomaly: EventOfType<'BrokerSequenceAnomaly'>; sync: EventOfType<'StateSynchronised'> }> {
     const anomaly = await this.anomaly(kind);
-    const sync = await this.eventLog.waitForType('StateSynchronised', anomaly.seq, e => e.payload.trigger === trigger, BROKER_WAIT_MS);
+    const sync = await this.eventLog.waitForType('StateSynchronised', anomaly.seq, e => e.payload.trigger === trigger, WAIT_MS.broker);
     return { anomaly, sync };
   }
 
@@ -154,8 +155,8 @@ export class UserChannel {
 
   /** The session change after the last fault and the session the broker names now; returns once the resynchronisation it set off is on record. */
   async newSession(): Promise<{ previous: string; joined: string; brokerSession: string }> {
-    const changed = await this.eventLog.waitForType('BrokerSessionChanged', logMark(this.context, LAST_FAULT), undefined, BROKER_WAIT_MS);
-    await this.eventLog.waitForType('StateSynchronised', changed.seq, e => e.payload.trigger === 'new broker session', BROKER_WAIT_MS);
+    const changed = await this.eventLog.waitForType('BrokerSessionChanged', logMark(this.context, LAST_FAULT), undefined, WAIT_MS.broker);
+    await this.eventLog.waitForType('StateSynchronised', changed.seq, e => e.payload.trigger === 'new broker session', WAIT_MS.broker);
     return { previous: changed.payload.previousSession, joined: changed.payload.session, brokerSession: this.server.session };
   }
 
@@ -165,7 +166,7 @@ export class UserChannel {
       `a refused message of kind ${kind}`,
       e => (e.type === 'BrokerMessageRejected' || e.type === 'FillRejected') && e.payload.errorKind === kind,
       logMark(this.context, LAST_FAULT),
-      BROKER_WAIT_MS,
+      WAIT_MS.broker,
     )) as EventOfType<'BrokerMessageRejected'> | EventOfType<'FillRejected'>;
   }
 
@@ -175,14 +176,14 @@ export class UserChannel {
    */
   async booksAfterRefusal(symbol: string): Promise<BooksAfterRefusal> {
     const mark = logMark(this.context, LAST_FAULT);
-    const refused = await this.context.session.forEvent('the bad message to be refused', e => e.type === 'BrokerMessageRejected' || e.type === 'FillRejected', mark, BROKER_WAIT_MS);
+    const refused = await this.context.session.forEvent('the bad message to be refused', e => e.type === 'BrokerMessageRejected' || e.type === 'FillRejected', mark, WAIT_MS.broker);
     if (refused.type === 'BrokerMessageRejected') {
       // The resynchronisation it sets off may join one already running: the end of whichever runs.
       await this.context.session.forEvent(
         'the resynchronisation the refused message set off to end',
         e => e.type === 'StateSynchronised' || e.type === 'BrokerSyncFailed',
         refused.seq,
-        BROKER_WAIT_MS,
+        WAIT_MS.broker,
       );
     }
     const before = this.context.memory.recall('cashAndPositions', BEFORE_THE_BAD_MESSAGE);
