@@ -28,6 +28,23 @@ function nextEvent(system: TradingSystem, matches: (event: StoredEvent) => boole
 
 const ofOrder = (id: string, type: StoredEvent['type']) => (e: StoredEvent) => e.type === type && 'clientOrderId' in e.payload && e.payload.clientOrderId === id;
 
+/**
+ * A funded system with an "eth floor" breaker; an order's request is held on its way to the broker,
+ * so the order is in flight when the mark falls through the floor and the breaker trips.
+ */
+async function tripWithAnOrderInFlight(system: TradingSystem, gateway: InProcessBrokerGateway): Promise<{ placing: ReturnType<TradingSystem['coordinator']['place']>; id: string }> {
+  system.fund('100000');
+  system.updateMark('ETH-PERP', '3000');
+  system.breakers.register({ name: 'eth floor', measure: 'mark price of ETH-PERP (USD)', metric: snapshot => snapshot.state.marks.get('ETH-PERP') ?? null, warning: '2500', critical: '2000', direction: 'below', actor: 'risk officer' });
+  gateway.failNextRequest('held');
+  const placing = system.coordinator.place({ symbol: 'ETH-PERP', side: 'buy', type: 'limit', quantity: '1', limitPrice: '2900' });
+  const submitted = await nextEvent(system, e => e.type === 'OrderSubmitted', 'the order request');
+  const id = (submitted.payload as { clientOrderId: string }).clientOrderId;
+  system.updateMark('ETH-PERP', '1900');
+  await system.breakers.idle();
+  return { placing, id };
+}
+
 test('an order a trip marked for cancelling on acknowledgement, acknowledged just before a crash, is cancelled by the breaker when the system starts again', async () => {
   const clock = new VirtualClock();
   const dir = mkdtempSync(join(tmpdir(), 'breaker-restart-'));
@@ -38,17 +55,7 @@ test('an order a trip marked for cancelling on acknowledgement, acknowledged jus
   const gateway = new InProcessBrokerGateway(core);
   let system = open(gateway);
   try {
-    system.fund('100000');
-    system.updateMark('ETH-PERP', '3000');
-    system.breakers.register({ name: 'eth floor', measure: 'mark price of ETH-PERP (USD)', metric: snapshot => snapshot.state.marks.get('ETH-PERP') ?? null, warning: '2500', critical: '2000', direction: 'below', actor: 'risk officer' });
-
-    // The order request is held on its way to the broker: the order is in flight when the breaker trips.
-    gateway.failNextRequest('held');
-    const placing = system.coordinator.place({ symbol: 'ETH-PERP', side: 'buy', type: 'limit', quantity: '1', limitPrice: '2900' });
-    const submitted = await nextEvent(system, e => e.type === 'OrderSubmitted', 'the order request');
-    const id = (submitted.payload as { clientOrderId: string }).clientOrderId;
-    system.updateMark('ETH-PERP', '1900');
-    await system.breakers.idle();
+    const { placing, id } = await tripWithAnOrderInFlight(system, gateway);
     const deferred = system.events.find(e => e.type === 'BreakerActionTaken' && e.payload.action === 'cancel on acknowledgement');
     assert.equal(deferred?.type === 'BreakerActionTaken' && deferred.payload.clientOrderId, id);
 
@@ -87,16 +94,7 @@ test('an order a trip marked for cancelling on acknowledgement is cancelled once
   const gateway = new InProcessBrokerGateway(core);
   const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock });
   try {
-    system.fund('100000');
-    system.updateMark('ETH-PERP', '3000');
-    system.breakers.register({ name: 'eth floor', measure: 'mark price of ETH-PERP (USD)', metric: snapshot => snapshot.state.marks.get('ETH-PERP') ?? null, warning: '2500', critical: '2000', direction: 'below', actor: 'risk officer' });
-
-    gateway.failNextRequest('held');
-    const placing = system.coordinator.place({ symbol: 'ETH-PERP', side: 'buy', type: 'limit', quantity: '1', limitPrice: '2900' });
-    const submitted = await nextEvent(system, e => e.type === 'OrderSubmitted', 'the order request');
-    const id = (submitted.payload as { clientOrderId: string }).clientOrderId;
-    system.updateMark('ETH-PERP', '1900');
-    await system.breakers.idle();
+    const { placing, id } = await tripWithAnOrderInFlight(system, gateway);
     assert.equal(system.state.breakers.cancelOnAcknowledgement.get(id), 'eth floor');
 
     assert.deepEqual(gateway.releaseHeldRequests(), { delivered: 1, refused: 0 });
