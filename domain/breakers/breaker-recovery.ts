@@ -53,15 +53,8 @@ export function limitsBeforeTrip(state: StateProjection): Readonly<Record<string
  */
 export class BreakerRecovery {
   private recovering: Promise<void> | null = null;
-  private readonly memory: BreakerMonitorMemory;
-  private readonly responder: BreakerResponder;
-  private readonly gauges: BreakerGauges;
 
-  constructor(private readonly ports: BreakerRecoveryPorts) {
-    this.memory = ports.memory;
-    this.responder = ports.responder;
-    this.gauges = ports.gauges;
-  }
+  constructor(private readonly ports: BreakerRecoveryPorts) {}
 
   /** The automatic recovery under way, to wait for. */
   underway(): BreakerWork[] {
@@ -91,7 +84,7 @@ export class BreakerRecovery {
 
   /** A person resets the tripped breakers: only a risk officer, only with a reason, only when the conditions and the health check allow. */
   async reset(request: ResetRequest): Promise<ResetOutcome> {
-    if (request.breaker !== undefined) this.gauges.definition(request.breaker);
+    if (request.breaker !== undefined) this.ports.gauges.definition(request.breaker);
     if (!request.operator?.trim()) throw new TradingError('InvalidInput', 'a reset needs the name of the operator who asks for it', { field: 'operator' });
     const breaker = request.breaker ?? 'all';
     const refuse = (code: BreakerFailure, detail: string): ResetOutcome => {
@@ -102,12 +95,12 @@ export class BreakerRecovery {
     if (request.role !== RISK_OFFICER_ROLE) return refuse('RESET_ROLE_NOT_PERMITTED', `${request.operator} is a ${request.role || 'person without a role'}; only a ${RISK_OFFICER_ROLE} may reset a circuit breaker`);
     if (!request.reason?.trim()) return refuse('RESET_REASON_MISSING', 'a reset needs a reason for the audit trail');
     if (this.recovering) await this.recovering;
-    await this.responder.settled();
+    await this.ports.responder.settled();
     const board = this.ports.ledger.state.breakers;
     if (!board.episode || (request.breaker !== undefined && !board.status(request.breaker)?.tripped)) {
       return refuse('NOTHING_TO_RESET', request.breaker !== undefined ? `breaker ${request.breaker} has not tripped` : 'no breaker has tripped');
     }
-    const critical = this.gauges.readings().filter(r => r.level === 'critical');
+    const critical = this.ports.gauges.readings().filter(r => r.level === 'critical');
     if (critical.length > 0) return refuse('BREAKER_CONDITION_PERSISTS', `still critical: ${critical.map(r => r.name).join(', ')}`);
     const rows = await this.healthCheck(`manual reset by ${request.operator}`);
     const failed = rows.filter(r => !r.passed);
@@ -138,7 +131,7 @@ export class BreakerRecovery {
   }
 
   private async recoverAutomatically(minutes: number): Promise<void> {
-    await this.responder.settled();
+    await this.ports.responder.settled();
     const rows = await this.healthCheck('automatic recovery');
     const board = this.ports.ledger.state.breakers;
     if (!rows.every(r => r.passed) || !board.episode || !this.calmFor(this.ports.clock.now())) return;
@@ -149,7 +142,7 @@ export class BreakerRecovery {
     const board = this.ports.ledger.state.breakers;
     const breakers = board.tripped().map(s => s.name);
     const event = this.ports.ledger.record({ type: 'BreakerReset', payload: { mode, breakers, operator, role, reason } });
-    this.memory.forgetEpisode();
+    this.ports.memory.forgetEpisode();
     this.ports.telemetry.increment(`breakers.reset.${mode}`);
     this.restoreStep(1);
     return event;

@@ -37,11 +37,8 @@ export class BreakerResponder {
   /** The trips' responses, cancels sent and deferred cancels under way, not yet finished, each with what it is. */
   private readonly inFlight = new Map<Promise<unknown>, () => string>();
 
-  private readonly memory: BreakerMonitorMemory;
 
-  constructor(private readonly ports: BreakerResponderPorts) {
-    this.memory = ports.memory;
-  }
+  constructor(private readonly ports: BreakerResponderPorts) {}
 
   /** Resolves once the responses of the trips so far have run. */
   settled(): Promise<void> {
@@ -56,9 +53,9 @@ export class BreakerResponder {
   /** Take over the episode the log tells of: its kill switch was pulled, and its deferred cancels still wait for an acknowledgement. */
   resume(): void {
     const board = this.ports.ledger.state.breakers;
-    this.memory.killSwitchPulled = board.episode !== null;
+    this.ports.memory.killSwitchPulled = board.episode !== null;
     // A deferred cancel is in the log: after a restart (or a stop) the order is still cancelled once the broker acknowledges it.
-    this.memory.deferredCancelsHandled.clear();
+    this.ports.memory.deferredCancelsHandled.clear();
     // Acknowledged while no process watched: cancel it now.
     for (const clientOrderId of [...board.cancelOnAcknowledgement.keys()]) this.onOrderProgress(clientOrderId);
   }
@@ -80,7 +77,7 @@ export class BreakerResponder {
       if (order.status === 'pending_cancel') continue;
       if (order.status === 'submitted' && order.brokerOrderId === undefined) {
         // Marked afresh by this trip: the board holds it again and its acknowledgement is waited for again.
-        this.memory.deferredCancelsHandled.delete(order.clientOrderId);
+        this.ports.memory.deferredCancelsHandled.delete(order.clientOrderId);
         this.action(definition.name, 'cancel on acknowledgement', 'done', `${order.clientOrderId} is on its way to the broker: cancel it as soon as the broker acknowledges it`, { clientOrderId: order.clientOrderId });
         continue;
       }
@@ -123,14 +120,14 @@ export class BreakerResponder {
   onOrderProgress(clientOrderId: string): void {
     const state = this.ports.ledger.state;
     const breaker = state.breakers.cancelOnAcknowledgement.get(clientOrderId);
-    if (breaker === undefined || this.memory.deferredCancelsHandled.has(clientOrderId)) return;
+    if (breaker === undefined || this.ports.memory.deferredCancelsHandled.has(clientOrderId)) return;
     const order = state.orders.get(clientOrderId);
     if (!order || isTerminal(order)) {
-      this.memory.deferredCancelsHandled.add(clientOrderId);
+      this.ports.memory.deferredCancelsHandled.add(clientOrderId);
       return;
     }
     if (order.status === 'submitted' || order.status === 'pending_cancel') return;
-    this.memory.deferredCancelsHandled.add(clientOrderId);
+    this.ports.memory.deferredCancelsHandled.add(clientOrderId);
     void this.track(this.cancelAcknowledged(breaker, clientOrderId), () => `the cancel of ${clientOrderId} on its acknowledgement (${breaker})`);
   }
 
@@ -141,8 +138,8 @@ export class BreakerResponder {
   private async respond(definition: BreakerDefinition, reading: BreakerReading, cancels: Promise<unknown>[], progress: ResponseProgress): Promise<void> {
     progress.step = `waiting for the cancels it sent (${cancels.length})`;
     await Promise.allSettled(cancels);
-    if (!this.memory.killSwitchPulled) {
-      this.memory.killSwitchPulled = true;
+    if (!this.ports.memory.killSwitchPulled) {
+      this.ports.memory.killSwitchPulled = true;
       progress.step = `the kill switch (cancel all at broker ${this.ports.broker().name})`;
       try {
         const cancelled = await this.ports.broker().cancelAll();

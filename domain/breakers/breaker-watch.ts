@@ -51,14 +51,8 @@ export class BreakerWatch {
   private unsubscribe: (() => void) | null = null;
   private evaluating = false;
   private evaluateAgain = false;
-  private readonly memory: BreakerMonitorMemory;
-  private readonly responder: BreakerResponder;
-  private readonly recovery: BreakerRecovery;
 
   constructor(private readonly ports: BreakerWatchPorts) {
-    this.memory = ports.memory;
-    this.responder = ports.responder;
-    this.recovery = ports.recovery;
     for (const d of ports.definitions) this.definitions.set(d.name, d);
   }
 
@@ -130,7 +124,7 @@ export class BreakerWatch {
   private onEvent(event: StoredEvent): void {
     try {
       if (event.type === 'MarkPriceUpdated') this.recordPrice(event.payload.symbol, new Decimal(event.payload.price), event.at);
-      if ('clientOrderId' in event.payload && typeof event.payload.clientOrderId === 'string') this.responder.onOrderProgress(event.payload.clientOrderId);
+      if ('clientOrderId' in event.payload && typeof event.payload.clientOrderId === 'string') this.ports.responder.onOrderProgress(event.payload.clientOrderId);
       if (!TRIGGERS.has(event.type)) return;
       if (event.type === 'SettingsChanged' && event.payload.actor.startsWith(BREAKER_ACTOR)) return;
       this.requestEvaluation();
@@ -166,17 +160,17 @@ export class BreakerWatch {
       const level = reading ? levelOf(reading, definition.direction) : 'normal';
       const status = board.status(definition.name);
       if (level === 'critical' && reading && !status?.tripped) {
-        this.responder.trip(definition, reading);
+        this.ports.responder.trip(definition, reading);
         continue;
       }
       if (level !== (status?.level ?? 'normal')) this.recordLevel(definition, reading, status?.level ?? 'normal', level);
       if (status?.tripped && level === 'critical' && reading) {
         const wanted = responseFor(definition, reading);
-        if (stricterState(this.tradingState(), wanted) !== this.tradingState()) this.responder.applyPolicy(definition.name, wanted, `${definition.name} rose to ${definition.format(reading.observed)}`);
+        if (stricterState(this.tradingState(), wanted) !== this.tradingState()) this.ports.responder.applyPolicy(definition.name, wanted, `${definition.name} rose to ${definition.format(reading.observed)}`);
       }
     }
-    if (snapshot.averageCorrelation !== null) this.memory.correlationLookback.push(snapshot.now.getTime(), snapshot.averageCorrelation);
-    this.recovery.review(snapshot.now);
+    if (snapshot.averageCorrelation !== null) this.ports.memory.correlationLookback.push(snapshot.now.getTime(), snapshot.averageCorrelation);
+    this.ports.recovery.review(snapshot.now);
   }
 
   private read(definition: BreakerDefinition, snapshot: BreakerSnapshot): BreakerReading | null {
@@ -199,7 +193,7 @@ export class BreakerWatch {
     const limits = state.settings.limits;
     const held = state.openPositions().map(p => p.symbol);
     const lookbackMs = Number(settings.correlation_jump_window_minutes) * 60_000;
-    this.memory.correlationLookback.evictBefore(now.getTime() - lookbackMs);
+    this.ports.memory.correlationLookback.evictBefore(now.getTime() - lookbackMs);
     return {
       now,
       state,
@@ -208,7 +202,7 @@ export class BreakerWatch {
       equity: state.account().equity,
       prices: symbol => this.prices.get(symbol) ?? [],
       averageCorrelation: averagePairwiseCorrelation(held, (a, b) => correlationBetween(limits, a, b)),
-      correlationLookback: this.memory.correlationLookback.candidates(),
+      correlationLookback: this.ports.memory.correlationLookback.candidates(),
     };
   }
 
@@ -229,6 +223,6 @@ export class BreakerWatch {
   private recordLevel(definition: BreakerDefinition, reading: BreakerReading | null, from: BreakerLevel, to: BreakerLevel): void {
     const payload = readingPayload(definition, reading, to === 'normal' ? from : to);
     this.ports.ledger.record({ type: 'BreakerLevelChanged', payload: { ...payload, level: to, from, to } });
-    if (to === 'warning' && from === 'normal') this.responder.alert(definition.name, 'warning', payload.observedText, payload.limitText);
+    if (to === 'warning' && from === 'normal') this.ports.responder.alert(definition.name, 'warning', payload.observedText, payload.limitText);
   }
 }
