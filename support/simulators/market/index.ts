@@ -5,3 +5,4 @@
  */
 export * from './price-path';
 export type { VenueMarketFeed } from './venue-feed';
+export * from './order-book-model';
