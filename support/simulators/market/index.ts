@@ -6,3 +6,4 @@
 export * from './price-path';
 export type { VenueMarketFeed } from './venue-feed';
 export * from './order-book-model';
+export * from './market-events';
