@@ -5,6 +5,7 @@ import {
   MarketEvent,
   eventDurationMs,
   eventEffect,
+  eventMilestonesMs,
   flashCrash,
   flashCrashLow,
   impliedVolatilitySurge,
@@ -115,4 +116,10 @@ test('figures that make no sense are refused, naming the figure', () => {
   refused(() => spreadWidening({ symbol: 'AAPL', factor: 2, overMs: -1 }));
   refused(() => regimeChange({ symbol: 'AAPL', to: 'panic' as 'stress' }));
   refused(() => impliedVolatilitySurge({ underlying: 'VIX', from: 0.2, to: Number.NaN, overMs: 1 }));
+});
+
+test('the milestones a step must land on: the start, a flash crash\'s low and the end of its pause, the end', () => {
+  assert.deepEqual(eventMilestonesMs(crash), [0, 15 * MINUTE, 15 * MINUTE + 5_000, 35 * MINUTE]);
+  assert.deepEqual(eventMilestonesMs(liquidityDrain({ symbol: 'AAPL', toShare: 0.5, overMs: 1000 })), [0]);
+  assert.deepEqual(eventMilestonesMs(regimeChange({ symbol: 'AAPL', to: 'stress' })), [0]);
 });

@@ -200,6 +200,18 @@ export function eventDurationMs(event: MarketEvent): number | null {
   }
 }
 
+/** The instants (from the start) a step must land on so that nothing an event does is stepped over: start, low, end of the pause, end. */
+export function eventMilestonesMs(event: MarketEvent): number[] {
+  const milestones = [0];
+  if (event.kind === 'flash_crash') {
+    const low = flashCrashLow(event).atMs;
+    milestones.push(low, low + event.pauseMs);
+  }
+  const duration = eventDurationMs(event);
+  if (duration !== null) milestones.push(duration);
+  return [...new Set(milestones)].sort((a, b) => a - b);
+}
+
 /** When the flash crash reaches its low (from its start) and the price there as a multiple of the start. */
 export function flashCrashLow(crash: FlashCrash): { readonly atMs: number; readonly priceFactor: number } {
   return { atMs: crash.firstLegMs + crash.crashMs, priceFactor: 1 - crash.fall };
