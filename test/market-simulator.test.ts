@@ -360,3 +360,15 @@ test('throughput: book updates a second over a modelled hour of six symbols', ()
   assert.ok(deltas > 6 * 3000);
   console.log(`market simulator: ${deltas} book deltas (${market.messagesPublished} messages) in ${seconds.toFixed(2)} s: ${Math.round(deltas / seconds)} book updates a second`);
 });
+
+test('a coarse one-minute step still lands on the flash crash\'s low and the end of its 5 s pause', () => {
+  const { market, messages } = rig(11);
+  market.model('BTC-PERP', { price: d(50_000), holdRegime: true });
+  market.schedule(flashCrash({ symbol: 'BTC-PERP' }));
+  market.advance(20 * MINUTE, MINUTE);
+  assert.deepEqual(of(messages, 'trading_status').map(m => `${m.status} ${m.reason} ${m.at}`), [
+    'paused VENUE_HALT 2026-01-05T14:45:00.000Z',
+    'open REOPENED 2026-01-05T14:45:05.000Z',
+  ]);
+  assert.equal(of(messages, 'heartbeat').at(-1)!.at, '2026-01-05T14:50:00.000Z');
+});
