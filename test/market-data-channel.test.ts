@@ -390,3 +390,21 @@ test('on the wire: a snapshot request for a symbol the venue does not list gets 
   assert.ok(!seen.messages.some(m => m.type === 'book_snapshot' && m.symbol === 'NOPE'));
   assert.deepEqual(seen.eventTypes(), ['connected']);
 });
+
+for (const [transport, open] of TRANSPORTS) {
+  test(`${transport}: close() while connecting rejects the connect and delivers nothing more`, async t => {
+    const h = await open(t);
+    const seen = new Recorder(h.source);
+    h.faults.stall();
+    const connecting = h.source.connect();
+    await h.channelOpen();
+    await h.source.close();
+    await assert.rejects(connecting, (error: unknown) => error instanceof TradingError && error.kind === 'BrokerUnavailable');
+    h.faults.resume();
+    h.venue.mark('AAPL', '200');
+    // A turn of the loop: every microtask an in-process delivery would use has run.
+    await new Promise(resolve => setImmediate(resolve));
+    assert.deepEqual(seen.messages, []);
+    assert.deepEqual(seen.events, []);
+  });
+}
