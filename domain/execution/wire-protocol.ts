@@ -240,7 +240,7 @@ function optPositiveDec(obj: Json, field: string, what: string): Decimal | undef
 const INSTANT_TEXT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 /** An ISO-8601 UTC instant that names a real moment: Date.parse would roll 2026-02-30 into March, so it must round-trip. */
-function instant(obj: Json, field: string, what: string): string {
+export function instant(obj: Json, field: string, what: string): string {
   const value = obj[field];
   const ms = typeof value === 'string' && INSTANT_TEXT.test(value) ? Date.parse(value) : Number.NaN;
   if (!Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 19) !== (value as string).slice(0, 19)) {

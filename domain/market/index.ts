@@ -7,3 +7,6 @@ export * from './limit-up-limit-down';
 export * from './market-impact';
 export * from './volatility-regime';
 export * from './local-order-book';
+export * from './market-data-protocol';
+export * from './market-data-listeners';
+export * from './market-data-channel';

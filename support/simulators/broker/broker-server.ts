@@ -13,6 +13,8 @@ import { RestRoutes } from './rest-routes';
 import { RequestMatch, ScriptedAnswer, ScriptedRestFailures } from './scripted-failures';
 import { ServiceStatusSwitch } from './service-status';
 import { UserChannel } from './user-channel';
+import { MarketDataChannelServer } from '../market/market-data-channel-server';
+import type { VenueMarketFeed } from '../market/venue-feed';
 
 export { redactApiKey } from './request-auth';
 export type { BrokerCredential, BrokerPermission } from './request-auth';
@@ -57,22 +59,28 @@ export class BrokerServer {
   private readonly channel: UserChannel;
   private readonly rest: RestApi;
   private readonly server: Server;
+  private readonly clock: Clock;
+  private readonly heartbeatIntervalMs: number;
+  private market: MarketDataChannelServer | null = null;
   private listening = false;
   private unsubscribeCore: (() => void) | null = null;
 
   constructor(options: BrokerServerOptions) {
     this.core = options.core;
+    this.clock = options.clock;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
     this.auth = new RequestAuthenticator(options.clock, options.recvWindowMs ?? DEFAULT_RECV_WINDOW_MS, options.rateLimit ?? DEFAULT_RATE_LIMIT);
     this.status = new ServiceStatusSwitch(this.core.name);
     this.answered = new HttpLog(options.httpLogCapacity ?? DEFAULT_HTTP_LOG_CAPACITY, this.core.name, options.log ?? (() => undefined));
     for (const credential of options.credentials) this.auth.addCredential(credential);
     this.reports = new ReportStream(this.core, text => this.channel.broadcast(text));
-    this.heartbeats = new Heartbeats(options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS, this.reports);
+    this.heartbeats = new Heartbeats(this.heartbeatIntervalMs, this.reports);
     this.channel = new UserChannel(this.auth, this.status, this.answered, () => this.reports.welcomeFrame());
     const routes = new RestRoutes(this.core, this.status);
     this.rest = new RestApi({ auth: this.auth, status: this.status, failures: this.failures, routes, httpLog: this.answered, reports: this.reports });
     this.server = createServer((req, res) => this.rest.onRequest(req, res));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.channel.onUpgrade(req, socket, head));
+    // The market data path goes to the market data channel once attached; every other path to the user channel, which refuses all but its own.
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => (this.market?.handles(req) ? this.market.onUpgrade(req, socket, head) : this.channel.onUpgrade(req, socket, head)));
     this.server.on('clientError', (_error, socket: Duplex) => socket.destroy());
   }
 
@@ -93,6 +101,7 @@ export class BrokerServer {
     this.heartbeats.restartCount();
     this.unsubscribeCore = this.core.subscribe(report => this.reports.onCoreReport(report));
     this.heartbeats.start();
+    this.market?.start();
   }
 
   get port(): number {
@@ -126,10 +135,28 @@ export class BrokerServer {
     this.unsubscribeCore = null;
     this.channel.abortUpgrades();
     this.channel.dropAll();
+    this.market?.stop();
     const serverClosed = new Promise<void>(resolve => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await serverClosed;
     await this.channel.close();
+  }
+
+  /**
+   * The venue's public market data on this server's port at MARKET_DATA_CHANNEL_PATH, from the feed
+   * given, with heartbeats at the user channel's interval and the scenario's clock; stop() and
+   * restart() close its channels too. Returns the channel server, where scenarios script its faults.
+   */
+  attachMarketData(feed: VenueMarketFeed): MarketDataChannelServer {
+    if (this.market) throw new Error(`broker ${this.core.name}: market data is already attached`);
+    this.market = new MarketDataChannelServer({ feed, clock: this.clock, heartbeatIntervalMs: this.heartbeatIntervalMs });
+    if (this.listening) this.market.start();
+    return this.market;
+  }
+
+  /** The attached market data channel server (null until attachMarketData). */
+  get marketData(): MarketDataChannelServer | null {
+    return this.market;
   }
 
   // ---- control plane ----
