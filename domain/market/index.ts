@@ -7,3 +7,5 @@ export * from './limit-up-limit-down';
 export * from './market-impact';
 export * from './volatility-regime';
 export * from './local-order-book';
+export * from './session-watch';
+export * from './market-state';
