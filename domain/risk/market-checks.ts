@@ -36,7 +36,7 @@ function reduces(context: RiskContext): boolean {
 /** An instant as the venue's people read it ("2026-01-20 04:00:00 EST"). */
 function venueTime(instant: Date, context: RiskContext): string {
   const zone = context.instrument ? calendarFor(context.instrument.calendar).zone : 'UTC';
-  return DateTime.fromJSDate(instant).setZone(zone).toFormat('yyyy-MM-dd HH:mm:ss ZZZZ');
+  return DateTime.fromJSDate(instant, { zone }).setLocale('en-US').toFormat('yyyy-MM-dd HH:mm:ss ZZZZ');
 }
 
 const volatility = (value: Decimal | null) => (value === null ? 'n/a' : formatShare(value, 1));
@@ -209,9 +209,7 @@ export const slippageGuard: PreTradeCheck = context => {
   const { spreadBps, impactBps, expectedBps } = found.slippage;
   if (spreadBps === null) return row('expected slippage', false, 'NO_LIQUIDITY', 'a side of the book is empty', limitText);
   if (expectedBps === null) return pass('expected slippage', 'not estimated', limitText, undefined, 'no volatility or daily volume to estimate the impact from');
-  const halfSpread = spreadBps.div(2);
-  const impact = impactBps !== null ? Decimal.max(ZERO, impactBps.minus(halfSpread)) : ZERO;
-  const note = `half spread ${formatAmount(halfSpread, 2)} bps + impact ${formatAmount(impact, 2)} bps`;
+  const note = `half spread ${formatAmount(spreadBps.div(2), 2)} bps + impact ${formatAmount(impactBps ?? ZERO, 2)} bps`;
   const [shown, shownMax] = formatPair(expectedBps, max, (v, d) => `${formatAmount(v, d)} bps`);
   return row('expected slippage', expectedBps.lte(max), 'SLIPPAGE_EXCEEDS_GUARD', shown, shownMax, { observed: expectedBps, limit: max }, note);
 };
