@@ -74,7 +74,7 @@ test('after a halt market orders wait for a reopening that carries the reopening
 });
 
 test('at the open a market order waits for the first mark of the regular session', async t => {
-  const env = marketSystem(t, '2026-01-05T14:29:00Z');
+  const env = marketSystem(t, '2026-01-05T14:29:45Z');
   await env.system.connectMarketData();
   quote(env, 'AAPL', '100', 1);
   env.clock.set('2026-01-05T14:30:00Z');
@@ -92,6 +92,7 @@ test('a 7 % fall of the index at 15:24:59 halts every US equity until the market
   quote(env, 'AAPL', '100', 1);
   quote(env, 'BTC-PERP', '50000', 1);
   env.clock.set('2026-01-05T20:24:59Z');
+  quote(env, 'AAPL', '100', 2);
   env.source.mark('SPX', '4650');
   const [trigger] = ofType(env.system, 'MarketWideBreakerTriggered');
   assert.deepEqual(trigger?.payload, {
@@ -116,6 +117,7 @@ test('a 7 % fall of the index at 15:24:59 halts every US equity until the market
   assert.equal(env.system.marketView('AAPL')?.status.status, 'halted');
   env.source.send({ type: 'trading_status', symbol: MARKET_WIDE, status: 'open', reason: 'REOPENED', at: env.source.at });
   assert.equal(env.system.marketView('AAPL')?.status.status, 'open');
+  quote(env, 'AAPL', '100', 3);
   assert.equal(await rejectionCode(env.system, limitBuy('AAPL', '10', '100')), 'accepted');
 });
 
