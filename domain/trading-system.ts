@@ -6,6 +6,7 @@ import { Telemetry, Logger, SILENT_LOGGER, logRecordedEvent } from './telemetry'
 import { BrokerGateway, BalanceReconciler, ExecutionCoordinator, LiveExecutionEngine, PositionReconciler, BrokerRouter, BrokerRoutingRecorder, BrokerHealthPolicy, BrokerHealthTracker, BrokerErrorLog } from './execution';
 import { BreakerMonitor } from './breakers';
 import { BrokerSynchroniser, RecoveryReport, InFlightResolution, InFlightResolver, GatewayEventRecorder, DegradedModeSwitch } from './recovery';
+import { MarketDataSource, MarketState, MarketView, SessionWatch } from './market';
 
 export type { RecoveryReport } from './recovery';
 
@@ -23,6 +24,12 @@ export interface TradingSystemOptions {
   readonly logger?: Logger;
   /** Circuit breakers watch the live state unless disarmed (armed when not given). */
   readonly circuitBreakers?: 'armed' | 'disarmed';
+  /**
+   * The venue's public market data (marks, books, trading status, implied volatility, prior closes).
+   * When given, the market state follows it, the market checks run for every order and the session
+   * watch acts on the venue's day; connect it with connectMarketData() after open.
+   */
+  readonly marketData?: MarketDataSource;
 }
 
 /**
@@ -41,6 +48,9 @@ export class TradingSystem {
   readonly brokers: BrokerRouter;
   readonly brokerErrors: BrokerErrorLog;
   readonly eventsReplayed: number;
+  /** What the system knows of the market (null without market data). */
+  readonly marketState: MarketState | null;
+  private readonly sessionWatch: SessionWatch | null;
   private readonly inputs: InputDesk;
   private readonly synchroniser: BrokerSynchroniser;
   private readonly inFlight: InFlightResolver;
@@ -63,7 +73,7 @@ export class TradingSystem {
     this.ledger.subscribe(event => logRecordedEvent(logger, event));
     this.inputs = new InputDesk({ ledger: this.ledger, telemetry: this.telemetry });
     const changeSettings = (changes: Readonly<Record<string, string>>, actor: string, reason: string) => this.inputs.changeSettings(changes, actor, reason);
-    this.risk = new LiveRiskManager({ state, telemetry: this.telemetry, clock: options.clock });
+    this.risk = new LiveRiskManager({ state, telemetry: this.telemetry, clock: options.clock, market: symbol => this.marketView(symbol) });
     this.brokerErrors = new BrokerErrorLog({ ledger: this.ledger, telemetry: this.telemetry });
     this.degradedMode = new DegradedModeSwitch({ ledger: this.ledger, changeSettings });
     this.gatewayEvents = new GatewayEventRecorder({ ledger: this.ledger, telemetry: this.telemetry, activeBroker: () => this.brokers.name, synchronise: trigger => this.synchronise(trigger) });
@@ -107,10 +117,47 @@ export class TradingSystem {
     this.engine.start();
     this.breakers = new BreakerMonitor({ ledger: this.ledger, coordinator: this.coordinator, broker: () => this.brokers, reconciler: this.reconciler, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors, changeSettings });
     if (options.circuitBreakers !== 'disarmed') this.breakers.start();
+    if (options.marketData) {
+      this.sessionWatch = new SessionWatch({
+        ledger: this.ledger,
+        clock: options.clock,
+        orders: { place: input => this.coordinator.place(input), cancel: (id, reason) => this.coordinator.cancel(id, reason) },
+        telemetry: this.telemetry,
+      });
+      this.marketState = new MarketState({
+        ledger: this.ledger,
+        clock: options.clock,
+        recordMark: (symbol, price) => this.inputs.updateMark(symbol, price),
+        sessionWatch: this.sessionWatch,
+        telemetry: this.telemetry,
+      });
+      this.marketState.attach(options.marketData);
+    } else {
+      this.sessionWatch = null;
+      this.marketState = null;
+    }
   }
 
   static open(options: TradingSystemOptions): TradingSystem {
     return new TradingSystem(options);
+  }
+
+  /**
+   * Connect the market data source given at open (open stays synchronous): resolves once every
+   * book's first snapshot is in; without a source, at once. A refused connection rejects.
+   */
+  async connectMarketData(): Promise<void> {
+    await this.marketState?.connect();
+  }
+
+  /** The market the checks read for a symbol now; null without market data or for an unlisted symbol. */
+  marketView(symbol: string): MarketView | null {
+    return this.marketState?.view(symbol) ?? null;
+  }
+
+  /** Resolves when the market state's snapshot requests and the session watch's order actions started so far have been answered. */
+  marketIdle(): Promise<void> {
+    return this.marketState?.idle() ?? Promise.resolve();
   }
 
   get state(): StateProjection {
@@ -164,10 +211,12 @@ export class TradingSystem {
     return this.brokers.probe();
   }
 
-  /** Close the log; the broker connection belongs to whoever opened it. Safe to call twice. */
+  /** Close the log and the market data source; the broker connection belongs to whoever opened it. Safe to call twice. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.marketState?.stop();
+    void this.options.marketData?.close().catch(() => undefined);
     this.gatewayEvents.stop();
     this.breakers.stop();
     this.engine.stop();

@@ -94,6 +94,8 @@ export class ExecutionCoordinator {
         quantity: request.quantity.toString(),
         ...(request.limitPrice ? { limitPrice: request.limitPrice.toString() } : {}),
         reduceOnly: request.reduceOnly,
+        timeInForce: request.timeInForce,
+        extendedHours: request.extendedHours,
       },
     });
     this.rollTradingDay();
@@ -108,6 +110,7 @@ export class ExecutionCoordinator {
           reason: `rejected by ${decision.failed.map(r => r.check).join(', ')}`,
           settingsVersion: decision.settingsVersion,
           checks: [...decision.rows],
+          ...(decision.market ? { market: decision.market } : {}),
         },
       });
       this.telemetry.increment('orders.rejected.risk');
@@ -116,7 +119,10 @@ export class ExecutionCoordinator {
       });
       return { outcome: 'rejected', stage: 'risk', order: state.order(clientOrderId), decision, error };
     }
-    this.ledger.record({ type: 'RiskCheckPassed', payload: { clientOrderId, settingsVersion: decision.settingsVersion, checks: [...decision.rows] } });
+    this.ledger.record({
+      type: 'RiskCheckPassed',
+      payload: { clientOrderId, settingsVersion: decision.settingsVersion, checks: [...decision.rows], ...(decision.market ? { market: decision.market } : {}) },
+    });
     // No await between the risk check above and this call: the submission (and so the reservation) is recorded synchronously.
     const submitted = await this.engine.submit(state.order(clientOrderId), placedAt);
     if (submitted.outcome === 'acknowledged') return { outcome: 'accepted', order: submitted.order, decision };
@@ -189,7 +195,16 @@ export class ExecutionCoordinator {
     // The modification is checked as if the order were placed anew with its new remaining quantity.
     this.rollTradingDay();
     const decision = this.risk.evaluate(
-      { symbol: order.symbol, side: order.side, type: order.type, quantity: quantity.minus(order.filledQuantity), limitPrice, reduceOnly: order.reduceOnly },
+      {
+        symbol: order.symbol,
+        side: order.side,
+        type: order.type,
+        quantity: quantity.minus(order.filledQuantity),
+        limitPrice,
+        reduceOnly: order.reduceOnly,
+        timeInForce: order.timeInForce,
+        extendedHours: order.extendedHours,
+      },
       { replacing: clientOrderId },
     );
     if (decision.outcome === 'rejected') {

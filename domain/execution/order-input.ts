@@ -1,5 +1,5 @@
 import { Decimal, InvalidNumberError, parseDecimal, TradingError } from '../shared';
-import { InstrumentRegistry, isOnLotGrid, isOnTickGrid, OrderRequest, OrderType, Side } from '../model';
+import { InstrumentRegistry, isOnLotGrid, isOnTickGrid, OrderRequest, OrderType, Side, TIMES_IN_FORCE, TimeInForce, defaultTimeInForce } from '../model';
 
 /** An order as it arrives from outside: strings, possibly wrong. */
 export interface OrderInput {
@@ -10,6 +10,10 @@ export interface OrderInput {
   readonly quantity: string;
   readonly limitPrice?: string;
   readonly reduceOnly?: boolean;
+  /** day (until the regular close) or gtc (until cancelled); absent: day for equities, gtc otherwise. */
+  readonly timeInForce?: string;
+  /** May trade in the pre-market and after-hours sessions; absent: no. */
+  readonly extendedHours?: boolean;
 }
 
 const CLIENT_ORDER_ID = /^[A-Za-z0-9_-]{1,36}$/;
@@ -50,6 +54,11 @@ export function parseOrderInput(input: OrderInput, clientOrderId: string, instru
   } else if (input.limitPrice !== undefined) {
     invalid('a market order takes no limit price', { field: 'limitPrice' });
   }
+  const timeInForce = input.timeInForce ?? defaultTimeInForce(instrument);
+  if (!TIMES_IN_FORCE.includes(timeInForce as TimeInForce)) invalid(`time in force must be day or gtc, not ${JSON.stringify(input.timeInForce)}`, { field: 'timeInForce' });
+  // The input comes from outside: a flag sent as text ("yes") is refused, not read as true.
+  const extendedHours: unknown = input.extendedHours ?? false;
+  if (typeof extendedHours !== 'boolean') invalid(`extended hours must be true or false, not ${JSON.stringify(input.extendedHours)}`, { field: 'extendedHours' });
   const reference = limitPrice ?? markPrice(instrument.symbol);
   if (reference && quantity.times(reference).lt(instrument.minNotional)) {
     invalid(`notional ${quantity.times(reference)} is below the minimum of ${instrument.minNotional}`, { field: 'quantity' });
@@ -62,5 +71,7 @@ export function parseOrderInput(input: OrderInput, clientOrderId: string, instru
     quantity,
     limitPrice,
     reduceOnly: input.reduceOnly ?? false,
+    timeInForce: timeInForce as TimeInForce,
+    extendedHours,
   };
 }

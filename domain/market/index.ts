@@ -10,3 +10,5 @@ export * from './local-order-book';
 export * from './market-data-protocol';
 export * from './market-data-listeners';
 export * from './market-data-channel';
+export * from './session-watch';
+export * from './market-state';

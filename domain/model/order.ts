@@ -1,7 +1,16 @@
 import { Decimal, ZERO, TradingError } from '../shared';
+import type { Instrument } from './instrument';
 
 export type Side = 'buy' | 'sell';
 export type OrderType = 'market' | 'limit';
+/** How long an order works: until the regular close of its trading day, or until cancelled. */
+export type TimeInForce = 'day' | 'gtc';
+export const TIMES_IN_FORCE: readonly TimeInForce[] = ['day', 'gtc'];
+
+/** Equities work for the day unless told otherwise, as their venues do; instruments that never close, until cancelled. */
+export function defaultTimeInForce(instrument: Pick<Instrument, 'kind'>): TimeInForce {
+  return instrument.kind === 'equity' ? 'day' : 'gtc';
+}
 
 export type OrderStatus =
   | 'new'
@@ -59,6 +68,10 @@ export interface OrderRequest {
   /** Required for limit orders; absent for market orders. */
   limitPrice?: Decimal;
   reduceOnly: boolean;
+  /** Absent: good till cancelled. */
+  timeInForce?: TimeInForce;
+  /** May trade in the pre-market and after-hours sessions (limit orders only). Absent: no. */
+  extendedHours?: boolean;
 }
 
 export interface Order {
@@ -67,6 +80,8 @@ export interface Order {
   readonly side: Side;
   readonly type: OrderType;
   readonly reduceOnly: boolean;
+  readonly timeInForce: TimeInForce;
+  readonly extendedHours: boolean;
   quantity: Decimal;
   limitPrice?: Decimal;
   status: OrderStatus;
@@ -92,6 +107,8 @@ export function createOrder(request: OrderRequest, at: string): Order {
     side: request.side,
     type: request.type,
     reduceOnly: request.reduceOnly,
+    timeInForce: request.timeInForce ?? 'gtc',
+    extendedHours: request.extendedHours ?? false,
     quantity: request.quantity,
     limitPrice: request.limitPrice,
     status: 'new',

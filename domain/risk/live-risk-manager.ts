@@ -1,11 +1,13 @@
 import { Decimal, ZERO, Clock, TradingError } from '../shared';
 import { Telemetry } from '../telemetry';
 import { Order, remainingQuantity } from '../model';
-import { DecisionRow, FailedCheckRow, StateProjection } from '../state';
+import { DecisionMarketSummary, DecisionRow, FailedCheckRow, StateProjection } from '../state';
+import type { MarketView } from '../market';
 import { CandidateOrder, PreTradeCheck, PRE_TRADE_CHECKS, RiskContext, runPreTradeChecks } from './pre-trade-checks';
 import { ExposureInputs, WorkingExposure, positionRanges, worstGrossExposure, worstNetExposure } from './exposure';
 import { SizingResult, sizePosition } from './position-sizer';
 import { RejectionCode } from './rejection-codes';
+import { effectiveLimits, marketSummary } from './market-checks';
 
 /** What a working order reserves: its remaining quantity; while a replace is pending, the larger of old and new. */
 function reservation(order: Order): WorkingExposure {
@@ -18,6 +20,8 @@ interface DecisionFigures {
   readonly settingsVersion: number;
   readonly rows: readonly DecisionRow[];
   readonly failed: readonly FailedCheckRow[];
+  /** The market the decision saw (absent without market data). */
+  readonly market?: DecisionMarketSummary;
 }
 
 export interface ApprovedDecision extends DecisionFigures {
@@ -39,6 +43,8 @@ export interface LiveRiskManagerPorts {
   readonly clock: Clock;
   /** The checks every order passes, in order (all of PRE_TRADE_CHECKS). */
   readonly checks?: readonly PreTradeCheck[];
+  /** The market of a symbol as the market state sees it; absent, or null for a symbol: no market rules apply. */
+  readonly market?: (symbol: string) => MarketView | null;
 }
 
 /**
@@ -52,25 +58,29 @@ export class LiveRiskManager {
   private readonly telemetry: Telemetry;
   private readonly clock: Clock;
   private readonly checks: readonly PreTradeCheck[];
+  private readonly market: (symbol: string) => MarketView | null;
 
   constructor(ports: LiveRiskManagerPorts) {
     this.state = ports.state;
     this.telemetry = ports.telemetry;
     this.clock = ports.clock;
     this.checks = ports.checks ?? PRE_TRADE_CHECKS;
+    this.market = ports.market ?? (() => null);
   }
 
   evaluate(order: CandidateOrder, options: { replacing?: string } = {}): RiskDecision {
     const started = this.telemetry.startTimer();
-    const rows = runPreTradeChecks(this.context(order, options.replacing), this.checks);
+    const context = this.context(order, options.replacing);
+    const rows = runPreTradeChecks(context, this.checks);
+    const market = context.market ? { market: marketSummary(order, context.market) } : {};
     const failed = rows.filter((r): r is FailedCheckRow => !r.passed);
     this.telemetry.recordSince('risk', started);
     this.telemetry.increment(failed.length === 0 ? 'risk.approved' : 'risk.rejected');
     for (const r of failed) this.telemetry.increment(`risk.rejected.${r.code}`);
     const settingsVersion = this.state.settings.version;
     const first = failed[0];
-    if (first === undefined) return { outcome: 'approved', settingsVersion, rows, failed, reasonCode: 'APPROVED' };
-    return { outcome: 'rejected', settingsVersion, rows, failed, reasonCode: first.code };
+    if (first === undefined) return { outcome: 'approved', settingsVersion, rows, failed, reasonCode: 'APPROVED', ...market };
+    return { outcome: 'rejected', settingsVersion, rows, failed, reasonCode: first.code, ...market };
   }
 
   /**
@@ -120,16 +130,22 @@ export class LiveRiskManager {
     const account = this.state.account();
     const markTime = this.state.markTimes.get(order.symbol);
     const replaced = replacing !== undefined ? this.state.orders.get(replacing) : undefined;
+    const market = this.market(order.symbol);
+    // The regime tightens the limits the checks read, so each row shows the limit it held the order to.
+    const { limits, tightening } = effectiveLimits(this.state.settings.limits, market);
     return {
       markAgeMs: markTime !== undefined ? Math.max(0, this.clock.now().getTime() - new Date(markTime).getTime()) : null,
       ...(replaced ? { replacing: reservation(replaced) } : {}),
       order,
       instrument: this.state.instruments.find(order.symbol),
-      limits: this.state.settings.limits,
+      limits,
       exposure: this.exposureInputs(replacing),
       equity: account.equity,
       startOfDayEquity: this.state.startOfDayEquity,
       currency: this.state.currency,
+      market,
+      now: this.clock.now(),
+      tightening,
     };
   }
 }

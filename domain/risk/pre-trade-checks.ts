@@ -1,7 +1,9 @@
 import { Decimal, ZERO, formatAmount, formatLeverage, formatMoney, formatPair, formatShare } from '../shared';
-import { Instrument, OrderType, Side } from '../model';
+import { Instrument, OrderType, Side, TimeInForce } from '../model';
 import { DecisionRow, RiskLimits, correlationBetween } from '../state';
+import type { MarketView } from '../market';
 import { RejectionCode } from './rejection-codes';
+import { LimitTightening, MARKET_CHECKS, tighteningNote } from './market-checks';
 import {
   ExposureInputs,
   WorkingExposure,
@@ -21,6 +23,10 @@ export interface CandidateOrder {
   readonly quantity: Decimal;
   readonly limitPrice?: Decimal;
   readonly reduceOnly: boolean;
+  /** Absent: good till cancelled. */
+  readonly timeInForce?: TimeInForce;
+  /** May trade outside the regular session (limit orders only). */
+  readonly extendedHours?: boolean;
 }
 
 /** Everything a pre-trade check may read: a consistent snapshot taken in one synchronous step. */
@@ -36,6 +42,12 @@ export interface RiskContext {
   readonly markAgeMs: number | null;
   /** For a modification: the exposure the order reserves now, which the new terms replace. */
   readonly replacing?: WorkingExposure;
+  /** The market of the order's symbol; null or absent: no market rules apply and the market checks give no rows. */
+  readonly market?: MarketView | null;
+  /** When the decision is taken (the close preparation window is measured from it). */
+  readonly now?: Date;
+  /** Set when the volatility regime tightened `limits` (max leverage, max order notional). */
+  readonly tightening?: LimitTightening | null;
 }
 
 export type PreTradeCheck = (context: RiskContext) => DecisionRow | null;
@@ -91,6 +103,13 @@ function exposureRow(
   const note = !withinLimit && notIncreasing ? 'above the limit, but the order does not increase it' : undefined;
   const [shownAfter, shownLimit] = formatPair(after, limit, display);
   return row(check, withinLimit || notIncreasing, code, shownAfter, shownLimit, { observed: after, limit }, note);
+}
+
+/** A row of a limit the volatility regime tightened says so. */
+function tightened(context: RiskContext, decision: DecisionRow): DecisionRow {
+  if (!context.tightening) return decision;
+  const note = tighteningNote(context.tightening);
+  return { ...decision, note: decision.note ? `${decision.note}; ${note}` : note };
 }
 
 function symbolNotional(inputs: ExposureInputs, symbol: string): Decimal {
@@ -162,7 +181,7 @@ export const orderNotional: PreTradeCheck = context => {
   const notional = context.order.quantity.times(price);
   const max = context.limits.maxOrderNotional;
   const [shownNotional, shownMax] = formatPair(notional, max, (v, d) => formatMoney(v, context.currency, d));
-  return row('order notional', notional.lte(max), 'NOTIONAL_EXCEEDS_MAX_PER_ORDER', shownNotional, shownMax, { observed: notional, limit: max });
+  return tightened(context, row('order notional', notional.lte(max), 'NOTIONAL_EXCEEDS_MAX_PER_ORDER', shownNotional, shownMax, { observed: notional, limit: max }));
 };
 
 export const priceCollar: PreTradeCheck = ({ order, exposure, limits }) => {
@@ -186,7 +205,7 @@ export const positionLimit: PreTradeCheck = context => {
 };
 
 export const maxLeverage: PreTradeCheck = context =>
-  exposureRow(context, 'max leverage', 'LEVERAGE_EXCEEDS_MAXIMUM', inputs => share(worstGrossExposure(inputs), context.equity), context.limits.maxLeverage, formatLeverage);
+  tightened(context, exposureRow(context, 'max leverage', 'LEVERAGE_EXCEEDS_MAXIMUM', inputs => share(worstGrossExposure(inputs), context.equity), context.limits.maxLeverage, formatLeverage));
 
 export const grossExposureCap: PreTradeCheck = context =>
   exposureRow(context, 'gross exposure', 'GROSS_EXPOSURE_EXCEEDS_CAP', inputs => share(worstGrossExposure(inputs), context.equity), context.limits.maxGrossExposureShare, formatShare);
@@ -204,13 +223,14 @@ export const correlatedExposureCap: PreTradeCheck = context =>
     formatShare,
   );
 
-/** The checks in the order the original system ran them (REFERENCE.md), every one reported. */
+/** The checks in the order the original system ran them (REFERENCE.md), with the market's after the trading state, every one reported. */
 export const PRE_TRADE_CHECKS: readonly PreTradeCheck[] = [
   tradableInstrument,
   markPriceAvailable,
   markPriceAge,
   tradingState,
   reduceOnlyFlag,
+  ...MARKET_CHECKS,
   dailyLossLimit,
   orderQuantity,
   orderNotional,

@@ -15,7 +15,21 @@ export type RejectionCode =
   | 'LEVERAGE_EXCEEDS_MAXIMUM'
   | 'GROSS_EXPOSURE_EXCEEDS_CAP'
   | 'NET_EXPOSURE_EXCEEDS_CAP'
-  | 'CORRELATED_EXPOSURE_EXCEEDS_CAP';
+  | 'CORRELATED_EXPOSURE_EXCEEDS_CAP'
+  // Market conditions (plan 4.4).
+  | 'MARKET_CLOSED'
+  | 'ORDER_TYPE_NOT_ALLOWED_IN_SESSION'
+  | 'EXTENDED_HOURS_NOT_REQUESTED'
+  | 'SYMBOL_HALTED'
+  | 'MARKET_WIDE_HALT'
+  | 'LULD_PAUSED'
+  | 'MARKET_ORDER_BEFORE_REOPENING_PRINT'
+  | 'CLOSE_PREPARATION_NO_NEW_RISK'
+  | 'PRICE_OUTSIDE_LULD_BAND'
+  | 'NO_LIQUIDITY'
+  | 'SPREAD_TOO_WIDE'
+  | 'DEPTH_INSUFFICIENT'
+  | 'SLIPPAGE_EXCEEDS_GUARD';
 
 /** What each denial code means, in a risk officer's words, for the glossary of a report. */
 export const REJECTION_CODE_MEANINGS: Readonly<Record<RejectionCode, string>> = {
@@ -35,4 +49,17 @@ export const REJECTION_CODE_MEANINGS: Readonly<Record<RejectionCode, string>> = 
   GROSS_EXPOSURE_EXCEEDS_CAP: 'The order would take gross exposure, as a share of equity, above its cap.',
   NET_EXPOSURE_EXCEEDS_CAP: 'The order would take net exposure, as a share of equity, above its cap.',
   CORRELATED_EXPOSURE_EXCEEDS_CAP: 'The order would take exposure to correlated instruments, as a share of equity, above its cap.',
+  MARKET_CLOSED: 'The venue is closed (night, weekend or holiday): no order passes until it opens.',
+  ORDER_TYPE_NOT_ALLOWED_IN_SESSION: 'Outside the regular session only limit orders may trade; a market order is refused.',
+  EXTENDED_HOURS_NOT_REQUESTED: 'Outside the regular session a limit order trades only if it asks for extended hours.',
+  SYMBOL_HALTED: 'The venue has halted trading in the symbol (a regulatory or news halt).',
+  MARKET_WIDE_HALT: 'A market-wide circuit breaker has halted trading in every US equity.',
+  LULD_PAUSED: 'Trading in the symbol is paused by limit up-limit down after its price stayed at a band.',
+  MARKET_ORDER_BEFORE_REOPENING_PRINT: 'The symbol has not printed its reopening (or opening) price yet: only limit orders may be sent until it does.',
+  CLOSE_PREPARATION_NO_NEW_RISK: 'The regular close is near: orders that add exposure are refused; reducing orders pass.',
+  PRICE_OUTSIDE_LULD_BAND: 'The limit price lies outside the limit up-limit down bands the venue enforces.',
+  NO_LIQUIDITY: 'The side of the book the order would take from is empty.',
+  SPREAD_TOO_WIDE: 'The bid-ask spread is wider than the most the system crosses.',
+  DEPTH_INSUFFICIENT: 'The order would take a larger share of the visible depth than allowed.',
+  SLIPPAGE_EXCEEDS_GUARD: 'The expected cost of taking the liquidity (half the spread plus market impact) is above the slippage guard.',
 };

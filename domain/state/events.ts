@@ -3,6 +3,9 @@ import { ErrorKind, ErrorLayer } from '../shared';
 import type { RejectionCode } from '../risk';
 // Type-only: the log names the codes the breakers use; nothing of the breakers runs here.
 import type { BreakerFailure, BreakerAction, BreakerActionOutcome, HealthFailure } from '../breakers';
+// Type-only: the market's vocabulary (statuses, halt reasons, sessions) as the log names it.
+import type { HaltReason, TradingStatusValue, SessionName, MarketWideLevel, VolatilityRegime } from '../market';
+import type { CalendarName, TimeInForce } from '../model';
 import { TradingState } from './runtime-settings';
 
 /**
@@ -38,6 +41,21 @@ export type DecisionRow = PassedCheckRow | FailedCheckRow;
 export type BrokerChannel = 'user';
 
 export type RejectionStage = 'input' | 'risk' | 'broker';
+
+/** The market as a risk decision saw it, beside the decision's rows (absent without market data). Figures are decimal strings. */
+export interface DecisionMarketSummary {
+  readonly session: SessionName;
+  readonly status: TradingStatusValue;
+  readonly regime: VolatilityRegime;
+  readonly spreadBps: string | null;
+  /** Visible depth on the side the order takes from. */
+  readonly depth: string | null;
+  readonly impliedVolatility: string | null;
+  readonly realizedVolatility: string | null;
+}
+
+/** How a market data feed's connection went. */
+export type MarketDataConnectionState = 'connected' | 'lost' | 'gave_up';
 
 /** What a circuit breaker saw: the figure, the limit it was held against, and both as a person reads them. */
 export interface BreakerReadingPayload {
@@ -89,14 +107,17 @@ export type DomainEvent =
         quantity: string;
         limitPrice?: string;
         reduceOnly: boolean;
+        /** Absent in logs written before orders carried them: the instrument's default (day for equities, gtc otherwise) and no extended hours. */
+        timeInForce?: TimeInForce;
+        extendedHours?: boolean;
       };
     }
-  | { type: 'RiskCheckPassed'; payload: { clientOrderId: string; settingsVersion: number; checks: DecisionRow[] } }
+  | { type: 'RiskCheckPassed'; payload: { clientOrderId: string; settingsVersion: number; checks: DecisionRow[]; market?: DecisionMarketSummary } }
   | {
       type: 'OrderRejected';
       /** reasonCode: a pre-trade denial code at the risk stage; at the broker stage, the venue's own code. */
       payload:
-        | { clientOrderId: string; stage: 'risk'; reasonCode: RejectionCode; reason: string; settingsVersion: number; checks: DecisionRow[] }
+        | { clientOrderId: string; stage: 'risk'; reasonCode: RejectionCode; reason: string; settingsVersion: number; checks: DecisionRow[]; market?: DecisionMarketSummary }
         | { clientOrderId: string; stage: Exclude<RejectionStage, 'risk'>; reasonCode: string; reason: string; settingsVersion?: number; checks?: DecisionRow[] };
     }
   /** signedAt: the time the order request is signed with (every attempt of it); absent in logs written before it was recorded. */
@@ -154,6 +175,24 @@ export type DomainEvent =
   | { type: 'BrokerSwitched'; payload: { from: string; to: string; reason: string } }
   /** changed: the trading state degraded mode set (from -> to) on the way in, or gave back on the way out. */
   | { type: 'DegradedModeChanged'; payload: { active: boolean; tradingState: TradingState; reason: string; changed?: { from: TradingState; to: TradingState } } }
+  // Market conditions (domain/market): the feed, the books, trading status, volatility, prior closes, sessions and the close.
+  | { type: 'MarketDataConnectionChanged'; payload: { source: string; state: MarketDataConnectionState; reason: string; attempt?: number } }
+  | { type: 'MarketDataMessageRejected'; payload: { source: string; reason: string } }
+  /** A book's deltas jumped from expected to received: the book is unusable until a snapshot arrives. */
+  | { type: 'MarketDataGap'; payload: { symbol: string; expected: number; received: number } }
+  | { type: 'MarketBookResynchronised'; payload: { symbol: string; seq: number } }
+  /** symbol may be MARKET_WIDE (every US equity). A reopening carries the reopening print. */
+  | { type: 'MarketStatusChanged'; payload: { symbol: string; status: TradingStatusValue; reason: HaltReason | 'REOPENED'; reopeningPrice?: string } }
+  | { type: 'ImpliedVolatilityUpdated'; payload: { underlying: string; value: string } }
+  | { type: 'PriorCloseRecorded'; payload: { symbol: string; price: string; tradingDay: string } }
+  /** haltEnds: an ISO instant, 'end of day' (level 3), or null when the level does not halt (at or after 15:25 ET). */
+  | {
+      type: 'MarketWideBreakerTriggered';
+      payload: { level: MarketWideLevel; decline: string; halts: boolean; haltEnds: string | null; tradingDay: string; index: string; indexLevel: string; priorClose: string };
+    }
+  | { type: 'MarketSessionChanged'; payload: { calendar: CalendarName; session: SessionName; tradingDay: string | null; localTime: string } }
+  | { type: 'ClosePreparationStarted'; payload: { tradingDay: string; closesAt: string; flattened: string[]; carried: string[] } }
+  | { type: 'DayOrdersExpired'; payload: { tradingDay: string; orders: string[] } }
   | {
       type: 'PositionReconciled';
       payload: {

@@ -1,4 +1,4 @@
-/** State: the event catalogue, the SQLite event store, the ledger (one write path), the projection, runtime settings and the desk where outside inputs are recorded. */
+/** State: the event catalogue, the SQLite event store, the ledger (one write path), the projection, runtime settings, the market board and the desk where outside inputs are recorded. */
 export * from './events';
 export * from './event-store';
 export * from './ledger';
@@ -6,4 +6,5 @@ export * from './projection';
 export * from './runtime-settings';
 export * from './breaker-board';
 export * from './broker-routing';
+export * from './market-board';
 export * from './input-desk';

@@ -1,9 +1,27 @@
 import { Decimal, ZERO, TradingError } from '../shared';
-import { Order, OrderStatus, TERMINAL_STATUSES, canTransition, createOrder, isWorking, remainingQuantity, statusAfterRefusal, transition, Position, applyFill, flatPosition, AccountSnapshot, accountSnapshot, InstrumentRegistry } from '../model';
+import {
+  Order,
+  OrderStatus,
+  TERMINAL_STATUSES,
+  canTransition,
+  createOrder,
+  defaultTimeInForce,
+  isWorking,
+  remainingQuantity,
+  statusAfterRefusal,
+  transition,
+  Position,
+  applyFill,
+  flatPosition,
+  AccountSnapshot,
+  accountSnapshot,
+  InstrumentRegistry,
+} from '../model';
 import { DomainEvent, StoredEvent } from './events';
 import { RuntimeSettings } from './runtime-settings';
 import { BreakerBoard } from './breaker-board';
 import { BrokerRouting } from './broker-routing';
+import { MarketBoard } from './market-board';
 
 /** Applies a prepared event; `at` is the time the event store gave it. */
 export type Commit = (at: string) => void;
@@ -25,6 +43,8 @@ export class StateProjection {
   readonly settings: RuntimeSettings;
   readonly breakers = new BreakerBoard();
   readonly routing = new BrokerRouting();
+  /** Trading statuses, implied volatilities, prior closes, market-wide levels, sessions and close actions, from the log. */
+  readonly market = new MarketBoard();
   deposits = ZERO;
   currency = 'USD';
   tradingDay: string | null = null;
@@ -112,6 +132,7 @@ export class StateProjection {
         if (this.orders.has(p.clientOrderId)) {
           throw new TradingError('DuplicateClientOrderId', `client order id ${p.clientOrderId} is already in use`, { clientOrderId: p.clientOrderId });
         }
+        const instrument = this.instruments.find(p.symbol);
         return (at: string) => {
           const order = createOrder(
             {
@@ -122,6 +143,8 @@ export class StateProjection {
               quantity: new Decimal(p.quantity),
               limitPrice: p.limitPrice !== undefined ? new Decimal(p.limitPrice) : undefined,
               reduceOnly: p.reduceOnly,
+              timeInForce: p.timeInForce ?? (instrument ? defaultTimeInForce(instrument) : 'gtc'),
+              extendedHours: p.extendedHours ?? false,
             },
             at,
           );
@@ -224,6 +247,18 @@ export class StateProjection {
         }
         return () => this.fillCursors.set(broker, fillCursor);
       }
+      case 'MarketStatusChanged':
+      case 'ImpliedVolatilityUpdated':
+      case 'PriorCloseRecorded':
+      case 'MarketWideBreakerTriggered':
+      case 'MarketSessionChanged':
+      case 'ClosePreparationStarted':
+      case 'DayOrdersExpired':
+        return this.market.prepare(event);
+      case 'MarketDataConnectionChanged':
+      case 'MarketDataMessageRejected':
+      case 'MarketDataGap':
+      case 'MarketBookResynchronised':
       case 'PositionReconciled':
       case 'BrokerErrorRecorded':
       case 'BrokerRequestRetried':

@@ -7,6 +7,14 @@ export function isTradingState(value: unknown): value is TradingState {
   return TRADING_STATES.includes(value as TradingState);
 }
 
+/** What a halt does to the orders working in the halted symbols: they wait for the reopening, or are cancelled. */
+export type HaltOrderPolicy = 'hold' | 'cancel';
+const HALT_ORDER_POLICIES: readonly HaltOrderPolicy[] = ['hold', 'cancel'];
+
+export function isHaltOrderPolicy(value: unknown): value is HaltOrderPolicy {
+  return HALT_ORDER_POLICIES.includes(value as HaltOrderPolicy);
+}
+
 /** The risk limits in force, typed. Percentages are fractions here (0.8 = 80 %). */
 export interface RiskLimits {
   readonly maxLeverage: Decimal;
@@ -25,6 +33,21 @@ export interface RiskLimits {
   /** Symbols an operator has switched off for trading. */
   readonly disabledSymbols: ReadonlySet<string>;
   readonly correlations: ReadonlyMap<string, Decimal>;
+  /** Market conditions (plan 4.4): no new intraday risk this long before the regular close. */
+  readonly closePreparationMinutes: Decimal;
+  readonly maxSpreadBps: Decimal;
+  /** The largest share of the visible depth on the side an order takes (0.25 = 25 %). */
+  readonly maxDepthShare: Decimal;
+  readonly slippageGuardBps: Decimal;
+  /** Y of the square-root impact model. */
+  readonly impactCoefficient: Decimal;
+  /** Annualised volatility (fractions) at which the regime is elevated, and stress. */
+  readonly regimeElevatedVolatility: Decimal;
+  readonly regimeStressVolatility: Decimal;
+  /** What the max leverage and max order notional are multiplied by in each regime. */
+  readonly regimeElevatedLimitFactor: Decimal;
+  readonly regimeStressLimitFactor: Decimal;
+  readonly haltOrderPolicy: HaltOrderPolicy;
 }
 
 /**
@@ -72,6 +95,17 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   broker_receive_window_ms: '60000',
   // How far the broker's clock may run behind ours: an unknown order is given up only after the window plus this.
   broker_clock_tolerance_ms: '1000',
+  // Market conditions (plan 4.4): the close, liquidity, impact, the volatility regime and halts.
+  close_preparation_minutes: '10',
+  max_spread_bps: '50',
+  max_depth_share_pct: '25',
+  slippage_guard_bps: '50',
+  impact_coefficient: '1',
+  regime_elevated_volatility_pct: '30',
+  regime_stress_volatility_pct: '50',
+  regime_elevated_limit_factor: '0.75',
+  regime_stress_limit_factor: '0.5',
+  halt_order_policy: 'hold',
 };
 
 /** Human names for the report and for Gherkin tables. */
@@ -114,6 +148,16 @@ export const SETTING_LABELS: Readonly<Record<string, string>> = {
   degraded_trading_state: 'trading state with no healthy broker',
   broker_receive_window_ms: 'broker receive window (ms)',
   broker_clock_tolerance_ms: "broker clock's tolerated lag (ms)",
+  close_preparation_minutes: 'close preparation before the regular close (min)',
+  max_spread_bps: 'max spread to take liquidity (bps)',
+  max_depth_share_pct: 'max share of the visible depth an order takes (%)',
+  slippage_guard_bps: 'slippage guard (bps)',
+  impact_coefficient: 'market impact coefficient (Y)',
+  regime_elevated_volatility_pct: 'elevated volatility regime from (% annualised)',
+  regime_stress_volatility_pct: 'stress volatility regime from (% annualised)',
+  regime_elevated_limit_factor: 'limit factor in the elevated regime',
+  regime_stress_limit_factor: 'limit factor in the stress regime',
+  halt_order_policy: 'working orders in a halt (hold or cancel)',
 };
 
 /** The name a person reads for any setting, the per-symbol ones included. */
@@ -158,6 +202,10 @@ export function validateSetting(key: string, value: string): string {
     if (!isTradingState(value)) invalid(key, value, `must be one of ${TRADING_STATES.join(', ')}`);
     return key;
   }
+  if (key === 'halt_order_policy') {
+    if (!isHaltOrderPolicy(value)) invalid(key, value, `must be one of ${HALT_ORDER_POLICIES.join(', ')}`);
+    return key;
+  }
   let number: Decimal;
   try {
     number = parseDecimal(value, key);
@@ -177,6 +225,14 @@ export function validateSetting(key: string, value: string): string {
   if (key === 'broker_receive_window_ms' && (!number.isInteger() || number.lte(0))) invalid(key, value, 'must be a whole number of milliseconds above zero');
   if (key === 'broker_clock_tolerance_ms' && !number.isInteger()) invalid(key, value, 'must be a whole number of milliseconds');
   if ((key === 'volatility_window_returns' || key === 'volatility_min_returns') && (!number.isInteger() || number.lt(2))) invalid(key, value, 'must be a whole number of at least 2');
+  if (key === 'close_preparation_minutes' && !number.isInteger()) invalid(key, value, 'must be a whole number of minutes');
+  if ((key === 'max_spread_bps' || key === 'max_depth_share_pct' || key === 'regime_elevated_volatility_pct' || key === 'regime_stress_volatility_pct') && number.isZero()) {
+    invalid(key, value, 'must be greater than zero');
+  }
+  if (key === 'max_depth_share_pct' && number.gt(100)) invalid(key, value, 'an order cannot take more than 100 % of the depth');
+  if ((key === 'regime_elevated_limit_factor' || key === 'regime_stress_limit_factor') && (number.isZero() || number.gt(1))) {
+    invalid(key, value, 'a regime tightens the limits: the factor lies above 0 and at most 1');
+  }
   return key;
 }
 
@@ -208,6 +264,16 @@ export function toRiskLimits(values: Readonly<Record<string, string>>): RiskLimi
         .map(([k]) => k.slice('trading_disabled.'.length)),
     ),
     correlations: perSymbol(CORRELATION_PREFIX),
+    closePreparationMinutes: new Decimal(values.close_preparation_minutes),
+    maxSpreadBps: new Decimal(values.max_spread_bps),
+    maxDepthShare: pct('max_depth_share_pct'),
+    slippageGuardBps: new Decimal(values.slippage_guard_bps),
+    impactCoefficient: new Decimal(values.impact_coefficient),
+    regimeElevatedVolatility: pct('regime_elevated_volatility_pct'),
+    regimeStressVolatility: pct('regime_stress_volatility_pct'),
+    regimeElevatedLimitFactor: new Decimal(values.regime_elevated_limit_factor),
+    regimeStressLimitFactor: new Decimal(values.regime_stress_limit_factor),
+    haltOrderPolicy: values.halt_order_policy as HaltOrderPolicy,
   };
 }
 
@@ -285,6 +351,11 @@ export class RuntimeSettings {
     if (Object.keys(canonical).some(k => k.startsWith(CORRELATION_PREFIX)) && !isPositiveSemidefinite(correlationMatrix(merged))) {
       throw new TradingError('InvalidSettings', 'correlations refused: no set of returns can have them together (the matrix is not positive semidefinite)', {
         reason: 'inconsistent correlations',
+      });
+    }
+    if (new Decimal(merged.regime_elevated_volatility_pct).gt(merged.regime_stress_volatility_pct)) {
+      throw new TradingError('InvalidSettings', `volatility regimes refused: elevated from ${merged.regime_elevated_volatility_pct} % lies above stress from ${merged.regime_stress_volatility_pct} %`, {
+        reason: 'regime thresholds out of order',
       });
     }
     return canonical;
