@@ -69,7 +69,7 @@ export interface MarketDataSource {
   readonly name: string;
   /** Connect (or start delivering); resolves once the first snapshot of every book has arrived, or rejects. */
   connect(): Promise<void>;
-  /** Told of each message in the order the venue sent it, after the source has checked its numbering. */
+  /** Told of each message in the order the venue sent it; book numbering is checked by the reader (LocalOrderBook), not by the source. */
   onMessage(listener: (message: MarketDataMessage) => void): () => void;
   onFeedEvent(listener: (event: MarketDataFeedEvent) => void): () => void;
   /** Ask the venue for the whole book of a symbol again (a gap was seen); the snapshot arrives as a message. */

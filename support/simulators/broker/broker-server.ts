@@ -13,8 +13,8 @@ import { RestRoutes } from './rest-routes';
 import { RequestMatch, ScriptedAnswer, ScriptedRestFailures } from './scripted-failures';
 import { ServiceStatusSwitch } from './service-status';
 import { UserChannel } from './user-channel';
-import { MarketDataChannelServer } from '../market/market-data-channel-server';
-import type { VenueMarketFeed } from '../market/venue-feed';
+import { MarketDataChannelServer } from '../market';
+import type { VenueMarketFeed } from '../market';
 
 export { redactApiKey } from './request-auth';
 export type { BrokerCredential, BrokerPermission } from './request-auth';

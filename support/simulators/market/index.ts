@@ -8,4 +8,8 @@ export * from './price-path';
 export * from './order-book-model';
 export * from './market-events';
 export * from './market-simulator';
+export * from './market-data-faults';
+export * from './market-data-fanout';
+export * from './market-data-channel-server';
+export * from './in-process-market-data';
 export type { VenueMarketFeed } from './venue-feed';
