@@ -1,9 +1,11 @@
 import http from 'node:http';
-import type { BrokerFill, BrokerRoute, ClientTimings, Clock, Decimal } from './sut';
+import type { BrokerFill, BrokerRoute, ClientTimings, Clock, Decimal, MarketDataRoute } from './sut';
 import { DEFAULT_SETTINGS } from './sut';
 import { API_PREFIX, AUTH_HEADERS, BrokerServer, BrokerSimulatorCore, InProcessBrokerGateway, signRequest } from './simulators/broker';
 import type { HttpLogEntry } from './simulators/broker';
 import { FaultProxy } from './simulators/network';
+import { InProcessMarketData, type VenueMarketFeed } from './simulators/market';
+import { marketDataUrl } from '../domain/market/market-data-protocol';
 
 /** The broker's receive window is the one the trading system counts with (its default setting), so both agree when a request can no longer arrive. */
 const SUITE_RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);
@@ -32,6 +34,9 @@ const SUITE_CLIENT_TIMINGS: ClientTimings = {
 
 /** How often the broker's server sends a heartbeat on the user channel: well inside the client's liveness timeout. */
 const HEARTBEAT_INTERVAL_MS = 100;
+
+/** The market data client's timings: a stall the mark-staleness check must catch is not cut short by a reconnect. */
+const MARKET_DATA_TIMINGS = { reconnectAttempts: 5, reconnectBaseDelayMs: 25, livenessTimeoutMs: 60_000 } as const;
 
 /** The keys the broker issued for the account: one to trade with, one that may only read. */
 export const TRADER_KEY = 'trader-key';
@@ -87,6 +92,19 @@ export interface BrokerConnectionOptions {
   readonly nextBrokerError: () => Promise<unknown>;
   /** Work no step waits for, kept so that its failure fails the scenario. */
   readonly background: (what: string, work: Promise<unknown>) => void;
+  /** The venue's public market data, served on this broker's port (on the wire, behind a fault proxy of its own). */
+  readonly marketFeed?: VenueMarketFeed;
+}
+
+/** The faults a scenario scripts on the venue's market data, the same on the wire and in process. */
+export interface MarketDataFaultControls {
+  /** The next book delta (of this symbol, or of any book) is never sent: the system sees a jump in the book's numbering. */
+  dropNextBookDelta(symbol?: string): void;
+  /** Nothing is sent, heartbeats included, until resume(); what is published meanwhile is lost. */
+  stall(): void;
+  resume(): void;
+  /** The venue drops the connection; the system's client connects again. */
+  dropConnections(): void;
 }
 
 /**
@@ -103,8 +121,11 @@ export class BrokerConnection {
     readonly transport: BrokerTransport,
     private readonly options: BrokerConnectionOptions,
     private readonly inProcessGateway: InProcessBrokerGateway | null,
-    private readonly wire: { readonly server: BrokerServer; readonly proxy: FaultProxy } | null,
+    private readonly wire: { readonly server: BrokerServer; readonly proxy: FaultProxy; readonly marketProxy: FaultProxy | null } | null,
   ) {}
+
+  /** The source the system took at its last start, in process: the faults act on it. */
+  private inProcessMarket: InProcessMarketData | null = null;
 
   static async open(transport: BrokerTransport, options: BrokerConnectionOptions): Promise<BrokerConnection> {
     if (transport === 'in-process') return new BrokerConnection(transport, options, new InProcessBrokerGateway(options.core, { receiveWindowMs: SUITE_RECEIVE_WINDOW_MS }), null);
@@ -118,15 +139,50 @@ export class BrokerConnection {
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
       recvWindowMs: SUITE_RECEIVE_WINDOW_MS,
     });
+    if (options.marketFeed) server.attachMarketData(options.marketFeed);
     await server.start();
     const proxy = new FaultProxy({ name: `${options.name} link`, upstreamHost: '127.0.0.1', upstreamPort: server.port, random: options.random });
+    const marketProxy = options.marketFeed ? new FaultProxy({ name: `${options.name} market data link`, upstreamHost: '127.0.0.1', upstreamPort: server.port, random: options.random }) : null;
     try {
       await proxy.start();
+      await marketProxy?.start();
     } catch (error) {
+      await proxy.stop();
       await server.stop();
       throw error;
     }
-    return new BrokerConnection(transport, options, null, { server, proxy });
+    return new BrokerConnection(transport, options, null, { server, proxy, marketProxy });
+  }
+
+  /** Where the system takes the venue's market data at a start: the channel behind its own proxy, or a new in-process source on the same feed. */
+  marketDataRoute(): MarketDataRoute {
+    const feed = this.options.marketFeed;
+    if (!feed) throw new Error(`the route ${this.name} serves no market data`);
+    const name = `${this.name} market data`;
+    if (!this.wire) {
+      return {
+        name,
+        transport: 'in-process',
+        open: () => {
+          this.inProcessMarket = new InProcessMarketData({ name, feed });
+          return this.inProcessMarket;
+        },
+      };
+    }
+    const proxy = this.wire.marketProxy;
+    if (!proxy) throw new Error(`the route ${this.name} serves no market data`);
+    return { name, transport: 'wire', url: marketDataUrl(`http://127.0.0.1:${proxy.port}`), ...MARKET_DATA_TIMINGS };
+  }
+
+  /** The faults of the venue's market data: the channel server's on the wire, the system's current source's in process. */
+  get marketDataFaults(): MarketDataFaultControls {
+    if (this.wire) {
+      const channel = this.wire.server.marketData;
+      if (!channel) throw new Error(`the route ${this.name} serves no market data`);
+      return channel;
+    }
+    if (!this.inProcessMarket) throw new Error('the system has not taken market data from the venue yet');
+    return this.inProcessMarket;
   }
 
   /** The name the trading system knows the route by. */
@@ -221,6 +277,7 @@ export class BrokerConnection {
   async close(): Promise<void> {
     this.closed = true;
     await this.inProcessGateway?.close();
+    await this.wire?.marketProxy?.stop();
     await this.wire?.proxy.stop();
     await this.wire?.server.stop();
   }

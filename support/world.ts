@@ -8,6 +8,7 @@ import {
   EventLog,
   Executions,
   Market,
+  Exchange,
   Network,
   Operator,
   RiskOfficer,
@@ -28,6 +29,7 @@ export class TradingWorld extends World {
   // One of each actor a scenario: an actor that needs another is handed this one, never builds its own.
   readonly eventLog = new EventLog(this.context);
   readonly market = new Market(this.context);
+  readonly exchange = new Exchange(this.context, this.eventLog, this.market);
   readonly trader = new Trader(this.context, this.eventLog, this.market);
   readonly riskOfficer = new RiskOfficer(this.context);
   readonly operator = new Operator(this.context, this.eventLog);

@@ -8,6 +8,7 @@ export * from './trader';
 export * from './risk-officer';
 export * from './operator';
 export * from './market';
+export * from './exchange';
 export * from './venue';
 export * from './network';
 export * from './circuit-breakers';

@@ -1,21 +1,31 @@
 import { Decimal } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 
-/** Depth the simulated market offers at the mark on both sides unless a scenario scripts the book. */
-const DEFAULT_BOOK_DEPTH = new Decimal(1000);
+type Level = { readonly price: Decimal; readonly quantity: Decimal };
 
-/** The market: marks reach the system's feed and the broker's book together; time passes on the scenario's clock. */
+/**
+ * The market: each mark goes through the venue's market simulator, which sets the broker's mark and
+ * book (1,000 at the mark on each side unless a scenario scripts a side) and publishes the mark and
+ * the book's change. Where the system takes the venue's feed the mark reaches it that way; where
+ * its marks come from the desk, the step hands it the same mark. Time passes on the scenario's clock.
+ */
 export class Market {
   constructor(private readonly context: ScenarioContext) {}
 
-  /** The market moves: the system's mark, the broker's mark and the book around it; returns once the breakers have answered it. */
-  async mark(symbol: string, price: Decimal, bids?: readonly { price: Decimal; quantity: Decimal }[]): Promise<void> {
+  /** The market moves: the venue's mark and book, and the system's mark; returns once the system has it and the breakers have answered it. */
+  async mark(symbol: string, price: Decimal, bids?: readonly Level[], asks?: readonly Level[]): Promise<void> {
+    const { system, market } = this.context;
+    const book = { ...(bids ? { bids } : {}), ...(asks ? { asks } : {}) };
+    if (this.context.marketData === 'venue feed') {
+      const after = system.events.mark();
+      market.setMark(symbol, price, book);
+      await this.context.session.forEvent(`the mark of ${symbol} at ${price} from the venue's feed`, e => e.type === 'MarkPriceUpdated' && e.payload.symbol === symbol && price.eq(e.payload.price), after);
+      await system.breakers.idle();
+      await system.marketIdle();
+      return;
+    }
     // All of it before the first await: the mark reaches the system at the moment this is called (a basket relies on it).
-    const { system, broker } = this.context;
-    broker.setMark(symbol, price);
-    // A thin book is in place before the tick reaches the system, as it would be at the venue.
-    broker.setBook(symbol, 'bids', bids ? bids.map(b => ({ ...b })) : [{ price, quantity: DEFAULT_BOOK_DEPTH }]);
-    broker.setBook(symbol, 'asks', [{ price, quantity: DEFAULT_BOOK_DEPTH }]);
+    market.setMark(symbol, price, book);
     system.updateMark(symbol, price);
     await system.breakers.idle();
   }
@@ -44,7 +54,7 @@ export class Market {
   }
 
   /** Time passes and the market moves (the broker's book as given, or around the mark), and the breakers have answered the new mark. */
-  async moveAfter(ms: number, symbol: string, price: Decimal, bids?: readonly { price: Decimal; quantity: Decimal }[]): Promise<void> {
+  async moveAfter(ms: number, symbol: string, price: Decimal, bids?: readonly Level[]): Promise<void> {
     this.context.clock.advance(ms);
     await this.mark(symbol, price, bids);
   }

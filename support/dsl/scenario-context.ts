@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrokerSimulatorCore } from '../simulators/broker';
-import { BrokerConnection, type Signing, TRADER_KEY, brokerTransport } from '../broker-connection';
+import { MarketSimulator } from '../simulators/market';
+import { BrokerConnection, type MarketDataFaultControls, type Signing, TRADER_KEY, brokerTransport } from '../broker-connection';
 import { runSeed } from '../run-context';
 import { DEFAULT_INSTRUMENTS, JsonLinesLogger, SeededRandom, VirtualClock } from '../sut';
 import type { SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut';
@@ -27,6 +28,8 @@ export class ScenarioContext {
   readonly clock = new VirtualClock(SCENARIO_START);
   readonly transport = brokerTransport();
   readonly broker = new BrokerSimulatorCore({ name: 'SIM', clock: this.clock, instruments: DEFAULT_INSTRUMENTS });
+  /** The venue's market: every mark a scenario sets goes through it to the broker's book (and, with the feed, to the system). */
+  readonly market = new MarketSimulator({ clock: this.clock, random: () => this.random.next(), broker: this.broker, instruments: DEFAULT_INSTRUMENTS });
   readonly memory = new ScenarioMemory();
   readonly errors = new RaisedErrors();
   /** The system's structured log, one JSON object a line. */
@@ -34,6 +37,12 @@ export class ScenarioContext {
   readonly session: SystemSession;
   /** Circuit breakers run only where a scenario arms them before the system starts (the 4.1 spec predates them). */
   circuitBreakers: 'armed' | 'disarmed' = 'disarmed';
+  /**
+   * Where the system's marks come from: the desk (a step hands the system its mark, as the earlier
+   * sections were written) or the venue's market data feed (marks, books and trading status as the
+   * venue publishes them, the market checks in every decision). A configuration of the start.
+   */
+  marketData: 'desk' | 'venue feed' = 'desk';
   private readonly logger = new JsonLinesLogger(line => this.logLines.push(line), this.clock);
   private primary: BrokerConnection | null = null;
   /** What the system signs its requests with at its next start: the trader's key, the broker's secret, a true clock, unless a scenario says otherwise. */
@@ -97,7 +106,19 @@ export class ScenarioContext {
       apiSecret: this.apiSecret,
       nextBrokerError: () => this.session.forEvent('the failure to be recorded as a broker error', e => e.type === 'BrokerErrorRecorded', this.system.events.mark()),
       background: (what, work) => this.errors.background(what, work),
+      ...(name === 'SIM' ? { marketFeed: this.market } : {}),
     });
+  }
+
+  /** The system takes its market data from the venue's feed at its next start. */
+  takeMarketDataFromVenue(): void {
+    if (this.session.isRunning) throw new Error('the market data source is configured before the trading system starts');
+    this.marketData = 'venue feed';
+  }
+
+  /** The faults of the venue's market data feed (the primary route serves it). */
+  get marketDataFaults(): MarketDataFaultControls {
+    return this.connection.marketDataFaults;
   }
 
   private configuration(): SystemConfiguration {
@@ -108,6 +129,7 @@ export class ScenarioContext {
       random: () => this.random.next(),
       logger: this.logger,
       circuitBreakers: this.circuitBreakers,
+      ...(this.marketData === 'venue feed' ? { marketData: this.connection.marketDataRoute() } : {}),
     };
   }
 

@@ -23,6 +23,7 @@ export class SystemSession {
   private current: SystemUnderTest | null = null;
   private starting = false;
   private stopListening: (() => void) | null = null;
+  private stopListeningToMarket: (() => void) | null = null;
   private readonly waiters = new ConditionWaiters();
   private readonly listeners = new Set<(event: StoredEvent) => void>();
   /** How many times the system has been started in this scenario. */
@@ -59,6 +60,8 @@ export class SystemSession {
     this.current = system;
     this.starts += 1;
     this.stopListening = system.events.onAppend(event => this.tell(event));
+    // A book delta records no event: a wait on the system's market is re-checked on every message too.
+    this.stopListeningToMarket = system.onMarketData(() => this.waiters.changed());
     // What the system recorded while it started (connecting to its routes) is told now, in order.
     for (const event of system.events.since(system.eventsReplayed)) this.tell(event);
     return system;
@@ -68,6 +71,8 @@ export class SystemSession {
   async stop(): Promise<void> {
     this.stopListening?.();
     this.stopListening = null;
+    this.stopListeningToMarket?.();
+    this.stopListeningToMarket = null;
     const system = this.current;
     this.current = null;
     await system?.stop();

@@ -5,6 +5,7 @@ import { SqliteEventStore, StateProjection } from '../../domain/state';
 import { InstrumentRegistry } from '../../domain/model';
 import { BreakerSnapshot } from '../../domain/breakers';
 import { NetworkBrokerGateway } from '../../domain/execution';
+import { MarketDataSource, NetworkMarketDataFeed } from '../../domain/market';
 import { stateSnapshot } from './state-snapshot';
 import {
   BreakerControls,
@@ -14,6 +15,7 @@ import {
   CustomBreakerRequest,
   Decimal,
   EventFeed,
+  MarketDataRoute,
   StoredEvent,
   SystemConfiguration,
   SystemUnderTest,
@@ -75,6 +77,13 @@ function wireGateway(route: Extract<BrokerRoute, { transport: 'wire' }>, configu
   return gateway;
 }
 
+/** The system's own market data client for a route: on the wire a new feed client at each start, in process the route's source. */
+function marketDataSource(route: MarketDataRoute, configuration: SystemConfiguration): MarketDataSource {
+  if (route.transport === 'in-process') return route.open();
+  const { name, url, reconnectAttempts, reconnectBaseDelayMs, livenessTimeoutMs } = route;
+  return new NetworkMarketDataFeed({ name, url, reconnectAttempts, reconnectBaseDelayMs, livenessTimeoutMs, random: configuration.random });
+}
+
 /** The reference trading system (`domain/`) behind the port, in this process, on a SQLite log. */
 class ReferenceSystem implements SystemUnderTest {
   readonly events: EventFeed;
@@ -84,6 +93,7 @@ class ReferenceSystem implements SystemUnderTest {
     private readonly system: TradingSystem,
     /** The adapters this instance built for its wire routes: they are its connections, and go with it. */
     private readonly wireGateways: readonly NetworkBrokerGateway[],
+    private readonly marketData: MarketDataSource | null,
   ) {
     this.events = new LedgerEventFeed(system);
     const monitor = system.breakers;
@@ -173,16 +183,25 @@ class ReferenceSystem implements SystemUnderTest {
 
   async stop(): Promise<void> {
     this.system.close();
-    await Promise.all(this.wireGateways.map(gateway => gateway.close()));
+    await Promise.all([...this.wireGateways.map(gateway => gateway.close()), this.marketData?.close()]);
   }
+
+  marketView: SystemUnderTest['marketView'] = symbol => this.system.marketView(symbol);
+  marketIdle: SystemUnderTest['marketIdle'] = () => this.system.marketIdle();
+  /** The market state listens to the source first (it attached at open), so a listener here runs after the message is applied. */
+  onMarketData: SystemUnderTest['onMarketData'] = listener => this.marketData?.onMessage(() => listener()) ?? (() => undefined);
 
   latencySamples: SystemUnderTest['latencySamples'] = stage => this.system.telemetry.latency(stage).count;
 
   /** The decision as the log records it: the risk manager's pass, or its rejection of the order. */
   riskDecision: SystemUnderTest['riskDecision'] = clientOrderId => {
     for (const e of this.events.all()) {
-      if (e.type === 'RiskCheckPassed' && e.payload.clientOrderId === clientOrderId) return { outcome: 'approved', rows: e.payload.checks, settingsVersion: e.payload.settingsVersion };
-      if (e.type === 'OrderRejected' && e.payload.stage === 'risk' && e.payload.clientOrderId === clientOrderId) return { outcome: 'rejected', rows: e.payload.checks, settingsVersion: e.payload.settingsVersion };
+      if (e.type === 'RiskCheckPassed' && e.payload.clientOrderId === clientOrderId) {
+        return { outcome: 'approved', rows: e.payload.checks, settingsVersion: e.payload.settingsVersion, ...(e.payload.market ? { market: e.payload.market } : {}) };
+      }
+      if (e.type === 'OrderRejected' && e.payload.stage === 'risk' && e.payload.clientOrderId === clientOrderId) {
+        return { outcome: 'rejected', rows: e.payload.checks, settingsVersion: e.payload.settingsVersion, ...(e.payload.market ? { market: e.payload.market } : {}) };
+      }
     }
     return undefined;
   };
@@ -203,6 +222,7 @@ export const referenceDriver: SystemUnderTestDriver = {
     };
     const broker = gatewayOf(primary);
     const fallbackBrokers = fallbacks.map(gatewayOf);
+    const marketData = configuration.marketData ? marketDataSource(configuration.marketData, configuration) : null;
     let system: TradingSystem;
     try {
       system = TradingSystem.open({
@@ -212,15 +232,23 @@ export const referenceDriver: SystemUnderTestDriver = {
         clock: configuration.clock,
         logger: configuration.logger,
         circuitBreakers: configuration.circuitBreakers,
+        ...(marketData ? { marketData } : {}),
       });
     } catch (error) {
-      await Promise.all(wireGateways.map(gateway => gateway.close()));
+      await Promise.all([...wireGateways.map(gateway => gateway.close()), marketData?.close()]);
       throw error;
     }
-    const running = new ReferenceSystem(system, wireGateways);
+    const running = new ReferenceSystem(system, wireGateways, marketData);
     // The log first, then each route's user channel: what the broker sent while the system was down is in its REST history.
     // A channel the broker refuses is on record (BrokerConnectionChanged "gave_up") and the system runs without it.
     await Promise.all(wireGateways.map(gateway => gateway.connect().catch(() => undefined)));
+    // Then the market: every book's first snapshot is in before the first order is taken. A feed that cannot connect fails the start.
+    try {
+      await system.connectMarketData();
+    } catch (error) {
+      await running.stop();
+      throw error;
+    }
     return running;
   },
 

@@ -15,6 +15,8 @@ import type { StoredEvent, StateProjection } from '../../domain/state';
 import type { SizingResult, WorkingExposure } from '../../domain/risk';
 import type { BreakerDirection, BreakerLevel, BreakerReading, BreakerResponse, HealthCheckRow, ResetOutcome, ResetRequest } from '../../domain/breakers';
 import type { RecoveryReport } from '../../domain/trading-system';
+import type { DecisionMarketSummary } from '../../domain/state';
+import type { MarketDataSource, MarketView } from '../../domain/market';
 
 /** The port's number: money, prices and quantities cross it as decimals, never as floating point. */
 export { Decimal };
@@ -28,6 +30,10 @@ export type { Position } from '../../domain/model';
 export type { AccountSnapshot } from '../../domain/model';
 export type { TradingError, ErrorKind } from '../../domain/shared';
 export type { BrokerFill, BrokerOrderView } from '../../domain/execution';
+export type { DecisionMarketSummary, MarketDataSource, MarketView };
+export type { HaltReason, MarketDataMessage, SessionInfo, VolatilityRegime } from '../../domain/market';
+/** The symbol a market-wide trading status is published under. */
+export { MARKET_WIDE } from '../../domain/market';
 
 /** What the suite hands every system it starts: a virtual clock, seeded randomness, a structured log, and the instruments the venue lists. */
 export { VirtualClock } from '../../domain/shared';
@@ -134,8 +140,24 @@ export interface SystemUnderTest {
   /** How many latency samples the system has taken at a stage of an order's life. */
   latencySamples(stage: LatencyStage): number;
 
-  /** The pre-trade decision the risk manager made on an order: every check's row and the settings version it read; undefined before there is one. */
-  riskDecision(clientOrderId: string): { readonly outcome: 'approved' | 'rejected'; readonly rows: readonly DecisionRow[]; readonly settingsVersion: number } | undefined;
+  /** The pre-trade decision the risk manager made on an order: every check's row, the settings version it read and the market it saw; undefined before there is one. */
+  riskDecision(clientOrderId: string): RiskDecisionView | undefined;
+
+  // The venue's market data, where the system takes it from a feed (SystemConfiguration.marketData).
+  /** What the system knows of a symbol's market now (session, status, book, bands, regime); null without market data. */
+  marketView(symbol: string): MarketView | null;
+  /** Resolves when what the market data set going (snapshot requests after a gap, the close's orders) has been answered. */
+  marketIdle(): Promise<void>;
+  /** Told after each market data message the system has taken in (a book delta records no event); returns the way to stop listening. */
+  onMarketData(listener: () => void): () => void;
+}
+
+export interface RiskDecisionView {
+  readonly outcome: 'approved' | 'rejected';
+  readonly rows: readonly DecisionRow[];
+  readonly settingsVersion: number;
+  /** The market the decision saw (absent without market data). */
+  readonly market?: DecisionMarketSummary;
 }
 
 export type StateSnapshot = Readonly<Record<string, unknown>>;
@@ -183,6 +205,24 @@ export type BrokerRoute =
     }
   | { readonly name: string; readonly transport: 'in-process'; readonly gateway: BrokerGateway };
 
+/**
+ * Where the system takes the venue's public market data from. On the wire: the venue's market data
+ * channel (a WebSocket on the broker's port, here through a fault proxy of its own), which the
+ * system's own feed client connects to. In process: a source handing the same messages over without
+ * sockets, a new one at each start.
+ */
+export type MarketDataRoute =
+  | {
+      readonly name: string;
+      readonly transport: 'wire';
+      /** ws://host:port/api/v1/market */
+      readonly url: string;
+      readonly reconnectAttempts: number;
+      readonly reconnectBaseDelayMs: number;
+      readonly livenessTimeoutMs: number;
+    }
+  | { readonly name: string; readonly transport: 'in-process'; readonly open: () => MarketDataSource };
+
 export interface SystemConfiguration {
   /** Where the system keeps its log; a restart opens the same place. */
   readonly dataDir: string;
@@ -193,6 +233,8 @@ export interface SystemConfiguration {
   readonly random: () => number;
   readonly logger: Logger;
   readonly circuitBreakers: 'armed' | 'disarmed';
+  /** The venue's market data feed; without it the system's marks come from the desk (updateMark) and no market check runs. */
+  readonly marketData?: MarketDataRoute;
 }
 
 /** How the suite starts a trading system and reaches its stored log while it is down. */
