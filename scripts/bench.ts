@@ -4,9 +4,11 @@
  * and the cost of one pre-trade risk decision alone. Bounded: a fixed number of orders, then exit.
  *
  * Then the same over the wire (scripts/wire-bench.ts), beside a bare WebSocket echo as the floor,
- * and recovery over the wire with 10,000 and 100,000 fills at the broker (scripts/recovery-bench.ts).
+ * market data over the wire to a risk decision and the market simulator's book updates a second
+ * (scripts/bench-market-data.ts), and recovery over the wire with 10,000 and 100,000 fills at the
+ * broker (scripts/recovery-bench.ts).
  *
- *   npm run bench            (ORDERS=2000 and RECOVERY_FILLS=10000,100000 by default)
+ *   npm run bench            (ORDERS=2000, MARKET_SAMPLES=3000 and RECOVERY_FILLS=10000,100000 by default)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,7 @@ import { breakerResponse } from './breaker-bench';
 import { wireBenchmark } from './wire-bench';
 import { recoveryBenchmark } from './recovery-bench';
 import { openMarket } from './bench-market';
+import { marketDataToDecision, simulatorBookUpdates } from './bench-market-data';
 
 const ORDERS = Number(process.env.ORDERS ?? 2000);
 const WARMUP = Math.min(200, Math.floor(ORDERS / 10));
@@ -84,6 +87,9 @@ async function main(): Promise<void> {
   }
   console.log('');
   for (const line of await wireBenchmark(ORDERS)) console.log(line);
+  console.log('');
+  for (const line of await marketDataToDecision(Number(process.env.MARKET_SAMPLES ?? 3000))) console.log(line);
+  for (const line of simulatorBookUpdates(2)) console.log(line);
   console.log('');
   const runs = Number(process.env.BREAKER_RUNS ?? 100);
   for (const transport of ['in-process', 'wire'] as const) {
