@@ -15,6 +15,13 @@ const requested = (clientOrderId: string): DomainEvent => ({
 const passedRow: DecisionRow = { check: 'spread', observed: '12.50 bps', limit: '50.00 bps', passed: true, code: 'PASSED' };
 const haltRow: DecisionRow = { check: 'trading halt', observed: 'halted (NEWS_PENDING)', limit: 'open', passed: false, code: 'SYMBOL_HALTED' };
 
+/** The decision tables of an order and the risk decision on it. */
+function rendered(clientOrderId: string, decision: DomainEvent): string {
+  const html = decisionTablesHtml(log([requested(clientOrderId), decision]));
+  assert.ok(html, 'a decision renders');
+  return html;
+}
+
 /** The cells of the table that follows the "market as this decision saw it" legend, in order. */
 function marketCells(html: string): string[][] {
   return html
@@ -27,21 +34,8 @@ function marketCells(html: string): string[][] {
 }
 
 test('an approved decision shows beside its rows every figure of the market it saw', () => {
-  const html = decisionTablesHtml(
-    log([
-      requested('c-1'),
-      {
-        type: 'RiskCheckPassed',
-        payload: {
-          clientOrderId: 'c-1',
-          settingsVersion: 3,
-          checks: [passedRow],
-          market: { session: 'regular', status: 'open', regime: 'elevated', spreadBps: '12.5031', depth: '15000.5', impliedVolatility: '0.35', realizedVolatility: '0.2844' },
-        },
-      },
-    ]),
-  );
-  assert.ok(html);
+  const market = { session: 'regular', status: 'open', regime: 'elevated', spreadBps: '12.5031', depth: '15000.5', impliedVolatility: '0.35', realizedVolatility: '0.2844' } as const;
+  const html = rendered('c-1', { type: 'RiskCheckPassed', payload: { clientOrderId: 'c-1', settingsVersion: 3, checks: [passedRow], market } });
   for (const title of ['session', 'trading status', 'volatility regime', 'realized volatility', 'implied volatility', 'spread', 'visible depth, side taken']) {
     assert.ok(html.includes(`<th>${title}</th>`), title);
   }
@@ -54,34 +48,17 @@ test('an approved decision shows beside its rows every figure of the market it s
 });
 
 test('a rejection in a halt marks the status, and what the market did not give is said in words', () => {
-  const html = decisionTablesHtml(
-    log([
-      requested('c-2'),
-      {
-        type: 'OrderRejected',
-        payload: {
-          clientOrderId: 'c-2',
-          stage: 'risk',
-          reasonCode: 'SYMBOL_HALTED',
-          reason: 'AAPL is halted',
-          settingsVersion: 1,
-          checks: [haltRow],
-          market: { session: 'regular', status: 'halted', regime: 'calm', spreadBps: null, depth: null, impliedVolatility: null, realizedVolatility: null },
-        },
-      },
-    ]),
-  );
-  assert.ok(html);
+  const market = { session: 'regular', status: 'halted', regime: 'calm', spreadBps: null, depth: null, impliedVolatility: null, realizedVolatility: null } as const;
+  const html = rendered('c-2', { type: 'OrderRejected', payload: { clientOrderId: 'c-2', stage: 'risk', reasonCode: 'SYMBOL_HALTED', reason: 'AAPL is halted', settingsVersion: 1, checks: [haltRow], market } });
   assert.deepEqual(marketCells(html), [['regular', '<strong class="ev-bad">halted</strong>', 'calm', 'no estimate', 'no estimate', 'no two-sided book', 'no book']]);
   assert.equal(riskDecisions(log([requested('c-2')])).length, 0);
 });
 
 test('a decision made without market data shows its rows and nothing more', () => {
-  const events = log([requested('c-3'), { type: 'RiskCheckPassed', payload: { clientOrderId: 'c-3', settingsVersion: 1, checks: [passedRow] } }]);
-  const html = decisionTablesHtml(events);
-  assert.ok(html);
+  const decision: DomainEvent = { type: 'RiskCheckPassed', payload: { clientOrderId: 'c-3', settingsVersion: 1, checks: [passedRow] } };
+  const html = rendered('c-3', decision);
   assert.ok(html.includes('Risk decision'));
   assert.equal(html.includes('The market as this decision saw it'), false);
   assert.equal(html.includes('trading status'), false);
-  assert.equal(riskDecisions(events)[0].market, undefined);
+  assert.equal(riskDecisions(log([requested('c-3'), decision]))[0].market, undefined);
 });
