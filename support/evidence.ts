@@ -1,4 +1,4 @@
-import { DecisionRow, StoredEvent, SETTING_LABELS, formatSettingValue, settingLabel } from './sut';
+import { Decimal, DecisionRow, StoredEvent, SETTING_LABELS, formatSettingValue, settingLabel } from './sut';
 
 /** Evidence for the living documentation: plain HTML a risk officer reads without reading code. */
 
@@ -13,8 +13,8 @@ interface Column {
   readonly className?: string;
 }
 
-/** Figures ("250,000.00 USD", "4.00x", "5.001 %", "31 s") are right-aligned; words are not. */
-const FIGURE_TEXT = /^-?[\d,]+(\.\d+)?( USD| %|x| s)?( from mark)?$/;
+/** Figures ("250,000.00 USD", "4.00x", "5.001 %", "31 s", "12.50 bps") are right-aligned; words are not. */
+const FIGURE_TEXT = /^-?[\d,]+(\.\d+)?( USD| %|x| s| bps)?( from mark)?$/;
 
 function table(columns: readonly Column[], rows: readonly (readonly string[])[], rowClass: (i: number) => string = () => ''): string {
   const head = columns.map(c => `<th>${escape(c.title)}</th>`).join('');
@@ -35,11 +35,16 @@ function heading(html: string): string {
   return `<h4 class="ev-h">${html}</h4>`;
 }
 
+/** Read off the recorded event, so the report needs nothing of the system beyond its port. */
+type DecisionMarketSummary = NonNullable<Extract<StoredEvent, { type: 'RiskCheckPassed' }>['payload']['market']>;
+
 interface DecisionRecord {
   readonly title: string;
   readonly outcome: string;
   readonly settingsVersion?: number;
   readonly checks: readonly DecisionRow[];
+  /** The market the decision saw; absent where the system had no market data for the symbol. */
+  readonly market?: DecisionMarketSummary;
 }
 
 /** Every risk decision the scenario produced: placements and modifications, approved or not. */
@@ -53,9 +58,10 @@ export function riskDecisions(events: readonly StoredEvent[]): DecisionRecord[] 
     }
     const label = (id: string) => `${id}: ${orders.get(id) ?? ''}`;
     if (e.type === 'RiskCheckPassed') {
-      decisions.push({ title: label(e.payload.clientOrderId), outcome: 'APPROVED', settingsVersion: e.payload.settingsVersion, checks: e.payload.checks });
+      decisions.push({ title: label(e.payload.clientOrderId), outcome: 'APPROVED', settingsVersion: e.payload.settingsVersion, checks: e.payload.checks, market: e.payload.market });
     } else if (e.type === 'OrderRejected' && e.payload.stage === 'risk' && e.payload.checks) {
-      decisions.push({ title: label(e.payload.clientOrderId), outcome: `REJECTED (${e.payload.reasonCode})`, settingsVersion: e.payload.settingsVersion, checks: e.payload.checks });
+      const { reasonCode, settingsVersion, checks, market } = e.payload;
+      decisions.push({ title: label(e.payload.clientOrderId), outcome: `REJECTED (${reasonCode})`, settingsVersion, checks, market });
     } else if (e.type === 'OrderReplaceRequested') {
       decisions.push({ title: `modify ${label(e.payload.clientOrderId)} to ${e.payload.quantity} @ ${e.payload.limitPrice ?? 'market'}`, outcome: 'APPROVED', settingsVersion: e.payload.settingsVersion, checks: e.payload.checks });
     } else if (e.type === 'OrderReplaceRefused' && e.payload.checks) {
@@ -85,9 +91,50 @@ export function decisionTablesHtml(events: readonly StoredEvent[]): string | nul
         escape(c.passed ? c.note ?? '' : c.code),
       ]);
       const columns: Column[] = [{ title: 'check', className: 'ev-nowrap' }, { title: 'value checked' }, { title: 'limit' }, { title: 'result', className: 'ev-nowrap' }, { title: 'code / note' }];
-      return title + legend + table(columns, rows, i => (d.checks[i].passed ? '' : 'ev-fail'));
+      return title + legend + table(columns, rows, i => (d.checks[i].passed ? '' : 'ev-fail')) + (d.market ? marketSeenHtml(d.market) : '');
     })
     .join('\n');
+}
+
+/** Grouped thousands; every recorded decimal kept unless decimals says how many to show. */
+function grouped(value: Decimal, decimals?: number): string {
+  const [whole, fraction] = (decimals === undefined ? value.toFixed() : value.toFixed(decimals, Decimal.ROUND_HALF_UP)).split('.');
+  return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${fraction !== undefined ? `.${fraction}` : ''}`;
+}
+
+/** A recorded figure as a person reads it; what the market did not give is said in words, and a figure the report cannot read is shown as recorded. */
+function marketFigure(recorded: string | null, absent: string, show: (value: Decimal) => string): string {
+  if (recorded === null) return escape(absent);
+  try {
+    return escape(show(new Decimal(recorded)));
+  } catch {
+    return escape(recorded);
+  }
+}
+
+/** The market beside a decision's rows, one row: what the market checks read when the decision was made. */
+function marketSeenHtml(m: DecisionMarketSummary): string {
+  const volatility = (fraction: Decimal) => `${grouped(fraction.times(100), 2)} %`;
+  const columns: Column[] = [
+    { title: 'session', className: 'ev-nowrap' },
+    { title: 'trading status', className: 'ev-nowrap' },
+    { title: 'volatility regime', className: 'ev-nowrap' },
+    { title: 'realized volatility' },
+    { title: 'implied volatility' },
+    { title: 'spread' },
+    { title: 'visible depth, side taken' },
+  ];
+  const row = [
+    escape(m.session),
+    m.status === 'open' ? escape(m.status) : `<strong class="ev-bad">${escape(m.status)}</strong>`,
+    escape(m.regime),
+    marketFigure(m.realizedVolatility, 'no estimate', volatility),
+    marketFigure(m.impliedVolatility, 'no estimate', volatility),
+    marketFigure(m.spreadBps, 'no two-sided book', bps => `${grouped(bps, 2)} bps`),
+    marketFigure(m.depth, 'no book', depth => grouped(depth)),
+  ];
+  const legend = '<p class="ev-legend">The market as this decision saw it. Volatilities are annualised; depth is the visible quantity on the side the order takes from.</p>';
+  return legend + table(columns, [row]);
 }
 
 /** Each broker error and the way it travelled: what every layer saw and did, from the gateway out. */

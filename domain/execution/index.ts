@@ -11,4 +11,5 @@ export * from './broker-router';
 export * from './broker-routing-recorder';
 export * from './network-broker-gateway';
 export * from './user-channel';
+export * from './channel-reconnect';
 export * from './wire-protocol';

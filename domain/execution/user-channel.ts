@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { TradingError, describeError } from '../shared';
 import { BrokerReport } from './broker-gateway';
 import { MAX_FRAME_BYTES, decodeChannelMessage } from './wire-protocol';
+import { ReconnectLoop } from './channel-reconnect';
 
 /** What the user channel saw happen to itself; the trading system records each as an event. */
 export type ChannelEvent =
@@ -63,15 +64,13 @@ export class UserChannel {
   private abandonedSeq = 0;
   private readonly maxJump: number;
   private watchdog: NodeJS.Timeout | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private endDelay: (() => void) | null = null;
-  private closing = false;
-  private connecting: Promise<void> | null = null;
+  private readonly reconnects: ReconnectLoop;
   private readonly seqWaiters = new Set<{ seq: number; resolve: () => void }>();
   private heartbeats = 0;
 
   constructor(private readonly options: UserChannelOptions) {
     this.maxJump = options.maxSequenceJump ?? MAX_SEQUENCE_JUMP;
+    this.reconnects = new ReconnectLoop({ baseDelayMs: options.reconnectBaseDelayMs, random: options.random, connected: () => this.connected, run: () => this.connectWithRetries() });
   }
 
   get connected(): boolean {
@@ -93,13 +92,7 @@ export class UserChannel {
 
   /** Connect, retrying with backoff; resolves once the broker's welcome has arrived. */
   connect(): Promise<void> {
-    if (this.connected) return Promise.resolve();
-    if (this.connecting) return this.connecting;
-    this.closing = false;
-    this.connecting = this.connectWithRetries().finally(() => {
-      this.connecting = null;
-    });
-    return this.connecting;
+    return this.reconnects.connect();
   }
 
   /**
@@ -124,10 +117,8 @@ export class UserChannel {
   }
 
   close(): void {
-    this.closing = true;
+    this.reconnects.close();
     this.clearTimers();
-    this.endDelay?.();
-    this.endDelay = null;
     this.socket?.removeAllListeners();
     this.socket?.on('error', () => undefined);
     this.socket?.terminate();
@@ -138,13 +129,13 @@ export class UserChannel {
   private async connectWithRetries(): Promise<void> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.options.reconnectAttempts; attempt += 1) {
-      if (this.closing) return;
+      if (this.reconnects.closing) return;
       try {
         await this.open(attempt);
         return;
       } catch (error) {
         lastError = error;
-        if (attempt < this.options.reconnectAttempts) await this.delay(this.backoff(attempt));
+        if (attempt < this.options.reconnectAttempts) await this.reconnects.wait(attempt);
       }
     }
     const reason = describeError(lastError).message;
@@ -306,32 +297,13 @@ export class UserChannel {
     this.socket?.on('error', () => undefined);
     this.socket = null;
     for (const waiter of [...this.seqWaiters]) waiter.resolve();
-    if (this.closing) return;
+    if (this.reconnects.closing) return;
     this.options.onEvent({ type: 'lost', reason });
     this.connect().catch(() => undefined);
-  }
-
-  private backoff(attempt: number): number {
-    const base = this.options.reconnectBaseDelayMs * 2 ** (attempt - 1);
-    return base * (0.9 + 0.2 * this.options.random());
-  }
-
-  /** A reconnect backoff; closing the channel ends it, and the loop then stops. */
-  private delay(ms: number): Promise<void> {
-    return new Promise(resolve => {
-      this.endDelay = resolve;
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        this.endDelay = null;
-        resolve();
-      }, ms);
-    });
   }
 
   private clearTimers(): void {
     if (this.watchdog) clearTimeout(this.watchdog);
     this.watchdog = null;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
   }
 }

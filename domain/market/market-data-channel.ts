@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { TradingError, describeError } from '../shared';
-import { MAX_FRAME_BYTES } from '../execution';
+import { MAX_FRAME_BYTES, ReconnectLoop } from '../execution';
 import type { MarketDataFeedEvent, MarketDataMessage, MarketDataSource } from './market-data';
 import { MarketDataListeners } from './market-data-listeners';
 import { decodeMarketDataRequest, encodeMarketDataRequest } from './market-data-protocol';
@@ -26,34 +26,6 @@ function requireWhole(name: string, value: number, least: number): void {
   if (!Number.isSafeInteger(value) || value < least) throw new TradingError('InvalidInput', `market data channel: ${name} must be a whole number of at least ${least}, got ${value}`, { field: name });
 }
 
-/** Waits before a reconnect: the base delay doubled for each attempt, with ±10 % seeded jitter; cancel() ends a wait at once. */
-class ReconnectBackoff {
-  private timer: NodeJS.Timeout | null = null;
-  private endWait: (() => void) | null = null;
-
-  constructor(
-    private readonly baseDelayMs: number,
-    private readonly random: () => number,
-  ) {}
-
-  wait(attempt: number): Promise<void> {
-    const delayMs = this.baseDelayMs * 2 ** (attempt - 1) * (0.9 + 0.2 * this.random());
-    return new Promise(resolve => {
-      this.endWait = () => {
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = null;
-        this.endWait = null;
-        resolve();
-      };
-      this.timer = setTimeout(this.endWait, delayMs);
-    });
-  }
-
-  cancel(): void {
-    this.endWait?.();
-  }
-}
-
 /**
  * The venue's public market data channel (market-data-protocol.ts), the public sibling of the user
  * channel: no signed headers, one connection at a time, reconnected with backoff when it drops.
@@ -70,19 +42,17 @@ export class NetworkMarketDataFeed implements MarketDataSource {
   private socket: WebSocket | null = null;
   /** The current connection has delivered its initial state. */
   private live = false;
-  private closing = false;
-  private connecting: Promise<void> | null = null;
   /** Ends the attempt under way (its promise rejects with the reason). */
   private abortOpen: ((reason: string) => void) | null = null;
   private watchdog: NodeJS.Timeout | null = null;
-  private readonly backoff: ReconnectBackoff;
+  private readonly reconnects: ReconnectLoop;
 
   constructor(private readonly options: NetworkMarketDataFeedOptions) {
     requireWhole('reconnectAttempts', options.reconnectAttempts, 1);
     requireWhole('reconnectBaseDelayMs', options.reconnectBaseDelayMs, 0);
     if (options.livenessTimeoutMs !== undefined) requireWhole('livenessTimeoutMs', options.livenessTimeoutMs, 1);
     this.name = options.name;
-    this.backoff = new ReconnectBackoff(options.reconnectBaseDelayMs, options.random);
+    this.reconnects = new ReconnectLoop({ baseDelayMs: options.reconnectBaseDelayMs, random: options.random, connected: () => this.connected, run: () => this.connectWithRetries() });
   }
 
   get connected(): boolean {
@@ -91,13 +61,7 @@ export class NetworkMarketDataFeed implements MarketDataSource {
 
   /** Connect, retrying with backoff; resolves once the initial state has been delivered, rejects after the last attempt or on close(). */
   connect(): Promise<void> {
-    if (this.connected) return Promise.resolve();
-    if (this.connecting) return this.connecting;
-    this.closing = false;
-    this.connecting = this.connectWithRetries().finally(() => {
-      this.connecting = null;
-    });
-    return this.connecting;
+    return this.reconnects.connect();
   }
 
   onMessage(listener: (message: MarketDataMessage) => void): () => void {
@@ -124,8 +88,7 @@ export class NetworkMarketDataFeed implements MarketDataSource {
 
   /** Stops for good: no reconnect, no timer, no socket left. */
   close(): Promise<void> {
-    this.closing = true;
-    this.backoff.cancel();
+    this.reconnects.close();
     this.abortOpen?.('closed before the initial state arrived');
     this.release();
     return Promise.resolve();
@@ -134,17 +97,17 @@ export class NetworkMarketDataFeed implements MarketDataSource {
   private async connectWithRetries(): Promise<void> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.options.reconnectAttempts; attempt += 1) {
-      if (this.closing) throw unavailable('closed');
+      if (this.reconnects.closing) throw unavailable('closed');
       try {
         await this.open(attempt);
         return;
       } catch (error) {
         lastError = error;
-        if (this.closing) throw unavailable('closed');
-        if (attempt < this.options.reconnectAttempts) await this.backoff.wait(attempt);
+        if (this.reconnects.closing) throw unavailable('closed');
+        if (attempt < this.options.reconnectAttempts) await this.reconnects.wait(attempt);
       }
     }
-    if (this.closing) throw unavailable('closed');
+    if (this.reconnects.closing) throw unavailable('closed');
     const reason = describeError(lastError).message;
     this.listeners.report({ type: 'gave_up', attempts: this.options.reconnectAttempts, reason });
     throw unavailable(`no connection after ${this.options.reconnectAttempts} attempts: ${reason}`, lastError);
@@ -177,7 +140,7 @@ export class NetworkMarketDataFeed implements MarketDataSource {
         this.live = true;
         this.abortOpen = null;
         // Cleared now, not when the retry loop returns, so a loss straight after this starts a fresh loop.
-        this.connecting = null;
+        this.reconnects.markLive();
         this.listeners.report({ type: 'connected', attempt });
         resolve();
       });
@@ -193,7 +156,7 @@ export class NetworkMarketDataFeed implements MarketDataSource {
       return;
     }
     this.release();
-    if (this.closing) return;
+    if (this.reconnects.closing) return;
     this.listeners.report({ type: 'lost', reason });
     this.connect().catch(() => undefined);
   }

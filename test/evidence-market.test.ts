@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decisionTablesHtml, riskDecisions } from '../support/evidence';
+import type { DomainEvent, StoredEvent, DecisionRow } from '../domain/state';
+
+function log(events: DomainEvent[]): StoredEvent[] {
+  return events.map((e, i) => ({ ...e, seq: i + 1, at: '2024-03-04T15:00:00.000Z', prevHash: 'p', hash: `h${i + 1}` }) as StoredEvent);
+}
+
+const requested = (clientOrderId: string): DomainEvent => ({
+  type: 'OrderRequested',
+  payload: { clientOrderId, symbol: 'AAPL', side: 'buy', orderType: 'market', quantity: '100', reduceOnly: false },
+});
+
+const passedRow: DecisionRow = { check: 'spread', observed: '12.50 bps', limit: '50.00 bps', passed: true, code: 'PASSED' };
+const haltRow: DecisionRow = { check: 'trading halt', observed: 'halted (NEWS_PENDING)', limit: 'open', passed: false, code: 'SYMBOL_HALTED' };
+
+/** The decision tables of an order and the risk decision on it. */
+function rendered(clientOrderId: string, decision: DomainEvent): string {
+  const html = decisionTablesHtml(log([requested(clientOrderId), decision]));
+  assert.ok(html, 'a decision renders');
+  return html;
+}
+
+/** The cells of the table that follows the "market as this decision saw it" legend, in order. */
+function marketCells(html: string): string[][] {
+  return html
+    .split('The market as this decision saw it')
+    .slice(1)
+    .map(part => {
+      const body = part.slice(part.indexOf('<tbody>'), part.indexOf('</tbody>'));
+      return [...body.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map(m => m[1]);
+    });
+}
+
+test('an approved decision shows beside its rows every figure of the market it saw', () => {
+  const market = { session: 'regular', status: 'open', regime: 'elevated', spreadBps: '12.5031', depth: '15000.5', impliedVolatility: '0.35', realizedVolatility: '0.2844' } as const;
+  const html = rendered('c-1', { type: 'RiskCheckPassed', payload: { clientOrderId: 'c-1', settingsVersion: 3, checks: [passedRow], market } });
+  for (const title of ['session', 'trading status', 'volatility regime', 'realized volatility', 'implied volatility', 'spread', 'visible depth, side taken']) {
+    assert.ok(html.includes(`<th>${title}</th>`), title);
+  }
+  assert.deepEqual(marketCells(html), [['regular', 'open', 'elevated', '28.44 %', '35.00 %', '12.50 bps', '15,000.5']]);
+  // Figures are right-aligned like the decision's own, words are not.
+  assert.match(html, /<td class="ev-num">12\.50 bps<\/td>/);
+  assert.match(html, /<td class="ev-nowrap">regular<\/td>/);
+  // The market follows the decision table it belongs to.
+  assert.ok(html.indexOf('Risk decision') < html.indexOf('The market as this decision saw it'));
+});
+
+test('a rejection in a halt marks the status, and what the market did not give is said in words', () => {
+  const market = { session: 'regular', status: 'halted', regime: 'calm', spreadBps: null, depth: null, impliedVolatility: null, realizedVolatility: null } as const;
+  const html = rendered('c-2', { type: 'OrderRejected', payload: { clientOrderId: 'c-2', stage: 'risk', reasonCode: 'SYMBOL_HALTED', reason: 'AAPL is halted', settingsVersion: 1, checks: [haltRow], market } });
+  assert.deepEqual(marketCells(html), [['regular', '<strong class="ev-bad">halted</strong>', 'calm', 'no estimate', 'no estimate', 'no two-sided book', 'no book']]);
+  assert.equal(riskDecisions(log([requested('c-2')])).length, 0);
+});
+
+test('a decision made without market data shows its rows and nothing more', () => {
+  const decision: DomainEvent = { type: 'RiskCheckPassed', payload: { clientOrderId: 'c-3', settingsVersion: 1, checks: [passedRow] } };
+  const html = rendered('c-3', decision);
+  assert.ok(html.includes('Risk decision'));
+  assert.equal(html.includes('The market as this decision saw it'), false);
+  assert.equal(html.includes('trading status'), false);
+  assert.equal(riskDecisions(log([requested('c-3'), decision]))[0].market, undefined);
+});
