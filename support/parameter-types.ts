@@ -32,7 +32,8 @@ defineParameterType({
 
 defineParameterType({
   name: 'symbol',
-  regexp: /[A-Z][A-Z0-9]*-[A-Z]+/,
+  // Perpetuals (BTC-PERP), equities and indices (AAPL, SPX).
+  regexp: /[A-Z][A-Z0-9]*(?:-[A-Z]+)?/,
   transformer: (text: string) => text,
 });
 
@@ -79,4 +80,18 @@ defineParameterType({
   name: 'duration',
   regexp: DURATION,
   transformer: cell.duration,
+});
+
+/** A wall-clock time as the venue's people write it: "2026-01-06 09:29:59". */
+defineParameterType({
+  name: 'venueTime',
+  regexp: /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/,
+  transformer: (text: string) => text,
+});
+
+/** A trading day: "2026-01-05". */
+defineParameterType({
+  name: 'isoDate',
+  regexp: /\d{4}-\d{2}-\d{2}/,
+  transformer: (text: string) => text,
 });

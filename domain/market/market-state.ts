@@ -54,6 +54,8 @@ export class MarketState {
   private readonly books = new Map<string, LocalOrderBook>();
   /** Symbols whose book lost deltas: unusable until the next snapshot, which is recorded as the resynchronisation. */
   private readonly resynchronising = new Set<string>();
+  /** Symbols whose first message was a delta (a book listed after the feed connected): their snapshot is asked for once. */
+  private readonly firstSnapshots = new Set<string>();
   private readonly samples = new Map<string, PricePoint[]>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -201,8 +203,14 @@ export class MarketState {
       this.books.set(symbol, book);
     }
     const outcome = book.apply(message);
+    if (outcome.outcome === 'applied' && message.type === 'book_snapshot') this.firstSnapshots.delete(symbol);
     if (outcome.outcome === 'applied' && message.type === 'book_snapshot' && this.resynchronising.delete(symbol)) {
       this.ports.ledger.record({ type: 'MarketBookResynchronised', payload: { symbol, seq: outcome.seq } });
+    }
+    // A book the venue started after the initial state has no snapshot here yet: its deltas mean nothing until one is taken.
+    if (outcome.outcome === 'ignored' && !book.synced && !this.resynchronising.has(symbol) && !this.firstSnapshots.has(symbol)) {
+      this.firstSnapshots.add(symbol);
+      this.requestSnapshot(symbol);
     }
     if (outcome.outcome === 'gap' && !this.resynchronising.has(symbol)) {
       this.resynchronising.add(symbol);

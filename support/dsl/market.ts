@@ -20,6 +20,7 @@ export class Market {
       const after = system.events.mark();
       market.setMark(symbol, price, book);
       await this.context.session.forEvent(`the mark of ${symbol} at ${price} from the venue's feed`, e => e.type === 'MarkPriceUpdated' && e.payload.symbol === symbol && price.eq(e.payload.price), after);
+      await this.caughtUp();
       await system.breakers.idle();
       await system.marketIdle();
       return;
@@ -37,7 +38,9 @@ export class Market {
 
   /** Every symbol with a mark is marked again where it stands, as a live feed does in a quiet market. */
   async markEverySymbolAgain(): Promise<void> {
-    await this.markEach([...this.context.system.state.marks.entries()].map(([symbol, price]) => ({ symbol, price })));
+    // A symbol the venue models moves and publishes by itself: marking it would script it.
+    const scripted = [...this.context.system.state.marks.entries()].filter(([symbol]) => this.context.market.modelState(symbol) === null);
+    await this.markEach(scripted.map(([symbol, price]) => ({ symbol, price })));
   }
 
   /** Every symbol marked again once a minute at its current mark (a quiet market), each answered by the breakers. */
@@ -62,6 +65,23 @@ export class Market {
   /** A symbol swings once a minute, to the high mark first, then back to the low one, and so on; the breakers answer each mark before the next. */
   async alternate(symbol: string, low: Decimal, high: Decimal, minutes: number): Promise<void> {
     for (let i = 1; i <= minutes; i += 1) await this.moveAfter(60_000, symbol, i % 2 === 1 ? high : low);
+  }
+
+  /**
+   * Until the system's market is the venue's: the same mark and book (by its sequence number) for
+   * every symbol the venue publishes. A book delta records no event, so the wait is re-checked on
+   * every market data message the system takes in.
+   */
+  async caughtUp(timeoutMs?: number): Promise<void> {
+    const venue = this.context.market;
+    await this.context.session.until('the system to take in everything the venue published', () => {
+      const system = this.context.system;
+      for (const message of venue.currentState()) {
+        if (message.type === 'mark' && !system.state.marks.get(message.symbol)?.eq(message.price)) return false;
+        if (message.type === 'book_snapshot' && system.marketView(message.symbol)?.book?.seq !== message.seq) return false;
+      }
+      return true;
+    }, timeoutMs);
   }
 
   /** The mark the system holds for a symbol now. */
