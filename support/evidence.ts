@@ -121,17 +121,22 @@ function marketSeenHtml(m: DecisionMarketSummary): string {
     { title: 'volatility regime', className: 'ev-nowrap' },
     { title: 'realized volatility' },
     { title: 'implied volatility' },
+    { title: 'best bid / ask', className: 'ev-nowrap' },
     { title: 'spread' },
     { title: 'visible depth, side taken' },
+    { title: 'price band (LULD)' },
   ];
+  const halted = m.haltReason ? `${m.status}: ${m.haltReason}` : m.status;
   const row = [
-    escape(m.session),
-    m.status === 'open' ? escape(m.status) : `<strong class="ev-bad">${escape(m.status)}</strong>`,
-    escape(m.regime),
+    escape(m.localTime ? `${m.session} (${m.localTime})` : m.session),
+    m.status === 'open' ? escape(m.status) : `<strong class="ev-bad">${escape(halted)}</strong>`,
+    escape(m.regimeDriver ? `${m.regime} (set by ${m.regimeDriver} volatility)` : m.regime),
     marketFigure(m.realizedVolatility, 'no estimate', volatility),
     marketFigure(m.impliedVolatility, 'no estimate', volatility),
+    escape(m.bestBid || m.bestAsk ? `${m.bestBid ?? 'none'} / ${m.bestAsk ?? 'none'}` : 'no book'),
     marketFigure(m.spreadBps, 'no two-sided book', bps => `${grouped(bps, 2)} bps`),
     marketFigure(m.depth, 'no book', depth => grouped(depth)),
+    escape(m.priceBand ?? 'none'),
   ];
   const legend = '<p class="ev-legend">The market as this decision saw it. Volatilities are annualised; depth is the visible quantity on the side the order takes from.</p>';
   return legend + table(columns, [row]);

@@ -234,7 +234,10 @@ test('the stress regime halves the max leverage the leverage check holds the ord
 
 test('the decision keeps the market it saw: session, status, regime, spread, the depth on the side taken and the volatilities', () => {
   const summary = marketSummary(buy('10'), view({ book: { bids: [level('99.75', '700')], asks: [level('100.25', '300'), level('100.3', '200')], seq: 4 }, impliedVolatility: d('0.18') }));
-  assert.deepEqual(summary, { session: 'regular', status: 'open', regime: 'calm', spreadBps: '50', depth: '500', impliedVolatility: '0.18', realizedVolatility: null });
+  const { localTime, priceBand, ...figures } = summary;
+  assert.deepEqual(figures, { session: 'regular', status: 'open', haltReason: null, regime: 'calm', regimeDriver: null, bestBid: '99.75', bestAsk: '100.25', spreadBps: '50', depth: '500', impliedVolatility: '0.18', realizedVolatility: null });
+  assert.equal(typeof localTime, 'string');
+  assert.equal(priceBand === null || typeof priceBand === 'string', true);
 });
 
 test('market settings are validated: a halt policy is hold or cancel, a regime factor tightens, the regimes stay in order', () => {

@@ -152,7 +152,21 @@ test('an implied-volatility surge puts the market in stress and tightens the lev
   assert.equal(leverage?.note, 'tightened x0.5 for the stress regime (implied 62 %)');
   const [rejected] = ofType(env.system, 'OrderRejected');
   assert.ok(rejected?.type === 'OrderRejected' && rejected.payload.stage === 'risk');
-  assert.deepEqual(rejected.payload.market, { session: 'regular', status: 'open', regime: 'stress', spreadBps: '0', depth: '100000', impliedVolatility: '0.62', realizedVolatility: null });
+  assert.deepEqual(rejected.payload.market, {
+    session: 'regular',
+    localTime: '2026-01-05 09:30:00 EST',
+    status: 'open',
+    haltReason: null,
+    regime: 'stress',
+    regimeDriver: 'implied',
+    bestBid: '100',
+    bestAsk: '100',
+    priceBand: '90.00 - 110.00 (10.0 %, doubled around 100.00)',
+    spreadBps: '0',
+    depth: '100000',
+    impliedVolatility: '0.62',
+    realizedVolatility: null,
+  });
 });
 
 test('a mark in the state sent on reconnect that the log already holds adds no event; a new price does, and so does a live repeat', async t => {

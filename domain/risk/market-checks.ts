@@ -267,10 +267,17 @@ export function marketSummary(order: CandidateOrder, view: MarketView): Decision
   const spreadBps = bid && ask && mid && mid.gt(0) ? ask.minus(bid).div(mid).times(10_000) : null;
   const levels = book ? (order.side === 'buy' ? book.asks : book.bids) : null;
   const depth = levels ? levels.reduce((total, level) => total.plus(level.quantity), ZERO) : null;
+  const bands = view.bands;
   return {
     session: view.session.session,
+    localTime: view.session.localTime,
     status: view.status.status,
+    haltReason: view.status.reason,
     regime: view.regime,
+    regimeDriver: view.regimeDriver,
+    bestBid: bid?.toString() ?? null,
+    bestAsk: ask?.toString() ?? null,
+    priceBand: bands ? `${formatAmount(bands.lower)} - ${formatAmount(bands.upper)} (${formatShare(bands.percent, 1)}${bands.doubled ? ', doubled' : ''} around ${formatAmount(bands.referencePrice)})` : null,
     spreadBps: spreadBps?.toString() ?? null,
     depth: depth?.toString() ?? null,
     impliedVolatility: view.impliedVolatility?.toString() ?? null,

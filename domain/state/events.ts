@@ -45,8 +45,18 @@ export type RejectionStage = 'input' | 'risk' | 'broker';
 /** The market as a risk decision saw it, beside the decision's rows (absent without market data). Figures are decimal strings. */
 export interface DecisionMarketSummary {
   readonly session: SessionName;
+  /** The venue's local time of the decision ("2026-01-06 09:29:59 EST"); absent in summaries recorded before it was kept. */
+  readonly localTime?: string;
   readonly status: TradingStatusValue;
+  /** Why trading stopped (null while open). */
+  readonly haltReason?: HaltReason | null;
   readonly regime: VolatilityRegime;
+  /** What set the regime: the realized or the implied figure (null when calm on both). */
+  readonly regimeDriver?: 'realized' | 'implied' | null;
+  readonly bestBid?: string | null;
+  readonly bestAsk?: string | null;
+  /** The LULD band in force ("190 - 210 (5.0 % around 200)"), null where none applies. */
+  readonly priceBand?: string | null;
   readonly spreadBps: string | null;
   /** Visible depth on the side the order takes from. */
   readonly depth: string | null;
