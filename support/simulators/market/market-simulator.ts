@@ -4,15 +4,7 @@ import { MARKET_WIDE } from '../../../domain/market';
 import type { BookSide, HaltReason, MarketDataMessage, PriceLevel, TradingStatusValue } from '../../../domain/market';
 import type { BrokerSimulatorCore } from '../broker';
 import type { VenueMarketFeed } from './venue-feed';
-import {
-  CALENDAR_DAYS_PER_YEAR,
-  CONTINUOUS_DAY_MS,
-  MarketRegime,
-  PricePath,
-  RandomSource,
-  TRADING_DAYS_PER_YEAR,
-  US_EQUITY_DAY_MS,
-} from './price-path';
+import { CALENDAR_DAYS_PER_YEAR, CONTINUOUS_DAY_MS, MarketRegime, PricePath, RandomSource, TRADING_DAYS_PER_YEAR, US_EQUITY_DAY_MS } from './price-path';
 import { DEFAULT_BOOK_LEVELS, buildOrderBook } from './order-book-model';
 import { MarketEvent, eventDurationMs, eventEffect, eventMilestonesMs, eventSymbol, validateMarketEvent } from './market-events';
 
@@ -92,10 +84,7 @@ interface RunningEvent {
   paused: boolean;
 }
 
-interface BookFactors {
-  liquidity: number;
-  spread: number;
-}
+interface BookFactors { liquidity: number; spread: number }
 
 function invalid(message: string, details: Record<string, unknown> = {}): TradingError {
   return new TradingError('InvalidInput', `market simulator: ${message}`, details);
@@ -160,9 +149,7 @@ export class MarketSimulator implements VenueMarketFeed {
 
   subscribe(listener: (message: MarketDataMessage) => void): () => void {
     this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return () => void this.listeners.delete(listener);
   }
 
   currentState(): MarketDataMessage[] {
@@ -370,7 +357,7 @@ export class MarketSimulator implements VenueMarketFeed {
       entry.path.step(stepMs);
       moving.push(entry);
     }
-    const { factors, paused, reopened } = this.applyEvents(nowMs);
+    const { paused, reopened } = this.applyEvents(nowMs);
     const statusesBefore: MarketDataMessage[] = [];
     const statusesAfter: MarketDataMessage[] = [];
     for (const symbol of paused) statusesAfter.push(this.recordStatus(symbol, 'paused', 'VENUE_HALT'));
@@ -382,13 +369,12 @@ export class MarketSimulator implements VenueMarketFeed {
       if (this.isOpen(entry.instrument) && !moving.includes(entry)) moving.push(entry);
     }
     // The low is published before the pause it brings, the reopening print before the book after it.
-    const market = this.refresh(moving, factors);
+    const market = this.refresh(moving, this.eventFactors());
     const heartbeat: MarketDataMessage = { type: 'heartbeat', at: this.now() };
     this.publishAll([...statusesBefore, ...market, ...statusesAfter, ...this.pendingImpliedVolatility.splice(0), heartbeat]);
   }
 
-  private applyEvents(nowMs: number): { factors: Map<string, BookFactors>; paused: string[]; reopened: ModelledSymbol[] } {
-    const factors = new Map<string, BookFactors>();
+  private applyEvents(nowMs: number): { paused: string[]; reopened: ModelledSymbol[] } {
     const paused: string[] = [];
     const reopened: ModelledSymbol[] = [];
     for (const running of [...this.running.values()]) {
@@ -416,20 +402,14 @@ export class MarketSimulator implements VenueMarketFeed {
         entry.path.applyShock(effect.priceFactor / running.priceFactor - 1);
         running.priceFactor = effect.priceFactor;
       }
-      if (!finished) {
-        const f = factors.get(symbol) ?? { liquidity: 1, spread: 1 };
-        f.liquidity *= effect.liquidityFactor;
-        f.spread *= effect.spreadFactor;
-        factors.set(symbol, f);
-      }
       if (effect.paused && !running.paused) paused.push(symbol);
       if (!effect.paused && running.paused) reopened.push(entry);
       running.paused = effect.paused;
     }
-    return { factors, paused, reopened };
+    return { paused, reopened };
   }
 
-  /** The depth and spread factors the running events set now (for a publication between steps). */
+  /** The depth and spread factors the running events set now (in a step, read once applyEvents has ended the finished ones). */
   private eventFactors(): Map<string, BookFactors> {
     const nowMs = this.clock.now().getTime();
     const factors = new Map<string, BookFactors>();
@@ -488,9 +468,7 @@ export class MarketSimulator implements VenueMarketFeed {
   }
 
   private noise(levels: number): number[] {
-    const factors: number[] = [];
-    for (let i = 0; i < levels; i += 1) factors.push(1 + this.depthJitter * (2 * this.draw() - 1));
-    return factors;
+    return Array.from({ length: levels }, () => 1 + this.depthJitter * (2 * this.draw() - 1));
   }
 
   // ---- state kept as published ----
