@@ -4,17 +4,10 @@ import { MARKET_WIDE } from '../../../domain/market';
 import type { BookSide, HaltReason, MarketDataMessage, PriceLevel, TradingStatusValue } from '../../../domain/market';
 import type { BrokerSimulatorCore } from '../broker';
 import type { VenueMarketFeed } from './venue-feed';
-import {
-  CALENDAR_DAYS_PER_YEAR,
-  CONTINUOUS_DAY_MS,
-  MarketRegime,
-  PricePath,
-  RandomSource,
-  TRADING_DAYS_PER_YEAR,
-  US_EQUITY_DAY_MS,
-} from './price-path';
+import { CALENDAR_DAYS_PER_YEAR, CONTINUOUS_DAY_MS, MarketRegime, PricePath, RandomSource, TRADING_DAYS_PER_YEAR, US_EQUITY_DAY_MS } from './price-path';
 import { DEFAULT_BOOK_LEVELS, buildOrderBook } from './order-book-model';
 import { MarketEvent, eventDurationMs, eventEffect, eventMilestonesMs, eventSymbol, validateMarketEvent } from './market-events';
+import { LuldState, VenueLuld } from './venue-luld';
 
 type Message<T extends MarketDataMessage['type']> = Extract<MarketDataMessage, { type: T }>;
 type BookChange = Message<'book_delta'>['changes'][number];
@@ -92,10 +85,7 @@ interface RunningEvent {
   paused: boolean;
 }
 
-interface BookFactors {
-  liquidity: number;
-  spread: number;
-}
+interface BookFactors { liquidity: number; spread: number }
 
 function invalid(message: string, details: Record<string, unknown> = {}): TradingError {
   return new TradingError('InvalidInput', `market simulator: ${message}`, details);
@@ -125,6 +115,7 @@ function sideChanges(side: BookSide, before: readonly PriceLevel[], after: reado
  * Halts live here only: the broker core has no switch that stops its matching, so while a symbol
  * is halted the core would still fill an order sent to it. The trading system refuses orders for a
  * halted symbol itself (its market checks read the trading_status messages published here).
+ * The venue pauses US equities under LULD itself (venue-luld.ts), settled at each call it gets.
  */
 export class MarketSimulator implements VenueMarketFeed {
   private readonly clock: VirtualClock;
@@ -142,6 +133,7 @@ export class MarketSimulator implements VenueMarketFeed {
   private readonly running = new Map<number, RunningEvent>();
   /** Implied-volatility changes an event made in this step, published with the step's other messages. */
   private readonly pendingImpliedVolatility: MarketDataMessage[] = [];
+  private readonly luld = new VenueLuld();
   private eventCounter = 0;
   private published = 0;
   private deltas = 0;
@@ -160,9 +152,7 @@ export class MarketSimulator implements VenueMarketFeed {
 
   subscribe(listener: (message: MarketDataMessage) => void): () => void {
     this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return () => void this.listeners.delete(listener);
   }
 
   currentState(): MarketDataMessage[] {
@@ -197,11 +187,12 @@ export class MarketSimulator implements VenueMarketFeed {
     this.requirePrice(instrument, price, 'mark');
     const bids = book?.bids !== undefined ? this.requireLevels(instrument, book.bids, 'bids') : [{ price, quantity: SCRIPTED_BOOK_DEPTH }];
     const asks = book?.asks !== undefined ? this.requireLevels(instrument, book.asks, 'asks') : [{ price, quantity: SCRIPTED_BOOK_DEPTH }];
+    this.catchUp();
     this.modelled.delete(symbol);
     this.broker.setMark(symbol, price);
     this.broker.setBook(symbol, 'bids', copyLevels(bids));
     this.broker.setBook(symbol, 'asks', copyLevels(asks));
-    const messages: MarketDataMessage[] = [this.recordMark(symbol, price)];
+    const messages: MarketDataMessage[] = [this.recordMark(instrument, price)];
     const delta = this.replaceBook(symbol, bids, asks);
     if (delta) messages.push(delta);
     this.publishAll(messages);
@@ -231,6 +222,7 @@ export class MarketSimulator implements VenueMarketFeed {
       daysPerYear: equity ? TRADING_DAYS_PER_YEAR : CALENDAR_DAYS_PER_YEAR,
     });
     const entry: ModelledSymbol = { instrument, path, baseSpreadBps, depthPerLevel, levels };
+    this.catchUp();
     this.modelled.set(symbol, entry);
     this.publishAll(this.refresh([entry], new Map()));
   }
@@ -238,6 +230,7 @@ export class MarketSimulator implements VenueMarketFeed {
   /** Move a modelled symbol's price by a share at once (-0.05 = 5 % down), published at once. */
   shock(symbol: string, share: number): void {
     const entry = this.requireModelled(symbol);
+    this.catchUp();
     entry.path.applyShock(share);
     this.publishAll(this.refresh([entry], this.eventFactors()));
   }
@@ -312,6 +305,11 @@ export class MarketSimulator implements VenueMarketFeed {
     return sum((side === 'bid' ? bids : asks).map(l => l.quantity));
   }
 
+  /** A symbol under LULD as the venue last settled it (null for what LULD does not cover): bands, limit state since, paused until. */
+  luldState(symbol: string): LuldState | null {
+    return this.luld.stateOf(this.instrument(symbol), this.clock.now().getTime());
+  }
+
   // ---- statuses, prior closes, implied volatility ----
 
   /** The venue halts (or pauses) a symbol, or MARKET_WIDE; a modelled symbol's price stands still until it reopens. */
@@ -320,6 +318,7 @@ export class MarketSimulator implements VenueMarketFeed {
     if (!HALT_REASONS.includes(reason)) throw invalid(`unknown halt reason ${String(reason)}`, { symbol });
     const value = status ?? (reason === 'LULD_PAUSE' ? 'paused' : 'halted');
     if (value !== 'halted' && value !== 'paused') throw invalid(`a halt's status is halted or paused, got ${String(value)}`, { symbol });
+    this.catchUp();
     this.publishAll([this.recordStatus(symbol, value, reason)]);
   }
 
@@ -329,6 +328,7 @@ export class MarketSimulator implements VenueMarketFeed {
    */
   reopen(symbol: string, reopeningPrice?: Decimal): void {
     this.requireStatusSymbol(symbol);
+    this.catchUp();
     const current = this.statuses.get(symbol);
     if (!current || current.status === 'open') throw invalid(`${symbol} is not halted`, { symbol });
     const instrument = this.instruments.get(symbol);
@@ -364,13 +364,14 @@ export class MarketSimulator implements VenueMarketFeed {
 
   private step(stepMs: number): void {
     const nowMs = this.clock.now().getTime();
+    this.catchUp();
     const moving: ModelledSymbol[] = [];
     for (const entry of this.modelled.values()) {
       if (!this.isOpen(entry.instrument)) continue;
       entry.path.step(stepMs);
       moving.push(entry);
     }
-    const { factors, paused, reopened } = this.applyEvents(nowMs);
+    const { paused, reopened } = this.applyEvents(nowMs);
     const statusesBefore: MarketDataMessage[] = [];
     const statusesAfter: MarketDataMessage[] = [];
     for (const symbol of paused) statusesAfter.push(this.recordStatus(symbol, 'paused', 'VENUE_HALT'));
@@ -382,13 +383,12 @@ export class MarketSimulator implements VenueMarketFeed {
       if (this.isOpen(entry.instrument) && !moving.includes(entry)) moving.push(entry);
     }
     // The low is published before the pause it brings, the reopening print before the book after it.
-    const market = this.refresh(moving, factors);
+    const market = this.refresh(moving, this.eventFactors());
     const heartbeat: MarketDataMessage = { type: 'heartbeat', at: this.now() };
     this.publishAll([...statusesBefore, ...market, ...statusesAfter, ...this.pendingImpliedVolatility.splice(0), heartbeat]);
   }
 
-  private applyEvents(nowMs: number): { factors: Map<string, BookFactors>; paused: string[]; reopened: ModelledSymbol[] } {
-    const factors = new Map<string, BookFactors>();
+  private applyEvents(nowMs: number): { paused: string[]; reopened: ModelledSymbol[] } {
     const paused: string[] = [];
     const reopened: ModelledSymbol[] = [];
     for (const running of [...this.running.values()]) {
@@ -416,20 +416,14 @@ export class MarketSimulator implements VenueMarketFeed {
         entry.path.applyShock(effect.priceFactor / running.priceFactor - 1);
         running.priceFactor = effect.priceFactor;
       }
-      if (!finished) {
-        const f = factors.get(symbol) ?? { liquidity: 1, spread: 1 };
-        f.liquidity *= effect.liquidityFactor;
-        f.spread *= effect.spreadFactor;
-        factors.set(symbol, f);
-      }
       if (effect.paused && !running.paused) paused.push(symbol);
       if (!effect.paused && running.paused) reopened.push(entry);
       running.paused = effect.paused;
     }
-    return { factors, paused, reopened };
+    return { paused, reopened };
   }
 
-  /** The depth and spread factors the running events set now (for a publication between steps). */
+  /** The depth and spread factors the running events set now (in a step, read once applyEvents has ended the finished ones). */
   private eventFactors(): Map<string, BookFactors> {
     const nowMs = this.clock.now().getTime();
     const factors = new Map<string, BookFactors>();
@@ -446,7 +440,7 @@ export class MarketSimulator implements VenueMarketFeed {
   }
 
   private nextMilestone(nowMs: number): number {
-    let next = Number.POSITIVE_INFINITY;
+    let next = this.luld.nextDueMs(nowMs);
     for (const running of this.running.values()) {
       for (const offset of eventMilestonesMs(running.event)) {
         const at = running.startMs + offset;
@@ -463,7 +457,7 @@ export class MarketSimulator implements VenueMarketFeed {
       const { symbol } = entry.instrument;
       const mark = this.markPrice(entry);
       this.broker.setMark(symbol, mark);
-      messages.push(this.recordMark(symbol, mark));
+      messages.push(this.recordMark(entry.instrument, mark));
       // An index is marked, never traded: it has no book.
       if (entry.instrument.kind === 'index') continue;
       const f = factors.get(symbol) ?? { liquidity: 1, spread: 1 };
@@ -488,9 +482,7 @@ export class MarketSimulator implements VenueMarketFeed {
   }
 
   private noise(levels: number): number[] {
-    const factors: number[] = [];
-    for (let i = 0; i < levels; i += 1) factors.push(1 + this.depthJitter * (2 * this.draw() - 1));
-    return factors;
+    return Array.from({ length: levels }, () => 1 + this.depthJitter * (2 * this.draw() - 1));
   }
 
   // ---- state kept as published ----
@@ -509,16 +501,25 @@ export class MarketSimulator implements VenueMarketFeed {
     return { type: 'book_delta', symbol, seq: book.seq, changes, at: this.now() };
   }
 
-  private recordMark(symbol: string, price: Decimal): Message<'mark'> {
-    const message: Message<'mark'> = { type: 'mark', symbol, price, at: this.now() };
-    this.marks.set(symbol, message);
+  private recordMark(instrument: Instrument, price: Decimal): Message<'mark'> {
+    const message: Message<'mark'> = { type: 'mark', symbol: instrument.symbol, price, at: this.now() };
+    this.marks.set(instrument.symbol, message);
+    // LULD watches the prices published while the symbol trades.
+    if (this.isOpen(instrument)) this.luld.observe(instrument, price, this.clock.now().getTime());
     return message;
   }
 
-  private recordStatus(symbol: string, status: TradingStatusValue, reason: HaltReason | 'REOPENED', reopeningPrice?: Decimal): Message<'trading_status'> {
+  /** A status of the venue's own LULD rules (byLuld) or anyone else's, which ends whatever LULD held for the symbol. */
+  private recordStatus(symbol: string, status: TradingStatusValue, reason: HaltReason | 'REOPENED', reopeningPrice?: Decimal, byLuld = false): Message<'trading_status'> {
     const message: Message<'trading_status'> = { type: 'trading_status', symbol, status, reason, ...(reopeningPrice !== undefined ? { reopeningPrice } : {}), at: this.now() };
     this.statuses.set(symbol, message);
+    if (!byLuld) this.luld.interrupted(symbol);
     return message;
+  }
+
+  /** The LULD pauses and reopenings due by now go out before what a call publishes (in a step, before the paths move). */
+  private catchUp(): void {
+    this.publishAll(this.luld.due(this.clock.now().getTime(), this.marks).map(c => this.recordStatus(c.symbol, c.status, c.reason, c.reopeningPrice, true)));
   }
 
   private recordImpliedVolatility(underlying: string, value: Decimal): Message<'implied_volatility'> {
