@@ -100,12 +100,15 @@ Feature: Market conditions (plan 4.4)
       Then the venue has paused AAPL for "LULD_PAUSE"
       When the trader buys 10 AAPL with a limit of 209 USD
       Then the order is rejected by the "trading halt" check with the code "LULD_PAUSED"
-      When the trader buys 0.1 BTC-PERP at market
+      When BTC-PERP is marked at 50,000 USD
+      And the trader buys 0.1 BTC-PERP at market
       Then the order is filled at an average price of 50,000 USD
       When 5 minutes pass on the venue
       Then the venue has reopened AAPL with a reopening print of 210 USD
+      And AAPL is marked at its reopening print of 210 USD
       When the trader buys 10 AAPL at market
       Then the order passed the "trading halt" check
+      And the order is filled at an average price of 210 USD
 
     @TC-MC-003
     Scenario: A flash crash trips the price-move breaker while the thin book refuses market orders, then liquidity returns

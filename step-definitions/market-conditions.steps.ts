@@ -252,6 +252,10 @@ Then('the realized volatility of {symbol} is not yet estimated', function (this:
   expect(this.exchange.view(symbol).realizedVolatility).to.equal(null);
 });
 
+Then('{symbol} is marked at its reopening print of {money}', function (this: TradingWorld, symbol: string, print: Decimal) {
+  expect(this.market.markOf(symbol).toString(), `the mark of ${symbol}`).to.equal(print.toString());
+});
+
 Then("{symbol}'s price band is {money} to {money}", function (this: TradingWorld, symbol: string, lower: Decimal, upper: Decimal) {
   const bands = this.exchange.view(symbol).bands;
   if (!bands) throw new Error(`${symbol} has no price band now`);

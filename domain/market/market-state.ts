@@ -246,6 +246,8 @@ export class MarketState {
       payload: { symbol, status: message.status, reason: message.reason, ...(message.reopeningPrice !== undefined ? { reopeningPrice: message.reopeningPrice.toString() } : {}) },
     });
     if (message.status !== 'open') this.ports.sessionWatch?.halted(marketWide ? this.usEquities().map(i => i.symbol) : [symbol], message.reason);
+    // The reopening print is a trade at the venue: the symbol's price from now on.
+    if (message.status === 'open' && message.reopeningPrice !== undefined && !marketWide) this.ports.recordMark(symbol, message.reopeningPrice);
   }
 
   /** The market-wide halt stands over the symbol: it is not open and the symbol has not reopened on its own since. */
