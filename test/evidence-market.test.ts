@@ -34,23 +34,40 @@ function marketCells(html: string): string[][] {
 }
 
 test('an approved decision shows beside its rows every figure of the market it saw', () => {
-  const market = { session: 'regular', status: 'open', regime: 'elevated', spreadBps: '12.5031', depth: '15000.5', impliedVolatility: '0.35', realizedVolatility: '0.2844' } as const;
+  const market = {
+    session: 'regular',
+    localTime: '2026-01-06 10:15:00 EST',
+    status: 'open',
+    haltReason: null,
+    regime: 'elevated',
+    regimeDriver: 'implied',
+    bestBid: '199.95',
+    bestAsk: '200.2',
+    priceBand: '190.00 - 210.00 (5.0 % around 200.00)',
+    spreadBps: '12.5031',
+    depth: '15000.5',
+    impliedVolatility: '0.35',
+    realizedVolatility: '0.2844',
+  } as const;
   const html = rendered('c-1', { type: 'RiskCheckPassed', payload: { clientOrderId: 'c-1', settingsVersion: 3, checks: [passedRow], market } });
-  for (const title of ['session', 'trading status', 'volatility regime', 'realized volatility', 'implied volatility', 'spread', 'visible depth, side taken']) {
+  for (const title of ['session', 'trading status', 'volatility regime', 'realized volatility', 'implied volatility', 'best bid / ask', 'spread', 'visible depth, side taken', 'price band (LULD)']) {
     assert.ok(html.includes(`<th>${title}</th>`), title);
   }
-  assert.deepEqual(marketCells(html), [['regular', 'open', 'elevated', '28.44 %', '35.00 %', '12.50 bps', '15,000.5']]);
+  assert.deepEqual(marketCells(html), [
+    ['regular (2026-01-06 10:15:00 EST)', 'open', 'elevated (set by implied volatility)', '28.44 %', '35.00 %', '199.95 / 200.2', '12.50 bps', '15,000.5', '190.00 - 210.00 (5.0 % around 200.00)'],
+  ]);
   // Figures are right-aligned like the decision's own, words are not.
   assert.match(html, /<td class="ev-num">12\.50 bps<\/td>/);
-  assert.match(html, /<td class="ev-nowrap">regular<\/td>/);
+  assert.match(html, /<td class="ev-nowrap">regular \(2026-01-06 10:15:00 EST\)<\/td>/);
   // The market follows the decision table it belongs to.
   assert.ok(html.indexOf('Risk decision') < html.indexOf('The market as this decision saw it'));
 });
 
 test('a rejection in a halt marks the status, and what the market did not give is said in words', () => {
-  const market = { session: 'regular', status: 'halted', regime: 'calm', spreadBps: null, depth: null, impliedVolatility: null, realizedVolatility: null } as const;
+  const market = { session: 'regular', status: 'halted', haltReason: 'NEWS_PENDING', regime: 'calm', spreadBps: null, depth: null, impliedVolatility: null, realizedVolatility: null } as const;
   const html = rendered('c-2', { type: 'OrderRejected', payload: { clientOrderId: 'c-2', stage: 'risk', reasonCode: 'SYMBOL_HALTED', reason: 'AAPL is halted', settingsVersion: 1, checks: [haltRow], market } });
-  assert.deepEqual(marketCells(html), [['regular', '<strong class="ev-bad">halted</strong>', 'calm', 'no estimate', 'no estimate', 'no two-sided book', 'no book']]);
+  // An older summary without the later fields still renders.
+  assert.deepEqual(marketCells(html), [['regular', '<strong class="ev-bad">halted: NEWS_PENDING</strong>', 'calm', 'no estimate', 'no estimate', 'no book', 'no two-sided book', 'no book', 'none']]);
   assert.equal(riskDecisions(log([requested('c-2')])).length, 0);
 });
 
