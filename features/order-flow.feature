@@ -174,7 +174,8 @@ Feature: Order flow (plan 4.1)
 
     @TC-IF-004 @smoke
     Scenario: Partial fills are applied one by one and reconciled after each
-      Given the order book offers 0.3 BTC-PERP at 49,990 USD
+      Given an order may take up to 400 % of the visible depth
+      And the order book offers 0.3 BTC-PERP at 49,990 USD
       When the trader buys 1 BTC-PERP with a limit of 50,000 USD
       Then the order is partially filled: 0.3 of 1
       And the BTC-PERP position is reconciled with the broker
@@ -188,7 +189,8 @@ Feature: Order flow (plan 4.1)
 
     @TC-IF-004
     Scenario: A market order larger than the book fills what is there and the rest is cancelled
-      Given the order book offers 0.4 BTC-PERP at 50,000 USD
+      Given an order may take up to 400 % of the visible depth
+      And the order book offers 0.4 BTC-PERP at 50,000 USD
       When the trader buys 1 BTC-PERP at market
       Then the order is cancelled with 0.4 of 1 filled
       And the BTC-PERP position is long 0.4 at an average entry of 50,000 USD

@@ -51,6 +51,10 @@ Given('the market limits in force are:', function (this: TradingWorld, table: Da
   this.riskOfficer.setLimits(Object.fromEntries(table.hashes().map(row => [row.setting, row.value])), 'market limits for this specification');
 });
 
+Given('an order may take up to {percent} of the visible depth', function (this: TradingWorld, share: Decimal) {
+  this.riskOfficer.changeSettings({ max_depth_share_pct: share.toString() }, 'an order larger than the book is allowed');
+});
+
 Given('working orders in a halt are cancelled', function (this: TradingWorld) {
   this.riskOfficer.changeSettings({ halt_order_policy: 'cancel' }, 'cancel working orders in a halt');
 });

@@ -13,8 +13,8 @@ When('{duration} pass(es) without a new mark price', function (this: TradingWorl
   this.market.wait(ms);
 });
 
-Given('the order book offers {figure} {symbol} at {money}', function (this: TradingWorld, quantity: Decimal, symbol: string, price: Decimal) {
-  this.venue.books.setBook(symbol, 'asks', [{ price, quantity }]);
+Given('the order book offers {figure} {symbol} at {money}', async function (this: TradingWorld, quantity: Decimal, symbol: string, price: Decimal) {
+  await this.market.offer(symbol, price, quantity);
 });
 
 When('the market trades {figure} {symbol} against the order', async function (this: TradingWorld, quantity: Decimal, symbol: string) {

@@ -39,8 +39,12 @@ async function expectNoSocketLeftOpen(before: number): Promise<void> {
   if (left > 0) throw new Error(`the scenario left ${left} TCP server(s) or socket(s) open: ${JSON.stringify(process.getActiveResourcesInfo())}`);
 }
 
-Before(async function (this: TradingWorld) {
+/** A scenario that needs a mark to reach the system between two orders sent back to back takes its marks from the desk, not the venue's feed. */
+const DESK_MARKS = '@desk-marks';
+
+Before(async function (this: TradingWorld, { pickle }) {
   tcpHandlesBefore = tcpHandles();
+  if (pickle.tags.some(tag => tag.name === DESK_MARKS)) this.context.takeMarketDataFrom('desk');
   await this.context.connectBroker();
 });
 

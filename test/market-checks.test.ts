@@ -247,5 +247,6 @@ test('market settings are validated: a halt policy is hold or cancel, a regime f
   assert.throws(() => settings.prepare({ regime_stress_limit_factor: '1.5' }), /factor lies above 0 and at most 1/);
   assert.throws(() => settings.prepare({ regime_elevated_volatility_pct: '60' }), /elevated from 60 % lies above stress from 50 %/);
   assert.throws(() => settings.prepare({ close_preparation_minutes: '2.5' }), /whole number of minutes/);
-  assert.throws(() => settings.prepare({ max_depth_share_pct: '101' }), /more than 100 %/);
+  assert.deepEqual(settings.prepare({ max_depth_share_pct: '400' }), { max_depth_share_pct: '400' });
+  assert.throws(() => settings.prepare({ max_depth_share_pct: '1001' }), /more than 1000 % of the visible depth/);
 });

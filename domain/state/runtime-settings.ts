@@ -229,7 +229,8 @@ export function validateSetting(key: string, value: string): string {
   if ((key === 'max_spread_bps' || key === 'max_depth_share_pct' || key === 'regime_elevated_volatility_pct' || key === 'regime_stress_volatility_pct') && number.isZero()) {
     invalid(key, value, 'must be greater than zero');
   }
-  if (key === 'max_depth_share_pct' && number.gt(100)) invalid(key, value, 'an order cannot take more than 100 % of the depth');
+  // Above 100 % a desk lets an order sweep the whole visible book (the rest cancelled or resting); ten times the book is the most that reads as a choice, not a typo.
+  if (key === 'max_depth_share_pct' && number.gt(1000)) invalid(key, value, 'an order cannot take more than 1000 % of the visible depth');
   if ((key === 'regime_elevated_limit_factor' || key === 'regime_stress_limit_factor') && (number.isZero() || number.gt(1))) {
     invalid(key, value, 'a regime tightens the limits: the factor lies above 0 and at most 1');
   }

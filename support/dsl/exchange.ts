@@ -42,7 +42,7 @@ export class Exchange {
 
   /** Configuration of the next start: the system takes marks, books and trading status from the venue's market data feed. */
   feedTheSystem(): void {
-    this.context.takeMarketDataFromVenue();
+    this.context.takeMarketDataFrom('venue feed');
   }
 
   // ---- the venue's clock ----

@@ -31,6 +31,14 @@ export class Market {
     await system.breakers.idle();
   }
 
+  /** The venue's book offers this quantity at this price (its asks replaced), the bids and the mark as they stand; the system sees it as a book change. */
+  async offer(symbol: string, price: Decimal, quantity: Decimal): Promise<void> {
+    const { market } = this.context;
+    const mark = market.markOf(symbol);
+    if (!mark) throw new Error(`${symbol} has no mark at the venue yet: the market is marked first`);
+    await this.mark(symbol, mark, market.bookOf(symbol).bids, [{ price, quantity }]);
+  }
+
   /** Each symbol marked in turn, each mark answered by the breakers before the next. */
   async markEach(marks: readonly { readonly symbol: string; readonly price: Decimal }[]): Promise<void> {
     for (const { symbol, price } of marks) await this.mark(symbol, price);

@@ -42,7 +42,7 @@ export class ScenarioContext {
    * sections were written) or the venue's market data feed (marks, books and trading status as the
    * venue publishes them, the market checks in every decision). A configuration of the start.
    */
-  marketData: 'desk' | 'venue feed' = 'desk';
+  marketData: 'desk' | 'venue feed' = 'venue feed';
   private readonly logger = new JsonLinesLogger(line => this.logLines.push(line), this.clock);
   private primary: BrokerConnection | null = null;
   /** What the system signs its requests with at its next start: the trader's key, the broker's secret, a true clock, unless a scenario says otherwise. */
@@ -110,10 +110,10 @@ export class ScenarioContext {
     });
   }
 
-  /** The system takes its market data from the venue's feed at its next start. */
-  takeMarketDataFromVenue(): void {
+  /** Where the system takes its marks from at its next start. */
+  takeMarketDataFrom(source: 'desk' | 'venue feed'): void {
     if (this.session.isRunning) throw new Error('the market data source is configured before the trading system starts');
-    this.marketData = 'venue feed';
+    this.marketData = source;
   }
 
   /** The faults of the venue's market data feed (the primary route serves it). */
