@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getHolidays, isHoliday } from 'nyse-holidays';
-import { calendarFor, easterSunday, nyseEarlyCloses, nyseHolidays, SessionInfo } from '../domain/market';
+import { calendarFor, easterSunday, newCalendar, nyseEarlyCloses, nyseHolidays, SessionInfo } from '../domain/market';
 
 // The calendar must not read the host's zone; the oracle does, so it alone runs with the zone pinned.
 // Every session test also runs under zones far from New York, whatever TZ the test process has.
@@ -241,5 +241,18 @@ test('every day of 2026, 2027 and 2028 is closed for a holiday exactly when the 
     // 12:00 or 13:00 in New York on that day, read by the calendar under whatever zone the host has.
     const midday = at(`${day}T17:00:00Z`);
     assert.equal(midday.closedReason === 'holiday', closed, `${day}: calendar says ${midday.closedReason ?? midday.session}, oracle says ${closed ? 'holiday' : 'not a holiday'}`);
+  }
+});
+
+test('an instant inside the session asked last gets the same answer as a fresh calendar computes, across DST changes and an early close', () => {
+  const remembering = newCalendar('us-equity');
+  const days = ['2026-03-06', '2026-03-09', '2026-11-02', '2026-11-27', '2026-12-24', '2027-03-15'];
+  for (const day of days) {
+    const start = Date.parse(`${day}T00:00:00Z`);
+    for (let ms = start; ms < start + 30 * 3_600_000; ms += 97_000) {
+      const at = new Date(ms);
+      const fresh = newCalendar('us-equity').sessionAt(at);
+      assert.deepEqual(remembering.sessionAt(at), fresh, `${at.toISOString()}`);
+    }
   }
 });
