@@ -106,7 +106,10 @@ export interface LimitStateReading {
  * pauseEndsMs is the earliest it may. Times must not go backwards.
  */
 export class LimitUpLimitDown {
+  /** Prices of the last five minutes, oldest first from `head`; their sum kept as they come and go, so a price costs the same however many the window holds. */
   private samples: PriceSample[] = [];
+  private head = 0;
+  private windowSum = new Decimal(0);
   private reference: Decimal | null = null;
   private status: LimitStateStatus = 'normal';
   private sinceMs: number | null = null;
@@ -139,7 +142,7 @@ export class LimitUpLimitDown {
       this.sinceMs = next === 'normal' ? null : atMs;
     }
     this.samples.push({ price, atMs });
-    this.samples = this.samples.filter(sample => sample.atMs > atMs - LULD_REFERENCE_WINDOW_MS);
+    this.windowSum = this.windowSum.plus(price);
     return this.reading(atMs);
   }
 
@@ -163,6 +166,8 @@ export class LimitUpLimitDown {
       throw new TradingError('InvalidInput', `LULD: the pause may reopen from ${new Date(state.pauseEndsMs).toISOString()}, not at ${new Date(atMs).toISOString()}`, { atMs, pauseEndsMs: state.pauseEndsMs });
     }
     this.samples = [{ price, atMs }];
+    this.head = 0;
+    this.windowSum = price;
     this.reference = price;
     this.status = 'normal';
     this.sinceMs = null;
@@ -197,7 +202,7 @@ export class LimitUpLimitDown {
 
   /** The first price sets the reference; after that it follows the 5-minute mean once that has moved 1 % from it. */
   private refreshReference(atMs: number, firstPrice: Decimal | null): void {
-    const mean = luldReferencePrice(this.samples, atMs);
+    const mean = this.windowMean(atMs);
     if (this.reference === null) {
       this.reference = mean ?? firstPrice;
       return;
@@ -205,6 +210,21 @@ export class LimitUpLimitDown {
     if (mean !== null && mean.minus(this.reference).abs().div(this.reference).greaterThanOrEqualTo(LULD_REFERENCE_MOVE)) {
       this.reference = mean;
     }
+  }
+
+  /** The mean of the prices in the five minutes up to atMs (luldReferencePrice over the window), or null with none. */
+  private windowMean(atMs: number): Decimal | null {
+    const from = atMs - LULD_REFERENCE_WINDOW_MS;
+    while (this.head < this.samples.length && this.samples[this.head].atMs <= from) {
+      this.windowSum = this.windowSum.minus(this.samples[this.head].price);
+      this.head += 1;
+    }
+    if (this.head > 1024 && this.head * 2 > this.samples.length) {
+      this.samples = this.samples.slice(this.head);
+      this.head = 0;
+    }
+    const count = this.samples.length - this.head;
+    return count === 0 ? null : this.windowSum.div(count);
   }
 
   private statusAgainst(price: Decimal, atMs: number): LimitStateStatus {
