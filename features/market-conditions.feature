@@ -67,6 +67,12 @@ Feature: Market conditions (plan 4.4)
         | 49,900 | 50,100 | stress   | 1.5   |
 
     @TC-MC-004
+    Scenario: The higher of realized and implied volatility sets the regime
+      Given the implied volatility of BTC-PERP stands at 20 %
+      When BTC-PERP alternates between 49,900 USD and 50,100 USD once a minute for 20 minutes
+      Then the volatility regime of BTC-PERP is "stress", set by its realized volatility
+
+    @TC-MC-004
     Scenario: Calm relaxes the limits the stress regime tightened
       Given BTC-PERP alternates between 49,900 USD and 50,100 USD once a minute for 20 minutes
       And the volatility regime of BTC-PERP is "stress"
@@ -84,10 +90,26 @@ Feature: Market conditions (plan 4.4)
       And the "max leverage" check <verdict> with 2 against a limit of <limit>
 
       Examples:
-        | vix  | regime   | verdict | limit |
-        | 15 % | calm     | passes  | 3     |
-        | 35 % | elevated | passes  | 2.25  |
-        | 60 % | stress   | fails   | 1.5   |
+        | vix    | regime   | verdict | limit |
+        | 15 %   | calm     | passes  | 3     |
+        | 29.9 % | calm     | passes  | 3     |
+        | 30 %   | elevated | passes  | 2.25  |
+        | 49.9 % | elevated | passes  | 2.25  |
+        | 50 %   | stress   | fails   | 1.5   |
+        | 60 %   | stress   | fails   | 1.5   |
+
+    @TC-MC-005
+    Scenario Outline: The regime tightens the max order notional too (VIX at <vix>)
+      Given the per-order notional limit is 100,000 USD
+      And the implied volatility index VIX stands at <vix>
+      When the trader buys 300 AAPL with a limit of 199 USD
+      Then the "order notional" check <verdict> with 59,700 against a limit of <limit>
+
+      Examples:
+        | vix  | verdict | limit   |
+        | 15 % | passes  | 100,000 |
+        | 35 % | passes  | 75,000  |
+        | 60 % | fails   | 50,000  |
 
     @TC-MC-002
     Scenario: A sudden spike meets the price band, the venue pauses the stock, and trading resumes on the reopening print
@@ -110,6 +132,32 @@ Feature: Market conditions (plan 4.4)
       Then the order passed the "trading halt" check
       And the order is filled at an average price of 210 USD
 
+    @TC-MC-002
+    Scenario Outline: A limit price on the band is inside it, a cent beyond is outside (<price>)
+      Given the time is 2026-01-05 10:00:00 in New York
+      And AAPL trades at 200 USD once a second for 5 minutes
+      When the trader buys 10 AAPL with a limit of <price> USD
+      Then the "price band" check <verdict> with the code "<code>"
+
+      Examples:
+        | price  | verdict | code                    |
+        | 190    | passes  | PASSED                  |
+        | 189.99 | fails   | PRICE_OUTSIDE_LULD_BAND |
+        | 210    | passes  | PASSED                  |
+        | 210.01 | fails   | PRICE_OUTSIDE_LULD_BAND |
+
+    @TC-MC-002
+    Scenario Outline: The bands double in the first 15 and the last 25 minutes of the session (5 minutes from <time>)
+      Given the time is 2026-01-05 <time> in New York
+      And AAPL trades at 200 USD once a second for 5 minutes
+      Then AAPL's price band is <lower> USD to <upper> USD
+
+      Examples:
+        | time     | lower | upper |
+        | 09:35:00 | 180   | 220   |
+        | 09:40:00 | 190   | 210   |
+        | 15:30:00 | 180   | 220   |
+
     @TC-MC-003
     Scenario: A flash crash trips the price-move breaker while the thin book refuses market orders, then liquidity returns
       Given the trading system restarts with its circuit breakers armed
@@ -122,6 +170,8 @@ Feature: Market conditions (plan 4.4)
       Then the "price move" breaker has tripped
       When the trader sells 0.3 BTC-PERP at market
       Then the order is rejected by the "book depth share" check with the code "DEPTH_INSUFFICIENT"
+      When the trader sends a reduce-only order to sell 0.05 BTC-PERP at market
+      Then the "book depth share" check passes
       When 20 minutes pass on the venue
       And the trader sells 0.3 BTC-PERP at market
       Then the "book depth share" check passes
@@ -199,6 +249,20 @@ Feature: Market conditions (plan 4.4)
         | 4 %   | 16,000   | passes  | 30.2372 |
         | 12 %  | 48,000   | fails   | 52.3723 |
 
+    @TC-MC-010
+    Scenario Outline: Half the spread and the impact together may reach the guard, not pass it (implied volatility <iv>)
+      Given the implied volatility of SMLC stands at <iv>
+      And SMLC is marked at 5.00 USD with 50,000 shares bid at 4.99 USD and offered at 5.01 USD
+      When the trader buys 10,080 SMLC at market
+      Then the "spread" check passes with 40 against a limit of 50
+      And the "expected slippage" check <verdict> with <bps> against a limit of 50
+      And the "expected slippage" check notes "half spread 20.00 bps + impact <impact> bps"
+
+      Examples:
+        | iv   | verdict | bps | impact |
+        | 30 % | passes  | 50  | 30.00  |
+        | 31 % | fails   | 51  | 31.00  |
+
   Rule: 4.4.3 Sessions, the close, holidays and halts
 
     @TC-MC-011
@@ -237,7 +301,10 @@ Feature: Market conditions (plan 4.4)
 
       Examples:
         | time     | order                                   | verdict | code                              |
+        | 08:00:00 | buy 10 AAPL at market extended hours    | fails   | ORDER_TYPE_NOT_ALLOWED_IN_SESSION |
+        | 08:00:00 | buy 10 AAPL limit 199 extended hours    | passes  | PASSED                            |
         | 16:00:00 | buy 10 AAPL at market                   | fails   | ORDER_TYPE_NOT_ALLOWED_IN_SESSION |
+        | 16:00:00 | buy 10 AAPL at market extended hours    | fails   | ORDER_TYPE_NOT_ALLOWED_IN_SESSION |
         | 16:00:00 | buy 10 AAPL limit 199                   | fails   | EXTENDED_HOURS_NOT_REQUESTED      |
         | 16:00:00 | buy 10 AAPL limit 199 extended hours    | passes  | PASSED                            |
         | 19:59:59 | buy 10 AAPL limit 199 extended hours    | passes  | PASSED                            |
@@ -259,6 +326,7 @@ Feature: Market conditions (plan 4.4)
       Given the trader holds 100 SPY bought at 500 USD
       And the trader holds 50 AAPL bought at 200 USD
       And the trader has a working order to buy 10 AAPL at 190 USD
+      And the trader also has a working gtc order to buy 10 AAPL at 191 USD
       When the time is 2026-01-05 15:50:00 in New York
       Then the close preparation flattened SPY and carried AAPL
       And the trader has no SPY position
@@ -267,6 +335,7 @@ Feature: Market conditions (plan 4.4)
       Then the order passed the "close preparation" check
       When the time is 2026-01-05 16:00:00 in New York
       Then the working day order was cancelled at the close, here and at the broker
+      And the broker holds exactly 1 open orders
       When the trader buys 0.1 BTC-PERP at market
       Then the order is filled at an average price of 50,000 USD
 
@@ -341,3 +410,62 @@ Feature: Market conditions (plan 4.4)
       When the venue reopens AAPL with a reopening print of 205 USD
       And the trader buys 10 AAPL with a limit of 204 USD
       Then the "trading halt" check passes
+
+    @TC-MC-015
+    Scenario Outline: Each market-wide level is reached at its fall exactly, not a cent before (SPX at <spx>)
+      Given the S&P 500 closed at 5,000 USD on 2026-01-05
+      And the time is 2026-01-06 11:00:00 in New York
+      When SPX is marked at <spx> USD
+      Then the market-wide circuit breaker levels reached today are "<levels>"
+
+      Examples:
+        | spx      | levels |
+        | 4,650.50 |        |
+        | 4,650    | 1      |
+        | 4,350.50 | 1      |
+        | 4,350    | 2      |
+        | 4,000.50 | 2      |
+        | 4,000    | 3      |
+
+    @TC-MC-015
+    Scenario: A 13 % fall halts the market for 15 minutes, and a fall back to level 1 after it does not halt again
+      Given the S&P 500 closed at 5,000 USD on 2026-01-05
+      And the time is 2026-01-06 11:00:00 in New York
+      When SPX is marked at 4,350 USD
+      Then the market-wide circuit breaker reached level 2 at a fall of 13 %, halting trading
+      And the level 2 halt ends at 2026-01-06 11:15:00 in New York
+      When the trader buys 10 AAPL with a limit of 199 USD
+      Then the order is rejected by the "trading halt" check with the code "MARKET_WIDE_HALT"
+      When the venue halts the market for "MARKET_WIDE_LEVEL_2"
+      And 16 minutes pass without a new mark price
+      And the market is marked again where it stands
+      And the venue reopens the market
+      And SPX is marked at 4,600 USD
+      Then the market-wide circuit breaker levels reached today are "2"
+      When the trader buys 10 AAPL with a limit of 199 USD
+      Then the "trading halt" check passes
+
+    @TC-MC-015
+    Scenario: The market-wide reopening does not lift a stock's own halt
+      Given the S&P 500 closed at 5,000 USD on 2026-01-05
+      And the time is 2026-01-06 11:00:00 in New York
+      When the venue halts AAPL for "NEWS_PENDING"
+      And SPX is marked at 4,650 USD
+      Then the market-wide circuit breaker reached level 1 at a fall of 7 %, halting trading
+      When the venue halts the market for "MARKET_WIDE_LEVEL_1"
+      And 16 minutes pass without a new mark price
+      And the market is marked again where it stands
+      And the venue reopens the market
+      And the trader buys 10 SPY with a limit of 499 USD
+      Then the "trading halt" check passes
+      When the trader buys 10 AAPL with a limit of 199 USD
+      Then the order is rejected by the "trading halt" check with the code "SYMBOL_HALTED"
+
+    @TC-MC-015
+    Scenario: A halt of one stock cancels that stock's working orders only
+      Given working orders in a halt are cancelled
+      And the trader has a working order to buy 10 AAPL at 190 USD
+      And the trader also has a working gtc order to buy 10 SPY at 490 USD
+      When the venue halts AAPL for "NEWS_PENDING"
+      Then the working order was cancelled for the halt, here and at the broker
+      And the broker holds exactly 1 open orders

@@ -2,7 +2,7 @@ import { DataTable, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { Decimal } from '../support/sut';
 import type { DecisionRow, OrderInput } from '../support/sut';
-import { WHOLE_MARKET, WORKING_ORDER } from '../support/dsl';
+import { Exchange, WHOLE_MARKET, WORKING_ORDER } from '../support/dsl';
 import { TradingWorld } from '../support/world';
 import { cell } from '../support/parameter-types';
 
@@ -97,6 +97,15 @@ When('{symbol} is marked at {money} with only {figure} BTC offered', async funct
 Given('{symbol} is marked at {money} with bids at {money} and asks at {money}', async function (this: TradingWorld, symbol: string, price: Decimal, bid: Decimal, ask: Decimal) {
   const quantity = new Decimal(1000);
   await this.market.mark(symbol, price, [{ price: bid, quantity }], [{ price: ask, quantity }]);
+});
+
+Given('{symbol} is marked at {money} with {figure} shares bid at {money} and offered at {money}', async function (this: TradingWorld, symbol: string, price: Decimal, quantity: Decimal, bid: Decimal, ask: Decimal) {
+  await this.market.mark(symbol, price, [{ price: bid, quantity }], [{ price: ask, quantity }]);
+});
+
+Given('the trader also has a working {word} order to {side} {figure} {symbol} at {money}', async function (this: TradingWorld, timeInForce: string, side: 'buy' | 'sell', quantity: Decimal, symbol: string, price: Decimal) {
+  const order = await this.trader.placeAccepted({ symbol, side, type: 'limit', quantity: quantity.toString(), limitPrice: price.toString(), timeInForce }, `a working ${timeInForce} order`);
+  expect(order.status).to.equal('acknowledged');
 });
 
 Given('{symbol} trades at {money} once a second for {int} minutes', async function (this: TradingWorld, symbol: string, price: Decimal, minutes: number) {
@@ -204,6 +213,16 @@ Then(/^the market-wide circuit breaker reached level (\d) at a fall of (\d+) %, 
   expect(new Decimal(last.payload.decline).times(100).toDecimalPlaces(2).gte(fall), `a fall of ${last.payload.decline} against ${fall} %`).to.equal(true);
   expect(last.payload.halts, 'halts trading').to.equal(halting === 'halting trading');
   expect(this.exchange.view('AAPL').status.status, "AAPL's trading status").to.equal(halting === 'halting trading' ? 'halted' : 'open');
+});
+
+Then('the market-wide circuit breaker levels reached today are {string}', function (this: TradingWorld, levels: string) {
+  expect(this.exchange.marketWideTriggers().map(e => e.payload.level).join(', '), 'levels reached').to.equal(levels);
+});
+
+Then('the level {int} halt ends at {venueTime} in New York', function (this: TradingWorld, level: number, local: string) {
+  const trigger = this.exchange.marketWideTriggers().find(e => e.payload.level === level);
+  if (!trigger) throw new Error(`level ${level} was never reached`);
+  expect(trigger.payload.haltEnds, 'the halt ends').to.equal(Exchange.instant(local).toISOString());
 });
 
 Then('the market-wide circuit breaker did not trigger again', function (this: TradingWorld) {

@@ -250,3 +250,17 @@ test('market settings are validated: a halt policy is hold or cancel, a regime f
   assert.deepEqual(settings.prepare({ max_depth_share_pct: '400' }), { max_depth_share_pct: '400' });
   assert.throws(() => settings.prepare({ max_depth_share_pct: '1001' }), /more than 1000 % of the visible depth/);
 });
+
+test('a reduce-only exit is not refused for the book; the same sell without the flag, or a reduce-only order that would add, is', () => {
+  const thin = view({ book: { bids: [level('100', '40')], asks: [level('100.05', '40')], seq: 3 } });
+  const long = { exposure: { positions: new Map([['AAPL', d(100)]]), working: [], marks: new Map([['AAPL', d(100)]]) } };
+  // 30 of 40 bid is 75 % of the depth, over the 25 % limit.
+  const exit = context(thin, buy('30', 'market', undefined, { side: 'sell', reduceOnly: true }), long);
+  for (const check of ['spread', 'book depth share', 'expected slippage']) {
+    passes(exit, check);
+    assert.match(rowOf(exit, check).note ?? '', /reduce-only: an exit is not refused for the book/);
+  }
+  refuses(context(thin, buy('30', 'market', undefined, { side: 'sell' }), long), 'book depth share', 'DEPTH_INSUFFICIENT');
+  // With no position a reduce-only sell reduces nothing: judged by the book like any other.
+  refuses(context(thin, buy('30', 'market', undefined, { side: 'sell', reduceOnly: true })), 'book depth share', 'DEPTH_INSUFFICIENT');
+});

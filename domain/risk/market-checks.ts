@@ -147,7 +147,7 @@ export function slippageOf(order: CandidateOrder, view: MarketView, limits: Risk
   });
 }
 
-type Liquidity = { kind: 'none' } | { kind: 'no book' } | { kind: 'passive' } | { kind: 'taking'; slippage: ExpectedSlippage };
+type Liquidity = { kind: 'none' } | { kind: 'no book' } | { kind: 'passive' } | { kind: 'exit' } | { kind: 'taking'; slippage: ExpectedSlippage };
 
 const liquidityMemo = new WeakMap<RiskContext, Liquidity>();
 
@@ -159,6 +159,8 @@ function liquidity(context: RiskContext): Liquidity {
   if (!view) result = { kind: 'none' };
   else if (!view.book) result = { kind: 'no book' };
   else if (!takesLiquidity(context.order, view)) result = { kind: 'passive' };
+  // Getting out of risk outranks the price it gets: a reduce-only order is judged by the trading state and the reduce-only check, not the book.
+  else if (context.order.reduceOnly && reduces(context)) result = { kind: 'exit' };
   else {
     const slippage = slippageOf(context.order, view, context.limits, context.instrument?.dailyVolume ?? null);
     result = slippage ? { kind: 'taking', slippage } : { kind: 'no book' };
@@ -170,9 +172,12 @@ function liquidity(context: RiskContext): Liquidity {
 const PASSIVE = 'rests in the book: takes no liquidity';
 const NO_BOOK = 'no book data yet: not judged';
 
+const EXIT = 'reduce-only: an exit is not refused for the book (a breaker sizes its liquidation slices to the best level itself)';
+
 /** The rows every liquidity check gives when it has nothing to judge. */
 function notTaking(check: string, found: Liquidity, limit: string): DecisionRow | null {
   if (found.kind === 'none') return null;
+  if (found.kind === 'exit') return pass(check, 'reduce-only', limit, undefined, EXIT);
   if (found.kind === 'no book') return pass(check, 'no book', limit, undefined, NO_BOOK);
   return pass(check, 'takes no liquidity', limit, undefined, PASSIVE);
 }
