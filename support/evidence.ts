@@ -182,3 +182,56 @@ export function limitsInForceHtml(version: number, settings: Readonly<Record<str
     .map(([key, value]) => [escape(settingLabel(key)), escape(formatSettingValue(value))]);
   return heading(`Risk limits in force at the end of the scenario (settings v${version})`) + table([{ title: 'setting', className: 'ev-nowrap' }, { title: 'value' }], rows);
 }
+
+/** What the system knew of one symbol's market at the end of a scenario (the port's MarketView, read through its fields). */
+export interface MarketStateRow {
+  readonly symbol: string;
+  readonly session: { readonly session: string; readonly localTime: string; readonly holiday: string | null; readonly closedReason: string | null };
+  readonly status: { readonly status: string; readonly reason: string | null; readonly awaitingReopeningPrint: boolean };
+  readonly regime: string;
+  readonly regimeDriver: string | null;
+  readonly realizedVolatility: Decimal | null;
+  readonly impliedVolatility: Decimal | null;
+  readonly book: { readonly bids: readonly { price: Decimal; quantity: Decimal }[]; readonly asks: readonly { price: Decimal; quantity: Decimal }[]; readonly seq: number } | null;
+  readonly bands: { readonly lower: Decimal; readonly upper: Decimal; readonly percent: Decimal; readonly doubled: boolean } | null;
+  readonly closePreparation: boolean;
+}
+
+/** The market as the system held it when the scenario ended: one row a symbol, beside the decisions above it. */
+export function marketStateHtml(rows: readonly MarketStateRow[]): string | null {
+  if (rows.length === 0) return null;
+  const share = (v: Decimal | null) => (v === null ? 'no estimate' : `${grouped(v.times(100), 2)} %`);
+  const depth = (levels: readonly { quantity: Decimal }[]) => grouped(levels.reduce((t, l) => t.plus(l.quantity), new Decimal(0)));
+  const cells = rows.map(m => {
+    const bid = m.book?.bids[0]?.price;
+    const ask = m.book?.asks[0]?.price;
+    const spread = bid && ask && bid.plus(ask).gt(0) ? `${grouped(ask.minus(bid).div(bid.plus(ask).div(2)).times(10_000), 2)} bps` : 'no two-sided book';
+    const closed = m.session.holiday ?? m.session.closedReason;
+    const status = m.status.status === 'open' ? (m.status.awaitingReopeningPrint ? 'open, awaiting the reopening print' : 'open') : `${m.status.status}: ${m.status.reason ?? 'no reason given'}`;
+    return [
+      escape(m.symbol),
+      escape(`${m.session.session}${closed ? ` (${closed})` : ''}${m.closePreparation ? ', close preparation' : ''}, ${m.session.localTime}`),
+      m.status.status === 'open' ? escape(status) : `<strong class="ev-bad">${escape(status)}</strong>`,
+      escape(m.regimeDriver ? `${m.regime} (set by ${m.regimeDriver})` : m.regime),
+      escape(share(m.realizedVolatility)),
+      escape(share(m.impliedVolatility)),
+      escape(m.book ? `${bid ?? 'none'} / ${ask ?? 'none'} (book #${m.book.seq})` : 'no book'),
+      escape(spread),
+      escape(m.book ? `${depth(m.book.bids)} / ${depth(m.book.asks)}` : 'no book'),
+      escape(m.bands ? `${grouped(m.bands.lower, 2)} - ${grouped(m.bands.upper, 2)} (${grouped(m.bands.percent.times(100), 1)} %${m.bands.doubled ? ', doubled' : ''})` : 'none'),
+    ];
+  });
+  const columns: Column[] = [
+    { title: 'symbol', className: 'ev-nowrap' },
+    { title: 'session' },
+    { title: 'trading status' },
+    { title: 'volatility regime' },
+    { title: 'realized volatility' },
+    { title: 'implied volatility' },
+    { title: 'best bid / ask', className: 'ev-nowrap' },
+    { title: 'spread' },
+    { title: 'depth bid / ask' },
+    { title: 'price band (LULD)' },
+  ];
+  return heading('The market at the end of the scenario, as the system held it from the venue\'s feed') + table(columns, cells);
+}

@@ -3,7 +3,9 @@ import { execSync } from 'node:child_process';
 import { After, AfterAll, Before, BeforeAll, Status, setWorldConstructor } from '@cucumber/cucumber';
 import { DEFAULT_SETTINGS, settingLabel } from './sut';
 import { TradingWorld } from './world';
-import { brokerErrorPathsHtml, decisionTablesHtml, limitsInForceHtml, timelineHtml } from './evidence';
+import { brokerErrorPathsHtml, decisionTablesHtml, limitsInForceHtml, marketStateHtml, timelineHtml } from './evidence';
+import type { MarketStateRow } from './evidence';
+import type { SystemUnderTest } from './sut';
 import { breakerEvidenceHtml } from './breaker-evidence';
 import { runSeed } from './run-context';
 import { brokerTransport } from './broker-connection';
@@ -39,6 +41,11 @@ async function expectNoSocketLeftOpen(before: number): Promise<void> {
   if (left > 0) throw new Error(`the scenario left ${left} TCP server(s) or socket(s) open: ${JSON.stringify(process.getActiveResourcesInfo())}`);
 }
 
+/** The system's market for every symbol it has a mark for (none without market data). */
+function marketViews(system: SystemUnderTest): MarketStateRow[] {
+  return [...system.state.marks.keys()].map(symbol => system.marketView(symbol)).filter((view): view is NonNullable<typeof view> => view !== null);
+}
+
 /** A scenario that needs a mark to reach the system between two orders sent back to back takes its marks from the desk, not the venue's feed. */
 const DESK_MARKS = '@desk-marks';
 
@@ -61,6 +68,8 @@ After(async function (this: TradingWorld, { result }) {
       if (breakers) this.attach(breakers, 'text/html');
       const brokerErrors = brokerErrorPathsHtml(events);
       if (brokerErrors) this.attach(brokerErrors, 'text/html');
+      const marketState = marketStateHtml(marketViews(context.system));
+      if (marketState) this.attach(marketState, 'text/html');
       this.attach(timelineHtml(events), 'text/html');
       this.attach(limitsInForceHtml(settings.version, settings.snapshot()), 'text/html');
       if (result?.status === Status.FAILED) {

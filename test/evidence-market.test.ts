@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decisionTablesHtml, riskDecisions } from '../support/evidence';
+import { decisionTablesHtml, riskDecisions, marketStateHtml } from '../support/evidence';
 import type { DomainEvent, StoredEvent, DecisionRow } from '../domain/state';
+import { Decimal } from '../domain/shared';
 
 function log(events: DomainEvent[]): StoredEvent[] {
   return events.map((e, i) => ({ ...e, seq: i + 1, at: '2024-03-04T15:00:00.000Z', prevHash: 'p', hash: `h${i + 1}` }) as StoredEvent);
@@ -78,4 +79,27 @@ test('a decision made without market data shows its rows and nothing more', () =
   assert.equal(html.includes('The market as this decision saw it'), false);
   assert.equal(html.includes('trading status'), false);
   assert.equal(riskDecisions(log([requested('c-3'), decision]))[0].market, undefined);
+});
+
+test('the market at the end of a scenario: one row a symbol with its session, halt, regime, book, spread, depth and band', () => {
+  const d = (v: string) => new Decimal(v);
+  const html = marketStateHtml([
+    {
+      symbol: 'AAPL',
+      session: { session: 'regular', localTime: '2026-01-05 10:05:00 EST', holiday: null, closedReason: null },
+      status: { status: 'paused', reason: 'LULD_PAUSE', awaitingReopeningPrint: true },
+      regime: 'stress',
+      regimeDriver: 'implied',
+      realizedVolatility: null,
+      impliedVolatility: d('0.6'),
+      book: { bids: [{ price: d('199.75'), quantity: d('300') }], asks: [{ price: d('200.25'), quantity: d('200') }, { price: d('200.3'), quantity: d('100') }], seq: 7 },
+      bands: { lower: d('190'), upper: d('210'), percent: d('0.05'), doubled: false },
+      closePreparation: false,
+    },
+  ]);
+  assert.ok(html);
+  for (const text of ['AAPL', 'regular, 2026-01-05 10:05:00 EST', 'paused: LULD_PAUSE', 'stress (set by implied)', 'no estimate', '60.00 %', '199.75 / 200.25 (book #7)', '25.00 bps', '300 / 300', '190.00 - 210.00 (5.0 %)']) {
+    assert.ok(html.includes(text), text);
+  }
+  assert.equal(marketStateHtml([]), null);
 });
