@@ -99,6 +99,21 @@ Feature: Market conditions (plan 4.4)
         | 60 %   | stress   | fails   | 1.5   |
 
     @TC-MC-005
+    Scenario: A surge of the VIX on the venue's feed moves AAPL from calm to stress while its realized volatility is not yet estimated
+      Given the implied volatility index VIX stands at 15 %
+      When the implied volatility index VIX surges from 15 % to 60 % over 10 minutes
+      And 5 minutes pass on the venue
+      Then the implied volatility of AAPL is 37.5 %
+      And the volatility regime of AAPL is "elevated"
+      When 5 minutes pass on the venue
+      Then the implied volatility of AAPL is 60 %
+      And the volatility regime of AAPL is "stress"
+      And the realized volatility of AAPL is not yet estimated
+      When the market is marked again where it stands
+      And the trader buys 1,000 AAPL with a limit of 199 USD
+      Then the "max leverage" check fails with 2 against a limit of 1.5
+
+    @TC-MC-005
     Scenario Outline: The regime tightens the max order notional too (VIX at <vix>)
       Given the per-order notional limit is 100,000 USD
       And the implied volatility index VIX stands at <vix>
@@ -460,6 +475,14 @@ Feature: Market conditions (plan 4.4)
       Then the "trading halt" check passes
       When the trader buys 10 AAPL with a limit of 199 USD
       Then the order is rejected by the "trading halt" check with the code "SYMBOL_HALTED"
+
+    @TC-MC-015
+    Scenario: By default a halt holds working orders: they stay at the broker until the stock reopens
+      Given the trader has a working order to buy 10 AAPL at 190 USD
+      When the venue halts AAPL for "NEWS_PENDING"
+      And the trader buys 10 AAPL with a limit of 199 USD
+      Then the order is rejected by the "trading halt" check with the code "SYMBOL_HALTED"
+      And the working order is still working, here and at the broker
 
     @TC-MC-015
     Scenario: A halt of one stock cancels that stock's working orders only

@@ -125,6 +125,19 @@ When('a flash crash of {percent} starts on {symbol}, shaped like 6 May 2010', fu
   this.exchange.startFlashCrash(symbol, fall.div(100).toNumber());
 });
 
+When('the implied volatility index {word} surges from {percent} to {percent} over {int} minutes', function (this: TradingWorld, index: string, from: Decimal, to: Decimal, minutes: number) {
+  this.exchange.startImpliedVolatilitySurge(index, from.div(100).toNumber(), to.div(100).toNumber(), minutes * MINUTE_MS);
+});
+
+Then('the implied volatility of {symbol} is {percent}', function (this: TradingWorld, symbol: string, value: Decimal) {
+  expect(this.exchange.view(symbol).impliedVolatility?.toString(), `the implied volatility of ${symbol}`).to.equal(value.div(100).toString());
+});
+
+Then('the working order is still working, here and at the broker', function (this: TradingWorld) {
+  const { here, atBroker } = this.trader.statusHereAndAtBroker(this.context.memory.recall('order', WORKING_ORDER));
+  expect([here, atBroker]).to.deep.equal(['acknowledged', 'open']);
+});
+
 When('the book of {symbol} drains to {percent} of its depth over {int} minutes', function (this: TradingWorld, symbol: string, share: Decimal, minutes: number) {
   this.exchange.startLiquidityDrain(symbol, share.div(100).toNumber(), minutes * MINUTE_MS);
 });

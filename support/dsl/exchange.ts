@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { Decimal, MARKET_WIDE } from '../sut';
 import type { HaltReason, MarketView } from '../sut';
 import type { EventOfType } from './broker-events';
-import { flashCrash, liquidityDrain, spreadWidening } from '../simulators/market';
+import { flashCrash, impliedVolatilitySurge, liquidityDrain, spreadWidening } from '../simulators/market';
 import type { MarketEvent } from '../simulators/market';
 import type { EventLog } from './event-log';
 import type { Market } from './market';
@@ -194,13 +194,27 @@ export class Exchange {
     this.schedule(spreadWidening({ symbol, factor, overMs }));
   }
 
-  /** Time passes on the venue, one step a second: paths move, events act, and every step is published; returns once the system has caught up. */
+  /** An implied-volatility index rises in a straight line from one level to another (shares: 0.6 = 60 %) over a time. */
+  startImpliedVolatilitySurge(index: string, from: number, to: number, overMs: number): void {
+    this.schedule(impliedVolatilitySurge({ underlying: index, from, to, overMs }));
+  }
+
+  /** Time passes on the venue, one step every five seconds: paths move, events act, and every step is published; returns once the system has caught up. */
   async advance(ms: number, stepMs = VENUE_STEP_MS): Promise<void> {
     const venue = this.context.market;
     const before = venue.messagesPublished;
     venue.advance(ms, stepMs);
     // Each message is a mark recorded (a durable write) or a book change: the system is given time in proportion.
     await this.market.caughtUp(WAIT_MS.settle + (venue.messagesPublished - before) * CATCH_UP_MS_PER_MESSAGE);
+    // An implied-volatility index is no book or mark: its last level is looked for in the log.
+    for (const message of venue.currentState()) {
+      if (message.type !== 'implied_volatility') continue;
+      const { underlying, value } = message;
+      await this.context.session.until(`the system to record ${underlying} at ${value}`, () => {
+        const recorded = this.eventLog.ofType('ImpliedVolatilityUpdated').filter(e => e.payload.underlying === underlying);
+        return recorded.length > 0 && value.eq(recorded[recorded.length - 1].payload.value);
+      });
+    }
     await this.context.system.breakers.idle();
     await this.context.system.marketIdle();
   }
