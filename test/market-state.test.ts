@@ -209,3 +209,35 @@ test('orders carry time in force and extended hours, checked at the edge; equiti
   assert.ok(perp.outcome === 'accepted');
   assert.equal(perp.order.timeInForce, 'gtc');
 });
+
+test('the LULD reference follows the five-minute mean only once it has moved 1 %, as the venue keeps it; a reopening print starts it again', async t => {
+  // 10:00 New York: tier 1, 5 % bands, not doubled.
+  const env = marketSystem(t, '2026-01-05T15:00:00Z');
+  await env.system.connectMarketData();
+  const bands = () => {
+    const b = env.system.marketView('AAPL')?.bands;
+    return b ? `${b.lower} - ${b.upper}` : 'none';
+  };
+  env.source.mark('AAPL', '200');
+  assert.equal(bands(), '190 - 210');
+  // Marks at 201 move the mean by less than 1 % for a while: the bands stand.
+  env.clock.advance(1000);
+  env.source.mark('AAPL', '201');
+  assert.equal(bands(), '190 - 210', 'a mean of 200 before this mark');
+  env.clock.advance(1000);
+  env.source.mark('AAPL', '203');
+  assert.equal(bands(), '190 - 210', 'a mean of 200.5: 0.25 % from 200');
+  env.clock.advance(1000);
+  env.source.mark('AAPL', '206');
+  // The mean of 200, 201 and 203 is 201.333...: 0.67 %, still inside 1 %.
+  assert.equal(bands(), '190 - 210');
+  env.clock.advance(1000);
+  env.source.mark('AAPL', '206');
+  // The mean of 200, 201, 203, 206 is 202.5: 1.25 % from 200, the reference moves to it.
+  assert.equal(bands(), '192.38 - 212.62', 'on the tick grid, inside: 192.375 up, 212.625 down');
+  // A reopening print starts the reference again from the print.
+  env.source.send({ type: 'trading_status', symbol: 'AAPL', status: 'paused', reason: 'LULD_PAUSE', at: env.source.at });
+  env.clock.advance(300_000);
+  env.source.send({ type: 'trading_status', symbol: 'AAPL', status: 'open', reason: 'REOPENED', reopeningPrice: d('220'), at: env.source.at });
+  assert.equal(bands(), '209 - 231');
+});

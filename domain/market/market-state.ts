@@ -8,7 +8,7 @@ import { HaltReason, MARKET_WIDE, MarketDataFeedEvent, MarketDataMessage, Market
 import type { MarketView, TradingStatusView } from './market-view';
 import { calendarFor } from './venue-calendar';
 import { evaluateMarketWideBreaker } from './market-wide-breaker';
-import { LULD_REFERENCE_WINDOW_MS, luldBands, luldReferencePrice } from './limit-up-limit-down';
+import { LULD_REFERENCE_MOVE, LULD_REFERENCE_WINDOW_MS, luldBands, luldReferencePrice } from './limit-up-limit-down';
 import { classifyRegime } from './volatility-regime';
 import { LocalOrderBook } from './local-order-book';
 import { SessionWatch, inClosePreparation } from './session-watch';
@@ -57,6 +57,12 @@ export class MarketState {
   /** Symbols whose first message was a delta (a book listed after the feed connected): their snapshot is asked for once. */
   private readonly firstSnapshots = new Set<string>();
   private readonly samples = new Map<string, PricePoint[]>();
+  /**
+   * The LULD reference price per symbol as the venue keeps it: the mean of the regular session's
+   * prices of the five minutes before, moved only when that mean has moved 1 % from it; a price with
+   * none in the five minutes before it starts a new reference, as a reopening print does.
+   */
+  private readonly luld = new Map<string, { reference: Decimal; points: PricePoint[] }>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly stopWatchingLog: () => void;
@@ -246,8 +252,11 @@ export class MarketState {
       payload: { symbol, status: message.status, reason: message.reason, ...(message.reopeningPrice !== undefined ? { reopeningPrice: message.reopeningPrice.toString() } : {}) },
     });
     if (message.status !== 'open') this.ports.sessionWatch?.halted(marketWide ? this.usEquities().map(i => i.symbol) : [symbol], message.reason);
-    // The reopening print is a trade at the venue: the symbol's price from now on.
-    if (message.status === 'open' && message.reopeningPrice !== undefined && !marketWide) this.ports.recordMark(symbol, message.reopeningPrice);
+    // The reopening print is a trade at the venue: the symbol's price from now on, and the LULD reference starts again from it.
+    if (message.status === 'open' && message.reopeningPrice !== undefined && !marketWide) {
+      this.luld.delete(symbol);
+      this.ports.recordMark(symbol, message.reopeningPrice);
+    }
   }
 
   /** The market-wide halt stands over the symbol: it is not open and the symbol has not reopened on its own since. */
@@ -284,6 +293,7 @@ export class MarketState {
     const { symbol } = event.payload;
     const price = new Decimal(event.payload.price);
     this.addSample(symbol, price, Date.parse(event.at));
+    this.followLuldReference(symbol, price, Date.parse(event.at));
     const instrument = this.state.instruments.find(symbol);
     if (instrument?.kind === 'index' && instrument.calendar === 'us-equity') {
       try {
@@ -300,6 +310,22 @@ export class MarketState {
     const keepFrom = atMs - this.retentionMs();
     while (points.length > 0 && points[0].atMs < keepFrom) points.shift();
     this.samples.set(symbol, points);
+  }
+
+  private followLuldReference(symbol: string, price: Decimal, atMs: number): void {
+    const instrument = this.state.instruments.find(symbol);
+    if (!instrument || instrument.luldTier === null || instrument.kind === 'index' || instrument.calendar !== 'us-equity') return;
+    if (calendarFor('us-equity').sessionAt(new Date(atMs)).session !== 'regular') return;
+    const kept = this.luld.get(symbol);
+    const points = (kept?.points ?? []).filter(p => p.atMs > atMs - LULD_REFERENCE_WINDOW_MS);
+    const mean = luldReferencePrice(points, atMs);
+    if (!kept || mean === null) {
+      this.luld.set(symbol, { reference: price, points: [{ price, atMs }] });
+      return;
+    }
+    const reference = mean.minus(kept.reference).abs().div(kept.reference).gte(LULD_REFERENCE_MOVE) ? mean : kept.reference;
+    points.push({ price, atMs });
+    this.luld.set(symbol, { reference, points });
   }
 
   /** Five minutes for the LULD reference price, or the volatility window of one-minute returns if longer. */
@@ -391,7 +417,7 @@ export class MarketState {
     const annual = realized && implied ? Decimal.max(realized, implied) : (realized ?? implied);
     let bands: MarketView['bands'] = null;
     if (instrument.luldTier !== null && session.session === 'regular') {
-      const reference = luldReferencePrice(this.samples.get(symbol) ?? [], now.getTime());
+      const reference = this.luld.get(symbol)?.reference ?? null;
       bands = reference ? luldBands(reference, instrument.luldTier, now, calendar) : null;
     }
     return {
