@@ -10,13 +10,12 @@ import { createHistogram, performance } from 'node:perf_hooks';
 import { SystemClock, VirtualClock, Decimal, SeededRandom } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { TradingSystem } from '../domain/trading-system';
-import { NetworkBrokerGateway } from '../domain/execution';
 import { NetworkMarketDataFeed, marketDataUrl } from '../domain/market';
 import type { RiskDecision } from '../domain/risk';
 import type { StoredEvent } from '../domain/state';
-import { BrokerSimulatorCore, BrokerServer } from '../support/simulators/broker';
+import { BrokerSimulatorCore } from '../support/simulators/broker';
 import { MarketSimulator } from '../support/simulators/market';
-import { line } from './wire-bench';
+import { benchBroker, benchGateway, line } from './wire-bench';
 
 const SYMBOL = 'BTC-PERP';
 /** Two marks one BTC-PERP tick (0.5) apart, inside a book that never moves: each sample is one mark message and nothing else. */
@@ -76,19 +75,13 @@ export async function marketDataToDecision(samples: number): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'trading-market-bench-'));
   const clock = new SystemClock();
   const random = new SeededRandom(20261126);
-  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
-  const server = new BrokerServer({
-    core,
-    clock,
-    credentials: [{ key: 'bench-key', secret: 'bench-secret', permissions: ['read', 'trade'] }],
-    rateLimit: { capacity: 1_000_000, refillPerSecond: 1_000_000 },
-  });
+  const { core, server } = benchBroker(clock);
   // The simulator moves its own clock only in advance(), which this figure never calls: it starts at the real time so its messages carry it.
   const venue = new MarketSimulator({ clock: new VirtualClock(new Date()), random, broker: core, instruments: DEFAULT_INSTRUMENTS });
   venue.setMark(SYMBOL, MARKS[0], BOOK);
   server.attachMarketData(venue);
   await server.start();
-  const gateway = new NetworkBrokerGateway({ name: 'SIM', baseUrl: server.url, apiKey: 'bench-key', apiSecret: 'bench-secret', clock, random: () => random.next() });
+  const gateway = benchGateway(server, clock, random);
   const feed = new NetworkMarketDataFeed({ name: 'venue market data', url: marketDataUrl(server.url), reconnectAttempts: 3, reconnectBaseDelayMs: 50, random: () => random.next() });
   let system: TradingSystem | null = null;
   try {

@@ -48,10 +48,8 @@ async function echoFloor(messages: number): Promise<RecordableHistogram> {
   return h;
 }
 
-export async function wireBenchmark(orders: number): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'trading-wire-bench-'));
-  const clock = new SystemClock();
-  const random = new SeededRandom(20261125);
+/** The broker the wire figures trade with: a simulator core behind its server, with a key that has no practical rate limit. */
+export function benchBroker(clock: SystemClock): { core: BrokerSimulatorCore; server: BrokerServer } {
   const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
   const server = new BrokerServer({
     core,
@@ -59,8 +57,21 @@ export async function wireBenchmark(orders: number): Promise<string[]> {
     credentials: [{ key: 'bench-key', secret: 'bench-secret', permissions: ['read', 'trade'] }],
     rateLimit: { capacity: 1_000_000, refillPerSecond: 1_000_000 },
   });
+  return { core, server };
+}
+
+/** The system's gateway to the bench broker, once its server listens. */
+export function benchGateway(server: BrokerServer, clock: SystemClock, random: SeededRandom): NetworkBrokerGateway {
+  return new NetworkBrokerGateway({ name: 'SIM', baseUrl: server.url, apiKey: 'bench-key', apiSecret: 'bench-secret', clock, random: () => random.next() });
+}
+
+export async function wireBenchmark(orders: number): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'trading-wire-bench-'));
+  const clock = new SystemClock();
+  const random = new SeededRandom(20261125);
+  const { core, server } = benchBroker(clock);
   await server.start();
-  const gateway = new NetworkBrokerGateway({ name: 'SIM', baseUrl: server.url, apiKey: 'bench-key', apiSecret: 'bench-secret', clock, random: () => random.next() });
+  const gateway = benchGateway(server, clock, random);
   await gateway.connect();
   const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock });
   const out: string[] = [];

@@ -4,26 +4,13 @@ import { Decimal } from '../support/sut';
 import type { DecisionRow, OrderInput } from '../support/sut';
 import { Exchange, WHOLE_MARKET, WORKING_ORDER } from '../support/dsl';
 import { TradingWorld } from '../support/world';
+import { expectFigure, rowFor } from '../support/decision-rows';
 import { cell } from '../support/parameter-types';
 
 const MINUTE_MS = 60_000;
 
-function rowFor(rows: readonly DecisionRow[], check: string): DecisionRow {
-  const row = rows.find(r => r.check === check);
-  if (!row) throw new Error(`the decision has no "${check}" check; it has ${rows.map(r => r.check).join(', ')}`);
-  return row;
-}
-
 function lastRow(world: TradingWorld, check: string): DecisionRow {
   return rowFor(world.trader.riskDecision().rows, check);
-}
-
-/** A figure the Gherkin gives with four or more decimals is a rounded one. */
-function expectFigure(actual: string | undefined, expected: Decimal, what: string): void {
-  if (actual === undefined) throw new Error(`${what} has no figure`);
-  const places = expected.decimalPlaces();
-  const shown = places >= 4 ? new Decimal(actual).toDecimalPlaces(places) : new Decimal(actual);
-  expect(shown.toString(), what).to.equal(expected.toString());
 }
 
 /** "buy 10 AAPL at market", "buy 10 AAPL limit 199", "buy 10 AAPL limit 199 extended hours" */

@@ -1,27 +1,12 @@
 import { DataTable, Given, Then, When } from '@cucumber/cucumber';
 import { expect } from 'chai';
-import { Decimal, DecisionRow, correlationKey } from '../support/sut';
+import { Decimal, correlationKey } from '../support/sut';
 import type { ErrorKind } from '../support/sut';
 import { SETTINGS_CHANGE, WORKING_ORDER } from '../support/dsl';
 import { TradingWorld } from '../support/world';
+import { expectFigure, rowFor } from '../support/decision-rows';
 import { cell } from '../support/parameter-types';
 
-function rowFor(rows: readonly DecisionRow[], check: string): DecisionRow {
-  const row = rows.find(r => r.check === check);
-  if (!row) throw new Error(`the decision has no "${check}" check; it has ${rows.map(r => r.check).join(', ')}`);
-  return row;
-}
-
-/**
- * Compare a recorded figure with the one in the Gherkin: exactly, unless the Gherkin gives four or
- * more decimals, which marks a rounded value (a square root, a share of a fee-reduced equity).
- */
-function expectFigure(actual: string | undefined, expected: Decimal, what: string): void {
-  if (actual === undefined) throw new Error(`${what} has no figure`);
-  const places = expected.decimalPlaces();
-  const shown = places >= 4 ? new Decimal(actual).toDecimalPlaces(places) : new Decimal(actual);
-  expect(shown.toString(), what).to.equal(expected.toString());
-}
 
 function setLimit(world: TradingWorld, key: string, value: string): void {
   world.riskOfficer.changeSettings({ [key]: value });
