@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decimal, SeededRandom, TradingError, VirtualClock } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
-import { MARKET_WIDE, calendarFor } from '../domain/market';
+import { MARKET_WIDE } from '../domain/market';
 import type { MarketDataMessage } from '../domain/market';
 import { BrokerSimulatorCore } from '../support/simulators/broker';
 import { MarketSimulator } from '../support/simulators/market';
-import { SessionCachingCalendar } from '../support/simulators/market/venue-luld';
 import type { LuldState } from '../support/simulators/market/venue-luld';
 
 const MINUTE = 60_000;
@@ -272,15 +271,4 @@ test('manual halts and reopenings still work: a halt ends a limit state, and onl
   market.setMark('AAPL', d('95.95'));
   assert.deepEqual(view(market.luldState('AAPL')), { reference: '95.95', bands: '91.16-100.74', limitState: null, since: null, pausedSince: null, pausedUntil: null });
   assert.equal(statuses(messages).filter(s => s.includes('LULD_PAUSE')).length, 2);
-});
-
-test('the session cache answers as the NYSE calendar does, across sessions, a night, a weekend and a holiday', () => {
-  const nyse = calendarFor('us-equity');
-  const cached = new SessionCachingCalendar(nyse);
-  // Fri 2 Jan 2026 to Tue 20 Jan 2026 (MLK Day on the 19th) in 7-minute steps, then a few instants back in time.
-  const instants: number[] = [];
-  for (let t = Date.parse('2026-01-02T13:00:00.000Z'); t < Date.parse('2026-01-20T23:00:00.000Z'); t += 7 * MINUTE) instants.push(t);
-  instants.push(Date.parse('2026-01-05T14:29:59.999Z'), Date.parse('2026-01-05T14:30:00.000Z'), Date.parse('2026-01-03T12:00:00.000Z'));
-  for (const t of instants) assert.deepEqual({ ...cached.sessionAt(new Date(t)) }, nyse.sessionAt(new Date(t)), new Date(t).toISOString());
-  assert.throws(() => cached.sessionAt(new Date(Number.NaN)), (e: unknown) => e instanceof TradingError && e.kind === 'InvalidInput');
 });

@@ -1,7 +1,7 @@
 import type { Decimal } from '../../../domain/shared';
 import type { Instrument } from '../../../domain/model';
 import { LIMIT_STATE_MS, LULD_REFERENCE_WINDOW_MS, LimitUpLimitDown, MARKET_WIDE, calendarFor, luldBands } from '../../../domain/market';
-import type { LimitStateReading, PriceBandView, SessionInfo, VenueCalendar } from '../../../domain/market';
+import type { LimitStateReading, PriceBandView } from '../../../domain/market';
 
 /** Where a symbol stands under LULD at the venue, as of the venue's last call. */
 export interface LuldState {
@@ -37,47 +37,6 @@ interface TrackedSymbol {
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const NORMAL: LimitStateReading = { status: 'normal', sinceMs: null, pauseEndsMs: null, bands: null };
 
-/**
- * A calendar that works a session out once and answers from it until the session changes: the NYSE
- * calendar takes a few hundred microseconds an instant, and LULD asks it several times for every
- * price of every modelled second. What differs within a session (the local time, and a closed
- * period's reason and holiday) is still asked of the calendar itself, when read.
- */
-export class SessionCachingCalendar implements VenueCalendar {
-  readonly name: VenueCalendar['name'];
-  readonly zone: string;
-  private cached: { readonly fromMs: number; readonly untilMs: number; readonly session: SessionInfo } | null = null;
-
-  constructor(private readonly calendar: VenueCalendar) {
-    this.name = calendar.name;
-    this.zone = calendar.zone;
-  }
-
-  sessionAt(instant: Date): SessionInfo {
-    const atMs = instant.getTime();
-    const cached = this.cached;
-    if (cached === null || !(atMs >= cached.fromMs && atMs < cached.untilMs)) {
-      const session = this.calendar.sessionAt(instant);
-      this.cached = { fromMs: atMs, untilMs: session.nextChange?.getTime() ?? Number.POSITIVE_INFINITY, session };
-      return session;
-    }
-    const calendar = this.calendar;
-    const at = new Date(atMs);
-    return {
-      ...cached.session,
-      get localTime() {
-        return calendar.sessionAt(at).localTime;
-      },
-      get closedReason() {
-        return calendar.sessionAt(at).closedReason;
-      },
-      get holiday() {
-        return calendar.sessionAt(at).holiday;
-      },
-    };
-  }
-}
-
 /** The tier LULD watches an instrument under; null for what it does not cover (indices, 24/7 instruments, equities without a tier). */
 export function luldTierOf(instrument: Instrument): 1 | 2 | null {
   return instrument.calendar === 'us-equity' && instrument.kind !== 'index' ? instrument.luldTier : null;
@@ -93,7 +52,8 @@ export function luldTierOf(instrument: Instrument): 1 | 2 | null {
  * the 5 minutes before it (a long jump of the clock, the first of the day) starts a fresh reference.
  */
 export class VenueLuld {
-  private readonly calendar = new SessionCachingCalendar(calendarFor('us-equity'));
+  // The shared calendar remembers the open session it computed last, so asking it per price is cheap.
+  private readonly calendar = calendarFor('us-equity');
   private readonly tracked = new Map<string, TrackedSymbol>();
 
   /** A price the venue published while the symbol trades (the caller checks that it does). */
