@@ -72,13 +72,46 @@ export type BrokerReport =
 
 export type BrokerFill = Extract<BrokerReport, { type: 'fill' }>;
 
-/** One page of the broker's fill history. */
+/**
+ * One page of the broker's fill history. The cursor counts places in the history, one a trade, so
+ * in a whole page `cursor - sinceCursor` equals `fills.length`. A page with fewer fills than its
+ * cursor moved has a hole: fills it stepped over without sending. Ask the same page again: a hole
+ * that goes was lost on the way; one that stays is a trade the venue busted, which leaves the
+ * history but keeps its place so that no cursor ever moves under a reader.
+ */
 export interface FillPage {
   readonly fills: readonly BrokerFill[];
   /** Where the next page starts: ask from here next time, after a restart too. */
   readonly cursor: number;
   /** Whether the history goes on past the cursor. */
   readonly more: boolean;
+}
+
+/** The leverage the broker applies to the account's positions in one symbol. */
+export interface BrokerLeverage {
+  readonly symbol: string;
+  readonly leverage: Decimal;
+}
+
+/**
+ * One reading of the broker's clock. sentAt and receivedAt are the system's own clock as the gateway
+ * reads it (a skewed host's skew included) when the request left and when the answer came back.
+ */
+export interface BrokerClockReading {
+  /** The broker's clock when it answered. */
+  readonly brokerTime: Date;
+  readonly sentAt: Date;
+  readonly receivedAt: Date;
+}
+
+/**
+ * How far the broker's clock runs ahead of the system's (negative: behind), taking the broker to
+ * have answered halfway through the round trip; the offset is known to within half the round trip.
+ */
+export function brokerClockOffset(reading: BrokerClockReading): { offsetMs: number; roundTripMs: number } {
+  const sentMs = reading.sentAt.getTime();
+  const roundTripMs = reading.receivedAt.getTime() - sentMs;
+  return { offsetMs: reading.brokerTime.getTime() - (sentMs + roundTripMs / 2), roundTripMs };
 }
 
 /** One price level of the venue's order book. */
@@ -133,6 +166,14 @@ export interface BrokerGateway {
   /** Cancel every open order (the kill switch). */
   cancelAll(): Promise<number>;
   onReport(listener: (report: BrokerReport) => void): () => void;
+  /**
+   * Read the broker's clock (GET /time on the wire): the broker's time and, by the system's own
+   * clock, when the request left and the answer came back. brokerClockOffset(reading) is how far
+   * the broker's clock is ahead of the system's: a system clock that runs ahead shows as a negative offset.
+   */
+  brokerTime?(): Promise<BrokerClockReading>;
+  /** The leverage the broker holds for each symbol of the account (GET /leverage on the wire). */
+  leverage?(): Promise<readonly BrokerLeverage[]>;
   /** Connection events (lost, restored, sequence gaps, retries); a gateway without a connection has none. */
   onEvent?(listener: (event: GatewayEvent) => void): () => void;
   /** Open the report stream again after it gave up (a broker that is healthy again). */

@@ -1,7 +1,9 @@
 import { Decimal, TradingError, raisedIn } from '../shared';
 import {
   BrokerBalance,
+  BrokerClockReading,
   BrokerGateway,
+  BrokerLeverage,
   BrokerOrderRequest,
   BrokerOrderView,
   BrokerPosition,
@@ -31,6 +33,11 @@ export interface BrokerRouterPorts {
   readonly hooks: BrokerRouterHooks;
   /** Where a restarted system left off: the broker it had switched to, and whether it was degraded. */
   readonly restored?: { readonly activeBroker?: string | null; readonly degraded?: boolean };
+}
+
+/** A read the broker's gateway does not offer: refused, and no mark against the broker's health. */
+function notOffered(broker: BrokerGateway, what: string): Promise<never> {
+  return Promise.reject(new TradingError('BrokerRejected', `broker ${broker.name} does not offer ${what}`, { broker: broker.name, reasonCode: 'NOT_SUPPORTED' }));
 }
 
 /**
@@ -120,6 +127,16 @@ export class BrokerRouter implements BrokerGateway {
 
   cancelAll(): Promise<number> {
     return this.route(broker => broker.cancelAll());
+  }
+
+  /** The active broker's clock reading; a broker that offers none refuses (BrokerRejected, NOT_SUPPORTED). */
+  brokerTime(): Promise<BrokerClockReading> {
+    return this.route(broker => (broker.brokerTime ? broker.brokerTime() : notOffered(broker, 'a reading of its clock')));
+  }
+
+  /** The leverage the active broker holds per symbol; a broker that offers none refuses (BrokerRejected, NOT_SUPPORTED). */
+  leverage(): Promise<readonly BrokerLeverage[]> {
+    return this.route(broker => (broker.leverage ? broker.leverage() : notOffered(broker, 'its leverage per symbol')));
   }
 
   onReport(listener: (report: BrokerReport) => void): () => void {

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { Clock, Decimal, ErrorKind, TradingError, describeError } from '../shared';
+import { Clock, Decimal, ErrorKind, TradingError, describeError, parseDecimal } from '../shared';
 import { DEFAULT_SETTINGS } from '../state';
 import {
   BrokerBalance,
+  BrokerClockReading,
   BrokerGateway,
+  BrokerLeverage,
   BrokerOrderRequest,
   BrokerOrderView,
   BrokerPosition,
@@ -24,6 +26,7 @@ import {
   REPORT_EPOCH_HEADER,
   REPORT_SEQ_HEADER,
   USER_CHANNEL_PATH,
+  asObject,
   decodeArray,
   decodeBalance,
   decodeBook,
@@ -33,9 +36,12 @@ import {
   decodeFillPage,
   decodeOrder,
   decodePosition,
+  exactFields,
+  instant,
   parseJson,
   protocolError,
   signRequest,
+  str,
 } from './wire-protocol';
 
 export interface RetryPolicy {
@@ -68,7 +74,13 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1000 };
 /** The window the system's own setting assumes when a gateway is not told the broker's. */
 export const DEFAULT_RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);
 
-type Operation = 'submit' | 'cancel' | 'replace' | 'get-order' | 'open-orders' | 'positions' | 'balance' | 'fills' | 'order-book' | 'cancel-all' | 'status';
+type Operation = 'submit' | 'cancel' | 'replace' | 'get-order' | 'open-orders' | 'positions' | 'balance' | 'fills' | 'order-book' | 'cancel-all' | 'status' | 'time' | 'leverage';
+
+/** When the attempt that was answered left and its answer came, by the system's (skewed) clock. */
+interface AttemptTiming {
+  sentAtMs: number;
+  receivedAtMs: number;
+}
 
 interface RequestSpec {
   readonly operation: Operation;
@@ -82,12 +94,42 @@ interface RequestSpec {
   readonly notFound?: () => unknown;
   /** Sign every attempt with this time instead of the clock's (an order request whose signing time is on record). */
   readonly signedAtMs?: number;
+  /** Filled in by each attempt, so a reading of the broker's clock is timed by the attempt that was answered, not its retries. */
+  readonly timing?: AttemptTiming;
 }
 
 interface RawResponse {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
   readonly body: string;
+}
+
+/** GET /time answer: { time } with the broker's clock as an ISO-8601 UTC instant. */
+export function decodeBrokerTime(value: unknown): Date {
+  const obj = decodeEnvelope(value, 'time answer', ['time']);
+  return new Date(instant(obj, 'time', 'time answer'));
+}
+
+/** GET /leverage answer: { leverage: [{ symbol, leverage }] }, each leverage a decimal string above zero, no symbol twice. */
+export function decodeLeverageList(value: unknown): BrokerLeverage[] {
+  const list = decodeArray(value, 'leverage', item => {
+    const obj = exactFields(asObject(item, 'leverage entry'), ['symbol', 'leverage'], 'leverage entry');
+    const symbol = str(obj, 'symbol', 'leverage entry');
+    let leverage: Decimal;
+    try {
+      leverage = parseDecimal(obj.leverage, 'leverage entry.leverage');
+    } catch (error) {
+      throw protocolError('leverage entry.leverage must be a decimal string', { field: 'leverage' }, error);
+    }
+    if (!leverage.gt(0)) throw protocolError(`leverage entry.leverage of ${symbol} must be greater than zero`, { field: 'leverage' });
+    return { symbol, leverage };
+  });
+  const seen = new Set<string>();
+  for (const { symbol } of list) {
+    if (seen.has(symbol)) throw protocolError(`leverage answer names ${symbol} twice`, { field: 'symbol' });
+    seen.add(symbol);
+  }
+  return list;
 }
 
 /** Kinds whose request is known never to have been carried out: safe to send again. */
@@ -233,6 +275,17 @@ export class NetworkBrokerGateway implements BrokerGateway {
     return decodeFillPage(await this.call({ operation: 'fills', method: 'GET', path: `/fills?since=${sinceCursor}&limit=${limit}`, idempotent: true }), sinceCursor, limit);
   }
 
+  /** GET /time, timed by the attempt that was answered: sentAt and receivedAt by the system's clock, its skew included. */
+  async brokerTime(): Promise<BrokerClockReading> {
+    const timing: AttemptTiming = { sentAtMs: 0, receivedAtMs: 0 };
+    const brokerTime = decodeBrokerTime(await this.call({ operation: 'time', method: 'GET', path: '/time', idempotent: true, timing }));
+    return { brokerTime, sentAt: new Date(timing.sentAtMs), receivedAt: new Date(timing.receivedAtMs) };
+  }
+
+  async leverage(): Promise<BrokerLeverage[]> {
+    return decodeLeverageList(await this.call({ operation: 'leverage', method: 'GET', path: '/leverage', idempotent: true }));
+  }
+
   async orderBook(symbol: string): Promise<OrderBookView> {
     const answer = await this.call({ operation: 'order-book', method: 'GET', path: `/book/${encodeURIComponent(symbol)}`, idempotent: true });
     return decodeBook(decodeEnvelope(answer, 'book answer', ['book']).book);
@@ -298,11 +351,13 @@ export class NetworkBrokerGateway implements BrokerGateway {
     const body = spec.body === undefined ? '' : JSON.stringify(spec.body);
     const context = { broker: this.name, operation: spec.operation, ...(spec.clientOrderId ? { clientOrderId: spec.clientOrderId } : {}) };
     let raw: RawResponse;
+    if (spec.timing) spec.timing.sentAtMs = this.systemNowMs();
     try {
       raw = await this.send(spec.method, path, body, true, spec.signedAtMs);
     } catch (error) {
       throw this.transportError(error, context);
     }
+    if (spec.timing) spec.timing.receivedAtMs = this.systemNowMs();
     if (raw.status === 404 && spec.notFound) {
       await this.catchUpWithReports(raw);
       return spec.notFound();
@@ -437,6 +492,11 @@ export class NetworkBrokerGateway implements BrokerGateway {
       });
       request.end(body);
     });
+  }
+
+  /** The system's clock as this host reads it: the clock, off by the skew set. */
+  private systemNowMs(): number {
+    return this.options.clock.now().getTime() + this.timestampOffsetMs;
   }
 
   private signedHeaders(method: string, path: string, body: string, signedAtMs = this.options.clock.now().getTime()): Record<string, string> {

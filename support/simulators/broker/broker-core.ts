@@ -1,6 +1,7 @@
 import { Clock, Decimal, ZERO, isMultipleOf } from '../../../domain/shared';
 import { Instrument, OrderType, Side, signedQuantity, Position, applyFill, flatPosition, unrealizedPnl } from '../../../domain/model';
-import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage, MAX_FILL_PAGE } from '../../../domain/execution';
+import { BrokerBalance, BrokerFill, BrokerLeverage, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage, MAX_FILL_PAGE } from '../../../domain/execution';
+import { DEFAULT_SETTINGS } from '../../../domain/state';
 import { BoundedLog } from '../bounded-log';
 
 /** Machine-readable reasons a venue refuses a request with (HTTP 400 bodies on the wire). */
@@ -34,6 +35,30 @@ export class BrokerRejection extends Error {
   }
 }
 
+/** The reads of the venue's API a scenario can make fail. */
+export type BrokerQuery = 'positions' | 'balance' | 'openOrders' | 'fills' | 'getOrder' | 'leverage' | 'time';
+
+/** unavailable: 503 on the wire, BrokerUnavailable in process; rate-limited: 429 with Retry-After, RateLimited. */
+export type BrokerQueryFailureKind = 'unavailable' | 'rate-limited';
+
+/** A read the venue's API refused to answer, as scripted with failNext: each transport turns it into its own error. */
+export class BrokerQueryFailure extends Error {
+  constructor(
+    readonly query: BrokerQuery,
+    readonly kind: BrokerQueryFailureKind,
+  ) {
+    super(kind === 'unavailable' ? `the broker cannot answer ${query} now` : `too many ${query} requests`);
+    this.name = 'BrokerQueryFailure';
+  }
+}
+
+/** A wallet credit (positive) or debit (negative) the venue booked outside any trade. */
+export interface BalanceAdjustment {
+  readonly amount: Decimal;
+  readonly reason: string;
+  readonly at: string;
+}
+
 export interface SimOrderRequest {
   readonly clientOrderId: string;
   readonly symbol: string;
@@ -55,6 +80,30 @@ interface SimOrder {
   filledQuantity: Decimal;
   averageFillPrice: Decimal;
   status: BrokerOrderStatus;
+}
+
+/** One trade the broker booked; recorded: in the fill history; busted: taken back by the venue. */
+interface Execution {
+  fill: BrokerFill;
+  readonly recorded: boolean;
+  busted: boolean;
+}
+
+/** How a fill reaches the books: reported on the user channel, and recorded in the fill history. */
+interface Booking {
+  readonly report: boolean;
+  readonly record: boolean;
+}
+
+const REPORTED: Booking = { report: true, record: true };
+
+/** The leverage a fresh account holds on every listed instrument: where the system's own default setting assumes it is. */
+const DEFAULT_VENUE_LEVERAGE = new Decimal(DEFAULT_SETTINGS.position_leverage);
+
+/** An order's filled quantity and average price once one more fill is counted. */
+function withFill(totals: { filledQuantity: Decimal; averageFillPrice: Decimal }, quantity: Decimal, price: Decimal): { filledQuantity: Decimal; averageFillPrice: Decimal } {
+  const filledQuantity = totals.filledQuantity.plus(quantity);
+  return { filledQuantity, averageFillPrice: totals.averageFillPrice.times(totals.filledQuantity).plus(price.times(quantity)).div(filledQuantity) };
 }
 
 /** One price level of resting liquidity from other market participants. */
@@ -106,7 +155,15 @@ export class BrokerSimulatorCore {
   private readonly asks = new Map<string, BookLevel[]>();
   private readonly marks = new Map<string, Decimal>();
   private readonly positionsBySymbol = new Map<string, Position>();
-  private readonly fillLog: BrokerFill[] = [];
+  /** Every trade booked, in order: positions and order totals are these, less the busted ones. */
+  private readonly executions: Execution[] = [];
+  /** The fill history: the recorded trades in order, a place each; a busted trade keeps its place (the cursor counts places). */
+  private readonly historySlots: Execution[] = [];
+  private readonly leverageBySymbol = new Map<string, Decimal>();
+  private readonly adjustments: BalanceAdjustment[] = [];
+  private readonly queryFailures: { query: BrokerQuery; kind: BrokerQueryFailureKind; remaining: number }[] = [];
+  /** Fills the next served page with any in it leaves out. */
+  private fillsToOmit = 0;
   /** Client order ids cancelled before their order arrived (tombstones), with when: an order arriving under one is refused. */
   private readonly cancelledBeforeArrival = new Map<string, string>();
   private readonly listeners = new Set<ReportListener>();
@@ -123,7 +180,10 @@ export class BrokerSimulatorCore {
     this.currency = options.currency ?? 'USD';
     this.takerFee = (options.takerFeeBps ?? new Decimal(5)).div(10_000);
     this.makerFee = (options.makerFeeBps ?? new Decimal(2)).div(10_000);
-    for (const instrument of options.instruments) this.instruments.set(instrument.symbol, instrument);
+    for (const instrument of options.instruments) {
+      this.instruments.set(instrument.symbol, instrument);
+      this.leverageBySymbol.set(instrument.symbol, DEFAULT_VENUE_LEVERAGE);
+    }
     this.requestLog = new BoundedLog(options.requestLogCapacity ?? DEFAULT_REQUEST_LOG_CAPACITY);
   }
 
@@ -164,12 +224,93 @@ export class BrokerSimulatorCore {
 
   /** Another participant trades against a resting order (at its limit price unless given). */
   tradeAgainst(clientOrderId: string, quantity: Decimal, price?: Decimal): BrokerFill {
+    return this.fillResting(clientOrderId, quantity, price, REPORTED);
+  }
+
+  /** The leverage the venue applies to a symbol from now on (every listed one starts at the system's default). */
+  setLeverage(symbol: string, leverage: Decimal): void {
+    if (!this.instruments.has(symbol)) throw new BrokerRejection('UNKNOWN_SYMBOL', `unknown symbol ${symbol}`);
+    if (!leverage.isFinite() || leverage.lte(0)) throw new BrokerRejection('INVALID_REQUEST', `leverage ${leverage} must be greater than zero`);
+    this.leverageBySymbol.set(symbol, leverage);
+  }
+
+  // ---- scripted venue incidents (the broker's books change; the system is not told) ----
+
+  /** A resting order trades and the fill is in the history, but its report is never sent (no seq used up either): lost in transit. */
+  fillSilently(clientOrderId: string, quantity: Decimal, price?: Decimal): BrokerFill {
+    return this.fillResting(clientOrderId, quantity, price, { report: false, record: true });
+  }
+
+  /** A resting order trades and the books count it (order totals, position, cash), but it is neither reported nor in the fill history. */
+  fillUnrecorded(clientOrderId: string, quantity: Decimal, price?: Decimal): BrokerFill {
+    return this.fillResting(clientOrderId, quantity, price, { report: false, record: false });
+  }
+
+  /** The venue cancels a working order and sends no report. */
+  cancelSilently(clientOrderId: string): BrokerOrderView {
     const order = this.requireOpen(clientOrderId);
-    const remaining = order.quantity.minus(order.filledQuantity);
-    if (quantity.gt(remaining)) throw new BrokerRejection('INVALID_QUANTITY', `only ${remaining} of ${clientOrderId} is open`);
-    const fillPrice = price ?? order.limitPrice ?? this.marks.get(order.symbol);
-    if (!fillPrice) throw new BrokerRejection('INVALID_PRICE', `no price to fill ${clientOrderId} at`);
-    return this.fill(order, quantity, fillPrice, 'maker');
+    order.status = 'cancelled';
+    return this.view(order);
+  }
+
+  /** The venue loses an order: it no longer answers for it (a get finds nothing, a cancel is taken as one before arrival); its fills stay booked. */
+  forgetOrder(clientOrderId: string): void {
+    if (!this.orders.delete(clientOrderId)) throw new BrokerRejection('UNKNOWN_ORDER', `no order ${clientOrderId}`);
+  }
+
+  /**
+   * The venue busts a trade: the books are as if it never happened (order totals, position, cash),
+   * and it leaves the fill history but keeps its place there (a page over it shows a hole that
+   * stays). No report is sent. A working order gets the quantity back; a filled one is done, so it
+   * ends cancelled rather than going back on the book.
+   */
+  bustTrade(tradeId: string): void {
+    const execution = this.liveExecution(tradeId);
+    execution.busted = true;
+    this.rebook(execution.fill);
+    const order = this.orderOf(execution.fill);
+    if (!order) return;
+    if (order.status === 'open' || order.status === 'partially_filled') order.status = order.filledQuantity.isZero() ? 'open' : 'partially_filled';
+    else if (order.status === 'filled' && order.filledQuantity.lt(order.quantity)) order.status = 'cancelled';
+  }
+
+  /** A trade correction: the trade stands at this price (its fee with it); order average, position and cash follow; the history shows it corrected. No report. */
+  correctTradePrice(tradeId: string, price: Decimal): BrokerFill {
+    if (!price.isFinite() || price.lte(0)) throw new BrokerRejection('INVALID_PRICE', `corrected price ${price} must be greater than zero`);
+    const execution = this.liveExecution(tradeId);
+    const { fill } = execution;
+    execution.fill = { ...fill, price, fee: this.feeOf(fill.quantity, price, fill.liquidity) };
+    this.rebook(execution.fill);
+    return execution.fill;
+  }
+
+  /** A wallet credit (positive) or debit (negative) outside any trade: a funding payment, a fee rebate. */
+  adjustBalance(amount: Decimal, reason: string): BalanceAdjustment {
+    if (!amount.isFinite() || amount.isZero()) throw new BrokerRejection('INVALID_REQUEST', `a balance adjustment must be a non-zero amount, got ${amount}`);
+    if (reason.trim() === '') throw new BrokerRejection('INVALID_REQUEST', 'a balance adjustment needs a reason');
+    const adjustment = { amount, reason, at: this.now() };
+    this.adjustments.push(adjustment);
+    return adjustment;
+  }
+
+  /** The adjustments booked, in order. */
+  balanceAdjustments(): readonly BalanceAdjustment[] {
+    return this.adjustments;
+  }
+
+  /**
+   * The next page the API serves with fills in it leaves `count` of them out of its middle but its
+   * cursor still moves past them: fewer fills than the cursor moved. Pages after it are whole.
+   */
+  omitFromNextFillsPage(count: number): void {
+    if (!Number.isInteger(count) || count < 1) throw new Error(`omitFromNextFillsPage: count must be a positive integer, got ${count}`);
+    this.fillsToOmit += count;
+  }
+
+  /** The next `times` API reads of this kind fail (503, or 429 when rate-limited) before touching the books; then they answer again. */
+  failNext(query: BrokerQuery, times: number, kind: BrokerQueryFailureKind = 'unavailable'): void {
+    if (!Number.isInteger(times) || times < 1) throw new Error(`failNext: times must be a positive integer, got ${times}`);
+    this.queryFailures.push({ query, kind, remaining: times });
   }
 
   // ---- the venue's API ----
@@ -257,6 +398,29 @@ export class BrokerSimulatorCore {
     return [...this.orders.values()].map(o => this.view(o));
   }
 
+  /** The broker's clock: what it answers the time with. */
+  time(): Date {
+    return this.clock.now();
+  }
+
+  /** The leverage held per listed symbol, in listing order. */
+  leverage(): BrokerLeverage[] {
+    return [...this.leverageBySymbol].map(([symbol, leverage]) => ({ symbol, leverage }));
+  }
+
+  /**
+   * A read as the venue's API answers it: a failure scripted with failNext is thrown here, else the
+   * books answer. Both transports ask through this; a scenario reading the books directly does not.
+   */
+  answerQuery<T>(query: BrokerQuery, read: () => T): T {
+    const index = this.queryFailures.findIndex(f => f.query === query);
+    if (index < 0) return read();
+    const failure = this.queryFailures[index];
+    failure.remaining -= 1;
+    if (failure.remaining === 0) this.queryFailures.splice(index, 1);
+    throw new BrokerQueryFailure(query, failure.kind);
+  }
+
   positions(): BrokerPosition[] {
     return [...this.positionsBySymbol.values()]
       .filter(p => !p.netQuantity.isZero() || !p.realizedPnl.isZero())
@@ -264,25 +428,31 @@ export class BrokerSimulatorCore {
   }
 
   balance(): BrokerBalance {
-    let realized = ZERO;
-    for (const p of this.positionsBySymbol.values()) realized = realized.plus(p.realizedPnl);
-    return { currency: this.currency, cash: this.deposits.plus(realized) };
+    let cash = this.deposits;
+    for (const p of this.positionsBySymbol.values()) cash = cash.plus(p.realizedPnl);
+    for (const adjustment of this.adjustments) cash = cash.plus(adjustment.amount);
+    return { currency: this.currency, cash };
   }
 
-  /** One page of the fill history; the cursor is the position in it, so a page never skips or repeats a fill. */
+  /** One page of the fill history as the books hold it; the cursor is the place in it, so a page never skips or repeats a fill. */
   fills(sinceCursor: number, limit: number): FillPage {
-    if (!Number.isSafeInteger(sinceCursor) || sinceCursor < 0 || sinceCursor > this.fillLog.length) {
-      throw new BrokerRejection('INVALID_REQUEST', `cursor ${sinceCursor} is not in the fill history (0 to ${this.fillLog.length})`);
-    }
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new BrokerRejection('INVALID_REQUEST', `limit ${limit} must be a whole number of at least 1`);
-    const fills = this.fillLog.slice(sinceCursor, sinceCursor + Math.min(limit, MAX_FILL_PAGE));
-    const cursor = sinceCursor + fills.length;
-    return { fills, cursor, more: cursor < this.fillLog.length };
+    return this.page(sinceCursor, limit, 0);
   }
 
-  /** The whole fill history, for a scenario's assertions (the API pages it). */
+  /**
+   * One page as the venue's API serves it: with the hole omitFromNextFillsPage scripted. hasRoom
+   * says whether the answer still has room for the next fill (the first is always taken); the page
+   * stops before the first that does not fit.
+   */
+  servedFillPage(sinceCursor: number, limit: number, hasRoom: (fill: BrokerFill) => boolean = () => true): FillPage {
+    const page = this.page(sinceCursor, limit, this.fillsToOmit, hasRoom);
+    if (page.omitted > 0) this.fillsToOmit = 0;
+    return { fills: page.fills, cursor: page.cursor, more: page.more };
+  }
+
+  /** The whole fill history (busted trades left out, corrections in), for a scenario's assertions (the API pages it). */
   fillHistory(): readonly BrokerFill[] {
-    return this.fillLog;
+    return this.historySlots.filter(e => !e.busted).map(e => e.fill);
   }
 
   /** The kill switch: cancel every open order. */
@@ -358,12 +528,24 @@ export class BrokerSimulatorCore {
     }
   }
 
-  private fill(order: SimOrder, quantity: Decimal, price: Decimal, liquidity: 'maker' | 'taker'): BrokerFill {
-    const fee = quantity.times(price).times(liquidity === 'maker' ? this.makerFee : this.takerFee).toDecimalPlaces(8);
-    const filledAfter = order.filledQuantity.plus(quantity);
-    order.averageFillPrice = order.averageFillPrice.times(order.filledQuantity).plus(price.times(quantity)).div(filledAfter);
-    order.filledQuantity = filledAfter;
-    order.status = filledAfter.eq(order.quantity) ? 'filled' : 'partially_filled';
+  private fillResting(clientOrderId: string, quantity: Decimal, price: Decimal | undefined, booking: Booking): BrokerFill {
+    const order = this.requireOpen(clientOrderId);
+    const remaining = order.quantity.minus(order.filledQuantity);
+    if (!quantity.isFinite() || quantity.lte(0)) throw new BrokerRejection('INVALID_QUANTITY', `quantity ${quantity} must be positive`);
+    if (quantity.gt(remaining)) throw new BrokerRejection('INVALID_QUANTITY', `only ${remaining} of ${clientOrderId} is open`);
+    const fillPrice = price ?? order.limitPrice ?? this.marks.get(order.symbol);
+    if (!fillPrice) throw new BrokerRejection('INVALID_PRICE', `no price to fill ${clientOrderId} at`);
+    return this.fill(order, quantity, fillPrice, 'maker', booking);
+  }
+
+  private feeOf(quantity: Decimal, price: Decimal, liquidity: 'maker' | 'taker'): Decimal {
+    return quantity.times(price).times(liquidity === 'maker' ? this.makerFee : this.takerFee).toDecimalPlaces(8);
+  }
+
+  private fill(order: SimOrder, quantity: Decimal, price: Decimal, liquidity: 'maker' | 'taker', booking: Booking = REPORTED): BrokerFill {
+    const fee = this.feeOf(quantity, price, liquidity);
+    Object.assign(order, withFill(order, quantity, price));
+    order.status = order.filledQuantity.eq(order.quantity) ? 'filled' : 'partially_filled';
     this.positionsBySymbol.set(order.symbol, applyFill(this.position(order.symbol), { side: order.side, quantity, price, fee }));
     const fill: BrokerFill = {
       type: 'fill',
@@ -378,9 +560,66 @@ export class BrokerSimulatorCore {
       liquidity,
       at: this.now(),
     };
-    this.fillLog.push(fill);
-    this.emit(fill);
+    const execution: Execution = { fill, recorded: booking.record, busted: false };
+    this.executions.push(execution);
+    if (booking.record) this.historySlots.push(execution);
+    if (booking.report) this.emit(fill);
     return fill;
+  }
+
+  /** The places [sinceCursor, sinceCursor + limit) of the history, busted ones and `omit` fills from the middle left out. */
+  private page(sinceCursor: number, limit: number, omit: number, hasRoom: (fill: BrokerFill) => boolean = () => true): FillPage & { omitted: number } {
+    const places = this.historySlots.length;
+    if (!Number.isSafeInteger(sinceCursor) || sinceCursor < 0 || sinceCursor > places) {
+      throw new BrokerRejection('INVALID_REQUEST', `cursor ${sinceCursor} is not in the fill history (0 to ${places})`);
+    }
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new BrokerRejection('INVALID_REQUEST', `limit ${limit} must be a whole number of at least 1`);
+    const end = Math.min(places, sinceCursor + Math.min(limit, MAX_FILL_PAGE));
+    const standing: number[] = [];
+    for (let place = sinceCursor; place < end; place += 1) if (!this.historySlots[place].busted) standing.push(place);
+    const omitted = Math.min(omit, standing.length);
+    const firstOmitted = Math.floor((standing.length - omitted) / 2);
+    const left = new Set(standing.slice(firstOmitted, firstOmitted + omitted));
+    const fills: BrokerFill[] = [];
+    let cursor = end;
+    for (const place of standing) {
+      if (left.has(place)) continue;
+      const fill = this.historySlots[place].fill;
+      if (!hasRoom(fill) && fills.length > 0) {
+        cursor = place;
+        break;
+      }
+      fills.push(fill);
+    }
+    return { fills, cursor, more: cursor < places, omitted };
+  }
+
+  /** A trade that stands (booked, not busted), by its id. */
+  private liveExecution(tradeId: string): Execution {
+    const execution = this.executions.find(e => e.fill.tradeId === tradeId);
+    if (!execution) throw new BrokerRejection('INVALID_REQUEST', `no trade ${tradeId}`);
+    if (execution.busted) throw new BrokerRejection('INVALID_REQUEST', `trade ${tradeId} is already busted`);
+    return execution;
+  }
+
+  /** The order a fill belongs to, while the broker still knows it (by broker order id: a forgotten id may be used again). */
+  private orderOf(fill: BrokerFill): SimOrder | undefined {
+    const order = this.orders.get(fill.clientOrderId);
+    return order && order.brokerOrderId === fill.brokerOrderId ? order : undefined;
+  }
+
+  /** After a bust or correction: the fill's order totals and its symbol's position counted again from the trades that stand. */
+  private rebook(changed: BrokerFill): void {
+    const standing = this.executions.filter(e => !e.busted).map(e => e.fill);
+    const order = this.orderOf(changed);
+    if (order) {
+      let totals = { filledQuantity: ZERO, averageFillPrice: ZERO };
+      for (const fill of standing) if (fill.brokerOrderId === order.brokerOrderId) totals = withFill(totals, fill.quantity, fill.price);
+      Object.assign(order, totals);
+    }
+    let position = flatPosition(changed.symbol);
+    for (const fill of standing) if (fill.symbol === changed.symbol) position = applyFill(position, fill);
+    this.positionsBySymbol.set(changed.symbol, position);
   }
 
   private position(symbol: string): Position {

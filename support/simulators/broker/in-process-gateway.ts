@@ -2,8 +2,10 @@ import { Decimal, TradingError } from '../../../domain/shared';
 import { DEFAULT_RECEIVE_WINDOW_MS } from '../../../domain/execution';
 import {
   BrokerBalance,
+  BrokerClockReading,
   BrokerFill,
   BrokerGateway,
+  BrokerLeverage,
   BrokerOrderRequest,
   BrokerOrderView,
   BrokerPosition,
@@ -12,7 +14,7 @@ import {
   OrderBookView,
   SubmitAccepted,
 } from '../../../domain/execution';
-import { BrokerRejection, BrokerSimulatorCore } from './broker-core';
+import { BrokerQueryFailure, BrokerRejection, BrokerSimulatorCore } from './broker-core';
 
 /**
  * unavailable: the broker cannot be reached; the request fails at once and never arrives.
@@ -48,6 +50,8 @@ export class InProcessBrokerGateway implements BrokerGateway {
   private readonly receiveWindowMs: number;
   /** Faults on the report stream, applied to the next fill report. */
   private nextFillFault: { kind: 'drop' } | { kind: 'misprice'; price: Decimal } | null = null;
+  /** How far ahead of the broker's clock the system's runs (as NetworkBrokerGateway.setClockSkew). */
+  private clockSkewMs = 0;
   private closed = false;
 
   constructor(private readonly core: BrokerSimulatorCore, options: InProcessGatewayOptions = {}) {
@@ -68,6 +72,16 @@ export class InProcessBrokerGateway implements BrokerGateway {
 
   get name(): string {
     return this.core.name;
+  }
+
+  /**
+   * The system's clock runs this far ahead of the broker's (a host whose clock drifted), as on the
+   * wire: a clock reading's sentAt and receivedAt carry it, a held request is timed by its skewed
+   * signing time, and beyond the receive window every request is refused as the wire's signing check would.
+   */
+  setClockSkew(ms: number): void {
+    if (!Number.isFinite(ms)) throw new Error(`setClockSkew: ${ms} is not a number of milliseconds`);
+    this.clockSkewMs = ms;
   }
 
   /** The next request meets this outage. */
@@ -98,7 +112,7 @@ export class InProcessBrokerGateway implements BrokerGateway {
   releaseHeldRequests(): { delivered: number; refused: number } {
     const outcome = { delivered: 0, refused: 0 };
     for (const request of this.held.splice(0)) {
-      const late = request.signedAt !== undefined && this.core.clock.now().getTime() - request.signedAt.getTime() > this.receiveWindowMs;
+      const late = request.signedAt !== undefined && Math.abs(this.core.clock.now().getTime() - (request.signedAt.getTime() + this.clockSkewMs)) > this.receiveWindowMs;
       if (late) {
         outcome.refused += 1;
         continue;
@@ -107,7 +121,7 @@ export class InProcessBrokerGateway implements BrokerGateway {
       try {
         request.deliver();
       } catch (error) {
-        if (!(error instanceof BrokerRejection)) throw error;
+        if (!(error instanceof BrokerRejection) && !(error instanceof BrokerQueryFailure)) throw error;
       }
     }
     return outcome;
@@ -158,23 +172,34 @@ export class InProcessBrokerGateway implements BrokerGateway {
   }
 
   async getOrder(clientOrderId: string): Promise<BrokerOrderView | undefined> {
-    return this.call(() => this.core.getOrder(clientOrderId));
+    return this.call(() => this.core.answerQuery('getOrder', () => this.core.getOrder(clientOrderId)));
   }
 
   async openOrders(): Promise<BrokerOrderView[]> {
-    return this.call(() => this.core.openOrders());
+    return this.call(() => this.core.answerQuery('openOrders', () => this.core.openOrders()));
   }
 
   async positions(): Promise<BrokerPosition[]> {
-    return this.call(() => this.core.positions());
+    return this.call(() => this.core.answerQuery('positions', () => this.core.positions()));
   }
 
   async balance(): Promise<BrokerBalance> {
-    return this.call(() => this.core.balance());
+    return this.call(() => this.core.answerQuery('balance', () => this.core.balance()));
   }
 
   async fills(sinceCursor: number, limit: number): Promise<FillPage> {
-    return this.call(() => this.core.fills(sinceCursor, limit));
+    return this.call(() => this.core.answerQuery('fills', () => this.core.servedFillPage(sinceCursor, limit)));
+  }
+
+  /** The broker's clock, with the system's (skewed) time on either side of the call, as NetworkBrokerGateway reads it. */
+  async brokerTime(): Promise<BrokerClockReading> {
+    const sentAt = this.systemNow();
+    const brokerTime = await this.call(() => this.core.answerQuery('time', () => this.core.time()));
+    return { brokerTime, sentAt, receivedAt: this.systemNow() };
+  }
+
+  async leverage(): Promise<BrokerLeverage[]> {
+    return this.call(() => this.core.answerQuery('leverage', () => this.core.leverage()));
   }
 
   async orderBook(symbol: string): Promise<OrderBookView> {
@@ -199,6 +224,9 @@ export class InProcessBrokerGateway implements BrokerGateway {
 
   private async call<T>(request: () => T, signing: { clientOrderId?: string; signedAt?: Date } = {}, orderOutage?: ScriptedOutage): Promise<T> {
     if (this.closed) throw new TradingError('BrokerUnavailable', `broker ${this.name}: gateway is closed`);
+    if (Math.abs(this.clockSkewMs) > this.receiveWindowMs) {
+      throw new TradingError('Unauthorized', `broker ${this.name} refused the request: TIMESTAMP_OUTSIDE_WINDOW: timestamp is ${-this.clockSkewMs} ms from the broker's clock; the window is ${this.receiveWindowMs} ms`, { broker: this.name, reasonCode: 'TIMESTAMP_OUTSIDE_WINDOW' });
+    }
     const outage = orderOutage ?? this.outages.shift();
     if (outage === 'held') {
       this.held.push({ ...signing, deliver: request });
@@ -216,8 +244,20 @@ export class InProcessBrokerGateway implements BrokerGateway {
       if (error instanceof BrokerRejection) {
         throw new TradingError('BrokerRejected', `broker ${this.name} rejected the request: ${error.code}: ${error.message}`, { reasonCode: error.code }, { cause: error });
       }
+      if (error instanceof BrokerQueryFailure) throw this.queryError(error);
       throw error;
     }
+  }
+
+  /** The error the wire gateway makes of the same refusal (503, or 429 with Retry-After 1). */
+  private queryError(failure: BrokerQueryFailure): TradingError {
+    const details = { broker: this.name, operation: failure.query };
+    if (failure.kind === 'rate-limited') return new TradingError('RateLimited', `broker ${this.name}: RATE_LIMITED: ${failure.message}`, { ...details, reasonCode: 'RATE_LIMITED', retryAfterMs: 1000 }, { cause: failure });
+    return new TradingError('BrokerUnavailable', `broker ${this.name}: SERVICE_UNAVAILABLE: ${failure.message}`, { ...details, reasonCode: 'SERVICE_UNAVAILABLE', requestSent: true }, { cause: failure });
+  }
+
+  private systemNow(): Date {
+    return new Date(this.core.clock.now().getTime() + this.clockSkewMs);
   }
 
   private scheduleFlush(): void {

@@ -3,8 +3,8 @@
  * wire with signed REST, a user channel and scripted faults (BrokerServer), and the gateway port
  * calling the core in process for runs without sockets (InProcessBrokerGateway).
  */
-export { BROKER_REJECT_CODES, BrokerRejection, BrokerSimulatorCore, isBrokerRejectCode } from './broker-core';
-export type { BookLevel, BrokerCoreOptions, BrokerRejectCode, BrokerRequestRecord, ReportListener, SimCancelOutcome, SimOrderRequest } from './broker-core';
+export { BROKER_REJECT_CODES, BrokerQueryFailure, BrokerRejection, BrokerSimulatorCore, isBrokerRejectCode } from './broker-core';
+export type { BalanceAdjustment, BookLevel, BrokerCoreOptions, BrokerQuery, BrokerQueryFailureKind, BrokerRejectCode, BrokerRequestRecord, ReportListener, SimCancelOutcome, SimOrderRequest } from './broker-core';
 export { BrokerServer, redactApiKey } from './broker-server';
 export type { BrokerCredential, BrokerPermission, BrokerServerOptions, HttpLogEntry, RequestMatch, ScriptedAnswer } from './broker-server';
 export type { CapturedRequest } from './rest-api';

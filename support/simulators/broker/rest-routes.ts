@@ -1,8 +1,10 @@
 import { TradingError } from '../../../domain/shared';
 import {
   API_PREFIX,
+  BrokerFill,
   MAX_BODY_BYTES,
   MAX_FILL_PAGE,
+  RATE_LIMIT_HEADERS,
   decodeOrderRequest,
   decodeReplaceRequest,
   encodeBalance,
@@ -12,7 +14,7 @@ import {
   encodeReport,
   parseJson,
 } from '../../../domain/execution';
-import { BrokerRejection, BrokerSimulatorCore } from './broker-core';
+import { BrokerQuery, BrokerQueryFailure, BrokerRejection, BrokerSimulatorCore } from './broker-core';
 import { Answer, Target, errorAnswer, okAnswer } from './answer';
 import { ServiceStatusSwitch } from './service-status';
 
@@ -29,7 +31,12 @@ function isProtocolError(error: unknown): error is TradingError {
   return error instanceof TradingError && error.kind === 'ProtocolError';
 }
 
-/** The REST API's routes under API_PREFIX, each answered by the core in wire-protocol.ts's encoding. */
+/**
+ * The REST API's routes under API_PREFIX, each answered by the core in wire-protocol.ts's encoding.
+ * Beside wire-protocol.ts's list: GET /time -> 200 { time } (the broker's clock, an ISO-8601 UTC
+ * instant) and GET /leverage -> 200 { leverage: [{ symbol, leverage }] } (a decimal string each).
+ * A read the core refuses (failNext) is 503 SERVICE_UNAVAILABLE, or 429 RATE_LIMITED with Retry-After.
+ */
 export class RestRoutes {
   private readonly routes: Route[];
 
@@ -56,12 +63,14 @@ export class RestRoutes {
       { method: 'POST', pattern: /^\/orders\/cancel-all$/, handle: () => okAnswer({ cancelled: core.cancelAll() }) },
       { method: 'POST', pattern: /^\/orders$/, handle: (_p, _t, body) => this.placeOrder(body) },
       { method: 'GET', pattern: /^\/orders$/, handle: (_p, target) => this.listOrders(target.query) },
-      { method: 'GET', pattern: /^\/orders\/([^/]+)$/, handle: ([id]) => this.getOrder(id) },
+      { method: 'GET', pattern: /^\/orders\/([^/]+)$/, handle: ([id]) => this.query('getOrder', () => this.getOrder(id)) },
       { method: 'DELETE', pattern: /^\/orders\/([^/]+)$/, handle: ([id]) => this.cancelOrder(id) },
       { method: 'PATCH', pattern: /^\/orders\/([^/]+)$/, handle: ([id], _t, body) => okAnswer({ order: encodeOrder(core.replaceOrder(id, decodeReplaceRequest(parseJson(body, 'replace request')))) }) },
-      { method: 'GET', pattern: /^\/positions$/, handle: () => okAnswer({ positions: core.positions().map(encodePosition) }) },
-      { method: 'GET', pattern: /^\/balance$/, handle: () => okAnswer({ balance: encodeBalance(core.balance()) }) },
+      { method: 'GET', pattern: /^\/positions$/, handle: () => this.query('positions', () => okAnswer({ positions: core.positions().map(encodePosition) })) },
+      { method: 'GET', pattern: /^\/balance$/, handle: () => this.query('balance', () => okAnswer({ balance: encodeBalance(core.balance()) })) },
       { method: 'GET', pattern: /^\/fills$/, handle: (_p, target) => this.listFills(target.query) },
+      { method: 'GET', pattern: /^\/time$/, handle: () => this.query('time', () => okAnswer({ time: core.time().toISOString() })) },
+      { method: 'GET', pattern: /^\/leverage$/, handle: () => this.query('leverage', () => okAnswer({ leverage: core.leverage().map(l => ({ symbol: l.symbol, leverage: l.leverage.toString() })) })) },
       { method: 'GET', pattern: /^\/book\/([^/]+)$/, handle: ([symbol]) => okAnswer({ book: encodeBook({ symbol, ...core.book(symbol) }) }) },
     ];
   }
@@ -72,10 +81,18 @@ export class RestRoutes {
       return run();
     } catch (error) {
       if (error instanceof BrokerRejection) return errorAnswer(error.code === 'UNKNOWN_ORDER' ? 404 : 400, error.code, error.message);
+      if (error instanceof BrokerQueryFailure) {
+        return error.kind === 'unavailable' ? errorAnswer(503, 'SERVICE_UNAVAILABLE', error.message) : errorAnswer(429, 'RATE_LIMITED', error.message, { [RATE_LIMIT_HEADERS.retryAfter]: '1' });
+      }
       if (isProtocolError(error)) return errorAnswer(400, 'INVALID_REQUEST', error.message);
       if (error instanceof URIError) return errorAnswer(400, 'INVALID_REQUEST', 'path is not valid percent-encoding');
       throw error;
     }
+  }
+
+  /** A read the core answers through its API, where a scripted failure strikes. */
+  private query(query: BrokerQuery, answer: () => Answer): Answer {
+    return this.core.answerQuery(query, answer);
   }
 
   private placeOrder(body: string): Answer {
@@ -107,7 +124,7 @@ export class RestRoutes {
   private listOrders(query: URLSearchParams): Answer {
     const status = query.get('status');
     if (status !== null && status !== 'open') return errorAnswer(400, 'INVALID_REQUEST', `status filter "${status}" is not supported (only "open")`);
-    const orders = status === 'open' ? this.core.openOrders() : this.core.allOrders();
+    const orders = status === 'open' ? this.core.answerQuery('openOrders', () => this.core.openOrders()) : this.core.allOrders();
     return okAnswer({ orders: orders.map(encodeOrder) });
   }
 
@@ -121,17 +138,16 @@ export class RestRoutes {
     const limit = query.get('limit') ?? String(MAX_FILL_PAGE);
     if (!/^\d{1,15}$/.test(since)) return errorAnswer(400, 'INVALID_REQUEST', `since must be a whole number, got "${since}"`);
     if (!/^\d{1,15}$/.test(limit) || Number(limit) < 1) return errorAnswer(400, 'INVALID_REQUEST', `limit must be a whole number of at least 1, got "${limit}"`);
-    const page = this.core.fills(Number(since), Number(limit));
     const encoded: string[] = [];
     let bytes = FILL_PAGE_ENVELOPE_BYTES;
-    for (const fill of page.fills) {
+    const hasRoom = (fill: BrokerFill): boolean => {
       const text = JSON.stringify(encodeReport(fill));
+      if (bytes + Buffer.byteLength(text) + 1 > MAX_BODY_BYTES && encoded.length > 0) return false;
       bytes += Buffer.byteLength(text) + 1;
-      if (bytes > MAX_BODY_BYTES && encoded.length > 0) break;
       encoded.push(text);
-    }
-    const cursor = Number(since) + encoded.length;
-    const more = page.more || encoded.length < page.fills.length;
-    return { status: 200, body: `{"fills":[${encoded.join(',')}],"cursor":${cursor},"more":${more}}`, headers: {} };
+      return true;
+    };
+    const page = this.core.answerQuery('fills', () => this.core.servedFillPage(Number(since), Number(limit), hasRoom));
+    return { status: 200, body: `{"fills":[${encoded.join(',')}],"cursor":${page.cursor},"more":${page.more}}`, headers: {} };
   }
 }
