@@ -1,9 +1,11 @@
 import { Clock, Decimal } from './shared';
 import { InstrumentRegistry } from './model';
 import { LiveRiskManager } from './risk';
-import { SqliteEventStore, StoredEvent, InputDesk, TradingLedger, StateProjection, DEFAULT_SETTINGS } from './state';
+import { SqliteEventStore, StoredEvent, InputDesk, TradingLedger, StateProjection, DEFAULT_SETTINGS, TradingState } from './state';
 import { Telemetry, Logger, SILENT_LOGGER, logRecordedEvent } from './telemetry';
-import { BrokerGateway, BalanceReconciler, ExecutionCoordinator, LiveExecutionEngine, PositionReconciler, BrokerRouter, BrokerRoutingRecorder, BrokerHealthPolicy, BrokerHealthTracker, BrokerErrorLog } from './execution';
+import { BalanceReconciler, PositionReconciler, ReconciliationService, ResolutionRequest, ConsistencyCheck, checkConsistency } from './reconciliation';
+import type { ReconciliationRunPayload } from './reconciliation';
+import { BrokerGateway, ExecutionCoordinator, LiveExecutionEngine, BrokerRouter, BrokerRoutingRecorder, BrokerHealthPolicy, BrokerHealthTracker, BrokerErrorLog } from './execution';
 import { BreakerMonitor } from './breakers';
 import { BrokerSynchroniser, RecoveryReport, InFlightResolution, InFlightResolver, GatewayEventRecorder, DegradedModeSwitch } from './recovery';
 import { MarketDataSource, MarketState, MarketView, SessionWatch } from './market';
@@ -30,6 +32,12 @@ export interface TradingSystemOptions {
    * watch acts on the venue's day; connect it with connectMarketData() after open.
    */
   readonly marketData?: MarketDataSource;
+  /**
+   * When the system reconciles with its broker by itself: at start-up (trading waits for a complete
+   * run), after a reconnect's synchronisation and on the schedule the settings name ('automatic',
+   * the default); or only when an operator asks ('on request').
+   */
+  readonly reconciliation?: 'automatic' | 'on request';
 }
 
 /**
@@ -57,6 +65,11 @@ export class TradingSystem {
   private readonly gatewayEvents: GatewayEventRecorder;
   private readonly degradedMode: DegradedModeSwitch;
   private readonly balance: BalanceReconciler;
+  readonly reconciliation: ReconciliationService;
+  /** Until a start-up reconciliation completes, nothing new trades (automatic reconciliation only). */
+  private startUp: { status: 'pending' | 'incomplete'; reason: string } | null;
+  private nextScheduledRun: number | null = null;
+  private readonly background = new Set<Promise<unknown>>();
   private closed = false;
 
   private constructor(readonly options: TradingSystemOptions) {
@@ -73,7 +86,8 @@ export class TradingSystem {
     this.ledger.subscribe(event => logRecordedEvent(logger, event));
     this.inputs = new InputDesk({ ledger: this.ledger, telemetry: this.telemetry });
     const changeSettings = (changes: Readonly<Record<string, string>>, actor: string, reason: string) => this.inputs.changeSettings(changes, actor, reason);
-    this.risk = new LiveRiskManager({ state, telemetry: this.telemetry, clock: options.clock, market: symbol => this.marketView(symbol) });
+    this.startUp = options.reconciliation === 'on request' ? null : { status: 'pending', reason: 'the start-up reconciliation has not completed: nothing new trades before it' };
+    this.risk = new LiveRiskManager({ state, telemetry: this.telemetry, clock: options.clock, market: symbol => this.marketView(symbol), tradingStateCap: () => this.tradingStateCap() });
     this.brokerErrors = new BrokerErrorLog({ ledger: this.ledger, telemetry: this.telemetry });
     this.degradedMode = new DegradedModeSwitch({ ledger: this.ledger, changeSettings });
     this.gatewayEvents = new GatewayEventRecorder({ ledger: this.ledger, telemetry: this.telemetry, activeBroker: () => this.brokers.name, synchronise: trigger => this.synchronise(trigger) });
@@ -114,6 +128,13 @@ export class TradingSystem {
       activeBroker: () => this.brokers.active,
       eventsReplayed: this.eventsReplayed,
     });
+    this.reconciliation = new ReconciliationService({ ledger: this.ledger, engine: this.engine, inFlight: this.inFlight, broker: () => this.brokers, telemetry: this.telemetry, brokerErrors: this.brokerErrors, clock: options.clock, logger });
+    if (options.reconciliation !== 'on request') {
+      this.ledger.subscribe(event => {
+        if (event.type === 'StateSynchronised' && event.payload.trigger !== 'recovery') this.inBackground(this.reconcile(`after ${event.payload.trigger}`));
+        if (event.type === 'MarkPriceUpdated') this.runIfDue();
+      });
+    }
     this.engine.start();
     this.breakers = new BreakerMonitor({ ledger: this.ledger, coordinator: this.coordinator, broker: () => this.brokers, reconciler: this.reconciler, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors, changeSettings });
     if (options.circuitBreakers !== 'disarmed') this.breakers.start();
@@ -209,6 +230,80 @@ export class TradingSystem {
   /** Ask every unhealthy broker whose cool-down has passed whether it is back. */
   checkBrokers(): Promise<void> {
     return this.brokers.probe();
+  }
+
+  /**
+   * Reconcile with the broker now (the operator's request, or a trigger of the system's own): one
+   * run at a time, a request while one runs joins it. A complete run lifts the start-up hold.
+   */
+  async reconcile(trigger: string): Promise<ReconciliationRunPayload> {
+    const run = await this.reconciliation.run(trigger);
+    if (this.startUp) {
+      this.startUp = run.status === 'complete' ? null : { status: 'incomplete', reason: `the start-up reconciliation could not see ${run.parts.filter(p => p.status === 'skipped').map(p => p.part).join(', ')}: nothing new trades before a complete run` };
+    }
+    const interval = Number(this.state.settings.snapshot().reconciliation_interval_seconds);
+    this.nextScheduledRun = interval > 0 ? this.options.clock.now().getTime() + interval * 1000 : null;
+    return run;
+  }
+
+  /** At start-up: reconcile before anything new trades (automatic reconciliation only; on request this does nothing). */
+  async reconcileAtStartUp(): Promise<ReconciliationRunPayload | null> {
+    if (this.options.reconciliation === 'on request') return null;
+    return this.reconcile('start-up');
+  }
+
+  /** A risk officer's decision on an item of the reconciliation queue; anyone else is refused, on record. */
+  resolveReconciliationItem(request: ResolutionRequest): StoredEvent {
+    return this.reconciliation.resolve(request);
+  }
+
+  /** The data consistency checks (plan 4.5.2) now, recorded as one event. */
+  checkConsistency(trigger: string): readonly ConsistencyCheck[] {
+    const state = this.state;
+    const exposure = this.risk.projectedExposure();
+    const checks = checkConsistency(
+      {
+        events: this.ledger.store.read(),
+        chain: this.ledger.store.verify(),
+        live: state,
+        instruments: state.instruments,
+        defaultSettings: this.options.defaultSettings ?? DEFAULT_SETTINGS,
+        counters: this.telemetry.counterSnapshot(),
+        eventsReplayed: this.eventsReplayed,
+        risk: { gross: exposure.gross, net: exposure.net, reservations: this.risk.workingExposure() },
+      },
+      { fillReceiptMs: Number(state.settings.snapshot().fill_receipt_tolerance_ms) },
+    );
+    this.ledger.record({ type: 'ConsistencyChecked', payload: { trigger, passed: checks.every(c => c.passed), checks: checks.map(c => ({ ...c })) } });
+    return checks;
+  }
+
+  /** Resolves when reconciliation runs started by the system itself (schedule, reconnect) are recorded. */
+  async reconciliationIdle(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
+    await this.reconciliation.idle();
+  }
+
+  private inBackground(work: Promise<unknown>): void {
+    const tracked = work.catch(() => undefined).finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  private runIfDue(): void {
+    if (this.startUp || this.closed) return;
+    const interval = Number(this.state.settings.snapshot().reconciliation_interval_seconds);
+    if (!(interval > 0)) return;
+    const now = this.options.clock.now().getTime();
+    this.nextScheduledRun ??= now + interval * 1000;
+    if (now >= this.nextScheduledRun) {
+      this.nextScheduledRun = now + interval * 1000;
+      this.inBackground(this.reconcile('schedule'));
+    }
+  }
+
+  private tradingStateCap(): { state: TradingState; reason: string } | null {
+    if (this.startUp) return { state: 'HALTED', reason: this.startUp.reason };
+    return this.reconciliation.queueCap();
   }
 
   /** Close the log and the market data source; the broker connection belongs to whoever opened it. Safe to call twice. */

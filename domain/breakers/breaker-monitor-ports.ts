@@ -1,7 +1,8 @@
 import { Clock } from '../shared';
 import { StoredEvent, TradingLedger } from '../state';
 import { Telemetry, Logger, SILENT_LOGGER } from '../telemetry';
-import { BrokerGateway, ExecutionCoordinator, PositionReconciler, BrokerErrorLog } from '../execution';
+import { BrokerGateway, ExecutionCoordinator, BrokerErrorLog } from '../execution';
+import type { PositionReconciler } from '../reconciliation/position-reconciler';
 
 export interface BreakerMonitorPorts {
   readonly ledger: TradingLedger;

@@ -1,5 +1,5 @@
 import { Decimal, InvalidNumberError, parseDecimal, TradingError } from '../shared';
-import { BreakerLevel, RiskLimits, TradingState, StateProjection, BreakerReadingPayload } from '../state';
+import { BreakerLevel, RiskLimits, TradingState, StateProjection, BreakerReadingPayload, stricterTradingState } from '../state';
 import { PricePoint } from './volatility';
 
 export type { BreakerLevel };
@@ -90,12 +90,8 @@ export function responseFor(definition: BreakerDefinition, reading: BreakerReadi
   return definition.response;
 }
 
-const RANK: Readonly<Record<TradingState, number>> = { ACTIVE: 0, REDUCE_ONLY: 1, HALTED: 2 };
-
 /** The stricter of two trading states: two breakers at once leave the stricter one in force. */
-export function stricterState(a: TradingState, b: TradingState): TradingState {
-  return RANK[a] >= RANK[b] ? a : b;
-}
+export const stricterState = stricterTradingState;
 
 const NAME = /^[a-z][a-z0-9 -]{1,39}$/;
 

@@ -1,6 +1,7 @@
 import { Decimal, describeError } from '../shared';
 import { StateProjection } from '../state';
-import { BrokerGateway, PositionReconciler } from '../execution';
+import { BrokerGateway } from '../execution';
+import type { PositionReconciler } from '../reconciliation/position-reconciler';
 
 /** The ways a health check fails, by name. */
 export type HealthFailure = 'BROKER_UNREACHABLE' | 'MARKET_DATA_STALE' | 'RECONCILIATION_MISMATCH';

@@ -5,7 +5,7 @@ import { StoredEvent, TradingLedger } from '../state';
 import { Telemetry } from '../telemetry';
 import { LiveExecutionEngine } from './live-execution-engine';
 import { OrderInput, parseOrderInput } from './order-input';
-import { PositionReconciler } from './position-reconciler';
+import type { PositionReconciler } from '../reconciliation/position-reconciler';
 import { BrokerErrorLog } from './broker-error-log';
 
 export type PlaceResult =

@@ -3,8 +3,6 @@ export * from './broker-gateway';
 export * from './execution-coordinator';
 export * from './live-execution-engine';
 export * from './order-input';
-export * from './position-reconciler';
-export * from './balance-reconciler';
 export * from './broker-error-log';
 export * from './broker-health';
 export * from './broker-router';

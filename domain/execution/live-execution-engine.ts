@@ -285,7 +285,8 @@ export class LiveExecutionEngine {
         price: fill.price.toString(),
         fee: fill.fee.toString(),
         liquidity: fill.liquidity,
-        ...(how.inferred ? { inferred: true } : {}),
+        // The broker's time of the trade, against the event's own time of receipt (an inferred fill has none of its own).
+        ...(how.inferred ? { inferred: true } : { brokerTime: fill.at }),
         ...(how.fromHistory ? { fromHistory: true } : {}),
       },
     });

@@ -2,7 +2,8 @@ import { Clock, TradingError, describeError } from '../shared';
 import { isTerminal } from '../model';
 import { TradingLedger } from '../state';
 import { Logger, SILENT_LOGGER } from '../telemetry';
-import { BrokerGateway, BrokerErrorLog, LiveExecutionEngine, PositionReconciler } from '../execution';
+import { BrokerGateway, BrokerErrorLog, LiveExecutionEngine } from '../execution';
+import type { PositionReconciler } from '../reconciliation/position-reconciler';
 import { inferFill } from './fill-inference';
 import { InFlightResolver } from './in-flight-resolver';
 

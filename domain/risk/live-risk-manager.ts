@@ -1,7 +1,7 @@
 import { Decimal, ZERO, Clock, TradingError } from '../shared';
 import { Telemetry } from '../telemetry';
 import { Order, remainingQuantity } from '../model';
-import { DecisionMarketSummary, DecisionRow, FailedCheckRow, StateProjection } from '../state';
+import { DecisionMarketSummary, DecisionRow, FailedCheckRow, StateProjection, TradingState, stricterTradingState } from '../state';
 import type { MarketView } from '../market';
 import { CandidateOrder, PreTradeCheck, PRE_TRADE_CHECKS, RiskContext, runPreTradeChecks } from './pre-trade-checks';
 import { ExposureInputs, WorkingExposure, positionRanges, worstGrossExposure, worstNetExposure } from './exposure';
@@ -10,7 +10,8 @@ import { RejectionCode } from './rejection-codes';
 import { effectiveLimits, marketSummary } from './market-checks';
 
 /** What a working order reserves: its remaining quantity; while a replace is pending, the larger of old and new. */
-function reservation(order: Order): WorkingExposure {
+/** What a working order reserves: its remaining quantity, or a pending replace's if larger. */
+export function reservation(order: Order): WorkingExposure {
   const remaining = remainingQuantity(order);
   const pending = order.pendingReplace ? Decimal.max(ZERO, order.pendingReplace.quantity.minus(order.filledQuantity)) : ZERO;
   return { symbol: order.symbol, side: order.side, quantity: Decimal.max(ZERO, remaining, pending) };
@@ -37,8 +38,16 @@ export interface RejectedDecision extends DecisionFigures {
 
 export type RiskDecision = ApprovedDecision | RejectedDecision;
 
+/** A trading state stricter than the setting, in force for a reason outside the settings (reconciliation's queue). */
+export interface TradingStateCap {
+  readonly state: TradingState;
+  readonly reason: string;
+}
+
 export interface LiveRiskManagerPorts {
   readonly state: StateProjection;
+  /** A stricter trading state in force now, and why (none when not given). */
+  readonly tradingStateCap?: () => TradingStateCap | null;
   readonly telemetry: Telemetry;
   readonly clock: Clock;
   /** The checks every order passes, in order (all of PRE_TRADE_CHECKS). */
@@ -59,6 +68,7 @@ export class LiveRiskManager {
   private readonly clock: Clock;
   private readonly checks: readonly PreTradeCheck[];
   private readonly market: (symbol: string) => MarketView | null;
+  private readonly tradingStateCap: () => TradingStateCap | null;
 
   constructor(ports: LiveRiskManagerPorts) {
     this.state = ports.state;
@@ -66,6 +76,7 @@ export class LiveRiskManager {
     this.clock = ports.clock;
     this.checks = ports.checks ?? PRE_TRADE_CHECKS;
     this.market = ports.market ?? (() => null);
+    this.tradingStateCap = ports.tradingStateCap ?? (() => null);
   }
 
   evaluate(order: CandidateOrder, options: { replacing?: string } = {}): RiskDecision {
@@ -132,8 +143,13 @@ export class LiveRiskManager {
     const replaced = replacing !== undefined ? this.state.orders.get(replacing) : undefined;
     const market = this.market(order.symbol);
     // The regime tightens the limits the checks read, so each row shows the limit it held the order to.
-    const { limits, tightening } = effectiveLimits(this.state.settings.limits, market);
+    const regime = effectiveLimits(this.state.settings.limits, market);
+    const cap = this.tradingStateCap();
+    const capped = cap ? stricterTradingState(regime.limits.tradingState, cap.state) : regime.limits.tradingState;
+    const limits = capped === regime.limits.tradingState ? regime.limits : { ...regime.limits, tradingState: capped };
+    const tightening = regime.tightening;
     return {
+      tradingStateCap: cap && capped !== this.state.settings.limits.tradingState ? cap.reason : null,
       markAgeMs: markTime !== undefined ? Math.max(0, this.clock.now().getTime() - new Date(markTime).getTime()) : null,
       ...(replaced ? { replacing: reservation(replaced) } : {}),
       order,

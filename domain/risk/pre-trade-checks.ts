@@ -48,6 +48,8 @@ export interface RiskContext {
   readonly now?: Date;
   /** Set when the volatility regime tightened `limits` (max leverage, max order notional). */
   readonly tightening?: LimitTightening | null;
+  /** Why the trading state in `limits` is stricter than the setting (reconciliation's queue, a start-up not yet reconciled). */
+  readonly tradingStateCap?: string | null;
 }
 
 export type PreTradeCheck = (context: RiskContext) => DecisionRow | null;
@@ -144,11 +146,12 @@ export const markPriceAge: PreTradeCheck = context => {
 
 export const tradingState: PreTradeCheck = context => {
   const state = context.limits.tradingState;
-  if (state === 'HALTED') return row('trading state', false, 'TRADING_HALTED', state, 'ACTIVE, or REDUCE_ONLY for reducing orders');
+  const note = context.tradingStateCap ?? undefined;
+  if (state === 'HALTED') return row('trading state', false, 'TRADING_HALTED', state, 'ACTIVE, or REDUCE_ONLY for reducing orders', undefined, note);
   if (state === 'REDUCE_ONLY' && !reduces(context)) {
-    return row('trading state', false, 'TRADING_STATE_REDUCING', `${state}, order increases exposure`, 'reducing orders only');
+    return row('trading state', false, 'TRADING_STATE_REDUCING', `${state}, order increases exposure`, 'reducing orders only', undefined, note);
   }
-  return pass('trading state', state, 'ACTIVE, or REDUCE_ONLY for reducing orders');
+  return row('trading state', true, 'TRADING_HALTED', state, 'ACTIVE, or REDUCE_ONLY for reducing orders', undefined, note);
 };
 
 export const reduceOnlyFlag: PreTradeCheck = context => {

@@ -22,6 +22,8 @@ export type ErrorKind =
   | 'InvalidBreaker'
   | 'EventStoreCorrupted'
   | 'EventStoreClosed'
+  | 'NotPermitted'
+  | 'UnknownReconciliationItem'
   | 'Unexpected';
 
 /** What each kind of failure means, in the words a risk officer reads in a report's glossary. */
@@ -46,6 +48,8 @@ export const ERROR_KIND_MEANINGS: Readonly<Record<ErrorKind, string>> = {
   InvalidBreaker: 'A circuit breaker definition was refused: a bad name, level or order of levels.',
   EventStoreCorrupted: 'The event log failed its integrity check; the system will not trade on it.',
   EventStoreClosed: 'The event log is closed; nothing more can be recorded.',
+  NotPermitted: 'The person asking does not hold the role the action needs; it was refused and the refusal recorded.',
+  UnknownReconciliationItem: 'No open item of the reconciliation queue has that id (it was never opened, or it is already resolved).',
   Unexpected: 'A failure the system has no name for (a defect, or an error from a library); its original name is in the message.',
 };
 
@@ -60,6 +64,7 @@ export const ERROR_LAYERS = [
   'trading system',
   'circuit breaker',
   'circuit breaker health check',
+  'reconciliation',
 ] as const;
 
 export type ErrorLayer = (typeof ERROR_LAYERS)[number];

@@ -7,6 +7,8 @@ import type { BreakerFailure, BreakerAction, BreakerActionOutcome, HealthFailure
 import type { HaltReason, TradingStatusValue, SessionName, MarketWideLevel, VolatilityRegime } from '../market';
 import type { CalendarName, TimeInForce } from '../model';
 import { TradingState } from './runtime-settings';
+// Type-only: reconciliation's vocabulary (its rows, classes and decisions) as the log names it.
+import type { BookChange, DiscrepancyRecord, EscalatedItem, ReconciliationRunPayload, ResolutionDecision } from '../reconciliation/discrepancy';
 
 /**
  * The facts the system records. Money, prices and quantities are decimal strings here, exactly as
@@ -136,7 +138,7 @@ export type DomainEvent =
   | {
       type: 'OrderFilled';
       /** fromHistory: read from the broker's fill history by a synchronisation, which reconciles the position once it has read it all. */
-      payload: { clientOrderId: string; tradeId: string; quantity: string; price: string; fee: string; liquidity: Liquidity; inferred?: boolean; fromHistory?: boolean };
+      payload: { clientOrderId: string; tradeId: string; quantity: string; price: string; fee: string; liquidity: Liquidity; inferred?: boolean; fromHistory?: boolean; brokerTime?: string };
     }
   | { type: 'FillRejected'; payload: { clientOrderId: string; tradeId: string; errorKind: ErrorKind; reason: string } }
   | { type: 'OrderCancelRequested'; payload: { clientOrderId: string; reason: string } }
@@ -203,6 +205,20 @@ export type DomainEvent =
   | { type: 'MarketSessionChanged'; payload: { calendar: CalendarName; session: SessionName; tradingDay: string | null; localTime: string } }
   | { type: 'ClosePreparationStarted'; payload: { tradingDay: string; closesAt: string; flattened: string[]; carried: string[] } }
   | { type: 'DayOrdersExpired'; payload: { tradingDay: string; orders: string[] } }
+  // Reconciliation (domain/reconciliation): runs and their rows, the manual queue, adopted orders, adjustments, consistency checks, a rebuilt log.
+  | { type: 'ReconciliationCompleted'; payload: ReconciliationRunPayload }
+  | { type: 'ReconciliationItemEscalated'; payload: EscalatedItem }
+  | { type: 'ReconciliationItemResolved'; payload: { itemId: string; decision: ResolutionDecision; actor: string; role: string; reason: string; changes: BookChange[] } }
+  | { type: 'ReconciliationResolutionRefused'; payload: { itemId: string; actor: string; role: string; reason: string; errorKind: ErrorKind; detail: string } }
+  /** A change of the books reconciliation made: a position set to the broker's (or a person's) figures, or cash moved by a signed amount. */
+  | { type: 'BooksAdjusted'; payload: { source: string; reason: string; itemId?: string; position?: { symbol: string; netQuantity: string; averageEntryPrice: string }; cash?: { currency: string; amount: string } } }
+  /** An order open at the broker that the system never sent, taken on as external so its fills count. */
+  | { type: 'OrderAdopted'; payload: { clientOrderId: string; brokerOrderId: string; symbol: string; side: Side; orderType: OrderType; quantity: string; limitPrice?: string; owner: 'external'; reason: string } }
+  /** A fill in the broker's history for an order the system does not know: kept aside, not applied. */
+  | { type: 'TradeQuarantined'; payload: { tradeId: string; clientOrderId: string; symbol: string; side: Side; quantity: string; price: string; reason: string } }
+  | { type: 'ConsistencyChecked'; payload: { trigger: string; passed: boolean; checks: { check: string; passed: boolean; detail: string }[] } }
+  /** The first event of a log rebuilt from the broker's books after the old one failed its check; the old file is kept where it says. */
+  | { type: 'EventLogRebuilt'; payload: { quarantinedPath: string; quarantinedSha256: string; brokenAt: number; problem: string; broker: string; readableEvents: number; discrepancies: DiscrepancyRecord[] } }
   | {
       type: 'PositionReconciled';
       payload: {

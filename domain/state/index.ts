@@ -7,4 +7,6 @@ export * from './runtime-settings';
 export * from './breaker-board';
 export * from './broker-routing';
 export * from './market-board';
+export * from './reconciliation-board';
 export * from './input-desk';
+export * from './state-picture';

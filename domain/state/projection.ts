@@ -22,6 +22,21 @@ import { RuntimeSettings } from './runtime-settings';
 import { BreakerBoard } from './breaker-board';
 import { BrokerRouting } from './broker-routing';
 import { MarketBoard } from './market-board';
+import { ReconciliationBoard } from './reconciliation-board';
+
+/** A fill as the log booked it, by trade id: what reconciliation compares with the broker's history. */
+export interface BookedFill {
+  readonly tradeId: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly quantity: Decimal;
+  readonly price: Decimal;
+  readonly fee: Decimal;
+  /** Inferred from the broker's order totals: no trade of the broker's history carries its id. */
+  readonly inferred: boolean;
+  /** When the log booked it. */
+  readonly bookedAt: string;
+}
 
 /** Applies a prepared event; `at` is the time the event store gave it. */
 export type Commit = (at: string) => void;
@@ -38,6 +53,7 @@ export class StateProjection {
   /** When each mark was recorded, as the event store stamped it. */
   readonly markTimes = new Map<string, string>();
   readonly tradeIds = new Set<string>();
+  readonly fills = new Map<string, BookedFill>();
   /** Per broker: how far its fill history has been read, so a restart does not read it from the start again. */
   readonly fillCursors = new Map<string, number>();
   readonly settings: RuntimeSettings;
@@ -45,7 +61,11 @@ export class StateProjection {
   readonly routing = new BrokerRouting();
   /** Trading statuses, implied volatilities, prior closes, market-wide levels, sessions and close actions, from the log. */
   readonly market = new MarketBoard();
+  /** The manual queue, kept differences and run history of reconciliation, from the log. */
+  readonly reconciliation = new ReconciliationBoard();
   deposits = ZERO;
+  /** Cash reconciliation moved (a drift accepted from the broker): not a deposit, so it counts in the day's P&L. */
+  cashAdjustments = ZERO;
   currency = 'USD';
   tradingDay: string | null = null;
   startOfDayEquity: Decimal | null = null;
@@ -81,7 +101,7 @@ export class StateProjection {
   account(): AccountSnapshot {
     return accountSnapshot({
       currency: this.currency,
-      deposits: this.deposits,
+      deposits: this.deposits.plus(this.cashAdjustments),
       positions: [...this.positions.values()],
       marks: this.marks,
       instruments: symbol => this.instruments.get(symbol),
@@ -247,6 +267,18 @@ export class StateProjection {
         }
         return () => this.fillCursors.set(broker, fillCursor);
       }
+      case 'ReconciliationCompleted':
+      case 'ReconciliationItemEscalated':
+      case 'ReconciliationItemResolved':
+      case 'ReconciliationResolutionRefused':
+      case 'TradeQuarantined':
+      case 'ConsistencyChecked':
+      case 'EventLogRebuilt':
+        return this.reconciliation.prepare(event);
+      case 'OrderAdopted':
+        return this.prepareAdoption(event);
+      case 'BooksAdjusted':
+        return this.prepareAdjustment(event);
       case 'MarketStatusChanged':
       case 'ImpliedVolatilityUpdated':
       case 'PriorCloseRecorded':
@@ -312,7 +344,54 @@ export class StateProjection {
       else order.updatedAt = at;
       if (complete) order.pendingReplace = undefined;
       this.tradeIds.add(p.tradeId);
+      this.fills.set(p.tradeId, { tradeId: p.tradeId, clientOrderId: order.clientOrderId, symbol: order.symbol, quantity, price, fee, inferred: p.inferred === true, bookedAt: at });
       this.positions.set(order.symbol, applyFill(this.position(order.symbol), { side: order.side, quantity, price, fee }));
+    };
+  }
+
+  private prepareAdoption(event: Extract<DomainEvent, { type: 'OrderAdopted' }>): Commit {
+    const p = event.payload;
+    if (this.orders.has(p.clientOrderId)) {
+      throw new TradingError('DuplicateClientOrderId', `client order id ${p.clientOrderId} is already in use: an order the system knows is not adopted`, { clientOrderId: p.clientOrderId });
+    }
+    const instrument = this.instruments.get(p.symbol);
+    return (at: string) => {
+      const order = createOrder(
+        {
+          clientOrderId: p.clientOrderId,
+          symbol: p.symbol,
+          side: p.side,
+          type: p.orderType,
+          quantity: new Decimal(p.quantity),
+          limitPrice: p.limitPrice !== undefined ? new Decimal(p.limitPrice) : undefined,
+          reduceOnly: false,
+          timeInForce: defaultTimeInForce(instrument),
+          extendedHours: false,
+        },
+        at,
+      );
+      // Adopted as the broker has it: working there, so working here, through the states an order passes.
+      for (const status of ['pending_risk', 'submitted', 'acknowledged'] as const) transition(order, status, at);
+      order.brokerOrderId = p.brokerOrderId;
+      order.reason = p.reason;
+      this.orders.set(order.clientOrderId, order);
+    };
+  }
+
+  private prepareAdjustment(event: Extract<DomainEvent, { type: 'BooksAdjusted' }>): Commit {
+    const { position, cash } = event.payload;
+    const quantity = position ? new Decimal(position.netQuantity) : null;
+    const average = position ? new Decimal(position.averageEntryPrice) : null;
+    const amount = cash ? new Decimal(cash.amount) : null;
+    if (position) this.instruments.get(position.symbol);
+    if (average && average.isNegative()) throw new TradingError('InvalidInput', `an average entry price cannot be negative: ${average.toString()}`);
+    if (cash && cash.currency !== this.currency) throw new TradingError('InvalidInput', `the account keeps ${this.currency}, not ${cash.currency}`, { currency: cash.currency });
+    return () => {
+      if (position && quantity && average) {
+        const current = this.position(position.symbol);
+        this.positions.set(position.symbol, { ...current, netQuantity: quantity, averageEntryPrice: quantity.isZero() ? ZERO : average });
+      }
+      if (amount) this.cashAdjustments = this.cashAdjustments.plus(amount);
     };
   }
 

@@ -1,4 +1,5 @@
 import { Decimal, InvalidNumberError, parseDecimal, TradingError, formatAmount } from '../shared';
+import { CLASS_POLICIES, DEFAULT_POLICY_SETTINGS, classOfPolicyKey, policySettingKey, DISCREPANCY_CLASSES } from '../reconciliation/discrepancy';
 
 export type TradingState = 'ACTIVE' | 'REDUCE_ONLY' | 'HALTED';
 const TRADING_STATES: readonly TradingState[] = ['ACTIVE', 'REDUCE_ONLY', 'HALTED'];
@@ -8,6 +9,13 @@ export function isTradingState(value: unknown): value is TradingState {
 }
 
 /** What a halt does to the orders working in the halted symbols: they wait for the reopening, or are cancelled. */
+const STATE_RANK: Readonly<Record<TradingState, number>> = { ACTIVE: 0, REDUCE_ONLY: 1, HALTED: 2 };
+
+/** The stricter of two trading states: two restrictions at once leave the stricter one in force. */
+export function stricterTradingState(a: TradingState, b: TradingState): TradingState {
+  return STATE_RANK[a] >= STATE_RANK[b] ? a : b;
+}
+
 export type HaltOrderPolicy = 'hold' | 'cancel';
 const HALT_ORDER_POLICIES: readonly HaltOrderPolicy[] = ['hold', 'cancel'];
 
@@ -106,6 +114,17 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   regime_elevated_limit_factor: '0.75',
   regime_stress_limit_factor: '0.5',
   halt_order_policy: 'hold',
+  // Reconciliation (plan 4.5): the schedule, retries, tolerances, what trading the manual queue allows, and a policy per class of discrepancy.
+  reconciliation_interval_seconds: '300',
+  reconciliation_retry_attempts: '3',
+  reconciliation_retry_base_ms: '200',
+  reconciliation_incomplete_alert_after: '3',
+  reconciliation_unknown_order_misses: '3',
+  reconciliation_cash_tolerance: '0.01',
+  reconciliation_queue_trading_state: 'REDUCE_ONLY',
+  broker_clock_offset_alert_ms: '5000',
+  fill_receipt_tolerance_ms: '2000',
+  ...DEFAULT_POLICY_SETTINGS,
 };
 
 /** Human names for the report and for Gherkin tables. */
@@ -158,6 +177,16 @@ export const SETTING_LABELS: Readonly<Record<string, string>> = {
   regime_elevated_limit_factor: 'limit factor in the elevated regime',
   regime_stress_limit_factor: 'limit factor in the stress regime',
   halt_order_policy: 'working orders in a halt (hold or cancel)',
+  reconciliation_interval_seconds: 'reconciliation every (s; 0 = on request only)',
+  reconciliation_retry_attempts: 'reconciliation: queries of a part before it is skipped',
+  reconciliation_retry_base_ms: 'reconciliation: first retry after (ms, doubling)',
+  reconciliation_incomplete_alert_after: 'reconciliation: incomplete runs in a row before an alert',
+  reconciliation_unknown_order_misses: 'reconciliation: runs an order may be unknown at the broker before it is closed',
+  reconciliation_cash_tolerance: 'reconciliation: cash difference tolerated as fees or rounding',
+  reconciliation_queue_trading_state: 'trading state while the reconciliation queue has items',
+  broker_clock_offset_alert_ms: "broker clock offset alerted beyond (ms)",
+  fill_receipt_tolerance_ms: "fill's broker time to its receipt, at most (ms)",
+  ...Object.fromEntries(DISCREPANCY_CLASSES.map(c => [policySettingKey(c), `reconciliation policy: ${c}`])),
 };
 
 /** The name a person reads for any setting, the per-symbol ones included. */
@@ -187,6 +216,16 @@ export function correlationKey(a: string, b: string): string {
   return `${CORRELATION_PREFIX}${[a, b].sort().join('/')}`;
 }
 
+const RECONCILIATION_WHOLE_NUMBERS = [
+  'reconciliation_interval_seconds',
+  'reconciliation_retry_attempts',
+  'reconciliation_retry_base_ms',
+  'reconciliation_incomplete_alert_after',
+  'reconciliation_unknown_order_misses',
+  'broker_clock_offset_alert_ms',
+  'fill_receipt_tolerance_ms',
+];
+
 function invalid(key: string, value: string, reason: string): never {
   throw new TradingError('InvalidSettings', `setting ${key}=${JSON.stringify(value)} refused: ${reason}`, { key, value, reason });
 }
@@ -198,7 +237,13 @@ export function validateSetting(key: string, value: string): string {
     if (value !== 'true' && value !== 'false') invalid(key, value, 'must be true or false');
     return key;
   }
-  if (key === 'trading_state' || key === 'degraded_trading_state') {
+  const reconciliationClass = classOfPolicyKey(key);
+  if (reconciliationClass) {
+    const allowed = CLASS_POLICIES[reconciliationClass];
+    if (!(allowed as readonly string[]).includes(value)) invalid(key, value, `a ${reconciliationClass} can be handled by: ${allowed.join(', ')}`);
+    return key;
+  }
+  if (key === 'trading_state' || key === 'degraded_trading_state' || key === 'reconciliation_queue_trading_state') {
     if (!isTradingState(value)) invalid(key, value, `must be one of ${TRADING_STATES.join(', ')}`);
     return key;
   }
@@ -222,6 +267,8 @@ export function validateSetting(key: string, value: string): string {
   if (number.lt(0)) invalid(key, value, 'must not be negative');
   if (key === 'max_leverage' && number.isZero()) invalid(key, value, 'must be greater than zero');
   if ((key === 'position_leverage' || key === 'breaker_trip_max_leverage') && number.isZero()) invalid(key, value, 'must be greater than zero');
+  if (RECONCILIATION_WHOLE_NUMBERS.includes(key) && !number.isInteger()) invalid(key, value, 'must be a whole number');
+  if ((key === 'reconciliation_retry_attempts' || key === 'reconciliation_incomplete_alert_after' || key === 'reconciliation_unknown_order_misses') && number.lt(1)) invalid(key, value, 'must be at least 1');
   if (key === 'broker_receive_window_ms' && (!number.isInteger() || number.lte(0))) invalid(key, value, 'must be a whole number of milliseconds above zero');
   if (key === 'broker_clock_tolerance_ms' && !number.isInteger()) invalid(key, value, 'must be a whole number of milliseconds');
   if ((key === 'volatility_window_returns' || key === 'volatility_min_returns') && (!number.isInteger() || number.lt(2))) invalid(key, value, 'must be a whole number of at least 2');

@@ -2,4 +2,4 @@
 export * from './system-under-test';
 export * from './settings-catalogue';
 export { referenceDriver } from './reference-driver';
-export { stateSnapshot } from './state-snapshot';
+export { statePicture as stateSnapshot } from '../../domain/state';

@@ -6,7 +6,7 @@ import { InstrumentRegistry } from '../../domain/model';
 import { BreakerSnapshot } from '../../domain/breakers';
 import { NetworkBrokerGateway } from '../../domain/execution';
 import { MarketDataSource, NetworkMarketDataFeed } from '../../domain/market';
-import { stateSnapshot } from './state-snapshot';
+import { statePicture as stateSnapshot } from '../../domain/state';
 import {
   BreakerControls,
   BrokerGateway,

@@ -1,7 +1,7 @@
-import { StateProjection } from '../../domain/state';
+import { StateProjection } from './projection';
 
 /** A comparable picture of what the system knows: orders, positions, balances and settings. */
-export function stateSnapshot(state: StateProjection): Record<string, unknown> {
+export function statePicture(state: StateProjection): Record<string, unknown> {
   const account = state.account();
   return {
     orders: [...state.orders.values()].map(o => ({
@@ -25,6 +25,8 @@ export function stateSnapshot(state: StateProjection): Record<string, unknown> {
       fees: p.fees.toString(),
     })),
     deposits: state.deposits.toString(),
+    cashAdjustments: state.cashAdjustments.toString(),
+    reconciliationItems: [...state.reconciliation.openItems.keys()],
     cash: account.cash.toString(),
     equity: account.equity.toString(),
     marks: Object.fromEntries([...state.marks.entries()].map(([k, v]) => [k, v.toString()])),

@@ -1,8 +1,8 @@
 import { Decimal, ZERO, describeError } from '../shared';
 import { StoredEvent, TradingLedger } from '../state';
 import { Telemetry } from '../telemetry';
-import { BrokerGateway } from './broker-gateway';
-import { BrokerErrorLog } from './broker-error-log';
+import type { BrokerGateway } from '../execution/broker-gateway';
+import type { BrokerErrorLog } from '../execution/broker-error-log';
 
 /** Average prices agree when they differ by at most 0.01 % (REFERENCE.md). */
 export const AVERAGE_PRICE_TOLERANCE = new Decimal('0.0001');

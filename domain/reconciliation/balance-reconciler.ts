@@ -1,8 +1,8 @@
 import { describeError } from '../shared';
 import { StoredEvent, TradingLedger } from '../state';
 import { Telemetry } from '../telemetry';
-import { BrokerGateway } from './broker-gateway';
-import { BrokerErrorLog } from './broker-error-log';
+import type { BrokerGateway } from '../execution/broker-gateway';
+import type { BrokerErrorLog } from '../execution/broker-error-log';
 
 export interface BalanceReconcilerPorts {
   readonly ledger: TradingLedger;
