@@ -82,10 +82,9 @@ interface SimOrder {
   status: BrokerOrderStatus;
 }
 
-/** One trade the broker booked; recorded: in the fill history; busted: taken back by the venue. */
+/** One trade the broker booked; busted: taken back by the venue. */
 interface Execution {
   fill: BrokerFill;
-  readonly recorded: boolean;
   busted: boolean;
 }
 
@@ -428,10 +427,12 @@ export class BrokerSimulatorCore {
   }
 
   balance(): BrokerBalance {
-    let cash = this.deposits;
-    for (const p of this.positionsBySymbol.values()) cash = cash.plus(p.realizedPnl);
-    for (const adjustment of this.adjustments) cash = cash.plus(adjustment.amount);
-    return { currency: this.currency, cash };
+    // Realized P&L summed first, as the system sums it: at 40 significant digits the order of a sum shows in its last digit.
+    let realized = ZERO;
+    for (const p of this.positionsBySymbol.values()) realized = realized.plus(p.realizedPnl);
+    let adjusted = ZERO;
+    for (const adjustment of this.adjustments) adjusted = adjusted.plus(adjustment.amount);
+    return { currency: this.currency, cash: this.deposits.plus(realized).plus(adjusted) };
   }
 
   /** One page of the fill history as the books hold it; the cursor is the place in it, so a page never skips or repeats a fill. */
@@ -560,7 +561,7 @@ export class BrokerSimulatorCore {
       liquidity,
       at: this.now(),
     };
-    const execution: Execution = { fill, recorded: booking.record, busted: false };
+    const execution: Execution = { fill, busted: false };
     this.executions.push(execution);
     if (booking.record) this.historySlots.push(execution);
     if (booking.report) this.emit(fill);
