@@ -69,6 +69,7 @@ export class TradingSystem {
   /** Until a start-up reconciliation completes, nothing new trades (automatic reconciliation only). */
   private startUp: { status: 'pending' | 'incomplete'; reason: string } | null;
   private nextScheduledRun: number | null = null;
+  private startUpHold: (() => void) | null = null;
   private readonly background = new Set<Promise<unknown>>();
   private closed = false;
 
@@ -136,6 +137,8 @@ export class TradingSystem {
       });
     }
     this.engine.start();
+    // A restarted system that reconciles by itself takes no live report before the start-up run has read the broker's history.
+    this.startUpHold = this.startUp && this.eventsReplayed > 0 ? this.engine.holdReports() : null;
     this.breakers = new BreakerMonitor({ ledger: this.ledger, coordinator: this.coordinator, broker: () => this.brokers, reconciler: this.reconciler, telemetry: this.telemetry, clock: options.clock, logger, brokerErrors: this.brokerErrors, changeSettings });
     if (options.circuitBreakers !== 'disarmed') this.breakers.start();
     if (options.marketData) {
@@ -249,7 +252,12 @@ export class TradingSystem {
   /** At start-up: reconcile before anything new trades (automatic reconciliation only; on request this does nothing). */
   async reconcileAtStartUp(): Promise<ReconciliationRunPayload | null> {
     if (this.options.reconciliation === 'on request') return null;
-    return this.reconcile('start-up');
+    try {
+      return await this.reconcile('start-up');
+    } finally {
+      this.startUpHold?.();
+      this.startUpHold = null;
+    }
   }
 
   /** A risk officer's decision on an item of the reconciliation queue; anyone else is refused, on record. */

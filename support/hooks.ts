@@ -48,10 +48,13 @@ function marketViews(system: SystemUnderTest): MarketStateRow[] {
 
 /** A scenario that needs a mark to reach the system between two orders sent back to back takes its marks from the desk, not the venue's feed. */
 const DESK_MARKS = '@desk-marks';
+/** Plan 4.5's scenarios run the system's own reconciliation: at start-up, after a reconnect, on its schedule. */
+const RECONCILIATION = '@reconciliation';
 
 Before(async function (this: TradingWorld, { pickle }) {
   tcpHandlesBefore = tcpHandles();
   if (pickle.tags.some(tag => tag.name === DESK_MARKS)) this.context.takeMarketDataFrom('desk');
+  if (pickle.tags.some(tag => tag.name === RECONCILIATION)) this.context.reconcile('automatic');
   await this.context.connectBroker();
 });
 

@@ -13,7 +13,7 @@ test('a wait for an event after a mark does not take an earlier event that match
   const clock = new VirtualClock('2026-01-05T14:30:00.000Z');
   const dir = mkdtempSync(`${tmpdir()}/dsl-waits-`);
   const gateway = new InProcessBrokerGateway(new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS }));
-  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', transport: 'in-process', gateway }], clock, random: () => 0.5, logger: SILENT_LOGGER, circuitBreakers: 'disarmed' }), new RaisedErrors());
+  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', transport: 'in-process', gateway }], clock, random: () => 0.5, logger: SILENT_LOGGER, circuitBreakers: 'disarmed', reconciliation: 'on request' }), new RaisedErrors());
   try {
     const system = await session.start();
     system.updateMark('BTC-PERP', new Decimal(50_000));

@@ -16,7 +16,7 @@ function referenceSession() {
   const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
   const gateway = new InProcessBrokerGateway(core);
   const errors = new RaisedErrors();
-  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', transport: 'in-process', gateway }], clock, random: () => 0.5, logger: SILENT_LOGGER, circuitBreakers: 'disarmed' }), errors);
+  const session = new SystemSession(referenceDriver, () => ({ dataDir: dir, routes: [{ name: 'SIM', transport: 'in-process', gateway }], clock, random: () => 0.5, logger: SILENT_LOGGER, circuitBreakers: 'disarmed', reconciliation: 'on request' }), errors);
   return { session, clock, errors, dispose: async () => { await session.stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 

@@ -82,13 +82,40 @@ export class LiveExecutionEngine {
 
   start(): void {
     this.unsubscribe?.();
-    this.unsubscribe = this.broker.onReport(report => this.handleReport(report));
+    this.unsubscribe = this.broker.onReport(report => (this.held ? this.held.push(report) : this.handleReport(report)));
+  }
+
+  /**
+   * Hold the live reports while the broker's history is read and applied: fills move a position's
+   * average in the order they are booked, so a live fill must not overtake an older one the history
+   * holds. The returned release applies what was held, in the order it came, leaving out the trades
+   * the history already applied. Holds nest; the last release lets the reports through.
+   */
+  holdReports(): () => void {
+    this.holds += 1;
+    this.held ??= [];
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds -= 1;
+      if (this.holds > 0) return;
+      const held = this.held ?? [];
+      this.held = null;
+      for (const report of held) {
+        if (report.type === 'fill' && this.ledger.state.tradeIds.has(report.tradeId)) continue;
+        this.handleReport(report);
+      }
+    };
   }
 
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
   }
+
+  private held: BrokerReport[] | null = null;
+  private holds = 0;
 
   onFill(listener: (event: StoredEvent) => void): () => void {
     this.fillListeners.add(listener);

@@ -26,6 +26,8 @@ export const RECONCILIATION_ROLE = 'risk officer';
 /** Fills asked for per page of the broker's history. */
 export const HISTORY_PAGE_SIZE = 500;
 const ACTOR = 'reconciliation';
+/** Reads of the broker's positions and cash before a difference is recorded: reports on their way have their turn in between. */
+const SETTLE_READS = 5;
 
 export interface ReconciliationServicePorts {
   readonly ledger: TradingLedger;
@@ -109,70 +111,88 @@ export class ReconciliationService {
     };
 
     // What the broker has, each part asked for with retries; a part that fails stays unseen.
-    const [open, history, positions, balance] = [
-      await this.ask(broker, 'openOrders', () => broker.openOrders()),
-      await this.readHistory(broker),
-      await this.ask(broker, 'positions', () => broker.positions()),
-      await this.ask(broker, 'balance', () => broker.balance()),
-    ];
-
-    // 1. Orders: the broker's open ones against ours, and each working order asked for by id.
-    const views = new Map<string, BrokerOrderView | undefined>();
-    if (open.ok) {
-      for (const view of open.value) views.set(view.clientOrderId, view);
-      let attempts = open.attempts;
-      let failed: { attempts: number; reason: string } | null = null;
-      for (const order of state.workingOrders()) {
-        if (views.has(order.clientOrderId)) continue;
-        const answer = await this.ask(broker, 'getOrder', () => broker.getOrder(order.clientOrderId));
-        attempts += answer.attempts;
-        if (!answer.ok) {
-          failed = { attempts, reason: `order ${order.clientOrderId}: ${answer.reason}` };
-          break;
+    // Live reports wait while the broker's orders and history are read and applied, so no fill overtakes an older one the history holds.
+    const release = this.ports.engine.holdReports();
+    let positions: Answer<BrokerPosition[]>;
+    let balance: Answer<BrokerBalance>;
+    try {
+      // The broker's books at the start (what accepting its value would set), then its orders, then its history:
+      // read in that order, every fill an order's totals count is already in the history read after them.
+      positions = await this.ask(broker, 'positions', () => broker.positions());
+      balance = await this.ask(broker, 'balance', () => broker.balance());
+      const open = await this.ask(broker, 'openOrders', () => broker.openOrders());
+      const views = new Map<string, BrokerOrderView | undefined>();
+      let ordersFailed: { attempts: number; reason: string } | null = open.ok ? null : open;
+      let orderAttempts = open.attempts;
+      if (open.ok) {
+        for (const view of open.value) views.set(view.clientOrderId, view);
+        for (const order of state.workingOrders()) {
+          if (views.has(order.clientOrderId)) continue;
+          const answer = await this.ask(broker, 'getOrder', () => broker.getOrder(order.clientOrderId));
+          orderAttempts += answer.attempts;
+          if (!answer.ok) {
+            ordersFailed = { attempts: orderAttempts, reason: `order ${order.clientOrderId}: ${answer.reason}` };
+            break;
+          }
+          views.set(order.clientOrderId, answer.value);
         }
-        views.set(order.clientOrderId, answer.value);
       }
-      if (failed) skip('orders', failed);
-      else {
-        const working = state.workingOrders();
-        const findings = compareOrders(working, id => state.orders.has(id), open.value, id => views.get(id));
+      const history = await this.readHistory(broker);
+
+      // 1. Orders: the broker's open ones against ours, and each working order asked for by id.
+      if (open.ok) {
+        const attempts = orderAttempts;
+        if (ordersFailed) skip('orders', ordersFailed);
+        else {
+          const working = state.workingOrders();
+          const findings = compareOrders(working, id => state.orders.has(id), open.value, id => views.get(id));
+          for (const finding of findings) rows.push(await this.handle(finding, runId, { positions, balance }));
+          checked('orders', attempts, open.value.length + working.length);
+        }
+      } else skip('orders', open);
+
+      // 2. Trades by id, after the orders (an adopted order's fills count).
+      if (history.ok) {
+        const findings = compareTrades(state.fills, history.value, id => state.orders.has(id), state.reconciliation.quarantinedTrades);
+        this.ports.ledger.batch(() => {
+          for (const finding of findings) rows.push(this.handleNow(finding, runId, { positions, balance }));
+        });
+        checked('trades', history.attempts, history.value.length, history.note);
+      } else skip('trades', history);
+
+      // 3. Order totals: what the broker counts filled beyond the history, and orders it closed.
+      if (parts.get('orders')?.status === 'checked') {
+        const brokerFills = groupBy(history.ok ? history.value : [], f => f.clientOrderId);
+        const ourFills = groupBy([...state.fills.values()], f => f.clientOrderId);
+        const answered = [...views.entries()].filter(([, v]) => v !== undefined).map(([id]) => state.orders.get(id)).filter((o): o is Order => o !== undefined);
+        const findings = compareOrderTotals(answered, id => views.get(id), id => ourFills.get(id) ?? [], id => brokerFills.get(id) ?? []);
         for (const finding of findings) rows.push(await this.handle(finding, runId, { positions, balance }));
-        checked('orders', attempts, open.value.length + working.length);
       }
-    } else skip('orders', open);
-
-    // 2. Trades by id, after the orders (an adopted order's fills count).
-    if (history.ok) {
-      const findings = compareTrades(state.fills, history.value, id => state.orders.has(id), state.reconciliation.quarantinedTrades);
-      this.ports.ledger.batch(() => {
-        for (const finding of findings) rows.push(this.handleNow(finding, runId, { positions, balance }));
-      });
-      checked('trades', history.attempts, history.value.length, history.note);
-    } else skip('trades', history);
-
-    // 3. Order totals: what the broker counts filled beyond the history, and orders it closed.
-    if (parts.get('orders')?.status === 'checked') {
-      const brokerFills = groupBy(history.ok ? history.value : [], f => f.clientOrderId);
-      const ourFills = groupBy([...state.fills.values()], f => f.clientOrderId);
-      const answered = [...views.entries()].filter(([, v]) => v !== undefined).map(([id]) => state.orders.get(id)).filter((o): o is Order => o !== undefined);
-      const findings = compareOrderTotals(answered, id => views.get(id), id => ourFills.get(id) ?? [], id => brokerFills.get(id) ?? []);
-      for (const finding of findings) rows.push(await this.handle(finding, runId, { positions, balance }));
+    } finally {
+      release();
     }
 
-    // 4. Positions: quantity within a lot, average within 0.01 %.
-    if (positions.ok) {
-      const findings = comparePositions([...state.positions.values()], positions.value, symbol => state.instruments.get(symbol).lotSize);
-      for (const finding of findings) rows.push(await this.handle(finding, runId, { positions, balance }));
-      checked('positions', positions.attempts, new Set([...state.positions.keys(), ...positions.value.map(p => p.symbol)]).size);
-    } else skip('positions', positions);
-
-    // 5. Cash per currency.
-    if (balance.ok) {
-      const tolerance = new Decimal(this.setting('reconciliation_cash_tolerance'));
-      const findings = compareBalances(new Map([[state.currency, state.account().cash]]), [balance.value], tolerance);
-      for (const finding of findings) rows.push(await this.handle(finding, runId, { positions, balance }));
-      checked('balances', balance.attempts, 1);
-    } else skip('balances', balance);
+    // 4, 5. Positions (quantity within a lot, average within 0.01 %) and cash per currency, read again now that
+    // the held reports are applied; a difference is read again after pending reports had their turn.
+    const tolerance = new Decimal(this.setting('reconciliation_cash_tolerance'));
+    const lots = (symbol: string) => state.instruments.get(symbol).lotSize;
+    for (let read = 1; ; read += 1) {
+      const findings = [
+        ...(positions.ok ? comparePositions([...state.positions.values()], positions.value, lots) : []),
+        ...(balance.ok ? compareBalances(new Map([[state.currency, state.account().cash]]), [balance.value], tolerance) : []),
+      ];
+      if (findings.length === 0 || read >= SETTLE_READS) {
+        for (const finding of findings) rows.push(await this.handle(finding, runId, { positions, balance }));
+        break;
+      }
+      await new Promise(resolve => setImmediate(resolve));
+      positions = await this.ask(broker, 'positions', () => broker.positions());
+      balance = await this.ask(broker, 'balance', () => broker.balance());
+    }
+    if (positions.ok) checked('positions', positions.attempts, new Set([...state.positions.keys(), ...positions.value.map(p => p.symbol)]).size);
+    else skip('positions', positions);
+    if (balance.ok) checked('balances', balance.attempts, 1);
+    else skip('balances', balance);
 
     // 6. The portfolio both ways, the broker's at our marks.
     let portfolio: ReconciliationRunPayload['portfolio'];

@@ -73,7 +73,13 @@ export class BrokerSynchroniser {
   private async steps(broker: BrokerGateway, trigger: string): Promise<RecoveryReport> {
     const { ledger, reconciler } = this.ports;
     const state = ledger.state;
-    const history = await this.readFillHistory(broker);
+    const release = this.ports.engine.holdReports();
+    let history;
+    try {
+      history = await this.readFillHistory(broker);
+    } finally {
+      release();
+    }
     let fillsRecovered = history.applied;
     let ordersClosed = 0;
     for (const order of state.workingOrders()) {

@@ -43,6 +43,12 @@ export class ScenarioContext {
    * venue publishes them, the market checks in every decision). A configuration of the start.
    */
   marketData: 'desk' | 'venue feed' = 'venue feed';
+  /**
+   * Whether the system reconciles by itself (start-up, reconnect, schedule) or only when a step asks.
+   * The earlier sections drive recovery and reconciliation step by step, so they start on request;
+   * plan 4.5's scenarios (@reconciliation) run the system as it runs in production, automatic.
+   */
+  reconciliation: 'automatic' | 'on request' = 'on request';
   private readonly logger = new JsonLinesLogger(line => this.logLines.push(line), this.clock);
   private primary: BrokerConnection | null = null;
   /** What the system signs its requests with at its next start: the trader's key, the broker's secret, a true clock, unless a scenario says otherwise. */
@@ -116,6 +122,12 @@ export class ScenarioContext {
     this.marketData = source;
   }
 
+  /** Whether the system reconciles by itself from its next start. */
+  reconcile(mode: 'automatic' | 'on request'): void {
+    if (this.session.isRunning) throw new Error('reconciliation is configured before the trading system starts');
+    this.reconciliation = mode;
+  }
+
   /** The faults of the venue's market data feed (the primary route serves it). */
   get marketDataFaults(): MarketDataFaultControls {
     return this.connection.marketDataFaults;
@@ -129,6 +141,7 @@ export class ScenarioContext {
       random: () => this.random.next(),
       logger: this.logger,
       circuitBreakers: this.circuitBreakers,
+      reconciliation: this.reconciliation,
       ...(this.marketData === 'venue feed' ? { marketData: this.connection.marketDataRoute() } : {}),
     };
   }

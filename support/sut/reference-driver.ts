@@ -167,6 +167,12 @@ class ReferenceSystem implements SystemUnderTest {
   counters = (): Readonly<Record<string, number>> => this.system.telemetry.counterSnapshot();
   alerts: SystemUnderTest['alerts'] = () => this.system.telemetry.alerts.all();
 
+  reconcile: SystemUnderTest['reconcile'] = trigger => this.system.reconcile(trigger);
+  reconciliationIdle: SystemUnderTest['reconciliationIdle'] = () => this.system.reconciliationIdle();
+  reconciliationQueue: SystemUnderTest['reconciliationQueue'] = () => [...this.system.state.reconciliation.openItems.values()];
+  resolveReconciliationItem: SystemUnderTest['resolveReconciliationItem'] = request => this.system.resolveReconciliationItem(request);
+  checkConsistency: SystemUnderTest['checkConsistency'] = trigger => this.system.checkConsistency(trigger);
+
   snapshot() {
     return stateSnapshot(this.system.state);
   }
@@ -232,6 +238,7 @@ export const referenceDriver: SystemUnderTestDriver = {
         clock: configuration.clock,
         logger: configuration.logger,
         circuitBreakers: configuration.circuitBreakers,
+        reconciliation: configuration.reconciliation,
         ...(marketData ? { marketData } : {}),
       });
     } catch (error) {
@@ -249,6 +256,8 @@ export const referenceDriver: SystemUnderTestDriver = {
       await running.stop();
       throw error;
     }
+    // Then the books against the broker's, before anything new trades (automatic reconciliation; an incomplete run keeps trading halted).
+    await system.reconcileAtStartUp();
     return running;
   },
 

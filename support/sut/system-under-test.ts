@@ -17,6 +17,10 @@ import type { BreakerDirection, BreakerLevel, BreakerReading, BreakerResponse, H
 import type { RecoveryReport } from '../../domain/trading-system';
 import type { DecisionMarketSummary } from '../../domain/state';
 import type { MarketDataSource, MarketView } from '../../domain/market';
+import type { ConsistencyCheck, ReconciliationRunPayload, ResolutionRequest, DiscrepancyRecord, DiscrepancyClass } from '../../domain/reconciliation';
+import type { OpenItem } from '../../domain/state';
+
+export type { ConsistencyCheck, ReconciliationRunPayload, ResolutionRequest, DiscrepancyRecord, DiscrepancyClass, OpenItem };
 
 /** The port's number: money, prices and quantities cross it as decimals, never as floating point. */
 export { Decimal };
@@ -112,6 +116,16 @@ export interface SystemUnderTest {
   reconcileBalance(trigger: string): Promise<StoredEvent>;
   reconcilePosition(symbol: string, trigger: string): Promise<StoredEvent>;
   checkBrokers(): Promise<void>;
+  /** Reconcile the books with the broker now; the run's report (its discrepancy rows, the parts it could not see). */
+  reconcile(trigger: string): Promise<ReconciliationRunPayload>;
+  /** Resolves when the reconciliation runs the system started by itself (schedule, reconnect) are recorded. */
+  reconciliationIdle(): Promise<void>;
+  /** The items of the reconciliation queue waiting for a risk officer. */
+  reconciliationQueue(): readonly OpenItem[];
+  /** A decision on a queue item: only a risk officer's is taken; a refusal is recorded and thrown. */
+  resolveReconciliationItem(request: ResolutionRequest): StoredEvent;
+  /** The data consistency checks (log, replay, telemetry, settings, risk figures, times), recorded. */
+  checkConsistency(trigger: string): readonly ConsistencyCheck[];
   /** The broker orders are routed to now, every route in fallback order, and whether no broker is healthy. */
   routing(): { readonly active: string; readonly routes: readonly string[]; readonly degraded: boolean };
   /** The number of the last report the system took on a route's user channel (0 before the first, and for a route without one): the log does not record report numbers. */
@@ -235,6 +249,8 @@ export interface SystemConfiguration {
   readonly circuitBreakers: 'armed' | 'disarmed';
   /** The venue's market data feed; without it the system's marks come from the desk (updateMark) and no market check runs. */
   readonly marketData?: MarketDataRoute;
+  /** Whether the system reconciles by itself (at start-up before trading, after a reconnect, on its schedule) or only when asked. */
+  readonly reconciliation: 'automatic' | 'on request';
 }
 
 /** How the suite starts a trading system and reaches its stored log while it is down. */

@@ -109,6 +109,7 @@ async function main(): Promise<void> {
     broker: gateway,
     clock,
     circuitBreakers: 'disarmed',
+    reconciliation: 'automatic',
     defaultSettings: { ...DEFAULT_SETTINGS, broker_receive_window_ms: String(RECEIVE_WINDOW_MS), broker_clock_tolerance_ms: String(CLOCK_TOLERANCE_MS) },
   });
   system.ledger.subscribe(event => {
@@ -124,6 +125,11 @@ async function main(): Promise<void> {
     system.startTradingDay();
   }
   const recoveryStartedAtMs = Date.now();
+  // As in production: the books against the broker's before anything trades; live reports wait until its history is applied.
+  const startUp = await system.reconcileAtStartUp();
+  if (startUp && (startUp.status !== 'complete' || system.state.reconciliation.openItems.size > 0)) {
+    throw new Error(`start-up reconciliation ${startUp.runId} ${startUp.status}: ${JSON.stringify(startUp.discrepancies)}`);
+  }
   await system.recover();
   await system.reconcileBalance('restart');
   const recoveredAtMs = Date.now();
