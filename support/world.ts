@@ -3,6 +3,7 @@ import { referenceDriver } from './sut';
 import {
   BrokerErrors,
   BrokerReconciliation,
+  Reconciliation,
   CircuitBreakers,
   Credentials,
   EventLog,
@@ -42,6 +43,7 @@ export class TradingWorld extends World {
   readonly credentials = new Credentials(this.context, this.operator);
   readonly routes = new Routes(this.context, this.eventLog, this.trader, this.market, this.operator);
   readonly brokerReconciliation = new BrokerReconciliation(this.context, this.eventLog, this.trader);
+  readonly reconciliation = new Reconciliation(this.context, this.trader);
 
   constructor(options: IWorldOptions) {
     super(options);

@@ -26,6 +26,8 @@ export const RECONCILIATION_ROLE = 'risk officer';
 /** Fills asked for per page of the broker's history. */
 export const HISTORY_PAGE_SIZE = 500;
 const ACTOR = 'reconciliation';
+/** Differences of one order's fills: once one is in the queue (or decided), the others of that order belong to it. */
+const ORDER_DISPUTE_CLASSES: ReadonlySet<string> = new Set(['missing fill', 'unknown fill', 'trade mismatch', 'broker filled less', 'status mismatch']);
 /** Reads of the broker's positions and cash before a difference is recorded: reports on their way have their turn in between. */
 const SETTLE_READS = 5;
 
@@ -153,7 +155,8 @@ export class ReconciliationService {
 
       // 2. Trades by id, after the orders (an adopted order's fills count).
       if (history.ok) {
-        const findings = compareTrades(state.fills, history.value, id => state.orders.has(id), state.reconciliation.quarantinedTrades);
+        // Disputes first: a fill the broker lacks puts its order's other differences under the same item.
+        const findings = compareTrades(state.fills, history.value, id => state.orders.has(id), state.reconciliation.quarantinedTrades).sort((a, b) => Number(b.dispute === true) - Number(a.dispute === true));
         this.ports.ledger.batch(() => {
           for (const finding of findings) rows.push(this.handleNow(finding, runId, { positions, balance }));
         });
@@ -388,7 +391,11 @@ export class ReconciliationService {
     const key = ReconciliationBoard.subjectKey(finding.class, finding.subject);
     const open = this.board.openItemFor(key);
     if (open) return this.record(finding, policy, `open as item ${open.itemId}, waiting for a risk officer`, [], open.itemId);
-    if (this.board.kept.get(key) === finding.broker) return this.record(finding, policy, "ours kept by a risk officer's decision; the broker still shows the same", []);
+    if (this.board.kept.get(key) === finding.broker) return this.record(finding, policy, "decided by a risk officer; the broker still shows the same", []);
+    const decided = finding.subject.clientOrderId ? this.board.decidedOrders.get(finding.subject.clientOrderId) : undefined;
+    if (decided && ORDER_DISPUTE_CLASSES.has(finding.class)) return this.record(finding, policy, `decided by a risk officer with item ${decided}`, [], decided);
+    const underDispute = ORDER_DISPUTE_CLASSES.has(finding.class) ? this.openItemOnOrder(finding.subject.clientOrderId) : undefined;
+    if (underDispute) return this.record(finding, policy, `part of item ${underDispute}`, [], underDispute);
     if (policy === 'escalate') return this.escalate(finding, runId, brokerBooks);
     switch (finding.class) {
       case 'missing fill': {
@@ -463,6 +470,12 @@ export class ReconciliationService {
     const amount = cash.amount.minus(this.ports.ledger.state.account().cash);
     const event = this.ports.ledger.record({ type: 'BooksAdjusted', payload: { source: ACTOR, reason: `${runId}: the broker's cash adopted`, cash: { currency: cash.currency, amount: amount.toString() } } });
     return this.record(finding, policy, `the broker's cash adopted (${amount.toString()})`, [event.seq]);
+  }
+
+  private openItemOnOrder(clientOrderId: string | undefined): string | undefined {
+    if (!clientOrderId) return undefined;
+    for (const item of this.board.openItems.values()) if (item.discrepancy.subject.clientOrderId === clientOrderId) return item.itemId;
+    return undefined;
   }
 
   /** A position or cash difference that an open item already covers (a dispute on an order of that symbol). */

@@ -23,6 +23,8 @@ export class ReconciliationBoard {
   /** Per client order id: runs in a row in which the broker did not know a working order. */
   readonly unknownAtBroker = new Map<string, number>();
   readonly quarantinedTrades = new Set<string>();
+  /** Orders whose fills a risk officer decided on, by client order id: the item that decided them. */
+  readonly decidedOrders = new Map<string, string>();
   incompleteInARow = 0;
   runs = 0;
   lastRun: ReconciliationRunPayload | null = null;
@@ -67,8 +69,9 @@ export class ReconciliationBoard {
         return () => {
           this.openItems.delete(item.itemId);
           const key = ReconciliationBoard.subjectKey(item.discrepancy.class, item.discrepancy.subject);
-          if (event.payload.decision === 'keep ours') this.kept.set(key, item.discrepancy.broker);
-          else this.kept.delete(key);
+          // Decided either way: the same difference is not brought to a person again while the broker shows the same.
+          this.kept.set(key, item.discrepancy.broker);
+          if (item.discrepancy.subject.clientOrderId) this.decidedOrders.set(item.discrepancy.subject.clientOrderId, item.itemId);
         };
       }
       case 'TradeQuarantined':

@@ -19,3 +19,4 @@ export * from './broker-errors';
 export * from './credentials';
 export * from './routes';
 export * from './broker-reconciliation';
+export * from './reconciliation';

@@ -1,4 +1,4 @@
-import type { CancelResult, InFlightResolution, ModifyResult, PlaceResult, RecoveryReport, ResetOutcome, SizingResult, StateSnapshot } from '../sut';
+import type { CancelResult, ConsistencyCheck, DiscrepancyRecord, InFlightResolution, ModifyResult, PlaceResult, ReconciliationRunPayload, RecoveryReport, ResetOutcome, SizingResult, StateSnapshot } from '../sut';
 
 /**
  * What a scenario remembers, by kind, under the names its Gherkin uses ("the working order",
@@ -27,6 +27,11 @@ export interface Remembered {
   readonly httpAnswer: { readonly status: number; readonly body: string };
   /** Net quantity by symbol and the cash, as the system knew them then. */
   readonly cashAndPositions: { readonly positions: Readonly<Record<string, string>>; readonly cash: string };
+  readonly reconciliation: ReconciliationRunPayload;
+  readonly 'reconciliation refusal': unknown;
+  readonly consistency: readonly ConsistencyCheck[];
+  readonly 'consistency check': ConsistencyCheck;
+  readonly 'reconciliation row': DiscrepancyRecord;
 }
 
 export type MemoryKind = keyof Remembered;
