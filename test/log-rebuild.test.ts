@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Decimal, TradingError, VirtualClock } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS, InstrumentRegistry } from '../domain/model';
-import { SqliteEventStore, StoredEvent } from '../domain/state';
+import { SqliteEventStore, StoredEvent, eventHash } from '../domain/state';
 import { TradingSystem } from '../domain/trading-system';
 import { rebuildLogFromBroker, RebuildReport } from '../domain/reconciliation';
 import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulators/broker';
@@ -257,11 +257,33 @@ test('books the fill history does not add up to are rebuilt all the same: a bust
   assert.deepEqual(inferredRow?.events.map(seq => written[seq - 1].type), ['OrderAdopted', 'OrderFilled'], 'a row names the events of the new log that settle it');
 });
 
+test('a corrupt log left by a crash with pages still in its write-ahead file is refused without folding them in, and quarantined with it', async t => {
+  const rig = await buildLog(t);
+  // The edit stays in the write-ahead file: the connection that made it is still open when the files are taken.
+  const writer = new Database(rig.path);
+  writer.pragma('wal_autocheckpoint = 0');
+  writer.exec(`DELETE FROM events WHERE seq >= ${rig.seqs.lastFill}`);
+  const crashed = join(mkdtempSync(join(tmpdir(), 'log-rebuild-crashed-')), 'events.sqlite');
+  t.after(() => rmSync(dirname(crashed), { recursive: true, force: true }));
+  for (const suffix of ['', '-wal', '-shm']) copyFileSync(rig.path + suffix, crashed + suffix);
+  writer.close();
+  const found = { log: sha256(crashed), wal: sha256(`${crashed}-wal`) };
+  assert.ok(statSync(`${crashed}-wal`).size > 0);
+
+  assert.equal(brokenAtOnOpen(crashed, rig.clock), rig.seqs.lastFill);
+  assert.deepEqual({ log: sha256(crashed), wal: sha256(`${crashed}-wal`) }, found, 'refused without checkpointing the write-ahead file into the log');
+
+  const report = await rebuildLogFromBroker({ path: crashed, broker: rig.gateway, clock: rig.clock, instruments: new InstrumentRegistry() });
+  assert.equal(report.brokenAt, rig.seqs.lastFill);
+  assert.deepEqual({ log: sha256(report.quarantinedPath), wal: sha256(`${report.quarantinedPath}-wal`) }, found, 'the log and its write-ahead file are quarantined together, byte for byte');
+  assert.equal(brokenAtOnOpen(report.quarantinedPath, rig.clock), rig.seqs.lastFill, 'read with its write-ahead file, the quarantined log still shows the same break');
+  assert.equal(SqliteEventStore.inspect(crashed).ok, true);
+});
+
 test('an edit whose hash was computed again breaks the link of the next event', async t => {
   const rig = await buildLog(t);
   const db = new Database(rig.path);
   const row = db.prepare('SELECT seq, type, at, prev_hash FROM events WHERE seq = ?').get(rig.seqs.ethFill) as { seq: number; type: string; at: string; prev_hash: string };
-  const { eventHash } = await import('../domain/state');
   const payload = '{"clientOrderId":"x","tradeId":"y","quantity":"9","price":"1","fee":"0","liquidity":"maker"}';
   db.prepare('UPDATE events SET payload = ?, hash = ? WHERE seq = ?').run(payload, eventHash(row.prev_hash, row.seq, row.type, row.at, payload), row.seq);
   db.close();
@@ -271,7 +293,6 @@ test('an edit whose hash was computed again breaks the link of the next event', 
 test('a log file cut short on disk, or not a database at all, is refused as corrupted', async t => {
   const rig = await buildLog(t);
   const bytes = readFileSync(rig.path);
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(rig.path, bytes.subarray(0, Math.floor(bytes.length / 2)));
   assert.notEqual(brokenAtOnOpen(rig.path, rig.clock), undefined);
   writeFileSync(rig.path, 'not a database at all, but long enough to have a header of its own: '.repeat(100));
