@@ -5,3 +5,4 @@ export * from './position-reconciler';
 export * from './balance-reconciler';
 export * from './reconciliation-service';
 export * from './consistency-checks';
+export * from './log-rebuild';

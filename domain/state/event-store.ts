@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Clock, TradingError } from '../shared';
 import { DomainEvent, StoredEvent } from './events';
@@ -19,6 +20,79 @@ export function eventHash(prevHash: string, seq: number, type: string, at: strin
 }
 
 export type ChainVerification = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; problem: string };
+
+/** A log as read without writing to it: whether its chain verifies, and the events before its first bad sequence number. */
+export interface VerifiedPrefix {
+  readonly verification: ChainVerification;
+  readonly events: StoredEvent[];
+}
+
+/** SQLite's own words for a file whose pages cannot be read: the log is damaged from where reading stopped. */
+const DAMAGED_FILE_CODES = /^SQLITE_(CORRUPT|NOTADB)/;
+
+function isDamagedFile(error: unknown): boolean {
+  return error instanceof Error && DAMAGED_FILE_CODES.test(String((error as { code?: unknown }).code ?? ''));
+}
+
+/**
+ * Walk the chain in sequence order: the first row out of sequence, off its predecessor's hash or
+ * not matching its own hash breaks it; so does a head that says the log went on past its last row.
+ * onVerified hears of each row that verified, in order.
+ */
+function verifyChain(db: Database.Database, onVerified: (row: EventRow) => void = () => undefined): ChainVerification {
+  let expectedPrev = GENESIS_HASH;
+  let expectedSeq = 1;
+  let count = 0;
+  try {
+    const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(t => t.name));
+    if (tables.size === 0) return { ok: true, events: 0 };
+    if (!tables.has('events')) return { ok: false, events: 0, brokenAt: 1, problem: `not an event log: it holds the tables ${[...tables].sort().join(', ')}` };
+    for (const row of db.prepare('SELECT seq, type, at, payload, prev_hash, hash FROM events ORDER BY seq').iterate() as IterableIterator<EventRow>) {
+      if (row.seq !== expectedSeq) return { ok: false, events: count, brokenAt: expectedSeq, problem: `sequence gap: expected ${expectedSeq}, found ${row.seq}` };
+      if (row.prev_hash !== expectedPrev) return { ok: false, events: count, brokenAt: row.seq, problem: 'previous-hash link broken' };
+      if (eventHash(row.prev_hash, row.seq, row.type, row.at, row.payload) !== row.hash) {
+        return { ok: false, events: count, brokenAt: row.seq, problem: 'content does not match its hash' };
+      }
+      onVerified(row);
+      expectedPrev = row.hash;
+      expectedSeq += 1;
+      count += 1;
+    }
+    const head = tables.has('chain_head') ? (db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1').get() as { seq: number; hash: string } | undefined) : undefined;
+    if (head && (head.seq !== count || head.hash !== expectedPrev)) {
+      return { ok: false, events: count, brokenAt: count + 1, problem: `log ends at seq ${count} but its head says ${head.seq}: events are missing from the end` };
+    }
+    if (!head && count > 0) return { ok: false, events: count, brokenAt: count, problem: 'the chain head is missing' };
+    return { ok: true, events: count };
+  } catch (error) {
+    if (!isDamagedFile(error)) throw error;
+    return { ok: false, events: count, brokenAt: expectedSeq, problem: `the database file is damaged: ${(error as Error).message}` };
+  }
+}
+
+function corrupted(path: string, verification: Extract<ChainVerification, { ok: false }>): TradingError {
+  return new TradingError('EventStoreCorrupted', `event store ${path} is corrupted at seq ${verification.brokenAt}: ${verification.problem}`, {
+    path,
+    brokenAt: verification.brokenAt,
+    problem: verification.problem,
+  });
+}
+
+/** Read a log through a read-only connection: nothing is written to it (no checkpoint of its write-ahead file, no table created). */
+function readOnly<T>(path: string, read: (db: Database.Database) => T, damaged: (problem: string) => T): T {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    if (isDamagedFile(error)) return damaged(`the file is not a readable database: ${(error as Error).message}`);
+    throw error;
+  }
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
 
 /**
  * Append-only event log on SQLite (WAL, synchronous FULL: an acknowledged append survives a crash).
@@ -58,17 +132,23 @@ export class SqliteEventStore {
     });
   }
 
-  /** Open (or create) a log; a log whose chain does not verify is refused with EventStoreCorrupted. */
+  /**
+   * Open (or create) a log; a log whose chain does not verify is refused with EventStoreCorrupted.
+   * It is checked read-only first, so a refused log is left exactly as it was found.
+   */
   static open(path: string, clock: Clock): SqliteEventStore {
+    if (existsSync(path)) {
+      const checked = SqliteEventStore.inspect(path);
+      if (!checked.ok) throw corrupted(path, checked);
+    } else if (existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 0) {
+      // A new log would take the orphaned write-ahead file's pages as its own.
+      throw corrupted(path, { ok: false, events: 0, brokenAt: 1, problem: `its write-ahead file ${path}-wal is there without the log` });
+    }
     const store = new SqliteEventStore(path, clock);
     const verification = store.verify();
     if (!verification.ok) {
       store.close();
-      throw new TradingError('EventStoreCorrupted', `event store ${path} is corrupted at seq ${verification.brokenAt}: ${verification.problem}`, {
-        path,
-        brokenAt: verification.brokenAt,
-        problem: verification.problem,
-      });
+      throw corrupted(path, verification);
     }
     const last = store.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     if (last) {
@@ -129,25 +209,26 @@ export class SqliteEventStore {
   }
 
   verify(): ChainVerification {
-    let expectedPrev = GENESIS_HASH;
-    let expectedSeq = 1;
-    let count = 0;
-    for (const row of this.db.prepare('SELECT seq, type, at, payload, prev_hash, hash FROM events ORDER BY seq').iterate() as IterableIterator<EventRow>) {
-      if (row.seq !== expectedSeq) return { ok: false, events: count, brokenAt: expectedSeq, problem: `sequence gap: expected ${expectedSeq}, found ${row.seq}` };
-      if (row.prev_hash !== expectedPrev) return { ok: false, events: count, brokenAt: row.seq, problem: 'previous-hash link broken' };
-      if (eventHash(row.prev_hash, row.seq, row.type, row.at, row.payload) !== row.hash) {
-        return { ok: false, events: count, brokenAt: row.seq, problem: 'content does not match its hash' };
-      }
-      expectedPrev = row.hash;
-      expectedSeq += 1;
-      count += 1;
-    }
-    const head = this.db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
-    if (head && (head.seq !== count || head.hash !== expectedPrev)) {
-      return { ok: false, events: count, brokenAt: count + 1, problem: `log ends at seq ${count} but its head says ${head.seq}: events are missing from the end` };
-    }
-    if (!head && count > 0) return { ok: false, events: count, brokenAt: count, problem: 'the chain head is missing' };
-    return { ok: true, events: count };
+    return verifyChain(this.db);
+  }
+
+  /** Verify a log on disk without opening it for writing. */
+  static inspect(path: string): ChainVerification {
+    return readOnly(path, db => verifyChain(db), problem => ({ ok: false, events: 0, brokenAt: 1, problem }));
+  }
+
+  /** The events of a log on disk before its first bad sequence number (all of them when it verifies), read without opening it for writing. */
+  static readVerifiedPrefix(path: string): VerifiedPrefix {
+    return readOnly(
+      path,
+      db => {
+        const rows: EventRow[] = [];
+        const verification = verifyChain(db, row => rows.push(row));
+        const readable = verification.ok ? rows : rows.filter(row => row.seq < verification.brokenAt);
+        return { verification, events: readable.map(toStoredEvent) };
+      },
+      problem => ({ verification: { ok: false, events: 0, brokenAt: 1, problem }, events: [] }),
+    );
   }
 
   close(): void {
