@@ -50,32 +50,31 @@ Feature: Reconciliation (plan 4.5)
 
     @TC-RC-002 @smoke
     Scenario: A fill whose report was lost on the way is applied from the broker's history
-      Given the trader has a working order to buy 1 BTC-PERP at 50,000 USD
-      And the broker fills 0.4 of the working order at 50,000 USD and its report is lost
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
+      And the broker fills 0.4 of the working order at 49,000 USD and its report is lost
       When the operator asks for a reconciliation
       Then the run found:
         | class        | subject  | ours | broker's       | policy | resolution                        |
-        | missing fill | BTC-PERP | none | 0.4 @ 50000    | infer  | applied from the broker's history |
-      And the BTC-PERP position is long 0.4 at an average entry of 50,000 USD
+        | missing fill | BTC-PERP | none | 0.4 @ 49000    | infer  | applied from the broker's history |
+      And the BTC-PERP position is long 0.4 at an average entry of 49,000 USD
       And the BTC-PERP position equals the broker's
 
     @TC-RC-002
     Scenario: A fill the broker counts but its history lacks is inferred from the order's totals
-      Given the trader has a working order to buy 1 BTC-PERP at 50,000 USD
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
       And the broker counts a fill of 0.3 of the working order at 49,900 USD that neither its reports nor its history show
       When the operator asks for a reconciliation
-      Then the run found:
-        | class        | subject  | ours            | broker's            | policy | resolution                  |
-        | missing fill | BTC-PERP | 0 filled at 0   | 0.3 filled at 49900 | infer  | inferred fill inferred-     |
+      Then the run found a "missing fill" for the working order handled by "infer"
+      And the run's "missing fill" says "inferred fill inferred-"
       And the BTC-PERP position is long 0.3 at an average entry of 49,900 USD
-      And the BTC-PERP position equals the broker's
+      And the run's "balance drift" says "escalated as item R-1"
 
     @TC-RC-003
     Scenario Outline: A cash difference within the tolerance is tolerated and recorded; beyond it, it goes to the queue
       Given the broker <moves> <amount> USD <direction> the wallet for "fee rebate"
       When the operator asks for a reconciliation
       Then the run found a "<class>" for USD handled by "<policy>"
-      And the reconciliation queue holds <items> item(s)
+      And the number of open reconciliation items is <items>
 
       Examples: the tolerance is 0.01 USD
         | moves   | amount | direction | class            | policy   | items |
@@ -128,9 +127,9 @@ Feature: Reconciliation (plan 4.5)
 
     @TC-RC-005
     Scenario: A fill in the broker's history for an order the system never had is quarantined, not applied
-      Given the broker holds an order "EXT-2" to buy 0.2 BTC-PERP at 50,000 USD that the system never sent
+      Given the broker holds an order "EXT-2" to buy 0.2 BTC-PERP at 49,000 USD that the system never sent
       And the reconciliation policy for "order unknown here" is "escalate"
-      And the broker fills 0.2 of order "EXT-2" at 50,000 USD
+      And the broker fills 0.2 of order "EXT-2" at 49,000 USD
       When the operator asks for a reconciliation
       Then the run found a "fill for unknown order" for EXT-2 handled by "quarantine"
       And the system holds no BTC-PERP position
@@ -198,26 +197,28 @@ Feature: Reconciliation (plan 4.5)
       When the operator asks for a reconciliation
       Then the run found a "unknown fill" for the last order's trade handled by "escalate"
       And the row is marked as a dispute
-      And the run found a "broker filled less" for the last order handled by "escalate"
+      And the run's "broker filled less" says "part of item R-1"
       And the run's "quantity mismatch" says "follows from item R-1"
       And item "R-1" holds the evidence of our fills and the broker's
       When the trader buys 0.1 BTC-PERP at market
       Then the order is rejected by the "trading state" check
       And the "trading state" check notes "1 reconciliation item waiting for a risk officer (R-1)"
 
-    @TC-RC-012
+    @TC-RC-012 @wire-only
     Scenario: Fills booked while the system was down are read from the broker's history at start-up, before anything trades
-      Given the trader has a working order to buy 1 BTC-PERP at 50,000 USD
+      Given the trader has a working order to buy 1 BTC-PERP at 49,000 USD
       And the trading system crashes
       And while it is down the market trades 0.2 BTC-PERP against the order 3 times
       When a new trading system instance starts on the same event log
       Then the start-up reconciliation applied 3 fills from the broker's history
-      And the BTC-PERP position is long 0.6 at an average entry of 50,000 USD
+      And the BTC-PERP position is long 0.6 at an average entry of 49,000 USD
       And the BTC-PERP position equals the broker's
 
     @TC-RC-012
     Scenario: A page of the broker's history with a hole in it is read again, and nothing is invented
-      Given the trader buys 0.1 BTC-PERP at market 6 times
+      Given the trader holds 0.1 BTC-PERP bought at 50,000 USD
+      And the trader holds 0.1 BTC-PERP bought at 50,000 USD
+      And the trader holds 0.1 BTC-PERP bought at 50,000 USD
       And the broker's next page of fill history leaves out 2 fills
       When the operator asks for a reconciliation
       Then the run is complete and found no discrepancy
@@ -226,14 +227,13 @@ Feature: Reconciliation (plan 4.5)
     @TC-RC-013 @smoke
     Scenario: An edited log is refused on open, kept aside untouched, and a new one is rebuilt from the broker's books
       Given the trader holds 1 BTC-PERP bought at 50,000 USD
-      And the trading system crashes
       And someone edits the recorded fill price in the event log to 40,000
       Then opening the event log fails with "EventStoreCorrupted"
       When the operator rebuilds the log from the broker's books
       Then the corrupted log is kept in quarantine, byte for byte as it was
-      And the rebuilt log names the quarantined file and the first bad sequence number
       When a new trading system instance starts on the same event log
-      Then the BTC-PERP position is long 1 at an average entry of 50,000 USD
+      Then the rebuilt log names the quarantined file and the edited event as the first bad one
+      And the BTC-PERP position is long 1 at an average entry of 50,000 USD
       And the BTC-PERP position equals the broker's
 
     @TC-RC-014
@@ -260,7 +260,7 @@ Feature: Reconciliation (plan 4.5)
       When a "trader" named "dana" tries to decide item "R-1"
       Then the decision is refused with "NotPermitted" and the refusal is on record
       When the risk officer decides item "R-1": <decision>, because "<reason>"
-      Then the reconciliation queue holds 0 item(s)
+      Then the number of open reconciliation items is 0
       And the account cash is <cash> USD
       And the next reconciliation finds <next>
       When the trader buys 0.1 BTC-PERP at market

@@ -2,6 +2,8 @@ import { Given, When, Then, DataTable } from '@cucumber/cucumber';
 import { expect } from 'chai';
 import { Decimal } from '../support/sut';
 import type { DiscrepancyRecord, ReconciliationRunPayload } from '../support/sut';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import type { TradingWorld } from '../support/world';
 import { cell } from '../support/table-cells';
 
@@ -9,11 +11,9 @@ import { cell } from '../support/table-cells';
 function subjectNames(world: TradingWorld, row: DiscrepancyRecord): string[] {
   const s = row.subject;
   const names = [s.symbol, s.clientOrderId, s.tradeId, s.currency, s.figure].filter((n): n is string => n !== undefined);
-  const orderNames: Record<string, string> = {};
   for (const name of ['the working order', 'the last order']) {
-    if (world.context.memory.has('order', name)) orderNames[world.context.memory.recall('order', name)] = name;
+    if (s.clientOrderId && world.context.memory.has('order', name) && world.context.memory.recall('order', name) === s.clientOrderId) names.push(name);
   }
-  if (s.clientOrderId && orderNames[s.clientOrderId]) names.push(orderNames[s.clientOrderId]);
   if (s.tradeId && world.context.memory.has('order', 'the last order') && world.reconciliation.tradesOf().includes(s.tradeId)) names.push("the last order's trade");
   return names;
 }
@@ -227,7 +227,7 @@ Then(/^the order (\S+) is (working as external|unknown) here and (open|cancelled
 
 // ---- the queue ----
 
-Then('the reconciliation queue holds {int} item(s)', async function (this: TradingWorld, count: number) {
+Then('the number of open reconciliation items is {int}', async function (this: TradingWorld, count: number) {
   await this.context.system.reconciliationIdle();
   expect(this.reconciliation.queue().map(i => `${i.itemId} ${i.discrepancy.class}`)).to.have.length(count);
 });
@@ -263,8 +263,9 @@ Then('the decision is refused with {string} and the refusal is on record', funct
   expect(this.reconciliation.queue().length, 'the item stays open').to.equal(1);
 });
 
-When(/^the risk officer decides item "([^"]*)": (accept broker|keep ours|adjust (\S+)), because "([^"]*)"$/, function (this: TradingWorld, itemId: string, decision: string, cash: string | undefined, reason: string) {
+When(/^the risk officer decides item "([^"]*)": (accept broker|keep ours|adjust \S+), because "([^"]*)"$/, function (this: TradingWorld, itemId: string, decision: string, reason: string) {
   const adjust = decision.startsWith('adjust');
+  const cash = adjust ? decision.slice('adjust '.length) : undefined;
   const result = this.reconciliation.resolve({
     itemId,
     decision: adjust ? 'adjust' : (decision as 'accept broker' | 'keep ours'),
@@ -306,4 +307,28 @@ Then('the consistency check {string} passed', function (this: TradingWorld, name
 
 Then('its detail reads {string}', function (this: TradingWorld, text: string) {
   expect(this.context.memory.recall('consistency check', 'last').detail).to.include(text);
+});
+
+// ---- a corrupted log ----
+
+When("the operator rebuilds the log from the broker's books", async function (this: TradingWorld) {
+  await this.reconciliation.rebuildLog();
+});
+
+Then('the corrupted log is kept in quarantine, byte for byte as it was', function (this: TradingWorld) {
+  const { quarantinedPath, sha256 } = this.reconciliation.lastRebuild();
+  expect(existsSync(quarantinedPath), quarantinedPath).to.equal(true);
+  expect(createHash('sha256').update(readFileSync(quarantinedPath)).digest('hex')).to.equal(sha256);
+});
+
+Then('the rebuilt log names the quarantined file and the edited event as the first bad one', function (this: TradingWorld) {
+  const report = this.reconciliation.lastRebuild();
+  const [first] = this.context.system.events.all();
+  if (first?.type !== 'EventLogRebuilt') throw new Error(`the rebuilt log starts with ${first?.type}`);
+  expect(first.payload.quarantinedPath).to.equal(report.quarantinedPath);
+  expect(first.payload.quarantinedSha256).to.equal(report.sha256);
+  expect(first.payload.brokenAt).to.equal(report.brokenAt);
+  expect(first.payload.problem).to.include('does not match its hash');
+  // Every event before the edited fill was readable: the fill is the first bad one.
+  expect(first.payload.readableEvents).to.equal(report.brokenAt - 1);
 });

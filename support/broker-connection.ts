@@ -192,7 +192,11 @@ export class BrokerConnection {
 
   /** The route handed to the system at a start: on the wire the fault proxy's address and what to sign with; in process the simulator's gateway. */
   route(signing: Signing): BrokerRoute {
-    if (!this.wire) return { name: this.name, transport: 'in-process', gateway: this.inProcess };
+    if (!this.wire) {
+      // In process the system signs through the simulator's gateway: its clock's skew is the gateway's.
+      this.inProcess.setClockSkew(signing.clockSkewMs);
+      return { name: this.name, transport: 'in-process', gateway: this.inProcess };
+    }
     return {
       name: this.name,
       transport: 'wire',

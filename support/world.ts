@@ -43,7 +43,7 @@ export class TradingWorld extends World {
   readonly credentials = new Credentials(this.context, this.operator);
   readonly routes = new Routes(this.context, this.eventLog, this.trader, this.market, this.operator);
   readonly brokerReconciliation = new BrokerReconciliation(this.context, this.eventLog, this.trader);
-  readonly reconciliation = new Reconciliation(this.context, this.trader);
+  readonly reconciliation = new Reconciliation(this.context, this.trader, this.eventLog);
 
   constructor(options: IWorldOptions) {
     super(options);

@@ -31,6 +31,16 @@ function describeFills(fills: readonly { tradeId: string; quantity: Decimal; pri
   return fills.length === 0 ? 'none' : fills.map(f => `${f.tradeId}: ${f.quantity.toString()} @ ${f.price.toString()}`).join('; ');
 }
 
+/** What a person needs to decide a dispute on an order: both sides' fills of it and both sides' view of the order. */
+export function orderEvidence(order: Order | undefined, view: BrokerOrderView | undefined, ours: readonly BookedFill[], theirs: readonly BrokerFill[]): Record<string, string> {
+  return {
+    'our fills': describeFills(ours),
+    "the broker's fills": describeFills(theirs),
+    "the broker's order": view ? `${view.status}, ${view.filledQuantity.toString()} of ${view.quantity.toString()} filled at ${view.averageFillPrice.toString()}` : 'not known',
+    'our order': order ? `${order.status}, ${order.filledQuantity.toString()} of ${order.quantity.toString()} filled at ${order.averageFillPrice.toString()}` : 'none',
+  };
+}
+
 /**
  * Orders: the broker's open orders against the log's working ones, and every working order's
  * broker view (asked by id when it is not among the open ones; undefined when the broker does not know it).
@@ -151,12 +161,7 @@ export function compareOrderTotals(orders: readonly Order[], viewOf: (clientOrde
     if (view.filledQuantity.gt(order.filledQuantity)) {
       findings.push({ class: 'missing fill', part: 'orders', subject, ours, broker, difference: diff(view.filledQuantity, order.filledQuantity), tolerance: null, order, view });
     } else if (view.filledQuantity.lt(order.filledQuantity)) {
-      const evidence = {
-        'our fills': describeFills(fillsOf(order.clientOrderId)),
-        "the broker's fills": describeFills(brokerFillsOf(order.clientOrderId)),
-        "the broker's order": `${view.status}, ${view.filledQuantity.toString()} of ${view.quantity.toString()} filled at ${view.averageFillPrice.toString()}`,
-        'our order': `${order.status}, ${order.filledQuantity.toString()} of ${order.quantity.toString()} filled at ${order.averageFillPrice.toString()}`,
-      };
+      const evidence = orderEvidence(order, view, fillsOf(order.clientOrderId), brokerFillsOf(order.clientOrderId));
       findings.push({ class: 'broker filled less', part: 'orders', subject, ours, broker, difference: diff(view.filledQuantity, order.filledQuantity), tolerance: null, dispute: true, evidence, order, view });
     }
     if (isWorking(order) && (view.status === 'cancelled' || view.status === 'expired' || view.status === 'rejected') && !view.filledQuantity.lt(order.filledQuantity)) {

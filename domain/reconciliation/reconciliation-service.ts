@@ -6,7 +6,7 @@ import { brokerClockOffset } from '../execution/broker-gateway';
 import type { BrokerBalance, BrokerErrorLog, BrokerFill, BrokerGateway, BrokerOrderView, BrokerPosition, LiveExecutionEngine } from '../execution';
 import { inferFill } from '../recovery/fill-inference';
 import type { InFlightResolver } from '../recovery/in-flight-resolver';
-import { Finding, compareBalances, compareOrderTotals, compareOrders, comparePositions, compareTrades } from './compare-books';
+import { Finding, orderEvidence, compareBalances, compareOrderTotals, compareOrders, comparePositions, compareTrades } from './compare-books';
 import {
   BookChange,
   CLASS_POLICIES,
@@ -156,7 +156,21 @@ export class ReconciliationService {
       // 2. Trades by id, after the orders (an adopted order's fills count).
       if (history.ok) {
         // Disputes first: a fill the broker lacks puts its order's other differences under the same item.
-        const findings = compareTrades(state.fills, history.value, id => state.orders.has(id), state.reconciliation.quarantinedTrades).sort((a, b) => Number(b.dispute === true) - Number(a.dispute === true));
+        const compared = compareTrades(state.fills, history.value, id => state.orders.has(id), state.reconciliation.quarantinedTrades).sort((a, b) => Number(b.dispute === true) - Number(a.dispute === true));
+        // A dispute carries its evidence: both sides' fills of the order and the broker's own view of it, asked by id.
+        const findings: Finding[] = [];
+        for (const finding of compared) {
+          const id = finding.subject.clientOrderId;
+          if (!finding.dispute || !id) {
+            findings.push(finding);
+            continue;
+          }
+          if (!views.has(id)) {
+            const answer = await this.ask(broker, 'getOrder', () => broker.getOrder(id));
+            if (answer.ok) views.set(id, answer.value);
+          }
+          findings.push({ ...finding, evidence: orderEvidence(state.orders.get(id), views.get(id), [...state.fills.values()].filter(f => f.clientOrderId === id), history.value.filter(f => f.clientOrderId === id)) });
+        }
         this.ports.ledger.batch(() => {
           for (const finding of findings) rows.push(this.handleNow(finding, runId, { positions, balance }));
         });

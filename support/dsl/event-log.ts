@@ -66,7 +66,7 @@ export class EventLog {
           } else t.fills += 1;
         } else if ((e.type === 'PositionReconciled' || e.type === 'ReconciliationSkipped') && e.payload.trigger.startsWith('fill')) {
           t.reconciled += 1;
-        } else if (e.type === 'StateSynchronised' || e.type === 'BrokerSyncFailed') {
+        } else if (e.type === 'StateSynchronised' || e.type === 'BrokerSyncFailed' || e.type === 'ReconciliationCompleted') {
           if (e.seq > t.lastHistoryFillSeq) t.syncEndedAfterHistory = true;
         }
         t.upTo = e.seq;

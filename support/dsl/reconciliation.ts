@@ -1,9 +1,10 @@
 import type { ScenarioContext } from './scenario-context';
 import type { Trader } from './trader';
+import type { EventLog } from './event-log';
 import { WORKING_ORDER, LAST_ORDER } from './trader';
 import type { BrokerQuery } from '../simulators/broker';
 import { Decimal } from '../sut';
-import type { ConsistencyCheck, DiscrepancyRecord, OpenItem, ReconciliationRunPayload, ResolutionRequest, StoredEvent } from '../sut';
+import type { LogRebuildReport, ConsistencyCheck, DiscrepancyRecord, OpenItem, ReconciliationRunPayload, ResolutionRequest, StoredEvent } from '../sut';
 
 
 const LAST_RUN = 'the last reconciliation run';
@@ -16,6 +17,7 @@ export class Reconciliation {
   constructor(
     private readonly context: ScenarioContext,
     private readonly trader: Trader,
+    private readonly eventLog: EventLog,
   ) {}
 
   private get books() {
@@ -78,6 +80,9 @@ export class Reconciliation {
   // ---- runs ----
 
   async run(trigger = 'operator request'): Promise<ReconciliationRunPayload> {
+    // What the scenario did before has landed: its fills reconciled, the system's own runs recorded.
+    await this.eventLog.reconciliationsSettled();
+    await this.context.system.reconciliationIdle();
     const run = await this.context.system.reconcile(trigger);
     this.context.memory.remember('reconciliation', LAST_RUN, run);
     return run;
@@ -124,6 +129,21 @@ export class Reconciliation {
   lastRefusal(): Error & { kind?: string } {
     return this.context.memory.recall('reconciliation refusal', 'last') as Error & { kind?: string };
   }
+
+  // ---- a corrupted log ----
+
+  async rebuildLog(): Promise<LogRebuildReport> {
+    const report = await this.context.session.rebuildLogFromBroker();
+    this.rebuilt = report;
+    return report;
+  }
+
+  lastRebuild(): LogRebuildReport {
+    if (!this.rebuilt) throw new Error('the log was not rebuilt');
+    return this.rebuilt;
+  }
+
+  private rebuilt: LogRebuildReport | null = null;
 
   // ---- consistency ----
 

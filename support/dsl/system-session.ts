@@ -1,5 +1,5 @@
 import { ConditionWaiters } from '../condition-waiters';
-import type { StoredEvent, SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut';
+import type { LogRebuildReport, StoredEvent, SystemConfiguration, SystemUnderTest, SystemUnderTestDriver } from '../sut';
 import type { RaisedErrors } from './raised-errors';
 
 /**
@@ -142,6 +142,11 @@ export class SystemSession {
   openLog(): void {
     const { dataDir, clock } = this.whileDown('the log is opened on its own');
     this.driver.openLog(dataDir, clock);
+  }
+
+  /** While the system is down on a corrupted log: keep it aside and write a new one from the broker's books. */
+  rebuildLogFromBroker(): Promise<LogRebuildReport> {
+    return this.driver.rebuildLogFromBroker(this.whileDown('the log is rebuilt'));
   }
 
   private whileDown(what: string): SystemConfiguration {

@@ -6,6 +6,7 @@ import { InstrumentRegistry } from '../../domain/model';
 import { BreakerSnapshot } from '../../domain/breakers';
 import { NetworkBrokerGateway } from '../../domain/execution';
 import { MarketDataSource, NetworkMarketDataFeed } from '../../domain/market';
+import { rebuildLogFromBroker } from '../../domain/reconciliation';
 import { statePicture as stateSnapshot } from '../../domain/state';
 import {
   BreakerControls,
@@ -270,6 +271,17 @@ export const referenceDriver: SystemUnderTestDriver = {
       db.prepare('UPDATE events SET payload = ? WHERE seq = ?').run(JSON.stringify(payload), row.seq);
     } finally {
       db.close();
+    }
+  },
+
+  async rebuildLogFromBroker(configuration: SystemConfiguration) {
+    const [primary] = configuration.routes;
+    if (!primary) throw new Error('a rebuild needs a route to the broker');
+    const gateway = primary.transport === 'in-process' ? primary.gateway : wireGateway(primary, configuration);
+    try {
+      return await rebuildLogFromBroker({ path: join(configuration.dataDir, LOG_FILE), broker: gateway, clock: configuration.clock, instruments: new InstrumentRegistry() });
+    } finally {
+      if (primary.transport === 'wire') await gateway.close();
     }
   },
 

@@ -17,9 +17,11 @@ import type { BreakerDirection, BreakerLevel, BreakerReading, BreakerResponse, H
 import type { RecoveryReport } from '../../domain/trading-system';
 import type { DecisionMarketSummary } from '../../domain/state';
 import type { MarketDataSource, MarketView } from '../../domain/market';
+import type { RebuildReport as LogRebuildReport } from '../../domain/reconciliation';
 import type { ConsistencyCheck, ReconciliationRunPayload, ResolutionRequest, DiscrepancyRecord, DiscrepancyClass } from '../../domain/reconciliation';
 import type { OpenItem } from '../../domain/state';
 
+export type { LogRebuildReport };
 export type { ConsistencyCheck, ReconciliationRunPayload, ResolutionRequest, DiscrepancyRecord, DiscrepancyClass, OpenItem };
 
 /** The port's number: money, prices and quantities cross it as decimals, never as floating point. */
@@ -262,4 +264,6 @@ export interface SystemUnderTestDriver {
   tamperWithLog(dataDir: string, clock: Clock, change: { readonly eventType: string; readonly field: string; readonly value: string }): void;
   /** While the system is down: open the log and check it; the failure, if any, is the system's own error. */
   openLog(dataDir: string, clock: Clock): void;
+  /** While the system is down on a log that fails its check: keep it aside untouched and write a new one from the broker's books. */
+  rebuildLogFromBroker(configuration: SystemConfiguration): Promise<LogRebuildReport>;
 }
