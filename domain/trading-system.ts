@@ -87,7 +87,7 @@ export class TradingSystem {
     this.ledger.subscribe(event => logRecordedEvent(logger, event));
     this.inputs = new InputDesk({ ledger: this.ledger, telemetry: this.telemetry });
     const changeSettings = (changes: Readonly<Record<string, string>>, actor: string, reason: string) => this.inputs.changeSettings(changes, actor, reason);
-    this.startUp = options.reconciliation === 'on request' ? null : { status: 'pending', reason: 'the start-up reconciliation has not completed: nothing new trades before it' };
+    this.startUp = options.reconciliation !== 'automatic' ? null : { status: 'pending', reason: 'the start-up reconciliation has not completed: nothing new trades before it' };
     this.risk = new LiveRiskManager({ state, telemetry: this.telemetry, clock: options.clock, market: symbol => this.marketView(symbol), tradingStateCap: () => this.tradingStateCap() });
     this.brokerErrors = new BrokerErrorLog({ ledger: this.ledger, telemetry: this.telemetry });
     this.degradedMode = new DegradedModeSwitch({ ledger: this.ledger, changeSettings });
@@ -130,7 +130,7 @@ export class TradingSystem {
       eventsReplayed: this.eventsReplayed,
     });
     this.reconciliation = new ReconciliationService({ ledger: this.ledger, engine: this.engine, inFlight: this.inFlight, broker: () => this.brokers, telemetry: this.telemetry, brokerErrors: this.brokerErrors, clock: options.clock, logger });
-    if (options.reconciliation !== 'on request') {
+    if (options.reconciliation === 'automatic') {
       this.ledger.subscribe(event => {
         if (event.type === 'StateSynchronised' && event.payload.trigger !== 'recovery') this.inBackground(this.reconcile(`after ${event.payload.trigger}`));
         if (event.type === 'MarkPriceUpdated') this.runIfDue();
@@ -251,7 +251,7 @@ export class TradingSystem {
 
   /** At start-up: reconcile before anything new trades (automatic reconciliation only; on request this does nothing). */
   async reconcileAtStartUp(): Promise<ReconciliationRunPayload | null> {
-    if (this.options.reconciliation === 'on request') return null;
+    if (this.options.reconciliation !== 'automatic') return null;
     try {
       return await this.reconcile('start-up');
     } finally {
