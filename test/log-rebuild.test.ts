@@ -168,7 +168,7 @@ for (const corruption of CORRUPTIONS) {
 }
 
 async function assertBooksAreTheBrokers(rig: Rig, report: RebuildReport): Promise<void> {
-  const system = TradingSystem.open({ eventStorePath: rig.path, broker: rig.gateway, clock: rig.clock, circuitBreakers: 'disarmed' });
+  const system = TradingSystem.open({ eventStorePath: rig.path, broker: rig.gateway, clock: rig.clock, circuitBreakers: 'disarmed', reconciliation: 'automatic' });
   try {
     const [first] = system.events;
     assert.equal(first.type, 'EventLogRebuilt');
@@ -234,7 +234,7 @@ test('books the fill history does not add up to are rebuilt all the same: a bust
   rig.core.adjustBalance(new Decimal('12.5'), 'funding payment');
 
   const report = await rebuildLogFromBroker({ path: rig.path, broker: rig.gateway, clock: rig.clock, instruments: new InstrumentRegistry() });
-  const system = TradingSystem.open({ eventStorePath: rig.path, broker: rig.gateway, clock: rig.clock, circuitBreakers: 'disarmed' });
+  const system = TradingSystem.open({ eventStorePath: rig.path, broker: rig.gateway, clock: rig.clock, circuitBreakers: 'disarmed', reconciliation: 'automatic' });
   t.after(() => system.close());
   const written = system.events;
   assert.ok(written.some(e => e.type === 'TradeQuarantined' && e.payload.clientOrderId === eth), 'the lost order\'s fill is kept aside, not applied');
