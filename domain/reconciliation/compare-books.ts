@@ -3,19 +3,11 @@ import { Order, Position, isWorking } from '../model';
 import type { BrokerFill, BrokerOrderView, BrokerPosition, BrokerBalance } from '../execution';
 import type { BookedFill } from '../state';
 import { averagesAgree } from './position-reconciler';
-import { DiscrepancyClass, DiscrepancySubject, ReconciliationPart } from './discrepancy';
+import { DiscrepancyFigures } from './discrepancy';
 
 
 /** What a comparison finds, before a policy is applied: the row's figures and what would fix it. */
-export interface Finding {
-  readonly class: DiscrepancyClass;
-  readonly part: ReconciliationPart;
-  readonly subject: DiscrepancySubject;
-  readonly ours: string;
-  readonly broker: string;
-  readonly difference: string | null;
-  readonly tolerance: string | null;
-  readonly dispute?: boolean;
+export interface Finding extends DiscrepancyFigures {
   readonly evidence?: Readonly<Record<string, string>>;
   /** What the broker's side holds, for the policy to act on. */
   readonly fill?: BrokerFill;

@@ -58,7 +58,8 @@ export interface DiscrepancySubject {
   readonly figure?: string;
 }
 
-export interface DiscrepancyRecord {
+/** What a comparison of the two books says about one subject, before and after a policy is applied. */
+export interface DiscrepancyFigures {
   readonly class: DiscrepancyClass;
   readonly part: ReconciliationPart;
   readonly subject: DiscrepancySubject;
@@ -68,6 +69,11 @@ export interface DiscrepancyRecord {
   /** broker minus ours, where both are figures. */
   readonly difference: string | null;
   readonly tolerance: string | null;
+  /** A difference no policy can decide: it goes to a person with all its evidence. */
+  readonly dispute?: boolean;
+}
+
+export interface DiscrepancyRecord extends DiscrepancyFigures {
   readonly policy: ReconciliationPolicy;
   /** What became of it: "inferred fill inferred-CO-1-1 applied", "escalated as item R-3", ... */
   readonly resolution: string;
@@ -75,8 +81,24 @@ export interface DiscrepancyRecord {
   readonly events: readonly number[];
   /** The manual queue item it opened, where it was escalated. */
   readonly itemId?: string;
-  /** A difference no policy can decide: it goes to a person with all its evidence. */
-  readonly dispute?: boolean;
+}
+
+/** The row a run reports: a finding's figures (nothing of what the broker's side holds) and what became of it. */
+export function discrepancyRecord(finding: DiscrepancyFigures, policy: ReconciliationPolicy, resolution: string, events: readonly number[], itemId?: string): DiscrepancyRecord {
+  return {
+    class: finding.class,
+    part: finding.part,
+    subject: finding.subject,
+    ours: finding.ours,
+    broker: finding.broker,
+    difference: finding.difference,
+    tolerance: finding.tolerance,
+    policy,
+    resolution,
+    events,
+    ...(itemId ? { itemId } : {}),
+    ...(finding.dispute ? { dispute: true } : {}),
+  };
 }
 
 /** A part of a run: read and compared, or not seen because the broker's answer failed after its retries. */

@@ -8,7 +8,7 @@ import { MAX_FILL_PAGE } from '../execution/wire-protocol';
 import { inferFill } from '../recovery/fill-inference';
 import { DEFAULT_SETTINGS, DomainEvent, SqliteEventStore, StateProjection, StoredEvent, TradingLedger } from '../state';
 import { Finding, compareBalances, compareOrderTotals, compareOrders, comparePositions, compareTrades } from './compare-books';
-import { DiscrepancyRecord } from './discrepancy';
+import { DiscrepancyRecord, discrepancyRecord } from './discrepancy';
 
 export interface LogRebuildOptions {
   /** The log that failed its check; a new one is written here once the old one is quarantined. */
@@ -81,7 +81,7 @@ export async function rebuildLogFromBroker(options: LogRebuildOptions): Promise<
   const at = clock.now();
   const quarantinedPath = quarantinePathFor(path, at);
   const plan = planLog(broker.name, books, instruments, defaults, prefix, at);
-  const discrepancies = compareWithBroker(prefix, books, instruments).map(finding => ({ ...row(finding), events: plan.seqsOf(finding) }));
+  const discrepancies = compareWithBroker(prefix, books, instruments).map(finding => discrepancyRecord(finding, 'adopt', RESOLUTION, plan.seqsOf(finding)));
   const rebuilt: DomainEvent = {
     type: 'EventLogRebuilt',
     payload: { quarantinedPath, quarantinedSha256: found.log, brokenAt: verification.brokenAt, problem, broker: broker.name, readableEvents: readable.count, discrepancies },
@@ -261,21 +261,6 @@ function compareWithBroker(prefix: StateProjection, books: BrokerBooks, instrume
   const tolerance = new Decimal(prefix.settings.snapshot().reconciliation_cash_tolerance ?? '0');
   const balances = compareBalances(new Map([[prefix.currency, prefix.account().cash]]), [books.balance], tolerance);
   return [...orders, ...trades, ...totals, ...positions, ...balances];
-}
-
-function row(finding: Finding): Omit<DiscrepancyRecord, 'events'> {
-  return {
-    class: finding.class,
-    part: finding.part,
-    subject: finding.subject,
-    ours: finding.ours,
-    broker: finding.broker,
-    difference: finding.difference,
-    tolerance: finding.tolerance,
-    policy: 'adopt',
-    resolution: RESOLUTION,
-    ...(finding.dispute ? { dispute: true } : {}),
-  };
 }
 
 /** Write a new log through the one write path (each event checked by the projection, then appended), in one transaction. */

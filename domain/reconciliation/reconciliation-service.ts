@@ -19,6 +19,7 @@ import {
   ResolutionDecision,
   RESOLUTION_DECISIONS,
   policySettingKey,
+  discrepancyRecord,
 } from './discrepancy';
 
 /** The only role that may decide a queue item (the same that resets a breaker by hand). */
@@ -219,7 +220,7 @@ export class ReconciliationService {
         const ours = new Decimal(portfolio.ours[figure]);
         const theirs = new Decimal(portfolio.broker[figure]);
         if (ours.eq(theirs)) continue;
-        rows.push(this.record({ class: 'portfolio mismatch', part: 'portfolio', subject: { figure: FIGURE_NAMES[figure] }, ours: ours.toString(), broker: theirs.toString(), difference: theirs.minus(ours).toString(), tolerance: null }, 'report', 'follows from the rows above', []));
+        rows.push(discrepancyRecord({ class: 'portfolio mismatch', part: 'portfolio', subject: { figure: FIGURE_NAMES[figure] }, ours: ours.toString(), broker: theirs.toString(), difference: theirs.minus(ours).toString(), tolerance: null }, 'report', 'follows from the rows above', []));
       }
       checked('portfolio', 0, 3);
     } else parts.set('portfolio', { part: 'portfolio', status: 'skipped', attempts: 0, reason: 'needs the positions and the balance', records: 0 });
@@ -390,10 +391,10 @@ export class ReconciliationService {
       const id = finding.view.clientOrderId;
       try {
         await this.ports.broker().cancel(id);
-        return this.record(finding, 'cancel', 'cancelled at the broker: the system never sent it', []);
+        return discrepancyRecord(finding, 'cancel', 'cancelled at the broker: the system never sent it', []);
       } catch (error) {
         this.ports.brokerErrors.record(error, { broker: this.ports.broker().name, operation: 'cancel', clientOrderId: id, saw: { reconciliation: `could not cancel ${id}, an order the system never sent; asked again next run` } });
-        return this.record(finding, 'cancel', `cancel failed (${describeError(error).kind}); asked again next run`, []);
+        return discrepancyRecord(finding, 'cancel', `cancel failed (${describeError(error).kind}); asked again next run`, []);
       }
     }
     return this.handleNow(finding, runId, brokerBooks);
@@ -404,34 +405,34 @@ export class ReconciliationService {
     const policy = this.policyOf(finding);
     const key = ReconciliationBoard.subjectKey(finding.class, finding.subject);
     const open = this.board.openItemFor(key);
-    if (open) return this.record(finding, policy, `open as item ${open.itemId}, waiting for a risk officer`, [], open.itemId);
-    if (this.board.kept.get(key) === finding.broker) return this.record(finding, policy, "decided by a risk officer; the broker still shows the same", []);
+    if (open) return discrepancyRecord(finding, policy, `open as item ${open.itemId}, waiting for a risk officer`, [], open.itemId);
+    if (this.board.kept.get(key) === finding.broker) return discrepancyRecord(finding, policy, "decided by a risk officer; the broker still shows the same", []);
     const decided = finding.subject.clientOrderId ? this.board.decidedOrders.get(finding.subject.clientOrderId) : undefined;
-    if (decided && ORDER_DISPUTE_CLASSES.has(finding.class)) return this.record(finding, policy, `decided by a risk officer with item ${decided}`, [], decided);
+    if (decided && ORDER_DISPUTE_CLASSES.has(finding.class)) return discrepancyRecord(finding, policy, `decided by a risk officer with item ${decided}`, [], decided);
     const underDispute = ORDER_DISPUTE_CLASSES.has(finding.class) ? this.openItemOnOrder(finding.subject.clientOrderId) : undefined;
-    if (underDispute) return this.record(finding, policy, `part of item ${underDispute}`, [], underDispute);
+    if (underDispute) return discrepancyRecord(finding, policy, `part of item ${underDispute}`, [], underDispute);
     if (policy === 'escalate') return this.escalate(finding, runId, brokerBooks);
     switch (finding.class) {
       case 'missing fill': {
         const fill = finding.fill ?? (finding.order && finding.view ? inferFill(finding.order, finding.view, this.ports.clock.now()) : null);
-        if (!fill) return this.record(finding, policy, 'nothing to infer', []);
+        if (!fill) return discrepancyRecord(finding, policy, 'nothing to infer', []);
         const event = engine.applyFill(fill, finding.fill ? { fromHistory: true } : { inferred: true });
-        if (!event) return this.record(finding, policy, `fill ${fill.tradeId} refused by the books (see FillRejected)`, []);
-        return this.record(finding, policy, finding.fill ? `applied from the broker's history as ${fill.tradeId}` : `inferred fill ${fill.tradeId} of ${fill.quantity.toString()} at ${fill.price.toString()} applied`, [event.seq]);
+        if (!event) return discrepancyRecord(finding, policy, `fill ${fill.tradeId} refused by the books (see FillRejected)`, []);
+        return discrepancyRecord(finding, policy, finding.fill ? `applied from the broker's history as ${fill.tradeId}` : `inferred fill ${fill.tradeId} of ${fill.quantity.toString()} at ${fill.price.toString()} applied`, [event.seq]);
       }
       case 'fill for unknown order': {
         const fill = finding.fill as BrokerFill;
         const event = ledger.record({ type: 'TradeQuarantined', payload: { tradeId: fill.tradeId, clientOrderId: fill.clientOrderId, symbol: fill.symbol, side: fill.side, quantity: fill.quantity.toString(), price: fill.price.toString(), reason: `${runId}: no order ${fill.clientOrderId} here` } });
-        return this.record(finding, policy, 'quarantined: kept aside, not applied', [event.seq]);
+        return discrepancyRecord(finding, policy, 'quarantined: kept aside, not applied', [event.seq]);
       }
       case 'order unknown at broker': {
         const order = finding.order as Order;
         const needed = Number(this.setting('reconciliation_unknown_order_misses'));
         const misses = (this.board.unknownAtBroker.get(order.clientOrderId) ?? 0) + 1;
-        if (misses < needed) return this.record(finding, policy, `miss ${misses} of ${needed}: asked again next run`, []);
+        if (misses < needed) return discrepancyRecord(finding, policy, `miss ${misses} of ${needed}: asked again next run`, []);
         const before = ledger.store.length;
         const closed = this.ports.inFlight.closeUnknownOrder(order, `reconciliation ${runId} (miss ${misses} of ${needed})`);
-        return this.record(finding, policy, closed ? `closed after ${misses} misses: not known at the broker` : `miss ${misses} of ${needed}, but its request may still arrive: kept in flight`, closed ? [before + 1] : []);
+        return discrepancyRecord(finding, policy, closed ? `closed after ${misses} misses: not known at the broker` : `miss ${misses} of ${needed}, but its request may still arrive: kept in flight`, closed ? [before + 1] : []);
       }
       case 'order unknown here': {
         const view = finding.view as BrokerOrderView;
@@ -439,7 +440,7 @@ export class ReconciliationService {
           type: 'OrderAdopted',
           payload: { clientOrderId: view.clientOrderId, brokerOrderId: view.brokerOrderId, symbol: view.symbol, side: view.side, orderType: view.type, quantity: view.quantity.toString(), ...(view.limitPrice ? { limitPrice: view.limitPrice.toString() } : {}), owner: 'external', reason: `open at the broker, unknown here (${runId})` },
         });
-        return this.record(finding, policy, 'adopted as an external order', [event.seq]);
+        return discrepancyRecord(finding, policy, 'adopted as an external order', [event.seq]);
       }
       case 'status mismatch': {
         const view = finding.view as BrokerOrderView;
@@ -447,33 +448,33 @@ export class ReconciliationService {
         const event = view.status === 'expired'
           ? ledger.record({ type: 'OrderExpired', payload: { clientOrderId: view.clientOrderId, reason } })
           : ledger.record({ type: 'OrderCancelled', payload: { clientOrderId: view.clientOrderId, reason } });
-        return this.record(finding, policy, `closed as the broker has it: ${view.status}`, [event.seq]);
+        return discrepancyRecord(finding, policy, `closed as the broker has it: ${view.status}`, [event.seq]);
       }
       case 'order terms mismatch': {
         const view = finding.view as BrokerOrderView;
         const before = ledger.store.length;
         engine.recordReplaced(view.clientOrderId, view.quantity, view.limitPrice);
-        return this.record(finding, policy, "the broker's terms adopted", ledger.store.length > before ? [ledger.store.length] : []);
+        return discrepancyRecord(finding, policy, "the broker's terms adopted", ledger.store.length > before ? [ledger.store.length] : []);
       }
       case 'quantity mismatch':
       case 'average price mismatch': {
         const explained = this.explainedBy(finding);
-        if (explained) return this.record(finding, policy, `follows from item ${explained}`, [], explained);
+        if (explained) return discrepancyRecord(finding, policy, `follows from item ${explained}`, [], explained);
         const p = finding.brokerPosition as NonNullable<Finding['brokerPosition']>;
         const event = ledger.record({ type: 'BooksAdjusted', payload: { source: ACTOR, reason: `${runId}: the broker's position adopted`, position: { symbol: p.symbol, netQuantity: p.netQuantity.toString(), averageEntryPrice: p.averageEntryPrice.toString() } } });
-        return this.record(finding, policy, "the broker's position adopted", [event.seq]);
+        return discrepancyRecord(finding, policy, "the broker's position adopted", [event.seq]);
       }
       case 'balance drift': {
         const explained = this.explainedBy(finding);
-        if (explained) return this.record(finding, policy, `follows from item ${explained}`, [], explained);
+        if (explained) return discrepancyRecord(finding, policy, `follows from item ${explained}`, [], explained);
         return this.adoptCash(finding, runId, policy);
       }
       case 'within tolerance':
-        return this.record(finding, policy, `tolerated: within ${finding.tolerance} (fees or rounding)`, []);
+        return discrepancyRecord(finding, policy, `tolerated: within ${finding.tolerance} (fees or rounding)`, []);
       case 'leverage mismatch':
       case 'clock offset':
         this.raise({ level: 'warning', observed: finding.broker, limit: finding.tolerance ?? finding.ours, message: `${finding.class}${finding.subject.symbol ? ` on ${finding.subject.symbol}` : ''}: ours ${finding.ours}, the broker's ${finding.broker}` });
-        return this.record(finding, policy, 'alerted', []);
+        return discrepancyRecord(finding, policy, 'alerted', []);
       default:
         return this.escalate(finding, runId, brokerBooks);
     }
@@ -483,7 +484,7 @@ export class ReconciliationService {
     const cash = finding.brokerCash as NonNullable<Finding['brokerCash']>;
     const amount = cash.amount.minus(this.ports.ledger.state.account().cash);
     const event = this.ports.ledger.record({ type: 'BooksAdjusted', payload: { source: ACTOR, reason: `${runId}: the broker's cash adopted`, cash: { currency: cash.currency, amount: amount.toString() } } });
-    return this.record(finding, policy, `the broker's cash adopted (${amount.toString()})`, [event.seq]);
+    return discrepancyRecord(finding, policy, `the broker's cash adopted (${amount.toString()})`, [event.seq]);
   }
 
   private openItemOnOrder(clientOrderId: string | undefined): string | undefined {
@@ -504,7 +505,7 @@ export class ReconciliationService {
 
   private escalate(finding: Finding, runId: string, brokerBooks: BrokerBooks): DiscrepancyRecord {
     const explained = finding.part === 'positions' || finding.part === 'balances' ? this.explainedBy(finding) : undefined;
-    if (explained) return this.record(finding, 'escalate', `follows from item ${explained}`, [], explained);
+    if (explained) return discrepancyRecord(finding, 'escalate', `follows from item ${explained}`, [], explained);
     const itemId = `R-${this.board.itemsOpened + 1}`;
     const brokerValue = this.brokerValueFor(finding, brokerBooks);
     const { fill: _fill, view: _view, order: _order, brokerPosition: _position, brokerCash: _cash, evidence, ...row } = finding;
@@ -513,7 +514,7 @@ export class ReconciliationService {
       payload: { itemId, runId, discrepancy: { ...row, policy: 'escalate', resolution: 'waiting for a risk officer' }, evidence: evidence ?? {}, brokerValue },
     });
     this.ports.telemetry.increment('reconciliation.escalated');
-    return this.record(finding, 'escalate', `escalated as item ${itemId}`, [event.seq], itemId);
+    return discrepancyRecord(finding, 'escalate', `escalated as item ${itemId}`, [event.seq], itemId);
   }
 
   /** What accepting the broker's value would set: the symbol's position and the cash as the broker has them. */
@@ -527,23 +528,6 @@ export class ReconciliationService {
     const cash = finding.brokerCash ?? (symbol && books.balance?.ok ? { currency: books.balance.value.currency, amount: books.balance.value.cash } : undefined);
     if (cash) changes.push({ kind: 'cash', currency: cash.currency, amount: cash.amount.toString() });
     return changes;
-  }
-
-  private record(finding: Omit<Finding, 'fill' | 'view' | 'order'>, policy: ReconciliationPolicy, resolution: string, events: number[], itemId?: string): DiscrepancyRecord {
-    return {
-      class: finding.class,
-      part: finding.part,
-      subject: finding.subject,
-      ours: finding.ours,
-      broker: finding.broker,
-      difference: finding.difference,
-      tolerance: finding.tolerance,
-      policy,
-      resolution,
-      events,
-      ...(itemId ? { itemId } : {}),
-      ...(finding.dispute ? { dispute: true } : {}),
-    };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Decimal, ZERO, TradingError } from '../shared';
 import {
   Order,
+  OrderRequest,
   OrderStatus,
   TERMINAL_STATUSES,
   canTransition,
@@ -36,6 +37,16 @@ export interface BookedFill {
   readonly inferred: boolean;
   /** When the log booked it. */
   readonly bookedAt: string;
+}
+
+/** An order as an event that brings one into the books names it; what the event decides for itself comes in `terms`. */
+function orderFrom(
+  p: { clientOrderId: string; symbol: string; side: OrderRequest['side']; orderType: OrderRequest['type']; quantity: string; limitPrice?: string },
+  terms: Pick<OrderRequest, 'reduceOnly' | 'timeInForce' | 'extendedHours'>,
+  at: string,
+): Order {
+  const limitPrice = p.limitPrice !== undefined ? new Decimal(p.limitPrice) : undefined;
+  return createOrder({ clientOrderId: p.clientOrderId, symbol: p.symbol, side: p.side, type: p.orderType, quantity: new Decimal(p.quantity), limitPrice, ...terms }, at);
 }
 
 /** Applies a prepared event; `at` is the time the event store gave it. */
@@ -154,20 +165,7 @@ export class StateProjection {
         }
         const instrument = this.instruments.find(p.symbol);
         return (at: string) => {
-          const order = createOrder(
-            {
-              clientOrderId: p.clientOrderId,
-              symbol: p.symbol,
-              side: p.side,
-              type: p.orderType,
-              quantity: new Decimal(p.quantity),
-              limitPrice: p.limitPrice !== undefined ? new Decimal(p.limitPrice) : undefined,
-              reduceOnly: p.reduceOnly,
-              timeInForce: p.timeInForce ?? (instrument ? defaultTimeInForce(instrument) : 'gtc'),
-              extendedHours: p.extendedHours ?? false,
-            },
-            at,
-          );
+          const order = orderFrom(p, { reduceOnly: p.reduceOnly, timeInForce: p.timeInForce ?? (instrument ? defaultTimeInForce(instrument) : 'gtc'), extendedHours: p.extendedHours ?? false }, at);
           transition(order, 'pending_risk', at);
           this.orders.set(order.clientOrderId, order);
         };
@@ -356,20 +354,7 @@ export class StateProjection {
     }
     const instrument = this.instruments.get(p.symbol);
     return (at: string) => {
-      const order = createOrder(
-        {
-          clientOrderId: p.clientOrderId,
-          symbol: p.symbol,
-          side: p.side,
-          type: p.orderType,
-          quantity: new Decimal(p.quantity),
-          limitPrice: p.limitPrice !== undefined ? new Decimal(p.limitPrice) : undefined,
-          reduceOnly: false,
-          timeInForce: defaultTimeInForce(instrument),
-          extendedHours: false,
-        },
-        at,
-      );
+      const order = orderFrom(p, { reduceOnly: false, timeInForce: defaultTimeInForce(instrument), extendedHours: false }, at);
       // Adopted as the broker has it: working there, so working here, through the states an order passes.
       for (const status of ['pending_risk', 'submitted', 'acknowledged'] as const) transition(order, status, at);
       order.brokerOrderId = p.brokerOrderId;
