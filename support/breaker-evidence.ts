@@ -1,10 +1,7 @@
 import { StoredEvent, settingLabel } from './sut';
+import { escape } from './evidence';
 
 /** Evidence for the report: per tripped breaker, what it saw, the limit, and every action of its response in order. */
-
-function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const th = head.map(h => `<th>${escape(h)}</th>`).join('');

@@ -2,12 +2,12 @@ import { Decimal, DecisionRow, StoredEvent, SETTING_LABELS, formatSettingValue, 
 
 /** Evidence for the living documentation: plain HTML a risk officer reads without reading code. */
 
-function escape(text: string): string {
+export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 // Classes, not inline colours: scripts/report-style.css styles them for the light and the dark theme.
-interface Column {
+export interface Column {
   readonly title: string;
   /** Extra class for the column's cells. */
   readonly className?: string;
@@ -16,7 +16,8 @@ interface Column {
 /** Figures ("250,000.00 USD", "4.00x", "5.001 %", "31 s", "12.50 bps") are right-aligned; words are not. */
 const FIGURE_TEXT = /^-?[\d,]+(\.\d+)?( USD| %|x| s| bps)?( from mark)?$/;
 
-function table(columns: readonly Column[], rows: readonly (readonly string[])[], rowClass: (i: number) => string = () => ''): string {
+/** Cells are HTML: a caller escapes what it took from the log. */
+export function table(columns: readonly Column[], rows: readonly (readonly string[])[], rowClass: (i: number) => string = () => ''): string {
   const head = columns.map(c => `<th>${escape(c.title)}</th>`).join('');
   const body = rows
     .map((r, i) => {
@@ -31,7 +32,7 @@ function table(columns: readonly Column[], rows: readonly (readonly string[])[],
   return `<div class="ev-scroll"><table class="ev-table"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
-function heading(html: string): string {
+export function heading(html: string): string {
   return `<h4 class="ev-h">${html}</h4>`;
 }
 

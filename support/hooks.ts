@@ -7,6 +7,7 @@ import { brokerErrorPathsHtml, decisionTablesHtml, limitsInForceHtml, marketStat
 import type { MarketStateRow } from './evidence';
 import type { SystemUnderTest } from './sut';
 import { breakerEvidenceHtml } from './breaker-evidence';
+import { reconciliationEvidenceHtml } from './reconciliation-evidence';
 import { runSeed } from './run-context';
 import { brokerTransport } from './broker-connection';
 
@@ -69,6 +70,8 @@ After(async function (this: TradingWorld, { result }) {
       if (decisions) this.attach(decisions, 'text/html');
       const breakers = breakerEvidenceHtml(events);
       if (breakers) this.attach(breakers, 'text/html');
+      const reconciliation = reconciliationEvidenceHtml(events);
+      if (reconciliation) this.attach(reconciliation, 'text/html');
       const brokerErrors = brokerErrorPathsHtml(events);
       if (brokerErrors) this.attach(brokerErrors, 'text/html');
       const marketState = marketStateHtml(marketViews(context.system));
