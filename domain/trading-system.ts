@@ -1,4 +1,4 @@
-import { Clock, Decimal } from './shared';
+import { Clock, Decimal, TradingError } from './shared';
 import { InstrumentRegistry } from './model';
 import { LiveRiskManager } from './risk';
 import { SqliteEventStore, StoredEvent, InputDesk, TradingLedger, StateProjection, DEFAULT_SETTINGS, TradingState } from './state';
@@ -34,10 +34,12 @@ export interface TradingSystemOptions {
   readonly marketData?: MarketDataSource;
   /**
    * When the system reconciles with its broker by itself: at start-up (trading waits for a complete
-   * run), after a reconnect's synchronisation and on the schedule the settings name ('automatic',
-   * the default); or only when an operator asks ('on request').
+   * run), after a reconnect's synchronisation and on the schedule the settings name ('automatic');
+   * or only when an operator asks ('on request', the default).
    */
   readonly reconciliation?: 'automatic' | 'on request';
+  /** What the client order ids the system hands out start with: 1 to 20 letters or digits, "CO" unless named. */
+  readonly clientOrderIdPrefix?: string;
 }
 
 /**
@@ -74,6 +76,9 @@ export class TradingSystem {
   private closed = false;
 
   private constructor(readonly options: TradingSystemOptions) {
+    if (options.clientOrderIdPrefix !== undefined && !/^[A-Za-z0-9]{1,20}$/.test(options.clientOrderIdPrefix)) {
+      throw new TradingError('InvalidInput', `client order id prefix ${JSON.stringify(options.clientOrderIdPrefix)} must be 1-20 letters or digits`, { field: 'clientOrderIdPrefix' });
+    }
     const store = SqliteEventStore.open(options.eventStorePath, options.clock);
     const state = new StateProjection(options.instruments ?? new InstrumentRegistry(), options.defaultSettings ?? DEFAULT_SETTINGS);
     try {
@@ -115,6 +120,7 @@ export class TradingSystem {
       telemetry: this.telemetry,
       clock: options.clock,
       brokerErrors: this.brokerErrors,
+      clientOrderIdPrefix: options.clientOrderIdPrefix,
     });
     this.balance = new BalanceReconciler({ ledger: this.ledger, broker: this.brokers, telemetry: this.telemetry, brokerErrors: this.brokerErrors });
     this.inFlight = new InFlightResolver({ ledger: this.ledger, broker: this.brokers, engine: this.engine, clock: options.clock, brokerErrors: this.brokerErrors, synchronise: trigger => this.synchronise(trigger) });

@@ -9,6 +9,7 @@ import type { SystemUnderTest } from './sut';
 import { breakerEvidenceHtml } from './breaker-evidence';
 import { reconciliationEvidenceHtml } from './reconciliation-evidence';
 import { runSeed } from './run-context';
+import { orderPrefixOf } from './order-names';
 import { brokerTransport } from './broker-connection';
 
 // Registered here, not in world.ts, so a unit test can build a TradingWorld outside a Cucumber run.
@@ -52,8 +53,9 @@ const DESK_MARKS = '@desk-marks';
 /** Plan 4.5's scenarios run the system's own reconciliation: at start-up, after a reconnect, on its schedule. */
 const RECONCILIATION = '@reconciliation';
 
-Before(async function (this: TradingWorld, { pickle }) {
+Before(async function (this: TradingWorld, { pickle, gherkinDocument }) {
   tcpHandlesBefore = tcpHandles();
+  this.context.nameOrders(orderPrefixOf(pickle, gherkinDocument));
   if (pickle.tags.some(tag => tag.name === DESK_MARKS)) this.context.takeMarketDataFrom('desk');
   if (pickle.tags.some(tag => tag.name === RECONCILIATION)) this.context.reconcile('automatic');
   await this.context.connectBroker();

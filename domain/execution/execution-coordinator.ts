@@ -39,6 +39,8 @@ export interface ExecutionCoordinatorPorts {
   readonly telemetry: Telemetry;
   readonly clock: Clock;
   readonly brokerErrors: BrokerErrorLog;
+  /** What the client order ids it hands out start with ("CO" unless named): CO-000001, CO-000002, ... */
+  readonly clientOrderIdPrefix?: string;
 }
 
 /**
@@ -54,8 +56,10 @@ export class ExecutionCoordinator {
   private readonly telemetry: Telemetry;
   private readonly clock: Clock;
   private readonly brokerErrors: BrokerErrorLog;
+  private readonly clientOrderIdPrefix: string;
 
   constructor(ports: ExecutionCoordinatorPorts) {
+    this.clientOrderIdPrefix = ports.clientOrderIdPrefix ?? 'CO';
     this.ledger = ports.ledger;
     this.risk = ports.risk;
     this.engine = ports.engine;
@@ -280,7 +284,8 @@ export class ExecutionCoordinator {
   /** Deterministic ids that continue after a restart, because they count the orders in the log. */
   private nextClientOrderId(): string {
     let n = this.ledger.state.orders.size + 1;
-    const id = () => `CO-${String(n).padStart(6, '0')}`;
+    const prefix = this.clientOrderIdPrefix;
+    const id = () => `${prefix}-${String(n).padStart(6, '0')}`;
     while (this.ledger.state.orders.has(id())) n += 1;
     return id();
   }

@@ -49,6 +49,8 @@ export class ScenarioContext {
    * plan 4.5's scenarios (@reconciliation) run the system as it runs in production, automatic.
    */
   reconciliation: 'automatic' | 'on request' = 'on request';
+  /** What the trading system's client order ids start with (see nameOrders). */
+  private clientOrderIdPrefix: string | undefined;
   private readonly logger = new JsonLinesLogger(line => this.logLines.push(line), this.clock);
   private primary: BrokerConnection | null = null;
   /** What the system signs its requests with at its next start: the trader's key, the broker's secret, a true clock, unless a scenario says otherwise. */
@@ -122,6 +124,12 @@ export class ScenarioContext {
     this.marketData = source;
   }
 
+  /** Client order ids that tell this scenario's orders from another's in a report: "IF217" gives IF217-000001. */
+  nameOrders(prefix: string): void {
+    if (this.session.isRunning) throw new Error('client order ids are named before the trading system starts');
+    this.clientOrderIdPrefix = prefix;
+  }
+
   /** Whether the system reconciles by itself from its next start. */
   reconcile(mode: 'automatic' | 'on request'): void {
     if (this.session.isRunning) throw new Error('reconciliation is configured before the trading system starts');
@@ -142,6 +150,7 @@ export class ScenarioContext {
       logger: this.logger,
       circuitBreakers: this.circuitBreakers,
       reconciliation: this.reconciliation,
+      clientOrderIdPrefix: this.clientOrderIdPrefix,
       ...(this.marketData === 'venue feed' ? { marketData: this.connection.marketDataRoute() } : {}),
     };
   }

@@ -240,6 +240,7 @@ export const referenceDriver: SystemUnderTestDriver = {
         logger: configuration.logger,
         circuitBreakers: configuration.circuitBreakers,
         reconciliation: configuration.reconciliation,
+        clientOrderIdPrefix: configuration.clientOrderIdPrefix,
         ...(marketData ? { marketData } : {}),
       });
     } catch (error) {

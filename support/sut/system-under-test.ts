@@ -253,6 +253,8 @@ export interface SystemConfiguration {
   readonly marketData?: MarketDataRoute;
   /** Whether the system reconciles by itself (at start-up before trading, after a reconnect, on its schedule) or only when asked. */
   readonly reconciliation: 'automatic' | 'on request';
+  /** What the system's client order ids start with, so that a report tells one scenario's orders from another's ("CO" unless named). */
+  readonly clientOrderIdPrefix?: string;
 }
 
 /** How the suite starts a trading system and reaches its stored log while it is down. */
