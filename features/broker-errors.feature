@@ -46,7 +46,7 @@ Feature: Broker errors and their propagation (plan 4.3)
       And the user channel is connected
       And the BTC-PERP position is reconciled with the broker
 
-    @TC-BE-002 @smoke
+    @TC-BE-002
     Scenario: Over the request quota, the order waits as long as the broker's Retry-After says and goes through once
       Given the broker allows 2 requests at once per key, refilled at 1 a second
       And the trader's request quota is used up
@@ -88,7 +88,7 @@ Feature: Broker errors and their propagation (plan 4.3)
       And the broker received the order request once
       And the API secret cannot be worked out from the seed printed for the run
 
-    @TC-BE-004 @smoke
+    @TC-BE-004
     Scenario: During maintenance the order fails after the retries Retry-After allows, and goes through once maintenance ends
       Given the broker is in maintenance for the next 1 second
       When the trader buys 0.1 BTC-PERP at market
@@ -102,7 +102,7 @@ Feature: Broker errors and their propagation (plan 4.3)
       Then the order is filled at an average price of 50,000 USD
       And the broker's status endpoint says "normal"
 
-    @TC-BE-005 @smoke
+    @TC-BE-005
     Scenario: The broker's answers are slower than the request timeout: the order stays in flight, reserved, and is found once the network recovers
       Given the network delays everything the broker sends by 1,500 ms
       When the trader buys 1 BTC-PERP at market
@@ -303,7 +303,7 @@ Feature: Broker errors and their propagation (plan 4.3)
 
   Rule: 4.3.3 Recovery from broker errors
 
-    @TC-BE-013 @smoke
+    @TC-BE-013
     Scenario Outline: The user channel recovers by itself after <fault>
       When <fault happens>
       Then the user channel was lost and connected again
@@ -311,12 +311,16 @@ Feature: Broker errors and their propagation (plan 4.3)
       When the trader buys 0.1 BTC-PERP at market
       Then the order is filled at an average price of 50,000 USD
 
-      Examples:
+      @smoke
+      Examples: a reset the channel sees at once
         | fault               | fault happens                                   |
         | a connection reset  | the network resets every connection to the broker |
+
+      Examples: a silence the channel has to wait out
+        | fault               | fault happens                                   |
         | silent heartbeats   | the broker stops sending heartbeats until the channel is declared dead |
 
-    @TC-BE-014 @smoke
+    @TC-BE-014
     Scenario: An order lost on its way is sent again under the same client order id once the broker can be asked
       Given the network swallows everything sent to the broker
       When the trader buys 1 BTC-PERP at market
