@@ -2,9 +2,11 @@
 'use strict';
 
 // Runs the Cucumber suite with a profile, prints "N passed, N failed" from the JSON report and,
-// with --report, builds the HTML living documentation.
+// with --report, builds the HTML living documentation. With --coverage the run measures the line and
+// branch coverage of domain/ (.c8rc.json says what and where). Every run merges the error paths the
+// scenarios produced into reports/error-paths.json.
 //
-//   node scripts/run-suite.js --profile <default|smoke|ci> [--report] [cucumber-js args...]
+//   node scripts/run-suite.js --profile <default|smoke|ci> [--report] [--coverage] [cucumber-js args...]
 
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -16,10 +18,11 @@ const ROOT = path.resolve(__dirname, '..');
 const REPORTS_DIR = path.join(ROOT, 'reports');
 const CUCUMBER_JSON = path.join(REPORTS_DIR, 'cucumber.json');
 const HTML_INDEX = path.join(REPORTS_DIR, 'html', 'index.html');
-const USAGE = `usage: node scripts/run-suite.js --profile <${PROFILES.join('|')}> [--report] [cucumber-js args...]`;
+const ERROR_PATHS_DIR = path.join(REPORTS_DIR, 'error-paths');
+const USAGE = `usage: node scripts/run-suite.js --profile <${PROFILES.join('|')}> [--report] [--coverage] [cucumber-js args...]`;
 
 function parseArgs(argv) {
-  const options = { profile: undefined, report: false, passThrough: [] };
+  const options = { profile: undefined, report: false, coverage: false, passThrough: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--profile' || arg === '-p') {
@@ -28,6 +31,8 @@ function parseArgs(argv) {
       options.profile = arg.slice('--profile='.length);
     } else if (arg === '--report') {
       options.report = true;
+    } else if (arg === '--coverage') {
+      options.coverage = true;
     } else {
       options.passThrough.push(arg);
     }
@@ -69,6 +74,23 @@ function cucumberBin() {
   return path.join(path.dirname(packageJsonPath), relative);
 }
 
+/** With --coverage the cucumber child runs under c8, which reports on domain/ (mapped back to the .ts sources) as it exits. */
+function underCoverage(command, enabled) {
+  if (!enabled) return command;
+  const c8 = path.join(path.dirname(require.resolve('c8/package.json', { paths: [ROOT] })), 'bin', 'c8.js');
+  return [c8, process.execPath, ...command];
+}
+
+/** The error paths each worker recorded, merged into one table; the gaps are printed. */
+function mergeErrorPaths() {
+  const merge = spawnSync(
+    process.execPath,
+    ['-r', 'ts-node/register', path.join('scripts', 'error-paths.ts')],
+    { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' } },
+  );
+  return exitCodeOf(merge);
+}
+
 function exitCodeOf(result) {
   if (result.error) {
     console.error(`run-suite: could not start ${result.error.path || 'child process'}: ${result.error.message}`);
@@ -90,10 +112,11 @@ function main() {
   // A JSON report left by an earlier run must never be counted as this run's result.
   fs.rmSync(CUCUMBER_JSON, { force: true });
   fs.rmSync(path.join(REPORTS_DIR, 'run-metadata'), { recursive: true, force: true });
+  fs.rmSync(ERROR_PATHS_DIR, { recursive: true, force: true });
 
   const cucumber = spawnSync(
     process.execPath,
-    [cucumberBin(), '--profile', options.profile, ...options.passThrough],
+    underCoverage([cucumberBin(), '--profile', options.profile, ...options.passThrough], options.coverage),
     { cwd: ROOT, stdio: 'inherit', env: process.env },
   );
   const cucumberExit = exitCodeOf(cucumber);
@@ -119,6 +142,14 @@ function main() {
   }
   // Strict mode still exits 0 for skipped scenarios; the line above counts them as failed.
   if (exitCode === 0 && failed > 0) exitCode = 1;
+
+  if (features !== undefined && fs.existsSync(ERROR_PATHS_DIR)) {
+    const mergeExit = mergeErrorPaths();
+    if (mergeExit !== 0) {
+      console.error(`run-suite: merging the error paths failed (exit ${mergeExit})`);
+      if (exitCode === 0) exitCode = mergeExit;
+    }
+  }
 
   if (options.report && features !== undefined) {
     const report = spawnSync(

@@ -49,6 +49,11 @@ export class RaisedErrors {
     return latest.error;
   }
 
+  /** Every error raised, checked or not: what the error-path table counts. */
+  all(): readonly Error[] {
+    return this.errors.map(r => r.error);
+  }
+
   /** What no Then looked at, one line each. */
   unchecked(): string[] {
     return this.errors.filter(r => !r.checked).map(r => `${r.by}: ${r.error.name}: ${r.error.message}`);
