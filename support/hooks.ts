@@ -8,6 +8,7 @@ import type { MarketStateRow } from './evidence';
 import type { SystemUnderTest } from './sut';
 import { breakerEvidenceHtml } from './breaker-evidence';
 import { reconciliationEvidenceHtml } from './reconciliation-evidence';
+import { evidenceIndex } from './evidence-index';
 import { runSeed } from './run-context';
 import { orderPrefixOf } from './order-names';
 import { brokerTransport } from './broker-connection';
@@ -68,6 +69,7 @@ After(async function (this: TradingWorld, { result }) {
       const events = context.system.events.all();
       const settings = context.system.state.settings;
       recordLimitsInForce(settings.snapshot());
+      this.attach(JSON.stringify(evidenceIndex(events)), 'application/vnd.trading-risk.evidence-index+json');
       const decisions = decisionTablesHtml(events);
       if (decisions) this.attach(decisions, 'text/html');
       const breakers = breakerEvidenceHtml(events);
