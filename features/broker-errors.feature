@@ -274,8 +274,6 @@ Feature: Broker errors and their propagation (plan 4.3)
       When the system reconciles the balance with the broker
       Then the balance is mismatched: 99,975 USD here, 99,950 USD at the broker
 
-  Rule: 4.3.2 Telemetry and the event log agree on every error
-
     @TC-BE-011 @TC-BE-012 @smoke
     Scenario: Each broker error is one counter increment and one error event with its cause chain, and the log still verifies
       Given the trader holds 1 BTC-PERP bought at 50,000 USD
