@@ -59,7 +59,7 @@ async function main(): Promise<number> {
     if (!code) {
       failures.push('the index of decisions shows no rejection or error code');
     } else {
-      const found = await page.evaluate(text => (window as unknown as { find(s: string): boolean }).find(text), code);
+      const found = await page.evaluate(text => (globalThis as unknown as { find(s: string): boolean }).find(text), code);
       if (!found) failures.push(`the page's find does not find ${code}`);
       else console.log(`check-report: the page's find finds ${code}`);
     }
