@@ -360,7 +360,7 @@ export class BrokerSimulatorCore {
     for (const request of requests) {
       if (request.type !== 'limit') throw new BrokerRejection('INVALID_REQUEST', `order ${request.clientOrderId}: only limit orders rest`);
       if (this.orders.has(request.clientOrderId) || ids.has(request.clientOrderId)) throw new BrokerRejection('INVALID_REQUEST', `client order id ${request.clientOrderId} is already in use`);
-      const instrument = this.validate(request);
+      this.validate(request);
       const opposite = (request.side === 'buy' ? this.asks : this.bids).get(request.symbol)?.[0];
       const limit = request.limitPrice as Decimal;
       if (opposite && (request.side === 'buy' ? opposite.price.lte(limit) : opposite.price.gte(limit))) {
