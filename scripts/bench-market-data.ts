@@ -15,7 +15,8 @@ import type { RiskDecision } from '../domain/risk';
 import type { StoredEvent } from '../domain/state';
 import { BrokerSimulatorCore } from '../support/simulators/broker';
 import { MarketSimulator } from '../support/simulators/market';
-import { benchBroker, benchGateway, line } from './wire-bench';
+import { BenchSection, benchBroker, benchGateway } from './wire-bench';
+import { latencyFigure, latencyLine, valueFigure } from './bench-figures';
 
 const SYMBOL = 'BTC-PERP';
 /** Two marks one BTC-PERP tick (0.5) apart, inside a book that never moves: each sample is one mark message and nothing else. */
@@ -71,7 +72,7 @@ function requireSeen(system: TradingSystem, decided: Decided, price: Decimal, sa
  * event log (SQLite, synchronous FULL) before the decision reads it. The system runs on the real
  * clock; each sample brings a fresh mark, so none goes stale however long the run takes.
  */
-export async function marketDataToDecision(samples: number): Promise<string[]> {
+export async function marketDataToDecision(samples: number): Promise<BenchSection> {
   const dir = mkdtempSync(join(tmpdir(), 'trading-market-bench-'));
   const clock = new SystemClock();
   const random = new SeededRandom(20261126);
@@ -110,10 +111,11 @@ export async function marketDataToDecision(samples: number): Promise<string[]> {
     }
     if (h.count === 0) throw new Error(`no mark measured after ${warmup} warm-up within the ${SAMPLING_BUDGET_MS / 1000} s budget`);
     const cut = h.count < samples ? ` (stopped at the ${SAMPLING_BUDGET_MS / 1000} s budget, ${samples} asked for)` : '';
-    return [
-      `market data over the wire (loopback WebSocket, mark recorded in SQLite synchronous FULL, then one risk decision that reads it), ${h.count} marks after ${warmup} warm-up${cut}`,
-      line('wire market data -> risk decision', h),
-    ];
+    const figure = latencyFigure('wire market data -> risk decision', h);
+    return {
+      figures: [figure],
+      lines: [`market data over the wire (loopback WebSocket, mark recorded in SQLite synchronous FULL, then one risk decision that reads it), ${h.count} marks after ${warmup} warm-up${cut}`, latencyLine(figure)],
+    };
   } finally {
     system?.close();
     await feed.close();
@@ -158,7 +160,7 @@ function modelledMarket(listeners: number): MarketSimulator {
  * no listener and with one that does nothing with what it gets. The two take turns chunk by chunk
  * for about `seconds` each, so a change in the machine's load falls on both alike.
  */
-export function simulatorBookUpdates(seconds: number): string[] {
+export function simulatorBookUpdates(seconds: number): BenchSection {
   const runs: TimedSimulator[] = [
     { name: 'no listener', market: modelledMarket(0), deltas: 0, elapsedMs: 0 },
     { name: 'one listener, decoding nothing', market: modelledMarket(1), deltas: 0, elapsedMs: 0 },
@@ -174,10 +176,11 @@ export function simulatorBookUpdates(seconds: number): string[] {
       run.deltas += run.market.bookDeltasPublished - fromDeltas;
     }
   }
-  const out = [`market simulator book updates a second (virtual clock, ${MODELLED.length} modelled symbols, ${STEP_MS} ms steps, broker book kept in step)`];
-  for (const run of runs) {
-    const rate = Math.round(run.deltas / (run.elapsedMs / 1000));
-    out.push(`${run.name.padEnd(34)} n=${String(run.deltas).padStart(6)}  ${rate.toLocaleString('en-US').padStart(9)} updates/s  over ${(run.elapsedMs / 1000).toFixed(2)} s wall clock`);
-  }
-  return out;
+  const lines = [`market simulator book updates a second (virtual clock, ${MODELLED.length} modelled symbols, ${STEP_MS} ms steps, broker book kept in step)`];
+  const figures = runs.map(run => {
+    const figure = valueFigure(`market simulator book updates, ${run.name}`, 'updates/s', run.deltas, Math.round(run.deltas / (run.elapsedMs / 1000)));
+    lines.push(`${run.name.padEnd(34)} n=${String(run.deltas).padStart(6)}  ${(figure.value ?? 0).toLocaleString('en-US').padStart(9)} updates/s  over ${(run.elapsedMs / 1000).toFixed(2)} s wall clock`);
+    return figure;
+  });
+  return { figures, lines };
 }

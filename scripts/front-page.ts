@@ -30,7 +30,7 @@ export interface FrontPageOptions {
   /** reports/run-metadata: worker-*.json from the suite's AfterAll, run.json from scripts/run-suite.js. */
   readonly runMetadataDir: string;
   readonly outFile: string;
-  /** reports/bench.json: { date, figures: [{ name, unit, n, p50, p99, p999, floor?, ratio?, target? }] }. */
+  /** reports/bench.json (npm run bench): { date, node, commit, figures: [{ name, unit, n, p50, p99, p999, max?, value?, floor?, ratio?, target? }] }. */
   readonly benchJson?: string;
   /** c8's json-summary (reports/coverage/coverage-summary.json). */
   readonly coverageSummary?: string;
@@ -448,13 +448,16 @@ interface TestCaseRow {
   text: string;
 }
 
+/** A figure of reports/bench.json: a latency distribution (p50, p99, p99.9), or one value (a rate, a duration measured once) with the percentiles null. */
 interface BenchFigure {
   readonly name: string;
+  /** "us" for latencies; a rate ends in "/s" ("records/s"), and its target is a lower bound. */
   readonly unit: string;
   readonly n: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly p999: number;
+  readonly p50: number | null;
+  readonly p99: number | null;
+  readonly p999: number | null;
+  readonly value?: number;
   readonly floor?: number;
   readonly ratio?: number;
   readonly target?: number;
@@ -827,8 +830,8 @@ ${table('Health check failures', 'glossary-health-failures', HEALTH_FAILURE_MEAN
 </section>`;
 }
 
-function figure(value: number | undefined): string {
-  return value === undefined || !Number.isFinite(value) ? '' : new Decimal(value).toDecimalPlaces(3).toString();
+function figure(value: number | null | undefined): string {
+  return value === undefined || value === null || !Number.isFinite(value) ? '' : new Decimal(value).toDecimalPlaces(3).toString();
 }
 
 function measuresSection(options: FrontPageOptions): string {
@@ -857,15 +860,22 @@ function measuresSection(options: FrontPageOptions): string {
     }<p class="muted">From ${escape(options.errorPaths ?? '')}.</p>`;
   }
 
-  const bench = readJson<{ date?: string; figures?: BenchFigure[] }>(options.benchJson);
+  const bench = readJson<{ date?: string; node?: string; commit?: string; figures?: BenchFigure[] }>(options.benchJson);
+  /** A latency is within its target at or under it (its p99, or its value when measured once); a rate at or above it. */
+  const withinTarget = (f: BenchFigure): string => {
+    const measured = f.value ?? f.p99;
+    if (f.target === undefined || measured === null || measured === undefined) return '';
+    const within = f.unit.endsWith('/s') ? measured >= f.target : measured <= f.target;
+    return within ? '<span class="ok">yes</span>' : '<span class="bad">no</span>';
+  };
   const latencyTargets = `<table><thead><tr><th>plan target</th><th>at most</th></tr></thead><tbody><tr><td>order flow latency</td><td class="num">${PLAN_TARGETS.orderFlowLatencyMs} ms</td></tr><tr><td>circuit breaker response</td><td class="num">${PLAN_TARGETS.breakerResponseMs} ms</td></tr><tr><td>error propagation</td><td class="num">${PLAN_TARGETS.errorPropagationMs} ms</td></tr><tr><td>recovery</td><td class="num">${PLAN_TARGETS.recoverySeconds} s</td></tr></tbody></table>`;
   const benchHtml =
     bench && Array.isArray(bench.figures) && bench.figures.length > 0
-      ? `<p>Benchmark of ${escape(bench.date ?? 'an unknown date')} (${escape(options.benchJson ?? '')}; <code>npm run bench</code>, not this run).</p><table><thead><tr><th>figure</th><th>unit</th><th>n</th><th>p50</th><th>p99</th><th>p99.9</th><th>floor</th><th>ratio to floor</th><th>target</th><th>p99 within target</th></tr></thead><tbody>${bench.figures
-          .map(f => {
-            const within = f.target === undefined ? '' : f.p99 <= f.target ? '<span class="ok">yes</span>' : '<span class="bad">no</span>';
-            return `<tr><td>${escape(f.name)}</td><td>${escape(f.unit)}</td><td class="num">${f.n}</td><td class="num">${figure(f.p50)}</td><td class="num">${figure(f.p99)}</td><td class="num">${figure(f.p999)}</td><td class="num">${figure(f.floor)}</td><td class="num">${figure(f.ratio)}</td><td class="num">${figure(f.target)}</td><td>${within}</td></tr>`;
-          })
+      ? `<p>Benchmark of ${escape(bench.date ?? 'an unknown date')}${bench.node ? `, node ${escape(bench.node)}` : ''}${bench.commit ? `, commit ${escape(bench.commit)}` : ''} (${escape(options.benchJson ?? '')}; <code>npm run bench</code>, not this run).</p><table><thead><tr><th>figure</th><th>unit</th><th>n</th><th>p50</th><th>p99</th><th>p99.9</th><th>value</th><th>floor</th><th>ratio to floor</th><th>target</th><th>within target</th></tr></thead><tbody>${bench.figures
+          .map(
+            f =>
+              `<tr><td>${escape(f.name)}</td><td>${escape(f.unit)}</td><td class="num">${f.n}</td><td class="num">${figure(f.p50)}</td><td class="num">${figure(f.p99)}</td><td class="num">${figure(f.p999)}</td><td class="num">${figure(f.value)}</td><td class="num">${figure(f.floor)}</td><td class="num">${figure(f.ratio)}</td><td class="num">${figure(f.target)}</td><td>${withinTarget(f)}</td></tr>`,
+          )
           .join('')}</tbody></table>`
       : notMeasured;
   return `<section id="measures"><h2>Coverage and performance</h2>

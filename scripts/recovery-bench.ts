@@ -8,6 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WireRecoveryRig } from '../support/wire-recovery-rig';
+import { BenchFigure, valueFigure } from './bench-figures';
+import type { BenchSection } from './wire-bench';
+
+/** The plan's target for a recovery, in microseconds (5 s). */
+export const RECOVERY_TARGET_US = 5_000_000;
 
 const FILLS_PER_ORDER = 1000;
 const NEW_FILLS_AFTER = 100;
@@ -26,7 +31,8 @@ async function recoverOnce(rig: WireRecoveryRig): Promise<{ openMs: number; sync
   return { openMs, syncMs, applied: report.fillsRecovered, pages: rig.historyReads.requests, readMs: rig.historyReads.ms };
 }
 
-export async function recoveryBenchmark(fillCounts: readonly number[]): Promise<string[]> {
+export async function recoveryBenchmark(fillCounts: readonly number[]): Promise<BenchSection> {
+  const figures: BenchFigure[] = [];
   const out = ['recovery over the wire (loopback HTTP, signed, pages of the fill history; SQLite synchronous FULL), fills on orders the log knows'];
   for (const fills of fillCounts) {
     const dir = mkdtempSync(join(tmpdir(), 'trading-recovery-bench-'));
@@ -43,6 +49,10 @@ export async function recoveryBenchmark(fillCounts: readonly number[]): Promise<
       rig.bookFills(NEW_FILLS_AFTER);
       const again = await recoverOnce(rig);
       const n = fills.toLocaleString('en-US');
+      figures.push(
+        valueFigure(`recovery, ${n} fills, first sync from an empty cursor`, 'us', first.applied, (first.openMs + first.syncMs) * 1000, { target: RECOVERY_TARGET_US }),
+        valueFigure(`recovery, ${n} fills, restart from its last cursor`, 'us', again.applied, (again.openMs + again.syncMs) * 1000, { target: RECOVERY_TARGET_US }),
+      );
       out.push(
         `${n.padStart(7)} fills at the broker, first sync from an empty cursor: ${ms(first.openMs + first.syncMs)} (open ${ms(first.openMs)}, synchronise ${ms(first.syncMs)}: ${first.pages} pages read in ${ms(first.readMs)}, ${first.applied.toLocaleString('en-US')} fills applied)`,
         `${n.padStart(7)} fills at the broker, restart from its last cursor, ${NEW_FILLS_AFTER} new fills: ${ms(again.openMs + again.syncMs)} (open and replay the log ${ms(again.openMs)}, synchronise ${ms(again.syncMs)}: ${again.pages} page, ${again.applied} fills applied)`,
@@ -52,12 +62,12 @@ export async function recoveryBenchmark(fillCounts: readonly number[]): Promise<
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  return out;
+  return { figures, lines: out };
 }
 
 if (require.main === module) {
   recoveryBenchmark((process.env.RECOVERY_FILLS ?? '10000,100000').split(',').map(Number))
-    .then(lines => lines.forEach(line => console.log(line)))
+    .then(({ lines }) => lines.forEach(line => console.log(line)))
     .catch(error => {
       console.error(error);
       process.exitCode = 1;

@@ -15,11 +15,17 @@ import { TradingSystem } from '../domain/trading-system';
 import { NetworkBrokerGateway } from '../domain/execution';
 import { BrokerSimulatorCore, BrokerServer } from '../support/simulators/broker';
 import { MarkFeed, openMarket } from './bench-market';
+import { BenchFigure, latencyFigure, latencyLine, onFloor } from './bench-figures';
 
-export function line(name: string, h: RecordableHistogram): string {
-  const us = (ns: number) => (ns / 1000).toFixed(1).padStart(9);
-  return `${name.padEnd(34)} n=${String(h.count).padStart(6)}  p50 ${us(h.percentile(50))} us  p99 ${us(h.percentile(99))} us  p99.9 ${us(h.percentile(99.9))} us  max ${us(h.max)} us`;
+/** What a benchmark measured: its figures, and the lines printed from them. */
+export interface BenchSection {
+  readonly figures: BenchFigure[];
+  readonly lines: string[];
 }
+
+/** Plan targets, in microseconds: an order placed to its fill, a broker error to the coordinator's result. */
+export const PLACE_TO_FILL_TARGET_US = 100_000;
+export const BROKER_ERROR_TARGET_US = 25_000;
 
 const record = (h: RecordableHistogram, startedMs: number) => h.record(Math.max(1, Math.round((performance.now() - startedMs) * 1e6)));
 
@@ -65,7 +71,7 @@ export function benchGateway(server: BrokerServer, clock: SystemClock, random: S
   return new NetworkBrokerGateway({ name: 'SIM', baseUrl: server.url, apiKey: 'bench-key', apiSecret: 'bench-secret', clock, random: () => random.next() });
 }
 
-export async function wireBenchmark(orders: number): Promise<string[]> {
+export async function wireBenchmark(orders: number): Promise<BenchSection> {
   const dir = mkdtempSync(join(tmpdir(), 'trading-wire-bench-'));
   const clock = new SystemClock();
   const random = new SeededRandom(20261125);
@@ -74,7 +80,6 @@ export async function wireBenchmark(orders: number): Promise<string[]> {
   const gateway = benchGateway(server, clock, random);
   await gateway.connect();
   const system = TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock });
-  const out: string[] = [];
   try {
     openMarket(system, core, 10_000_000, 'BTC-PERP', new Decimal(50_000), new Decimal(1_000_000));
     const feed = new MarkFeed(system, 'BTC-PERP', new Decimal(50_000));
@@ -121,13 +126,15 @@ export async function wireBenchmark(orders: number): Promise<string[]> {
       record(errorPath, started);
     }
 
-    const echo = await echoFloor(orders);
-    out.push(`order flow over the wire (loopback HTTP + WebSocket, signed, SQLite synchronous FULL), ${orders} orders after ${warmup} warm-up`);
-    out.push(line('wire place -> ack', toAck));
-    out.push(line('wire place -> fill', toFill));
-    out.push(line('broker error -> coordinator result', errorPath));
-    out.push(line('floor: bare WebSocket echo', echo));
-    return out;
+    const floor = latencyFigure('floor: bare WebSocket echo', await echoFloor(orders));
+    const figures = [
+      onFloor(latencyFigure('wire place -> ack', toAck), floor),
+      onFloor(latencyFigure('wire place -> fill', toFill, { target: PLACE_TO_FILL_TARGET_US }), floor),
+      onFloor(latencyFigure('broker error -> coordinator result', errorPath, { target: BROKER_ERROR_TARGET_US }), floor),
+      floor,
+    ];
+    const lines = [`order flow over the wire (loopback HTTP + WebSocket, signed, SQLite synchronous FULL), ${orders} orders after ${warmup} warm-up`, ...figures.map(f => latencyLine(f))];
+    return { figures, lines };
   } finally {
     system.close();
     await gateway.close();

@@ -299,13 +299,33 @@ describe('the front page', () => {
       const errorPaths = join(dir, 'error-paths.json');
       writeFileSync(errorPaths, JSON.stringify({ codes: [{ code: 'RateLimited', kind: 'error kind', meaning: 'm', scenarios: ['s'] }, { code: 'NO_LIQUIDITY', kind: 'rejection code', meaning: 'm', scenarios: [] }] }));
       const benchJson = join(dir, 'bench.json');
-      writeFileSync(benchJson, JSON.stringify({ date: '2026-01-02', figures: [{ name: 'place -> ack, wire', unit: 'ms', n: 2000, p50: 1.2, p99: 3.4, p999: 9.9, floor: 0.5, ratio: 2.4, target: 100 }] }));
+      writeFileSync(
+        benchJson,
+        JSON.stringify({
+          date: '2026-01-02',
+          node: 'v22.12.0',
+          commit: 'abc1234',
+          figures: [
+            { name: 'place -> ack, wire', unit: 'ms', n: 2000, p50: 1.2, p99: 3.4, p999: 9.9, floor: 0.5, ratio: 2.4, target: 100 },
+            { name: 'breaker response, wire', unit: 'us', n: 100, p50: 40000, p99: 60000, p999: 61000, target: 50000 },
+            { name: 'reconciliation records/s', unit: 'records/s', n: 110000, p50: null, p99: null, p999: null, value: 250000, target: 100000 },
+            { name: 'reconciliation records/s, slow', unit: 'records/s', n: 110000, p50: null, p99: null, p999: null, value: 90000, target: 100000 },
+            { name: 'recovery, 100,000 fills', unit: 'us', n: 100000, p50: null, p99: null, p999: null, value: 4200000, target: 5000000 },
+          ],
+        }),
+      );
       const measures = sectionOf(build([messages(RUN)], { coverageSummary, errorPaths, benchJson }).html, 'measures');
       assert.doesNotMatch(measures, /not measured in this run/);
       assert.match(measures, /<td>lines<\/td><td class="num">871<\/td><td class="num">1000<\/td><td class="num">87.1<\/td><td class="num">85 %<\/td><td><span class="ok">yes<\/span>/);
       assert.match(measures, /1 of 2<\/strong> error kinds and rejection codes have a scenario: <strong class="bad">50.0 %<\/strong> against the plan's 95 %/);
       assert.match(measures, /Without a scenario: <a href="#code-NO_LIQUIDITY">/);
       assert.match(measures, /place -&gt; ack, wire<\/td><td>ms<\/td><td class="num">2000<\/td><td class="num">1.2<\/td><td class="num">3.4<\/td>.*<span class="ok">yes<\/span>/);
+      assert.match(measures, /Benchmark of 2026-01-02, node v22.12.0, commit abc1234/);
+      // A latency's p99 over its target misses it; a rate is within its target at or above it; a figure measured once is held by its value.
+      assert.match(measures, /breaker response, wire<\/td>(<td[^>]*>[^<]*<\/td>){9}<td><span class="bad">no<\/span>/);
+      assert.match(measures, /reconciliation records\/s<\/td><td>records\/s<\/td><td class="num">110000<\/td><td class="num"><\/td><td class="num"><\/td><td class="num"><\/td><td class="num">250000<\/td><td class="num"><\/td><td class="num"><\/td><td class="num">100000<\/td><td><span class="ok">yes<\/span>/);
+      assert.match(measures, /reconciliation records\/s, slow<\/td>(<td[^>]*>[^<]*<\/td>){9}<td><span class="bad">no<\/span>/);
+      assert.match(measures, /recovery, 100,000 fills<\/td>(<td[^>]*>[^<]*<\/td>){9}<td><span class="ok">yes<\/span>/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

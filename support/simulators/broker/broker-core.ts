@@ -348,6 +348,45 @@ export class BrokerSimulatorCore {
   }
 
   /**
+   * Limit orders already resting on the venue's book, placed in one go (a book at scale for a
+   * benchmark): each is validated as placeOrder validates it and must not cross the book, and the
+   * margin of all of them is checked once, together, instead of order by order (which grows with
+   * the square of the count). Nothing is booked when any of them is refused. Acknowledged as placeOrder does.
+   */
+  restOrders(requests: readonly SimOrderRequest[]): BrokerOrderView[] {
+    const orders: SimOrder[] = [];
+    const ids = new Set<string>();
+    const required = new Map<string, Decimal>();
+    for (const request of requests) {
+      if (request.type !== 'limit') throw new BrokerRejection('INVALID_REQUEST', `order ${request.clientOrderId}: only limit orders rest`);
+      if (this.orders.has(request.clientOrderId) || ids.has(request.clientOrderId)) throw new BrokerRejection('INVALID_REQUEST', `client order id ${request.clientOrderId} is already in use`);
+      this.validate(request);
+      const opposite = (request.side === 'buy' ? this.asks : this.bids).get(request.symbol)?.[0];
+      const limit = request.limitPrice as Decimal;
+      if (opposite && (request.side === 'buy' ? opposite.price.lte(limit) : opposite.price.gte(limit))) {
+        throw new BrokerRejection('INVALID_REQUEST', `order ${request.clientOrderId} would cross the book at ${opposite.price}: it cannot rest`);
+      }
+      ids.add(request.clientOrderId);
+      orders.push({ clientOrderId: request.clientOrderId, brokerOrderId: '', symbol: request.symbol, side: request.side, type: 'limit', quantity: request.quantity, limitPrice: limit, filledQuantity: ZERO, averageFillPrice: ZERO, status: 'open' });
+      required.set(request.symbol, (required.get(request.symbol) ?? ZERO).plus(request.quantity.times(limit)));
+    }
+    if (orders.length > 0) {
+      // One margin check for all: an order of one unit priced so that its margin is the margin of the whole lot.
+      let margin = ZERO;
+      for (const [symbol, notional] of required) margin = margin.plus(notional.times((this.instruments.get(symbol) as Instrument).initialMarginRate));
+      const instrument = this.instruments.get(orders[0].symbol) as Instrument;
+      this.checkMargin({ ...orders[0], quantity: new Decimal(1), limitPrice: margin.div(instrument.initialMarginRate) }, instrument);
+    }
+    return orders.map(order => {
+      order.brokerOrderId = `${this.name}-${++this.orderCounter}`;
+      this.requestLog.push({ action: 'place', clientOrderId: order.clientOrderId, at: this.now() });
+      this.orders.set(order.clientOrderId, order);
+      this.emit({ type: 'acknowledged', clientOrderId: order.clientOrderId, brokerOrderId: order.brokerOrderId, at: this.now() });
+      return this.view(order);
+    });
+  }
+
+  /**
    * Cancel by client order id. An id the broker has not seen is remembered instead (a tombstone),
    * since its order may still be on its way: that order is refused when it arrives.
    */
