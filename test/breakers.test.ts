@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { Decimal, TradingError } from '../domain/shared';
 import {
   BREAKER_FAILURE_MEANINGS,
@@ -84,6 +85,28 @@ test('a move of N % within T seconds counts only prices strictly inside the wind
   assert.equal(largestMove(points, 60_000).toString(), '0.052');
   assert.equal(largestMove(points, 40_000).toFixed(4), '0.0207');
   assert.equal(largestMove(points.slice(0, 1), 60_000).toString(), '0');
+});
+
+test('the largest move found from the window\'s lowest and highest prices equals the move from every price, taken one by one', () => {
+  // The definition, point by point: the largest |latest - p| / p over the prices strictly inside the window.
+  const byDefinition = (points: { atMs: number; price: Decimal }[], windowMs: number) => {
+    const latest = points[points.length - 1];
+    let largest = new Decimal(0);
+    for (const p of points.slice(0, -1)) if (p.atMs > latest.atMs - windowMs) largest = Decimal.max(largest, latest.price.minus(p.price).abs().div(p.price));
+    return largest;
+  };
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ step: fc.integer({ min: 0, max: 5_000 }), cents: fc.integer({ min: 1, max: 10_000_000 }) }), { minLength: 2, maxLength: 60 }),
+      fc.integer({ min: 1, max: 120_000 }),
+      (raw, windowMs) => {
+        let atMs = 0;
+        const points = raw.map(r => ({ atMs: (atMs += r.step), price: new Decimal(r.cents).div(100) }));
+        assert.equal(largestMove(points, windowMs).toString(), byDefinition(points, windowMs).toString());
+      },
+    ),
+    { seed: 20261203, numRuns: 500 },
+  );
 });
 
 test('correlation-weighted exposure sqrt(w\'Cw) and the average pairwise correlation', () => {

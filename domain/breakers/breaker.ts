@@ -20,6 +20,8 @@ export interface BreakerSnapshot {
   readonly equity: Decimal;
   /** The mark prices seen per symbol, oldest first. */
   prices(symbol: string): readonly PricePoint[];
+  /** The last price of each minute among them, oldest first (minuteCloses of the prices). */
+  minuteCloses(symbol: string): readonly PricePoint[];
   /** Average pairwise correlation of the symbols held now, and its values over the lookback. */
   readonly averageCorrelation: Decimal | null;
   readonly correlationLookback: readonly Decimal[];
