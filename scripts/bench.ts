@@ -6,14 +6,15 @@
  * Then the same over the wire (scripts/wire-bench.ts), beside a bare WebSocket echo as the floor,
  * market data over the wire to a risk decision and the market simulator's book updates a second
  * (scripts/bench-market-data.ts), and recovery over the wire with 10,000 and 100,000 fills at the
- * broker (scripts/recovery-bench.ts), and one reconciliation of RECON_FILLS fills and RECON_ORDERS
+ * broker (scripts/recovery-bench.ts), the log opened, verified and replayed at LOG_SIZES events
+ * (scripts/bench-log-size.ts), and one reconciliation of RECON_FILLS fills and RECON_ORDERS
  * orders against the broker's books with known discrepancies injected (scripts/bench-reconciliation.ts).
  *
  * Every figure is also written to reports/bench.json (the front page reads it): date, node, commit
  * and one entry per figure (scripts/bench-figures.ts). The run fails when the reconciliation misses
  * an injected discrepancy or invents one.
  *
- *   npm run bench            (ORDERS=2000, MARKET_SAMPLES=3000, RECOVERY_FILLS=10000,100000, RECON_FILLS=100000 and RECON_ORDERS=10000 by default)
+ *   npm run bench            (ORDERS=2000, MARKET_SAMPLES=3000, RECOVERY_FILLS=10000,100000, LOG_SIZES=10000,100000,1000000, RECON_FILLS=100000 and RECON_ORDERS=10000 by default)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulato
 import { breakerResponse } from './breaker-bench';
 import { BenchSection, PLACE_TO_FILL_TARGET_US, wireBenchmark } from './wire-bench';
 import { recoveryBenchmark } from './recovery-bench';
+import { logRecoveryBenchmark } from './bench-log-size';
 import { openMarket } from './bench-market';
 import { marketDataToDecision, simulatorBookUpdates } from './bench-market-data';
 import { reconciliationBenchmark } from './bench-reconciliation';
@@ -130,6 +132,8 @@ async function main(): Promise<void> {
   print(await breakers(Number(process.env.BREAKER_RUNS ?? 100)), figures);
   console.log('');
   print(await recoveryBenchmark((process.env.RECOVERY_FILLS ?? '10000,100000').split(',').map(Number)), figures);
+  console.log('');
+  print(await logRecoveryBenchmark((process.env.LOG_SIZES ?? '10000,100000,1000000').split(',').map(Number)), figures);
   console.log('');
   const reconciliation = await reconciliationBenchmark(Number(process.env.RECON_FILLS ?? 100_000), Number(process.env.RECON_ORDERS ?? 10_000));
   print(reconciliation, figures);
