@@ -11,8 +11,11 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 
 const time = (e: StoredEvent) => e.at.replace('T', ' ').replace('Z', '');
 
-/** Null when no breaker did anything in the scenario. */
-export function breakerEvidenceHtml(events: readonly StoredEvent[]): string | null {
+/**
+ * What the breakers did after event `since` (in the whole scenario by default); a trip before it
+ * whose response goes on shows the actions taken since. Null when no breaker did anything.
+ */
+export function breakerEvidenceHtml(events: readonly StoredEvent[], since = 0): string | null {
   const sections: string[] = [];
   for (const trip of events) {
     if (trip.type !== 'BreakerTripped') continue;
@@ -20,7 +23,7 @@ export function breakerEvidenceHtml(events: readonly StoredEvent[]): string | nu
     const actor = `circuit breaker ${name}`;
     const rows: string[][] = [];
     for (const e of events) {
-      if (e.seq < trip.seq) continue;
+      if (e.seq < trip.seq || e.seq <= since) continue;
       if (e.type === 'BreakerActionTaken' && e.payload.breaker === name) {
         rows.push([String(e.seq), time(e), e.payload.action, e.payload.outcome + (e.payload.code ? ` (${e.payload.code})` : ''), e.payload.detail]);
       } else if (e.type === 'SettingsChanged' && e.payload.actor === actor) {
@@ -31,10 +34,15 @@ export function breakerEvidenceHtml(events: readonly StoredEvent[]): string | nu
       }
     }
     const subject = trip.payload.subject ? ` (${trip.payload.subject})` : '';
+    if (trip.seq <= since) {
+      if (rows.length > 0) sections.push(`<h4 class="ev-h">Circuit breaker — ${escape(name)}${escape(subject)}, tripped at event ${trip.seq} — its response, continued</h4>` + table(['seq', 'simulated time (UTC)', 'action', 'outcome', 'detail'], rows));
+      continue;
+    }
     const title = `Circuit breaker — ${escape(name)}${escape(subject)} — <span class="ev-bad">TRIPPED</span> at ${escape(time(trip))}: observed ${escape(trip.payload.observedText)} against a limit of ${escape(trip.payload.limitText)}; response ${escape(trip.payload.response)}`;
     sections.push(`<h4 class="ev-h">${title}</h4>` + table(['seq', 'simulated time (UTC)', 'action', 'outcome', 'detail'], rows));
   }
   const recovery = events
+    .filter(e => e.seq > since)
     .filter(e => e.type === 'BreakerLevelChanged' || e.type === 'BreakerHealthChecked' || e.type === 'BreakerReset' || e.type === 'BreakerResetRefused' || e.type === 'BreakerLimitsRestored')
     .map(e => {
       switch (e.type) {

@@ -16,8 +16,11 @@ export interface Column {
 /** Figures ("250,000.00 USD", "4.00x", "5.001 %", "31 s", "12.50 bps") are right-aligned; words are not. */
 const FIGURE_TEXT = /^-?[\d,]+(\.\d+)?( USD| %|x| s| bps)?( from mark)?$/;
 
-/** Cells are HTML: a caller escapes what it took from the log. */
-export function table(columns: readonly Column[], rows: readonly (readonly string[])[], rowClass: (i: number) => string = () => ''): string {
+/**
+ * Cells are HTML: a caller escapes what it took from the log. A table of many rows names its kind
+ * (tableClass) and the stylesheet styles its columns, so a row carries no more than its cells.
+ */
+export function table(columns: readonly Column[], rows: readonly (readonly string[])[], rowClass: (i: number) => string = () => '', tableClass?: string): string {
   const head = columns.map(c => `<th>${escape(c.title)}</th>`).join('');
   const body = rows
     .map((r, i) => {
@@ -29,7 +32,7 @@ export function table(columns: readonly Column[], rows: readonly (readonly strin
       return `<tr${rc ? ` class="${rc}"` : ''}>${cells.join('')}</tr>`;
     })
     .join('');
-  return `<div class="ev-scroll"><table class="ev-table"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+  return `<div class="ev-scroll"><table class="ev-table${tableClass ? ` ${tableClass}` : ''}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 export function heading(html: string): string {
@@ -40,6 +43,8 @@ export function heading(html: string): string {
 type DecisionMarketSummary = NonNullable<Extract<StoredEvent, { type: 'RiskCheckPassed' }>['payload']['market']>;
 
 interface DecisionRecord {
+  /** The event that recorded the decision. */
+  readonly seq: number;
   readonly title: string;
   readonly outcome: string;
   readonly settingsVersion?: number;
@@ -59,40 +64,44 @@ export function riskDecisions(events: readonly StoredEvent[]): DecisionRecord[] 
     }
     const label = (id: string) => `${id}: ${orders.get(id) ?? ''}`;
     if (e.type === 'RiskCheckPassed') {
-      decisions.push({ title: label(e.payload.clientOrderId), outcome: 'APPROVED', settingsVersion: e.payload.settingsVersion, checks: e.payload.checks, market: e.payload.market });
+      decisions.push({ seq: e.seq, title: label(e.payload.clientOrderId), outcome: 'APPROVED', settingsVersion: e.payload.settingsVersion, checks: e.payload.checks, market: e.payload.market });
     } else if (e.type === 'OrderRejected' && e.payload.stage === 'risk' && e.payload.checks) {
       const { reasonCode, settingsVersion, checks, market } = e.payload;
-      decisions.push({ title: label(e.payload.clientOrderId), outcome: `REJECTED (${reasonCode})`, settingsVersion, checks, market });
+      decisions.push({ seq: e.seq, title: label(e.payload.clientOrderId), outcome: `REJECTED (${reasonCode})`, settingsVersion, checks, market });
     } else if (e.type === 'OrderReplaceRequested') {
-      decisions.push({ title: `modify ${label(e.payload.clientOrderId)} to ${e.payload.quantity} @ ${e.payload.limitPrice ?? 'market'}`, outcome: 'APPROVED', settingsVersion: e.payload.settingsVersion, checks: e.payload.checks });
+      decisions.push({ seq: e.seq, title: `modify ${label(e.payload.clientOrderId)} to ${e.payload.quantity} @ ${e.payload.limitPrice ?? 'market'}`, outcome: 'APPROVED', settingsVersion: e.payload.settingsVersion, checks: e.payload.checks });
     } else if (e.type === 'OrderReplaceRefused' && e.payload.checks) {
-      decisions.push({ title: `modify ${label(e.payload.clientOrderId)}`, outcome: 'REFUSED', checks: e.payload.checks });
+      decisions.push({ seq: e.seq, title: `modify ${label(e.payload.clientOrderId)}`, outcome: 'REFUSED', checks: e.payload.checks });
     }
   }
   return decisions;
 }
 
-export function decisionTablesHtml(events: readonly StoredEvent[]): string | null {
-  const decisions = riskDecisions(events);
+const DECISION_LEGEND =
+  '<p class="ev-legend">Exposure figures are the worst case: as if this order and every working order filled. Volatilities are annualised; depth is the visible quantity on the side the order takes from.</p>';
+
+/** The decisions recorded after event `since` (all of them by default); the events before it name their orders. */
+export function decisionTablesHtml(events: readonly StoredEvent[], since = 0): string | null {
+  const decisions = riskDecisions(events).filter(d => d.seq > since);
   if (decisions.length === 0) return null;
-  return decisions
+  // Said once, above the decisions it explains.
+  return DECISION_LEGEND + decisions
     .map(d => {
       const approved = d.outcome === 'APPROVED';
       const failedChecks = d.checks.filter(c => !c.passed).map(c => c.check);
       const verdict = `<span class="${approved ? 'ev-ok' : 'ev-bad'}">${escape(d.outcome)}</span>`;
       const failedNote = failedChecks.length > 0 ? ` — failed: ${escape(failedChecks.join(', '))}` : '';
       const version = d.settingsVersion !== undefined ? ` (settings v${d.settingsVersion})` : '';
-      const title = heading(`Risk decision — ${escape(d.title)} — ${verdict}${failedNote}${version}`);
-      const legend = '<p class="ev-legend">Exposure figures are the worst case: as if this order and every working order filled.</p>';
+      const title = heading(`Risk decision — ${escape(d.title)} — ${verdict}${failedNote}${version}, event ${d.seq}`);
       const rows = d.checks.map(c => [
         escape(c.check),
         escape(c.observed),
         escape(c.limit),
-        c.passed ? 'pass' : '<strong class="ev-bad">FAIL</strong>',
-        escape(c.passed ? c.note ?? '' : c.code),
+        c.passed ? (c.note ? `pass: ${escape(c.note)}` : 'pass') : `<strong class="ev-bad">FAIL</strong> ${escape(c.code)}`,
       ]);
-      const columns: Column[] = [{ title: 'check', className: 'ev-nowrap' }, { title: 'value checked' }, { title: 'limit' }, { title: 'result', className: 'ev-nowrap' }, { title: 'code / note' }];
-      return title + legend + table(columns, rows, i => (d.checks[i].passed ? '' : 'ev-fail')) + (d.market ? marketSeenHtml(d.market) : '');
+      // The check column does not wrap: the stylesheet says so for every ev-decision table.
+      const columns: Column[] = [{ title: 'check' }, { title: 'value checked' }, { title: 'limit' }, { title: 'result: code or note' }];
+      return title + table(columns, rows, i => (d.checks[i].passed ? '' : 'ev-fail'), 'ev-decision') + (d.market ? marketSeenHtml(d.market) : '');
     })
     .join('\n');
 }
@@ -139,8 +148,7 @@ function marketSeenHtml(m: DecisionMarketSummary): string {
     marketFigure(m.depth, 'no book', depth => grouped(depth)),
     escape(m.priceBand ?? 'none'),
   ];
-  const legend = '<p class="ev-legend">The market as this decision saw it. Volatilities are annualised; depth is the visible quantity on the side the order takes from.</p>';
-  return legend + table(columns, [row]);
+  return '<p class="ev-legend">The market as this decision saw it:</p>' + table(columns, [row]);
 }
 
 /** Each broker error and the way it travelled: what every layer saw and did, from the gateway out. */
@@ -158,30 +166,75 @@ export function brokerErrorPathsHtml(events: readonly StoredEvent[]): string | n
     .join('\n');
 }
 
-function describe(e: StoredEvent): string {
-  const p = e.payload as Record<string, unknown>;
-  const parts = Object.entries(p)
-    .filter(([k]) => k !== 'checks' && k !== 'input' && k !== 'changes')
-    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
-  if (e.type === 'SettingsChanged') parts.unshift(`changes: ${Object.entries(e.payload.changes).map(([k, v]) => `${settingLabel(k)} = ${v}`).join('; ')}`);
-  if ('input' in p) parts.push(`input=${JSON.stringify(p.input)}`);
-  return parts.join(', ');
+/** Where a run of the log came from: a step (its text), the start-up before the first step, or the end. */
+export interface RecordedBy {
+  readonly by: string;
+  /** The events after this seq and up to upTo are this part's. */
+  readonly after: number;
+  readonly upTo: number;
 }
 
-export function timelineHtml(events: readonly StoredEvent[]): string {
-  const rows = events.map(e => [String(e.seq), escape(e.at.replace('T', ' ').replace('Z', '')), escape(e.type), escape(describe(e)), escape(e.hash.slice(0, 10))]);
-  const columns: Column[] = [{ title: 'seq' }, { title: 'simulated time (UTC)', className: 'ev-nowrap' }, { title: 'event', className: 'ev-nowrap' }, { title: 'details (as recorded)', className: 'ev-wrap' }, { title: 'hash', className: 'ev-mono' }];
-  return heading(`Event timeline (${events.length} events, hash-chained)`) + table(columns, rows);
+const simulated = (e: StoredEvent) => e.at.replace('T', ' ').replace('Z', '');
+/** The time of day, with the date where it is not the day the scenario began. */
+const simulatedOn = (day: string, e: StoredEvent) => (e.at.startsWith(day) ? e.at.slice(11).replace('Z', '') : simulated(e));
+
+/** "10 OrderRequested, 11 RiskCheckPassed, 12-40 MarkPriceUpdated (29)": runs of one type said once. */
+export function eventRuns(events: readonly StoredEvent[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < events.length; ) {
+    let j = i + 1;
+    while (j < events.length && events[j].type === events[i].type) j += 1;
+    const n = j - i;
+    runs.push(n === 1 ? `${events[i].seq} ${events[i].type}` : `${events[i].seq}-${events[j - 1].seq} ${events[i].type} (${n})`);
+    i = j;
+  }
+  return runs.join(', ');
 }
 
-/** The risk limits this scenario ran under, in the order the settings are defined. */
-export function limitsInForceHtml(version: number, settings: Readonly<Record<string, string>>): string {
+/**
+ * The scenario's log in one table: which step recorded which events, by sequence number. The
+ * evidence each step produced (decisions, breaker actions, broker errors, reconciliation runs)
+ * is on that step; this says where every other event came from.
+ */
+export function timelineSummaryHtml(events: readonly StoredEvent[], parts: readonly RecordedBy[]): string {
+  if (events.length === 0) return heading('Event timeline: no event recorded');
+  const first = events[0];
+  const last = events[events.length - 1];
+  const day = first.at.slice(0, 10);
+  // A time is given where the clock moved: a row without one is at the time the row above ended.
+  let clock = '';
+  const rows = parts
+    .map(part => ({ part, own: events.filter(e => e.seq > part.after && e.seq <= part.upTo) }))
+    .filter(({ own }) => own.length > 0)
+    .map(({ part, own }) => {
+      const [from, to] = [simulatedOn(day, own[0]), simulatedOn(day, own[own.length - 1])];
+      const when = from === to ? (from === clock ? '' : from) : `${from === clock ? '' : from} to ${to}`;
+      clock = to;
+      return [escape(part.by), escape(when), escape(eventRuns(own))];
+    });
+  const title = heading(`Event timeline (${events.length} events, seq ${first.seq}-${last.seq}, hash-chained to ${escape(last.hash.slice(0, 10))}; simulated ${escape(simulated(first))} to ${escape(simulated(last))} UTC)`);
+  const columns: Column[] = [{ title: 'recorded by' }, { title: `simulated time (UTC, ${day})` }, { title: 'events (seq, type)' }];
+  return title + table(columns, rows, () => '', 'ev-timeline');
+}
+
+/**
+ * The risk limits this scenario ran under that are not at their defaults, in the order the settings
+ * are defined. The defaults themselves are listed once, on the report's index.
+ */
+export function limitsInForceHtml(version: number, settings: Readonly<Record<string, string>>, defaults: Readonly<Record<string, string>>): string {
   const order = Object.keys(SETTING_LABELS);
   const rank = (key: string) => (order.includes(key) ? order.indexOf(key) : order.length);
-  const rows = Object.entries(settings)
-    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
-    .map(([key, value]) => [escape(settingLabel(key)), escape(formatSettingValue(value))]);
-  return heading(`Risk limits in force at the end of the scenario (settings v${version})`) + table([{ title: 'setting', className: 'ev-nowrap' }, { title: 'value' }], rows);
+  const changed = Object.entries(settings)
+    .filter(([key, value]) => defaults[key] !== value)
+    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  const atDefault = Object.keys(settings).length - changed.length;
+  const where = 'listed on the report\'s index under "Risk limits in force"';
+  const title = heading(`Risk limits in force at the end of the scenario (settings v${version})`);
+  if (changed.length === 0) return title + `<p class="ev-legend">Every setting is at its default, ${escape(where)}.</p>`;
+  // One line a setting, not a table row: a scenario sets a handful, and every scenario has this list.
+  const items = changed.map(([key, value]) => `<li>${escape(settingLabel(key))} <strong>${escape(formatSettingValue(value))}</strong> (${defaults[key] === undefined ? 'no default' : `default ${escape(formatSettingValue(defaults[key]))}`})</li>`);
+  const rest = atDefault === 1 ? 'The other setting is at its default' : `The ${atDefault} other settings are at their defaults`;
+  return title + `<ul class="ev-list">${items.join('')}</ul><p class="ev-legend">${escape(`${rest}, ${where}.`)}</p>`;
 }
 
 /** What the system knew of one symbol's market at the end of a scenario (the port's MarketView, read through its fields). */
@@ -223,16 +276,16 @@ export function marketStateHtml(rows: readonly MarketStateRow[]): string | null 
     ];
   });
   const columns: Column[] = [
-    { title: 'symbol', className: 'ev-nowrap' },
+    { title: 'symbol' },
     { title: 'session' },
     { title: 'trading status' },
     { title: 'volatility regime' },
     { title: 'realized volatility' },
     { title: 'implied volatility' },
-    { title: 'best bid / ask', className: 'ev-nowrap' },
+    { title: 'best bid / ask' },
     { title: 'spread' },
     { title: 'depth bid / ask' },
     { title: 'price band (LULD)' },
   ];
-  return heading('The market at the end of the scenario, as the system held it from the venue\'s feed') + table(columns, cells);
+  return heading('The market at the end of the scenario, as the system held it from the venue\'s feed') + table(columns, cells, () => '', 'ev-market');
 }

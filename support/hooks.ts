@@ -1,13 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
-import { After, AfterAll, Before, BeforeAll, Status, setWorldConstructor } from '@cucumber/cucumber';
+import { After, AfterAll, AfterStep, Before, BeforeAll, Status, setWorldConstructor } from '@cucumber/cucumber';
 import { DEFAULT_SETTINGS, settingLabel } from './sut';
 import { TradingWorld } from './world';
-import { brokerErrorPathsHtml, decisionTablesHtml, limitsInForceHtml, marketStateHtml, timelineHtml } from './evidence';
-import type { MarketStateRow } from './evidence';
-import type { SystemUnderTest } from './sut';
-import { breakerEvidenceHtml } from './breaker-evidence';
-import { reconciliationEvidenceHtml } from './reconciliation-evidence';
+import { limitsInForceHtml, marketStateHtml, timelineSummaryHtml } from './evidence';
+import type { MarketStateRow, RecordedBy } from './evidence';
+import type { EventFeed, SystemUnderTest } from './sut';
+import { stepEvidenceHtml } from './step-evidence';
 import { evidenceIndex } from './evidence-index';
 import { runSeed } from './run-context';
 import { orderPrefixOf } from './order-names';
@@ -49,6 +48,41 @@ function marketViews(system: SystemUnderTest): MarketStateRow[] {
   return [...system.state.marks.keys()].map(symbol => system.marketView(symbol)).filter((view): view is NonNullable<typeof view> => view !== null);
 }
 
+/** The front page reads this attachment from the run's messages; the drill-down leaves it out (scripts/reporter-input.ts). */
+const EVIDENCE_INDEX_MEDIA_TYPE = 'application/vnd.trading-risk.evidence-index+json';
+
+/**
+ * Which part of a scenario recorded which events: each step's evidence goes on that step's row of
+ * the report, and the After row's timeline says where every event came from.
+ */
+class EvidenceTrail {
+  private mark = 0;
+  readonly parts: RecordedBy[] = [];
+
+  /** Attaches the evidence of the events recorded since the last call, and notes who recorded them. */
+  take(feed: EventFeed, by: string, attach: (html: string) => void): void {
+    const latest = feed.mark();
+    if (latest < this.mark) {
+      // A log rebuilt from the broker numbers its events afresh: what was noted was of the old log.
+      this.mark = 0;
+      this.parts.length = 0;
+    }
+    if (latest === this.mark) return;
+    const html = stepEvidenceHtml(feed.all(), this.mark);
+    if (html) attach(html);
+    this.parts.push({ by, after: this.mark, upTo: latest });
+    this.mark = latest;
+  }
+}
+
+const trails = new WeakMap<TradingWorld, EvidenceTrail>();
+
+function trailOf(world: TradingWorld): EvidenceTrail {
+  let trail = trails.get(world);
+  if (!trail) trails.set(world, (trail = new EvidenceTrail()));
+  return trail;
+}
+
 /** A scenario that needs a mark to reach the system between two orders sent back to back takes its marks from the desk, not the venue's feed. */
 const DESK_MARKS = '@desk-marks';
 /** Plan 4.5's scenarios run the system's own reconciliation: at start-up, after a reconnect, on its schedule. */
@@ -60,6 +94,12 @@ Before(async function (this: TradingWorld, { pickle, gherkinDocument }) {
   if (pickle.tags.some(tag => tag.name === DESK_MARKS)) this.context.takeMarketDataFrom('desk');
   if (pickle.tags.some(tag => tag.name === RECONCILIATION)) this.context.reconcile('automatic');
   await this.context.connectBroker();
+  // A reconciliation at start-up is evidence of the scenario's start, before any step.
+  if (this.context.session.isRunning) trailOf(this).take(this.context.system.events, 'start-up, before the first step', html => this.attach(html, 'text/html'));
+});
+
+AfterStep(function (this: TradingWorld, { pickleStep }) {
+  if (this.context.session.isRunning) trailOf(this).take(this.context.system.events, pickleStep.text, html => this.attach(html, 'text/html'));
 });
 
 After(async function (this: TradingWorld, { result }) {
@@ -69,19 +109,14 @@ After(async function (this: TradingWorld, { result }) {
       const events = context.system.events.all();
       const settings = context.system.state.settings;
       recordLimitsInForce(settings.snapshot());
-      this.attach(JSON.stringify(evidenceIndex(events)), 'application/vnd.trading-risk.evidence-index+json');
-      const decisions = decisionTablesHtml(events);
-      if (decisions) this.attach(decisions, 'text/html');
-      const breakers = breakerEvidenceHtml(events);
-      if (breakers) this.attach(breakers, 'text/html');
-      const reconciliation = reconciliationEvidenceHtml(events);
-      if (reconciliation) this.attach(reconciliation, 'text/html');
-      const brokerErrors = brokerErrorPathsHtml(events);
-      if (brokerErrors) this.attach(brokerErrors, 'text/html');
+      this.attach(JSON.stringify(evidenceIndex(events)), EVIDENCE_INDEX_MEDIA_TYPE);
+      // The steps carry their own evidence; the After row has what came after the last step, and the whole scenario's summary.
+      const trail = trailOf(this);
+      trail.take(context.system.events, 'after the last step', html => this.attach(html, 'text/html'));
       const marketState = marketStateHtml(marketViews(context.system));
       if (marketState) this.attach(marketState, 'text/html');
-      this.attach(timelineHtml(events), 'text/html');
-      this.attach(limitsInForceHtml(settings.version, settings.snapshot()), 'text/html');
+      this.attach(timelineSummaryHtml(events, trail.parts), 'text/html');
+      this.attach(limitsInForceHtml(settings.version, settings.snapshot(), DEFAULT_SETTINGS), 'text/html');
       if (result?.status === Status.FAILED) {
         this.attach(JSON.stringify(context.system.counters(), null, 2), 'application/json');
         if (context.logLines.length > 0) this.attach(context.logLines.join('\n'), 'text/plain');

@@ -64,11 +64,12 @@ function runHtml(e: EventOf<'ReconciliationCompleted'>): string {
 
 const summary = (record: Readonly<Record<string, string>>) => Object.entries(record).map(([k, v]) => `${k}: ${v}`).join('; ') || 'none';
 
-/** The manual queue: what went to a person, what they decided and the adjustments it made, and who was refused. */
-function manualQueueHtml(events: readonly StoredEvent[]): string | null {
-  const escalations = events.filter((e): e is EventOf<'ReconciliationItemEscalated'> => e.type === 'ReconciliationItemEscalated');
-  const resolutions = events.filter((e): e is EventOf<'ReconciliationItemResolved'> => e.type === 'ReconciliationItemResolved');
-  const refusals = events.filter((e): e is EventOf<'ReconciliationResolutionRefused'> => e.type === 'ReconciliationResolutionRefused');
+/** The manual queue after event `since`: what went to a person, what they decided and the adjustments it made, and who was refused. */
+function manualQueueHtml(events: readonly StoredEvent[], since: number): string | null {
+  const recent = events.filter(e => e.seq > since);
+  const escalations = recent.filter((e): e is EventOf<'ReconciliationItemEscalated'> => e.type === 'ReconciliationItemEscalated');
+  const resolutions = recent.filter((e): e is EventOf<'ReconciliationItemResolved'> => e.type === 'ReconciliationItemResolved');
+  const refusals = recent.filter((e): e is EventOf<'ReconciliationResolutionRefused'> => e.type === 'ReconciliationResolutionRefused');
   if (escalations.length + resolutions.length + refusals.length === 0) return null;
   const sections = [heading('Reconciliation — manual queue')];
   if (escalations.length > 0) {
@@ -118,16 +119,20 @@ function rebuiltHtml(e: EventOf<'EventLogRebuilt'>): string {
   return title + legend + body;
 }
 
-/** Null when the scenario did not reconcile, decide a queue item, check consistency or rebuild its log. */
-export function reconciliationEvidenceHtml(events: readonly StoredEvent[]): string | null {
-  if (!events.some(e => RECONCILIATION_EVENTS.has(e.type))) return null;
+/**
+ * What reconciliation did after event `since` (in the whole scenario by default). Null when it did
+ * not reconcile, decide a queue item, check consistency or rebuild its log.
+ */
+export function reconciliationEvidenceHtml(events: readonly StoredEvent[], since = 0): string | null {
+  const recent = events.filter(e => e.seq > since);
+  if (!recent.some(e => RECONCILIATION_EVENTS.has(e.type))) return null;
   const sections: string[] = [];
-  for (const e of events) {
+  for (const e of recent) {
     if (e.type === 'EventLogRebuilt') sections.push(rebuiltHtml(e));
     else if (e.type === 'ReconciliationCompleted') sections.push(runHtml(e));
   }
-  const queue = manualQueueHtml(events);
+  const queue = manualQueueHtml(events, since);
   if (queue) sections.push(queue);
-  for (const e of events) if (e.type === 'ConsistencyChecked') sections.push(consistencyHtml(e));
+  for (const e of recent) if (e.type === 'ConsistencyChecked') sections.push(consistencyHtml(e));
   return sections.join('\n');
 }
