@@ -7,8 +7,10 @@
  * market data over the wire to a risk decision and the market simulator's book updates a second
  * (scripts/bench-market-data.ts), and recovery over the wire with 10,000 and 100,000 fills at the
  * broker (scripts/recovery-bench.ts), the log opened, verified and replayed at LOG_SIZES events
- * (scripts/bench-log-size.ts), and one reconciliation of RECON_FILLS fills and RECON_ORDERS
- * orders against the broker's books with known discrepancies injected (scripts/bench-reconciliation.ts).
+ * (scripts/bench-log-size.ts), one reconciliation of RECON_FILLS fills and RECON_ORDERS
+ * orders against the broker's books with known discrepancies injected (scripts/bench-reconciliation.ts),
+ * and the acceptance suite's own time beside cucumber's floor of as many empty scenarios (scripts/bench-suite.ts;
+ * SUITE_BENCH=0 skips it).
  *
  * Every figure is also written to reports/bench.json (the front page reads it): date, node, commit
  * and one entry per figure (scripts/bench-figures.ts). The run fails when the reconciliation misses
@@ -29,6 +31,7 @@ import { breakerResponse } from './breaker-bench';
 import { BenchSection, PLACE_TO_FILL_TARGET_US, wireBenchmark } from './wire-bench';
 import { recoveryBenchmark } from './recovery-bench';
 import { logRecoveryBenchmark } from './bench-log-size';
+import { suiteBenchmark } from './bench-suite';
 import { openMarket } from './bench-market';
 import { marketDataToDecision, simulatorBookUpdates } from './bench-market-data';
 import { reconciliationBenchmark } from './bench-reconciliation';
@@ -137,6 +140,11 @@ async function main(): Promise<void> {
   console.log('');
   const reconciliation = await reconciliationBenchmark(Number(process.env.RECON_FILLS ?? 100_000), Number(process.env.RECON_ORDERS ?? 10_000));
   print(reconciliation, figures);
+
+  if (process.env.SUITE_BENCH !== '0') {
+    console.log('');
+    print(await suiteBenchmark(), figures);
+  }
 
   mkdirSync(dirname(BENCH_JSON), { recursive: true });
   writeFileSync(BENCH_JSON, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, commit: commit(), figures }, null, 2)}\n`);
