@@ -79,10 +79,10 @@ export class TradingSystem {
     if (options.clientOrderIdPrefix !== undefined && !/^[A-Za-z0-9]{1,20}$/.test(options.clientOrderIdPrefix)) {
       throw new TradingError('InvalidInput', `client order id prefix ${JSON.stringify(options.clientOrderIdPrefix)} must be 1-20 letters or digits`, { field: 'clientOrderIdPrefix' });
     }
-    const store = SqliteEventStore.open(options.eventStorePath, options.clock);
+    const { store, events } = SqliteEventStore.openWithEvents(options.eventStorePath, options.clock);
     const state = new StateProjection(options.instruments ?? new InstrumentRegistry(), options.defaultSettings ?? DEFAULT_SETTINGS);
     try {
-      this.ledger = TradingLedger.rebuild(store, state);
+      this.ledger = TradingLedger.rebuild(store, state, events);
     } catch (error) {
       store.close();
       throw error;

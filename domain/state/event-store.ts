@@ -137,25 +137,52 @@ export class SqliteEventStore {
    * It is checked read-only first, so a refused log is left exactly as it was found.
    */
   static open(path: string, clock: Clock): SqliteEventStore {
+    return SqliteEventStore.openChecked(path, clock, () => undefined).store;
+  }
+
+  /**
+   * Open a log and read every event of it, in one pass: each row is verified and kept as the
+   * read-only check walks the chain, so a system opening on its log verifies and reads it once, not
+   * once to check, once more to verify and again to replay.
+   */
+  static openWithEvents(path: string, clock: Clock): { store: SqliteEventStore; events: StoredEvent[] } {
+    const events: StoredEvent[] = [];
+    const { store } = SqliteEventStore.openChecked(path, clock, row => events.push(toStoredEvent(row)));
+    return { store, events };
+  }
+
+  private static openChecked(path: string, clock: Clock, onVerified: (row: EventRow) => void): { store: SqliteEventStore } {
+    let verified: { events: number; head: string } = { events: 0, head: GENESIS_HASH };
     if (existsSync(path)) {
-      const checked = SqliteEventStore.inspect(path);
+      let head = GENESIS_HASH;
+      const checked = readOnly(
+        path,
+        db =>
+          verifyChain(db, row => {
+            head = row.hash;
+            onVerified(row);
+          }),
+        problem => ({ ok: false, events: 0, brokenAt: 1, problem }) as ChainVerification,
+      );
       if (!checked.ok) throw corrupted(path, checked);
+      verified = { events: checked.events, head };
     } else if (existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 0) {
       // A new log would take the orphaned write-ahead file's pages as its own.
       throw corrupted(path, { ok: false, events: 0, brokenAt: 1, problem: `its write-ahead file ${path}-wal is there without the log` });
     }
     const store = new SqliteEventStore(path, clock);
-    const verification = store.verify();
-    if (!verification.ok) {
-      store.close();
-      throw corrupted(path, verification);
-    }
+    // Opened for writing, the log must still end where the check left it: the same last event, under the same hash.
     const last = store.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const endsAt = last?.seq ?? 0;
+    if (endsAt !== verified.events || (last !== undefined && last.hash !== verified.head)) {
+      store.close();
+      throw corrupted(path, { ok: false, events: verified.events, brokenAt: Math.min(endsAt, verified.events) + 1, problem: `the log changed while it was opened: checked to seq ${verified.events}, it now ends at seq ${endsAt}` });
+    }
     if (last) {
       store.lastSeq = last.seq;
       store.lastHash = last.hash;
     }
-    return store;
+    return { store };
   }
 
   get length(): number {
