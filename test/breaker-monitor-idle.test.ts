@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { VirtualClock, Decimal, TradingError } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { TradingSystem } from '../domain/trading-system';
+import type { CancelAllResult } from '../domain/execution';
 import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulators/broker';
 
 /** A broker whose cancel-all is answered only when the test says so. */
 class SlowKillSwitchGateway extends InProcessBrokerGateway {
   private answer: (() => void) | null = null;
 
-  override cancelAll(): Promise<number> {
+  override cancelAll(): Promise<CancelAllResult> {
     return new Promise(resolve => {
       this.answer = () => void super.cancelAll().then(resolve);
     });
