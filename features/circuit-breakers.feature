@@ -255,6 +255,7 @@ Feature: Circuit breakers (plan 4.2)
         | price move | critical | 5.20 %   | 5.00 % | 2026-01-05 14:30:30 |
       And telemetry counted 1 warning alert and 1 critical alert
 
+    # The kill switch comes first: one request closes every working order, each booked cancelled from the broker's answer.
     @TC-CB-011 @smoke
     Scenario: The event log holds the trip and every action of the response in order, and a restart keeps them
       Given the trader has a working order to buy 0.5 BTC-PERP at 49,000 USD
@@ -264,13 +265,42 @@ Feature: Circuit breakers (plan 4.2)
         | action             | outcome |
         | settings changed   | done    |
         | alert raised       | done    |
-        | cancel order       | done    |
         | broker kill switch | done    |
+        | cancel order       | done    |
       And the event log's sequence numbers have no gaps and its hash chain verifies
       When the trading system crashes
       And a new trading system instance starts on the same event log
       Then the "price move" breaker is still tripped
       And the trading state is now REDUCE_ONLY, set by "circuit breaker price move"
+
+    @TC-CB-011 @wire-only
+    Scenario: When the broker's kill switch fails, every working order is cancelled one by one, and the log says so
+      Given the trader has a working order to buy 0.5 BTC-PERP at 49,000 USD
+      And the trader has a working order to sell 1 ETH-PERP at 3,100 USD
+      And the "price move" breaker warns at 3 % and trips at 5 %
+      And the broker will answer the next 3 cancel-all requests with "500 INTERNAL"
+      When 20 seconds later BTC-PERP is marked at 47,400 USD
+      Then the response of the "price move" breaker is recorded in this order:
+        | action             | outcome |
+        | settings changed   | done    |
+        | alert raised       | done    |
+        | broker kill switch | failed  |
+        | cancel order       | done    |
+        | cancel order       | done    |
+      And the breaker's "broker kill switch" action is recorded as failed with "KILL_SWITCH_FAILED"
+      And every working order was cancelled for "circuit breaker price move", here and at the broker
+      And each working order was cancelled exactly once
+
+    @TC-CB-011 @wire-only
+    Scenario: A kill switch answer that does not name the orders it closed is a failure, never read as all cancelled
+      Given the trader has a working order to buy 0.5 BTC-PERP at 49,000 USD
+      And the "price move" breaker warns at 3 % and trips at 5 %
+      And the broker will carry out the next cancel-all request but answer it with '{"cancelled":1}'
+      When 20 seconds later BTC-PERP is marked at 47,400 USD
+      Then the breaker's "broker kill switch" action is recorded as failed with "KILL_SWITCH_FAILED"
+      And the broker received exactly 1 cancel-all request, after the trip
+      And every working order was cancelled for "circuit breaker price move", here and at the broker
+      And each working order was cancelled exactly once
 
     @TC-CB-012 @smoke
     Scenario: The breaker's policy is a settings change made by the breaker, and the next order meets it

@@ -25,6 +25,10 @@ Given('the broker will answer the next {int} cancel-all requests with {string}',
   this.venue.failNextCancelAllRequests(count, answer);
 });
 
+Given('the broker will carry out the next cancel-all request but answer it with {string}', function (this: TradingWorld, body: string) {
+  this.venue.answerNextCancelAllWith(body);
+});
+
 Given('the broker will answer the next order with {string}', function (this: TradingWorld, body: string) {
   this.venue.answerNextOrderWith(body);
 });

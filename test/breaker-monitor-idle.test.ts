@@ -6,13 +6,14 @@ import { join } from 'node:path';
 import { VirtualClock, Decimal, TradingError } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { TradingSystem } from '../domain/trading-system';
+import type { CancelAllResult } from '../domain/execution';
 import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulators/broker';
 
 /** A broker whose cancel-all is answered only when the test says so. */
 class SlowKillSwitchGateway extends InProcessBrokerGateway {
   private answer: (() => void) | null = null;
 
-  override cancelAll(): Promise<number> {
+  override cancelAll(): Promise<CancelAllResult> {
     return new Promise(resolve => {
       this.answer = () => void super.cancelAll().then(resolve);
     });
@@ -73,15 +74,22 @@ test('idle rejects, naming the response, while a trip\'s response waits for a ki
   }
 });
 
-test('idle rejects naming the order whose breaker cancel is never answered, and the response that waits for it', async () => {
+test('idle rejects naming the order whose one-by-one cancel (the kill switch failed) is never answered, and the response that waits for it', async () => {
   const { system, broker, dispose } = setUp(core => new InProcessBrokerGateway(core));
   try {
     const placed = await system.coordinator.place({ symbol: 'ETH-PERP', side: 'buy', type: 'limit', quantity: '1', limitPrice: '2940' });
     assert.equal(placed.outcome, 'accepted');
     const id = placed.outcome === 'accepted' ? placed.order.clientOrderId : '';
+    // The kill switch fails, so the order is cancelled one by one; that cancel is held on its way.
+    broker.failNextRequest('unavailable');
     broker.failNextRequest('held');
     system.updateMark('ETH-PERP', '2950');
-    await assert.rejects(system.breakers.idle(200), stillRunning(new RegExp(`the cancel of ${id} \\(eth floor\\)`), /the response to the eth floor trip: waiting for the cancels it sent \(1\)/));
+    await assert.rejects(
+      system.breakers.idle(200),
+      stillRunning(new RegExp(`the cancel of ${id} \\(eth floor\\)`), /the response to the eth floor trip: the kill switch \(cancel all at broker SIM\), then the cancels of what it did not close/),
+    );
+    const killSwitch = system.events.filter(e => e.type === 'BreakerActionTaken' && e.payload.action === 'broker kill switch');
+    assert.deepEqual(killSwitch.map(e => e.type === 'BreakerActionTaken' && e.payload.code), ['KILL_SWITCH_FAILED']);
   } finally {
     dispose();
   }

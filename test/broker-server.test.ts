@@ -260,7 +260,7 @@ test('orders round trip with decimal strings: place, get, replace, open orders, 
   await api(h, 'POST', '/orders', limitBuy('CO-4'));
   const all = await api(h, 'POST', '/orders/cancel-all');
   assert.equal(all.status, 200);
-  assert.equal(all.json.cancelled, 2);
+  assert.deepEqual(all.json.cancelled, ['CO-3', 'CO-4']);
   assert.equal(h.core.openOrders().length, 0);
   assert.deepEqual(h.core.requests.map(r => r.action), ['place', 'get-order', 'replace', 'cancel', 'place', 'place', 'place', 'cancel-all']);
 });

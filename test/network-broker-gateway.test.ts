@@ -115,7 +115,7 @@ test('an answer with a field the protocol does not have is refused, naming it, f
     'GET /orders/CO-1': { order: order('CO-1') },
     'GET /balance': { balance: { currency: 'USD', cash: '1' } },
     'GET /book/BTC-PERP': { book: { symbol: 'BTC-PERP', bids: [], asks: [] } },
-    'POST /orders/cancel-all': { cancelled: 0 },
+    'POST /orders/cancel-all': { cancelled: ['CO-1'] },
     'GET /status': { status: 'normal' },
   };
   let extra: Record<string, unknown> = {};
@@ -138,6 +138,23 @@ test('an answer with a field the protocol does not have is refused, naming it, f
     await call();
     extra = { postOnly: true };
     await assert.rejects(call(), isKind('ProtocolError', /postOnly/), what);
+  }
+});
+
+test('the kill switch\'s answer names the orders it closed; an answer that cannot be checked is a protocol error, never "all cancelled"', async t => {
+  let body = '{"cancelled":["CO-1","CO-2"]}';
+  const { gw } = await stubBroker(t, () => body);
+  assert.deepEqual((await gw.cancelAll()).cancelled, ['CO-1', 'CO-2']);
+  for (const [malformed, why] of [
+    ['{"cancelled":2}', /must be a list of client order ids/],
+    ['{}', /must be a list of client order ids/],
+    ['{"cancelled":["CO-1",""]}', /non-empty client order ids/],
+    ['{"cancelled":["CO-1",7]}', /non-empty client order ids/],
+    ['{"cancelled":["CO-1","CO-1"]}', /names CO-1 twice/],
+    ['{"cancelled":[],"all":true}', /unknown field "all"/],
+  ] as const) {
+    body = malformed;
+    await assert.rejects(gw.cancelAll(), isKind('ProtocolError', why), malformed);
   }
 });
 

@@ -19,6 +19,9 @@ export interface BreakerResponderPorts extends BreakerPorts {
 /** A liquidation never takes more slices than this; what is left is reported. */
 export const MAX_LIQUIDATION_SLICES = 20;
 
+/** Why an order the kill switch closed is cancelled, as the broker's own cancel report says it. */
+const KILL_SWITCH_REASON = 'cancel all (kill switch)';
+
 /** How far one trip's response has come, kept up to date as it runs. */
 interface ResponseProgress {
   step: string;
@@ -26,10 +29,12 @@ interface ResponseProgress {
 
 /**
  * Answers a critical level at once: the trading state changes before anything else happens, so no
- * order placed after the trip passes risk; then the alert goes out, working orders are cancelled
- * (those still waiting for the broker's acknowledgement as soon as it comes), the broker's kill switch
- * is pulled, and breaching positions are liquidated with reduce-only orders no larger than the book
- * can take. Every step is recorded as a BreakerActionTaken.
+ * order placed after the trip passes risk; then the alert goes out and the broker's kill switch is
+ * pulled, one request that closes every working order the broker has acknowledged, each booked
+ * cancelled from its answer. What it did not close (or everything, when it fails) is cancelled one by
+ * one; orders still waiting for the broker's acknowledgement are cancelled as soon as it comes; then
+ * breaching positions are liquidated with reduce-only orders no larger than the book can take. Every
+ * step is recorded as a BreakerActionTaken.
  */
 export class BreakerResponder {
   /** The trips' responses, one after the other in the order the breakers tripped. */
@@ -61,18 +66,37 @@ export class BreakerResponder {
   }
 
   trip(definition: BreakerDefinition, reading: BreakerReading): void {
+    const breaker = definition.name;
+    const reason = `${BREAKER_ACTOR} ${breaker}`;
+    // The record, the state change, the alert and the cancels asked for: one synchronous step, one commit. Nothing placed after it passes risk.
+    const { killSwitch, oneByOne } = this.ports.ledger.batch(() => this.recordTrip(definition, reading, reason));
+    // Sent once the trip is on disk: the kill switch first, one request for every order the broker has acknowledged.
+    const pulled = killSwitch === null ? null : this.track(this.pullKillSwitch(breaker, killSwitch), () => `the kill switch of the ${breaker} trip (cancel all at broker ${this.ports.broker().name})`);
+    const cancels = oneByOne.map(clientOrderId => this.cancelOrder(breaker, clientOrderId));
+    const progress: ResponseProgress = { step: 'waiting for the response before it' };
+    this.response = this.track(
+      this.response.then(() => this.respond(definition, reading, pulled, cancels, progress)).catch(error => this.responseFailed(breaker, error)),
+      () => `the response to the ${breaker} trip: ${progress.step}`,
+    );
+  }
+
+  /**
+   * The synchronous part of a trip. Working orders the broker has acknowledged are marked for the
+   * kill switch when this trip pulls it (the first of its episode), else cancelled one by one; those
+   * still on their way are cancelled once acknowledged.
+   */
+  private recordTrip(definition: BreakerDefinition, reading: BreakerReading, reason: string): { killSwitch: string[] | null; oneByOne: string[] } {
     const state = this.ports.ledger.state;
     const limitsBefore = limitsBeforeTrip(state);
     const response = responseFor(definition, reading);
     const payload = readingPayload(definition, reading, 'critical');
-    // First the record and the state change, in this synchronous step: nothing placed after it passes risk.
     this.ports.ledger.record({ type: 'BreakerTripped', payload: { ...payload, response, limitsBefore: { ...limitsBefore } } });
     this.ports.telemetry.increment('breakers.tripped');
     this.ports.telemetry.increment(`breakers.${definition.name}.tripped`);
     this.applyPolicy(definition.name, response, `${definition.name} at ${payload.observedText} against a limit of ${payload.limitText}`);
     this.alert(definition.name, 'critical', payload.observedText, payload.limitText);
     this.action(definition.name, 'alert raised', 'done', `critical: ${payload.observedText} against a limit of ${payload.limitText}`);
-    const cancels: Promise<unknown>[] = [];
+    const toCancel: string[] = [];
     for (const order of state.workingOrders()) {
       if (order.status === 'pending_cancel') continue;
       if (order.status === 'submitted' && order.brokerOrderId === undefined) {
@@ -81,13 +105,11 @@ export class BreakerResponder {
         this.action(definition.name, 'cancel on acknowledgement', 'done', `${order.clientOrderId} is on its way to the broker: cancel it as soon as the broker acknowledges it`, { clientOrderId: order.clientOrderId });
         continue;
       }
-      cancels.push(this.cancelOrder(definition.name, order.clientOrderId));
+      toCancel.push(order.clientOrderId);
     }
-    const progress: ResponseProgress = { step: 'waiting for the response before it' };
-    this.response = this.track(
-      this.response.then(() => this.respond(definition, reading, cancels, progress)).catch(error => this.responseFailed(definition.name, error)),
-      () => `the response to the ${definition.name} trip: ${progress.step}`,
-    );
+    if (this.ports.memory.killSwitchPulled) return { killSwitch: null, oneByOne: toCancel };
+    this.ports.memory.killSwitchPulled = true;
+    return { killSwitch: this.ports.coordinator.markCancelRequested(toCancel, reason), oneByOne: [] };
   }
 
   /** The trading state a critical breaker asks for (never a looser one than in force), and the leverage cap of a trip. */
@@ -135,22 +157,46 @@ export class BreakerResponder {
     this.ports.ledger.record({ type: 'BreakerActionTaken', payload: { breaker, action, outcome, detail, ...extra } });
   }
 
-  private async respond(definition: BreakerDefinition, reading: BreakerReading, cancels: Promise<unknown>[], progress: ResponseProgress): Promise<void> {
+  private async respond(definition: BreakerDefinition, reading: BreakerReading, killSwitch: Promise<void> | null, cancels: Promise<unknown>[], progress: ResponseProgress): Promise<void> {
+    if (killSwitch) {
+      progress.step = `the kill switch (cancel all at broker ${this.ports.broker().name}), then the cancels of what it did not close`;
+      await killSwitch;
+    }
     progress.step = `waiting for the cancels it sent (${cancels.length})`;
     await Promise.allSettled(cancels);
-    if (!this.ports.memory.killSwitchPulled) {
-      this.ports.memory.killSwitchPulled = true;
-      progress.step = `the kill switch (cancel all at broker ${this.ports.broker().name})`;
-      try {
-        const cancelled = await this.ports.broker().cancelAll();
-        this.action(definition.name, 'broker kill switch', 'done', `cancel all sent to broker ${this.ports.broker().name}: ${cancelled} open orders cancelled there`);
-      } catch (error) {
-        this.ports.brokerErrors.record(error, { broker: this.ports.broker().name, operation: 'cancel-all', saw: { 'circuit breaker': 'kill switch not confirmed' } });
-        this.action(definition.name, 'broker kill switch', 'failed', `cancel all not confirmed: ${describeError(error).message}`, { code: 'KILL_SWITCH_FAILED' });
-      }
-    }
     if (definition.liquidation === 'none') return;
     for (const breach of reading.breaching ?? []) await this.liquidate(definition.name, breach.symbol, breach.quantity, progress);
+  }
+
+  /**
+   * One cancel-all for every order marked: each order the broker's answer names is booked cancelled,
+   * all of them in one commit (its cancel report may have come first). The orders it did not close,
+   * or all those still pending when it fails, are then cancelled one by one.
+   */
+  private async pullKillSwitch(breaker: string, marked: readonly string[]): Promise<void> {
+    const broker = this.ports.broker();
+    let closed: ReadonlySet<string> = new Set();
+    let failure: unknown = null;
+    try {
+      closed = new Set((await broker.cancelAll()).cancelled);
+    } catch (error) {
+      failure = error;
+      this.ports.brokerErrors.record(error, { broker: broker.name, operation: 'cancel-all', saw: { 'circuit breaker': 'kill switch not confirmed' } });
+    }
+    const oneByOne = this.ports.ledger.batch(() => {
+      const state = this.ports.ledger.state;
+      const pending = marked.filter(id => !closed.has(id) && state.order(id).status === 'pending_cancel');
+      if (failure === null) this.action(breaker, 'broker kill switch', 'done', `cancel all sent to broker ${broker.name}: ${closed.size} open orders cancelled there; ${pending.length} cancelled one by one`);
+      else this.action(breaker, 'broker kill switch', 'failed', `cancel all not confirmed: ${describeError(failure).message}; ${pending.length} working orders cancelled one by one`, { code: 'KILL_SWITCH_FAILED' });
+      for (const id of marked) {
+        if (closed.has(id)) this.ports.coordinator.confirmCancelled(id, KILL_SWITCH_REASON);
+        const order = state.order(id);
+        if (order.status === 'cancelled') this.action(breaker, 'cancel order', 'done', `${id} cancelled at the broker: ${order.reason ?? KILL_SWITCH_REASON}`, { clientOrderId: id });
+        else if (order.status !== 'pending_cancel') this.action(breaker, 'cancel order', 'skipped', `${id} is ${order.status}: the kill switch did not close it`, { clientOrderId: id });
+      }
+      return pending;
+    });
+    await Promise.allSettled(oneByOne.map(id => this.cancelOrder(breaker, id, 'pending')));
   }
 
   private responseFailed(breaker: string, error: unknown): void {
@@ -164,10 +210,15 @@ export class BreakerResponder {
     return promise;
   }
 
-  /** The cancel request is recorded in this synchronous step; its outcome when the broker answers. */
-  private cancelOrder(breaker: string, clientOrderId: string): Promise<unknown> {
+  /**
+   * The cancel request is recorded in this synchronous step (or was already, for the kill switch: pending); its
+   * outcome when the broker answers.
+   */
+  private cancelOrder(breaker: string, clientOrderId: string, request: 'new' | 'pending' = 'new'): Promise<unknown> {
+    const reason = `${BREAKER_ACTOR} ${breaker}`;
+    const cancel = request === 'new' ? this.ports.coordinator.cancel(clientOrderId, reason) : this.ports.coordinator.cancelPending(clientOrderId, reason);
     return this.track(
-      this.ports.coordinator.cancel(clientOrderId, `${BREAKER_ACTOR} ${breaker}`).then(result => {
+      cancel.then(result => {
         if (result.outcome === 'cancelled') this.action(breaker, 'cancel order', 'done', `${clientOrderId} cancelled`, { clientOrderId });
         else this.action(breaker, 'cancel order', 'failed', `${clientOrderId}: ${result.error.message}`, { code: 'CANCEL_FAILED', clientOrderId });
       }),

@@ -140,6 +140,11 @@ export type GatewayEvent =
       readonly clientOrderId?: string;
     };
 
+/** What the kill switch closed: the client order ids of the open orders the broker cancelled. */
+export interface CancelAllResult {
+  readonly cancelled: readonly string[];
+}
+
 export interface SubmitAccepted {
   readonly clientOrderId: string;
   readonly brokerOrderId: string;
@@ -163,8 +168,8 @@ export interface BrokerGateway {
   fills(sinceCursor: number, limit: number): Promise<FillPage>;
   /** The venue's order book for one symbol, best levels first (what a liquidation can take). */
   orderBook(symbol: string): Promise<OrderBookView>;
-  /** Cancel every open order (the kill switch). */
-  cancelAll(): Promise<number>;
+  /** Cancel every open order (the kill switch); the answer names each order it closed. */
+  cancelAll(): Promise<CancelAllResult>;
   onReport(listener: (report: BrokerReport) => void): () => void;
   /**
    * Read the broker's clock (GET /time on the wire): the broker's time and, by the system's own

@@ -8,6 +8,7 @@ import {
   BrokerOrderView,
   BrokerPosition,
   BrokerReport,
+  CancelAllResult,
   FillPage,
   GatewayEvent,
   OrderBookView,
@@ -125,7 +126,7 @@ export class BrokerRouter implements BrokerGateway {
     return this.route(broker => broker.orderBook(symbol));
   }
 
-  cancelAll(): Promise<number> {
+  cancelAll(): Promise<CancelAllResult> {
     return this.route(broker => broker.cancelAll());
   }
 

@@ -1,9 +1,9 @@
 import { Decimal, Clock, TradingError, asTradingError, describeError, formatAmount } from '../shared';
-import { Order, OrderStatus } from '../model';
+import { Order, OrderRequest, OrderStatus } from '../model';
 import { LiveRiskManager, RiskDecision } from '../risk';
 import { StoredEvent, TradingLedger } from '../state';
 import { Telemetry } from '../telemetry';
-import { LiveExecutionEngine } from './live-execution-engine';
+import { LiveExecutionEngine, Submission } from './live-execution-engine';
 import { OrderInput, parseOrderInput } from './order-input';
 import type { PositionReconciler } from '../reconciliation/position-reconciler';
 import { BrokerErrorLog } from './broker-error-log';
@@ -21,6 +21,11 @@ export type CancelResult = { outcome: 'cancelled'; order: Order } | { outcome: '
 export type ModifyResult =
   | { outcome: 'modified'; order: Order; decision: RiskDecision }
   | { outcome: 'refused'; stage: 'input' | 'risk' | 'broker'; error: TradingError; decision?: RiskDecision };
+
+/** The synchronous part of place, committed as one: a rejection by the risk check, or an approved submission to send. */
+type Checked =
+  | { outcome: 'rejected'; result: PlaceResult }
+  | { outcome: 'approved'; decision: RiskDecision; submission: Submission };
 
 /** Every working order can be cancelled except one whose cancel is already on its way. */
 const CANCELLABLE: ReadonlySet<OrderStatus> = new Set(['submitted', 'acknowledged', 'partially_filled', 'pending_replace']);
@@ -88,6 +93,22 @@ export class ExecutionCoordinator {
       this.telemetry.increment('orders.rejected.input');
       return { outcome: 'rejected', stage: 'input', error };
     }
+    // The request, the risk decision and the submission go in one transaction: one sync to disk, on disk before the order is sent.
+    const checked = this.ledger.batch(() => this.requestAndCheck(clientOrderId, request, placedAt));
+    if (checked.outcome === 'rejected') return checked.result;
+    const { decision, submission } = checked;
+    const submitted = await this.engine.send(submission);
+    if (submitted.outcome === 'acknowledged') return { outcome: 'accepted', order: submitted.order, decision };
+    const error = asTradingError(submitted.error, 'execution coordinator');
+    this.recordSubmitError(submitted.outcome, submitted.order, error);
+    if (submitted.outcome === 'rejected') return { outcome: 'rejected', stage: 'broker', order: submitted.order, decision, error };
+    if (submitted.outcome === 'in_flight') return { outcome: 'in_flight', order: submitted.order, decision, error };
+    return { outcome: 'failed', order: submitted.order, decision, error };
+  }
+
+  /** The synchronous part of place: record the request, check it, and record the rejection or the submission. */
+  private requestAndCheck(clientOrderId: string, request: OrderRequest, placedAt: number): Checked {
+    const state = this.ledger.state;
     this.ledger.record({
       type: 'OrderRequested',
       payload: {
@@ -121,20 +142,14 @@ export class ExecutionCoordinator {
       const error = new TradingError('RiskRejected', `order ${clientOrderId} rejected by ${decision.failed.map(r => r.check).join(', ')}`, {
         reasonCode: decision.reasonCode,
       });
-      return { outcome: 'rejected', stage: 'risk', order: state.order(clientOrderId), decision, error };
+      return { outcome: 'rejected', result: { outcome: 'rejected', stage: 'risk', order: state.order(clientOrderId), decision, error } };
     }
     this.ledger.record({
       type: 'RiskCheckPassed',
       payload: { clientOrderId, settingsVersion: decision.settingsVersion, checks: [...decision.rows], ...(decision.market ? { market: decision.market } : {}) },
     });
-    // No await between the risk check above and this call: the submission (and so the reservation) is recorded synchronously.
-    const submitted = await this.engine.submit(state.order(clientOrderId), placedAt);
-    if (submitted.outcome === 'acknowledged') return { outcome: 'accepted', order: submitted.order, decision };
-    const error = asTradingError(submitted.error, 'execution coordinator');
-    this.recordSubmitError(submitted.outcome, submitted.order, error);
-    if (submitted.outcome === 'rejected') return { outcome: 'rejected', stage: 'broker', order: submitted.order, decision, error };
-    if (submitted.outcome === 'in_flight') return { outcome: 'in_flight', order: submitted.order, decision, error };
-    return { outcome: 'failed', order: submitted.order, decision, error };
+    // No await between the risk check above and this record: the submission (and so the reservation) is recorded in the same step.
+    return { outcome: 'approved', decision, submission: this.engine.recordSubmission(state.order(clientOrderId), placedAt) };
   }
 
   async cancel(clientOrderId: string, reason = 'requested by trader'): Promise<CancelResult> {
@@ -146,8 +161,53 @@ export class ExecutionCoordinator {
         error: new TradingError('IllegalTransition', `order ${clientOrderId} is ${order.status} and cannot be cancelled`, { clientOrderId, status: order.status }),
       };
     }
+    return this.cancelOutcome(clientOrderId, this.engine.cancel(order, reason));
+  }
+
+  /**
+   * Record the cancel of each of these orders as requested without sending it, because one request
+   * (the broker's kill switch) is about to close them all. Only orders the broker has acknowledged
+   * and whose cancel is not already on its way are marked: the ids marked.
+   */
+  markCancelRequested(clientOrderIds: readonly string[], reason: string): string[] {
+    const state = this.ledger.state;
+    const marked = clientOrderIds.filter(id => {
+      const order = state.orders.get(id);
+      return order !== undefined && order.brokerOrderId !== undefined && CANCELLABLE.has(order.status);
+    });
+    this.ledger.batch(() => {
+      for (const clientOrderId of marked) this.ledger.record({ type: 'OrderCancelRequested', payload: { clientOrderId, reason } });
+    });
+    return marked;
+  }
+
+  /** The broker says it cancelled an order whose cancel is pending here: record it cancelled (false when the order is no longer pending a cancel). */
+  confirmCancelled(clientOrderId: string, reason: string): boolean {
+    if (this.ledger.state.orders.get(clientOrderId)?.status !== 'pending_cancel') return false;
+    this.ledger.record({ type: 'OrderCancelled', payload: { clientOrderId, reason } });
+    this.telemetry.increment('orders.cancelled');
+    return true;
+  }
+
+  /**
+   * Cancel one by one an order whose cancel is already recorded as requested (pending_cancel), as
+   * the breakers do for an order the broker's kill switch was asked to close and did not.
+   */
+  async cancelPending(clientOrderId: string, reason: string): Promise<CancelResult> {
+    const order = this.ledger.state.orders.get(clientOrderId);
+    if (!order) return { outcome: 'refused', error: new TradingError('UnknownOrder', `no order with client order id ${clientOrderId}`, { clientOrderId }) };
+    if (order.status !== 'pending_cancel') {
+      return {
+        outcome: 'refused',
+        error: new TradingError('IllegalTransition', `order ${clientOrderId} is ${order.status}: no cancel of it is pending`, { clientOrderId, status: order.status }),
+      };
+    }
+    return this.cancelOutcome(clientOrderId, this.engine.sendCancel(clientOrderId, reason));
+  }
+
+  private async cancelOutcome(clientOrderId: string, cancelled: Promise<Order>): Promise<CancelResult> {
     try {
-      return { outcome: 'cancelled', order: await this.engine.cancel(order, reason) };
+      return { outcome: 'cancelled', order: await cancelled };
     } catch (cause) {
       const error = asTradingError(cause, 'execution coordinator');
       this.brokerErrors.record(error, {

@@ -32,6 +32,11 @@ function brokerRequest(order: Order, signedAt: Date): BrokerOrderRequest {
   };
 }
 
+/** A submission recorded and not yet sent: what the broker is to be sent for it. */
+export interface Submission {
+  readonly request: BrokerOrderRequest;
+}
+
 export interface LiveExecutionEnginePorts {
   readonly ledger: TradingLedger;
   /** The broker orders go to: in the trading system, the router over the primary and its fallbacks. */
@@ -82,7 +87,38 @@ export class LiveExecutionEngine {
 
   start(): void {
     this.unsubscribe?.();
-    this.unsubscribe = this.broker.onReport(report => (this.held ? this.held.push(report) : this.handleReport(report)));
+    this.unsubscribe = this.broker.onReport(report => this.receive(report));
+  }
+
+  /** Reports that came in this turn of the event loop and are not yet applied. */
+  private readonly arriving: BrokerReport[] = [];
+
+  /**
+   * Reports that arrive together (one socket read, one delivery of the simulator's queue) are
+   * applied together, in the order they came, with one commit: a kill switch's fifty cancels cost
+   * one sync to disk, not fifty. They are applied at the end of the turn they arrived in.
+   */
+  private receive(report: BrokerReport): void {
+    this.arriving.push(report);
+    if (this.arriving.length === 1) queueMicrotask(() => this.applyArrived());
+  }
+
+  private applyArrived(): void {
+    const reports = this.arriving.splice(0);
+    const apply = () => {
+      for (const report of reports) {
+        if (this.held) this.held.push(report);
+        else this.handleReport(report);
+      }
+    };
+    try {
+      this.ledger.batch(apply);
+    } catch (error) {
+      // The log refused the batch (closed, or its commit failed and closed it): the reports are counted and logged, never thrown into the socket's turn.
+      const { kind, message } = describeError(error);
+      this.telemetry.increment(`reports.refused.${kind}`);
+      this.logger.log('error', 'broker reports not recorded', { kind, reason: message, reports: reports.length });
+    }
   }
 
   /**
@@ -128,14 +164,28 @@ export class LiveExecutionEngine {
    * the record: it says until when the request can still arrive at the broker.
    */
   async submit(order: Order, placedAt: number): Promise<SubmitOutcome> {
-    const id = order.clientOrderId;
+    return this.send(this.recordSubmission(order, placedAt));
+  }
+
+  /**
+   * The first half of submit: record the submission (the order's exposure reserved) and nothing
+   * more, so a caller can commit it in one transaction with the risk decision that approved it and
+   * send it once that is on disk.
+   */
+  recordSubmission(order: Order, placedAt: number): Submission {
     const signedAt = this.clock.now();
-    this.ledger.record({ type: 'OrderSubmitted', payload: { clientOrderId: id, broker: this.broker.name, signedAt: signedAt.toISOString() } });
-    this.placedAt.set(id, placedAt);
+    this.ledger.record({ type: 'OrderSubmitted', payload: { clientOrderId: order.clientOrderId, broker: this.broker.name, signedAt: signedAt.toISOString() } });
+    this.placedAt.set(order.clientOrderId, placedAt);
     this.telemetry.increment('orders.submitted');
+    return { request: brokerRequest(order, signedAt) };
+  }
+
+  /** The second half of submit: send a recorded submission to the broker and record its outcome. */
+  async send(submission: Submission): Promise<SubmitOutcome> {
+    const id = submission.request.clientOrderId;
     const submitStarted = this.telemetry.startTimer();
     try {
-      const accepted = await this.broker.submit(brokerRequest(order, signedAt));
+      const accepted = await this.broker.submit(submission.request);
       this.telemetry.recordSince('submit', submitStarted);
       this.acknowledge(id, accepted.brokerOrderId);
       return { outcome: 'acknowledged', order: this.ledger.state.order(id) };
@@ -213,8 +263,18 @@ export class LiveExecutionEngine {
   }
 
   async cancel(order: Order, reason: string): Promise<Order> {
-    const id = order.clientOrderId;
-    this.ledger.record({ type: 'OrderCancelRequested', payload: { clientOrderId: id, reason } });
+    this.ledger.record({ type: 'OrderCancelRequested', payload: { clientOrderId: order.clientOrderId, reason } });
+    return this.sendCancel(order.clientOrderId, reason);
+  }
+
+  /**
+   * Send the cancel of an order whose cancel is already recorded as requested (pending_cancel): the
+   * order a kill switch was asked to close and did not. Its outcome is recorded as for cancel.
+   */
+  async sendCancel(id: string, reason: string): Promise<Order> {
+    if (this.ledger.state.order(id).status !== 'pending_cancel') {
+      throw new TradingError('IllegalTransition', `order ${id} is ${this.ledger.state.order(id).status}: no cancel of it is pending`, { clientOrderId: id });
+    }
     try {
       await this.broker.cancel(id);
       const current = this.ledger.state.order(id);

@@ -11,6 +11,7 @@ import {
   BrokerOrderView,
   BrokerPosition,
   BrokerReport,
+  CancelAllResult,
   FillPage,
   GatewayEvent,
   OrderBookView,
@@ -31,6 +32,7 @@ import {
   decodeBalance,
   decodeBook,
   decodeCancelAnswer,
+  decodeCancelAllAnswer,
   decodeEnvelope,
   decodeError,
   decodeFillPage,
@@ -291,10 +293,8 @@ export class NetworkBrokerGateway implements BrokerGateway {
     return decodeBook(decodeEnvelope(answer, 'book answer', ['book']).book);
   }
 
-  async cancelAll(): Promise<number> {
-    const answer = decodeEnvelope(await this.call({ operation: 'cancel-all', method: 'POST', path: '/orders/cancel-all', body: {}, idempotent: true }), 'cancel-all answer', ['cancelled']);
-    if (typeof answer.cancelled !== 'number' || !Number.isSafeInteger(answer.cancelled)) throw protocolError('cancel-all answer.cancelled must be a whole number', { operation: 'cancel-all', broker: this.name });
-    return answer.cancelled;
+  async cancelAll(): Promise<CancelAllResult> {
+    return decodeCancelAllAnswer(await this.call({ operation: 'cancel-all', method: 'POST', path: '/orders/cancel-all', body: {}, idempotent: true }));
   }
 
   /** The broker's own word on its state (unsigned; answered even in maintenance). */

@@ -20,7 +20,7 @@ import { BrokerBalance, BrokerFill, BrokerOrderStatus, BrokerOrderView, BrokerPo
  *   GET    /orders/{clientOrderId}                                    -> 200 { order } | 404 UNKNOWN_ORDER
  *   DELETE /orders/{clientOrderId}                                    -> 200 { order } | 200 { cancelledBeforeArrival }
  *   PATCH  /orders/{clientOrderId}    body { quantity, limitPrice? }  -> 200 { order }
- *   POST   /orders/cancel-all                                         -> 200 { cancelled }
+ *   POST   /orders/cancel-all                                         -> 200 { cancelled: [clientOrderId, ...] }
  *   GET    /positions                                                 -> 200 { positions }
  *   GET    /balance                                                   -> 200 { balance }
  *   GET    /fills?since=N&limit=M                                     -> 200 { fills, cursor, more }
@@ -311,6 +311,23 @@ export function decodeCancelAnswer(value: unknown): { clientOrderId: string; bef
   exactFields(obj, ['order'], 'cancel answer');
   const order = decodeOrder(obj.order);
   return { clientOrderId: order.clientOrderId, beforeArrival: false, order };
+}
+
+/**
+ * The answer to POST /orders/cancel-all: the client order ids of the open orders the kill switch
+ * closed, each once. Anything else is a broker error: a risk system never reads an answer it cannot
+ * check as "all cancelled".
+ */
+export function decodeCancelAllAnswer(value: unknown): { cancelled: string[] } {
+  const obj = exactFields(asObject(value, 'cancel-all answer'), ['cancelled'], 'cancel-all answer');
+  if (!Array.isArray(obj.cancelled)) throw protocolError('cancel-all answer.cancelled must be a list of client order ids', { field: 'cancelled' });
+  const seen = new Set<string>();
+  for (const id of obj.cancelled as unknown[]) {
+    if (typeof id !== 'string' || id.length === 0) throw protocolError('cancel-all answer.cancelled must hold non-empty client order ids', { field: 'cancelled' });
+    if (seen.has(id)) throw protocolError(`cancel-all answer.cancelled names ${id} twice`, { field: 'cancelled' });
+    seen.add(id);
+  }
+  return { cancelled: [...seen] };
 }
 
 export function decodeReplaceRequest(value: unknown): { quantity: Decimal; limitPrice?: Decimal } {

@@ -102,9 +102,15 @@ function readOnly<T>(path: string, read: (db: Database.Database) => T, damaged: 
 export class SqliteEventStore {
   private readonly db: Database.Database;
   private readonly insert: (seq: number, type: string, at: string, payload: string, prevHash: string, hash: string) => void;
+  /** Inside a batch: the row alone, the head moved once when the batch commits. */
+  private readonly insertInBatch: (seq: number, type: string, at: string, payload: string, prevHash: string, hash: string) => void;
+  private readonly moveHead: () => void;
+  /** Rows appended in the open batch since the head last moved. */
+  private headBehind = false;
   private lastSeq = 0;
   private lastHash = GENESIS_HASH;
   private closed = false;
+  private inBatch = false;
 
   private constructor(readonly path: string, private readonly clock: Clock) {
     this.db = new Database(path);
@@ -130,6 +136,15 @@ export class SqliteEventStore {
       insertEvent.run(seq, type, at, payload, prevHash, hash);
       moveHead.run(seq, hash);
     });
+    this.insertInBatch = (seq, type, at, payload, prevHash, hash) => {
+      insertEvent.run(seq, type, at, payload, prevHash, hash);
+      this.headBehind = true;
+    };
+    this.moveHead = () => {
+      if (!this.headBehind) return;
+      moveHead.run(this.lastSeq, this.lastHash);
+      this.headBehind = false;
+    };
   }
 
   /**
@@ -195,7 +210,8 @@ export class SqliteEventStore {
     const at = this.clock.now().toISOString();
     const payload = JSON.stringify(event.payload);
     const hash = eventHash(this.lastHash, seq, event.type, at, payload);
-    this.insert(seq, event.type, at, payload, this.lastHash, hash);
+    if (this.inBatch) this.insertInBatch(seq, event.type, at, payload, this.lastHash, hash);
+    else this.insert(seq, event.type, at, payload, this.lastHash, hash);
     const stored = { ...event, seq, at, prevHash: this.lastHash, hash } as StoredEvent;
     this.lastSeq = seq;
     this.lastHash = hash;
@@ -212,6 +228,7 @@ export class SqliteEventStore {
     if (this.closed) throw new TradingError('EventStoreClosed', `event store ${this.path} is closed`);
     if (this.db.inTransaction) return fn();
     this.db.exec('BEGIN IMMEDIATE');
+    this.inBatch = true;
     let failure: { error: unknown } | null = null;
     try {
       return fn();
@@ -219,7 +236,10 @@ export class SqliteEventStore {
       failure = { error };
       throw error;
     } finally {
+      this.inBatch = false;
       try {
+        // The head moves in the same transaction as the rows: a log cut short at its end is still detected.
+        this.moveHead();
         this.db.exec('COMMIT');
       } catch (error) {
         this.close();

@@ -101,6 +101,11 @@ export class Venue {
     this.server.failNextRequests(count, brokerAnswer(answer), CANCEL_ALL_REQUESTS);
   }
 
+  /** The broker carries out the next cancel-all (the kill switch) and answers it with this body. */
+  answerNextCancelAllWith(body: string): void {
+    this.server.answerNextWithRaw(body, 200, CANCEL_ALL_REQUESTS);
+  }
+
   /** The broker carries out the next order and answers it with this body. */
   answerNextOrderWith(body: string): void {
     this.server.answerNextWithRaw(body, 200, ORDER_REQUESTS);

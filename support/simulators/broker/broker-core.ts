@@ -495,15 +495,15 @@ export class BrokerSimulatorCore {
     return this.historySlots.filter(e => !e.busted).map(e => e.fill);
   }
 
-  /** The kill switch: cancel every open order. */
-  cancelAll(): number {
+  /** The kill switch: cancel every open order; the client order ids of those it closed. */
+  cancelAll(): string[] {
     this.requestLog.push({ action: 'cancel-all', at: this.now() });
     const open = [...this.orders.values()].filter(o => o.status === 'open' || o.status === 'partially_filled');
     for (const order of open) {
       order.status = 'cancelled';
       this.emit({ type: 'cancelled', clientOrderId: order.clientOrderId, reason: 'cancel all (kill switch)', at: this.now() });
     }
-    return open.length;
+    return open.map(o => o.clientOrderId);
   }
 
   subscribe(listener: ReportListener): () => void {

@@ -10,6 +10,7 @@ import {
   BrokerOrderView,
   BrokerPosition,
   BrokerReport,
+  CancelAllResult,
   FillPage,
   OrderBookView,
   SubmitAccepted,
@@ -206,8 +207,8 @@ export class InProcessBrokerGateway implements BrokerGateway {
     return this.call(() => ({ symbol, ...this.core.book(symbol) }));
   }
 
-  async cancelAll(): Promise<number> {
-    return this.call(() => this.core.cancelAll());
+  async cancelAll(): Promise<CancelAllResult> {
+    return this.call(() => ({ cancelled: this.core.cancelAll() }));
   }
 
   onReport(listener: (report: BrokerReport) => void): () => void {
