@@ -218,6 +218,21 @@ Feature: Circuit breakers (plan 4.2)
         | sell | 0.05     | 43,980        |
       And the trader has no BTC-PERP position
 
+    @TC-CB-008
+    Scenario: A liquidation larger than the bids stops when the book takes no more, and says what is left to sell
+      Given positions are margined at 4x at the venue
+      And the trader holds 0.3 BTC-PERP bought at 50,000 USD
+      When 1 minute later BTC-PERP is marked at 44,000 USD with only these bids:
+        | price  | quantity |
+        | 44,000 | 0.1      |
+      Then the "liquidation buffer" breaker trips at 14.20 % against a limit of 15 %
+      And the position was liquidated in these reduce-only orders:
+        | side | quantity | average price |
+        | sell | 0.1      | 44,000        |
+      And the breaker's "liquidate" action is recorded as failed with "LIQUIDATION_BOOK_EXHAUSTED" because "the book takes no more; 0.2 left to sell"
+      And the BTC-PERP position is long 0.2 at an average entry of 50,000 USD
+      And the BTC-PERP position is reconciled with the broker
+
     @TC-CB-009 @smoke
     Scenario: The broker is told to cancel everything, once, however often the breaker goes critical
       Given the trader has a working order to buy 0.5 BTC-PERP at 49,000 USD
@@ -372,6 +387,26 @@ Feature: Circuit breakers (plan 4.2)
       When "Rita" with the role "risk officer" resets the "flash crash" breaker because "test"
       Then the reset is refused as bad input because "no circuit breaker named \"flash crash\""
       And the trading state is now REDUCE_ONLY
+
+    @TC-CB-014
+    Scenario: A reset with no breaker tripped is refused as nothing to reset, and the refusal is audited
+      When "Rita" with the role "risk officer" resets the breakers because "start of day check"
+      Then the reset is refused with "NOTHING_TO_RESET"
+      And no breaker has tripped
+      And the trading state is now ACTIVE
+      And the reset attempts in the event log are:
+        | operator | role         | outcome | code             |
+        | Rita     | risk officer | refused | NOTHING_TO_RESET |
+
+    @TC-CB-014
+    Scenario: A reset of a breaker that has not tripped is refused and the breaker that did trip stays tripped
+      Given the "price move" breaker warns at 3 % and trips at 5 %
+      And 20 seconds later BTC-PERP is marked at 47,400 USD
+      When 1 minute later BTC-PERP is marked at 47,400 USD
+      And "Rita" with the role "risk officer" resets the "daily loss" breaker because "the loss figure was a bad print"
+      Then the reset is refused with "NOTHING_TO_RESET"
+      And the "price move" breaker is still tripped
+      And the trading state is now REDUCE_ONLY, set by "circuit breaker price move"
 
     @TC-CB-015 @smoke
     Scenario: Limits come back in steps of 25, 50 and 100 percent, 15 minutes apart, and an order over the current step is refused

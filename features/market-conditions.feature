@@ -204,6 +204,16 @@ Feature: Market conditions (plan 4.4)
         | 2,000    | passes  | 0.25     |
         | 2,001    | fails   | 0.250125 |
 
+    @TC-MC-006
+    Scenario: With every offer pulled from the book a market buy has nothing to take, and is refused before the broker
+      Given SPY is marked at 500 USD with bids at 499.50 USD and no asks
+      When the trader buys 10 SPY at market
+      Then the order is rejected by the "book depth share" check with the code "NO_LIQUIDITY"
+      And the "spread" check fails with the code "NO_LIQUIDITY"
+      And the "expected slippage" check fails with the code "NO_LIQUIDITY"
+      And no order reached the broker
+      And the trader has no SPY position
+
     @TC-MC-007
     Scenario: A liquidity drain leaves the book too thin for an order it took before
       Given the venue models SPY from 500 USD with 1,000 shares a level

@@ -111,6 +111,17 @@ Feature: Order flow (plan 4.1)
         | buy  | .5       | BTC-PERP  | market | -        | quantity is not a valid number                    | quantity    |
         | buy  | 1        | BTC-PERP  | limit  | 50,000   | limit price is not a valid number                 | limit price |
 
+    @TC-IF-002
+    Scenario: A listed instrument with no mark price yet cannot be valued, so its order is refused before the broker
+      When the trader buys 10 AAPL at market
+      Then the order is rejected by the "mark price" check with the code "MARK_PRICE_UNAVAILABLE"
+      And the event log for the order reads:
+        | event          |
+        | OrderRequested |
+        | OrderRejected  |
+      And no order reached the broker
+      And the trader has no AAPL position
+
     @TC-IF-003 @smoke
     Scenario: The broker refuses an order: it is rejected at the broker stage and its reservation is released
       Given the maximum leverage is 1x
@@ -608,6 +619,16 @@ Feature: Order flow (plan 4.1)
       When the broker sends the same fill again
       Then the fill is refused as "DuplicateFill"
       And the BTC-PERP position is long 0.4 at an average entry of 49,000 USD
+
+    @TC-IF-014
+    Scenario: A fill the broker reports for an order the risk manager rejected is refused: that order never reached the broker
+      When the trader buys 6 BTC-PERP with a limit of 50,000 USD
+      Then the order is rejected by the "order notional" check
+      When the broker reports a fill of 6 BTC-PERP for the rejected order
+      Then the fill is refused as "IllegalTransition"
+      And the trader has no BTC-PERP position
+      And the account cash is 100,000 USD
+      And no order reached the broker
 
     @TC-IF-015 @smoke
     Scenario: Tightened limits apply to new orders at once; working orders stay as they are

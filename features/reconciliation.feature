@@ -271,3 +271,15 @@ Feature: Reconciliation (plan 4.5)
         | accept broker | the venue's fee schedule changed  | 99,500  | no discrepancy          |
         | keep ours     | the venue will refund it          | 100,000 | the same difference, decided |
         | adjust 99,700 | half refunded, half owed          | 99,700  | the same difference, decided |
+
+    @TC-RC-015
+    Scenario: An item two risk officers decide at once is decided once: the later decision finds no open item and is refused on record
+      Given the broker debits 500 USD from the wallet for "exchange fee correction"
+      And the operator asks for a reconciliation
+      When the risk officer decides item "R-1": accept broker, because "the venue's fee schedule changed"
+      And a second risk officer decides item "R-1": keep ours, because "the venue will refund it"
+      Then the second decision is refused with "UnknownReconciliationItem" and the refusal is on record
+      And item "R-1" was decided once, by the first decision
+      And the number of open reconciliation items is 0
+      And the account cash is 99,500 USD
+      And the next reconciliation finds no discrepancy

@@ -353,3 +353,9 @@ Then('the breaker\'s {string} action is recorded as failed with {string}', async
   const failed = await this.circuitBreakers.failedAction(action);
   expect(failed.code, failed.detail).to.equal(code);
 });
+
+Then('the breaker\'s {string} action is recorded as failed with {string} because {string}', async function (this: TradingWorld, action: string, code: string, detail: string) {
+  const failed = await this.circuitBreakers.failedAction(action);
+  expect(failed.code, failed.detail).to.equal(code);
+  expect(failed.detail).to.include(detail);
+});

@@ -86,6 +86,10 @@ Given('{symbol} is marked at {money} with bids at {money} and asks at {money}', 
   await this.market.mark(symbol, price, [{ price: bid, quantity }], [{ price: ask, quantity }]);
 });
 
+Given('{symbol} is marked at {money} with bids at {money} and no asks', async function (this: TradingWorld, symbol: string, price: Decimal, bid: Decimal) {
+  await this.market.mark(symbol, price, [{ price: bid, quantity: new Decimal(1000) }], []);
+});
+
 Given('{symbol} is marked at {money} with {figure} shares bid at {money} and offered at {money}', async function (this: TradingWorld, symbol: string, price: Decimal, quantity: Decimal, bid: Decimal, ask: Decimal) {
   await this.market.mark(symbol, price, [{ price: bid, quantity }], [{ price: ask, quantity }]);
 });

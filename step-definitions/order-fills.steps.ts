@@ -47,6 +47,10 @@ When('the broker reports a fill of {figure} {symbol} for the working order', fun
   this.executions.reportForgedFill(symbol, quantity);
 });
 
+When('the broker reports a fill of {figure} {symbol} for the rejected order', function (this: TradingWorld, quantity: Decimal, symbol: string) {
+  this.executions.reportForgedFill(symbol, quantity, 'rejected');
+});
+
 Then('the fill is refused as {string}', async function (this: TradingWorld, kind: string) {
   const { refusal, refusalsCounted } = await this.executions.refusedReport();
   expect(refusal.payload.errorKind).to.equal(kind);

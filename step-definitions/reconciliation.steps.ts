@@ -278,6 +278,21 @@ When(/^the risk officer decides item "([^"]*)": (accept broker|keep ours|adjust 
   expect(result.type).to.equal('ReconciliationItemResolved');
 });
 
+When(/^a second risk officer decides item "([^"]*)": (accept broker|keep ours), because "([^"]*)"$/, function (this: TradingWorld, itemId: string, decision: string, reason: string) {
+  this.reconciliation.resolve({ itemId, decision: decision as 'accept broker' | 'keep ours', actor: 'second risk officer', role: 'risk officer', reason });
+});
+
+Then('the second decision is refused with {string} and the refusal is on record', function (this: TradingWorld, kind: string) {
+  expect(this.reconciliation.lastRefusal().kind).to.equal(kind);
+  const refused = this.context.system.events.all().filter(e => e.type === 'ReconciliationResolutionRefused');
+  expect(refused.map(e => (e.type === 'ReconciliationResolutionRefused' ? `${e.payload.actor}: ${e.payload.errorKind}` : ''))).to.deep.equal([`second risk officer: ${kind}`]);
+});
+
+Then('item {string} was decided once, by the first decision', function (this: TradingWorld, itemId: string) {
+  const resolved = this.context.system.events.all().filter(e => e.type === 'ReconciliationItemResolved' && e.payload.itemId === itemId);
+  expect(resolved.map(e => (e.type === 'ReconciliationItemResolved' ? `${e.payload.actor}: ${e.payload.decision}` : ''))).to.deep.equal(['risk officer: accept broker']);
+});
+
 Then('the account cash is {figure} USD', function (this: TradingWorld, cash: Decimal) {
   expect(this.context.system.state.account().cash.toString()).to.equal(cash.toString());
 });

@@ -70,9 +70,10 @@ export class Executions {
     this.context.connection.faults.redeliverLastFill();
   }
 
-  /** The broker reports a fill for the working order that it never booked, at the order's limit price. */
-  reportForgedFill(symbol: string, quantity: Decimal): void {
-    const order = this.theOrder(symbol, WORKING_ORDER);
+  /** The broker reports a fill it never booked, at the order's limit price: for the working order, or for the last order when it was rejected. */
+  reportForgedFill(symbol: string, quantity: Decimal, forOrder: 'working' | 'rejected' = 'working'): void {
+    const order = forOrder === 'working' ? this.theOrder(symbol, WORKING_ORDER) : this.theOrder(symbol);
+    if (forOrder === 'rejected' && order.status !== 'rejected') throw new Error(`the last order (${order.clientOrderId}) is ${order.status}, not rejected`);
     if (!order.limitPrice) throw new Error(`${order.clientOrderId} has no limit price to forge a fill at`);
     this.context.memory.remember('logMark', BEFORE_THE_REPORT, this.log.mark());
     this.context.connection.faults.deliverForgedFill({
