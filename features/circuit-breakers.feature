@@ -307,6 +307,18 @@ Feature: Circuit breakers (plan 4.2)
       And each working order was cancelled exactly once
 
     @TC-CB-011 @wire-only
+    Scenario: An order the broker will not cancel after its kill switch failed is reported as CANCEL_FAILED, never booked as cancelled
+      Given the trader has a working order to buy 0.5 BTC-PERP at 49,000 USD
+      And the "price move" breaker warns at 3 % and trips at 5 %
+      And the broker will answer the next 3 cancel-all requests with "500 INTERNAL"
+      And the broker will answer the next 3 cancel requests with "500 INTERNAL"
+      When 20 seconds later BTC-PERP is marked at 47,400 USD
+      Then the breaker's "broker kill switch" action is recorded as failed with "KILL_SWITCH_FAILED"
+      And the breaker's "cancel order" action is recorded as failed with "CANCEL_FAILED"
+      And the working order is still working, here and at the broker
+      And the trading state is now REDUCE_ONLY, set by "circuit breaker price move"
+
+    @TC-CB-011 @wire-only
     Scenario: A kill switch answer that does not name the orders it closed is a failure, never read as all cancelled
       Given the trader has a working order to buy 0.5 BTC-PERP at 49,000 USD
       And the "price move" breaker warns at 3 % and trips at 5 %

@@ -239,6 +239,7 @@ Feature: Order flow (plan 4.1)
       And the market trades 1 BTC-PERP against the order
       When the trader cancels the working order
       Then the cancel is refused because "is filled and cannot be cancelled"
+      And the refused cancel is on the order's record as "IllegalTransition"
       And the order is filled at an average price of 49,000 USD
       And the broker received no cancel request
 

@@ -25,6 +25,10 @@ Given('the broker will answer the next {int} cancel-all requests with {string}',
   this.venue.failNextCancelAllRequests(count, answer);
 });
 
+Given('the broker will answer the next {int} cancel requests with {string}', function (this: TradingWorld, count: number, answer: string) {
+  this.venue.failNextCancelRequests(count, answer);
+});
+
 Given('the broker will carry out the next cancel-all request but answer it with {string}', function (this: TradingWorld, body: string) {
   this.venue.answerNextCancelAllWith(body);
 });

@@ -50,6 +50,14 @@ Then('the cancel is refused because {string}', function (this: TradingWorld, rea
   expect(result.error.message).to.include(reason);
 });
 
+Then('the refused cancel is on the order\'s record as {string}', function (this: TradingWorld, kind: string) {
+  const { events } = this.trader.review();
+  const refusals = events.filter(e => e.type === 'OrderCancelRefused');
+  expect(refusals.map(e => (e.type === 'OrderCancelRefused' ? e.payload.errorKind : '')), 'cancel refusals on the order\'s record').to.deep.equal([kind]);
+  expect(events.at(-1)?.type, 'the last event of the order').to.equal('OrderCancelRefused');
+  expect(events.some(e => e.type === 'OrderCancelRequested'), 'a cancel request on record').to.equal(false);
+});
+
 Then('the modification is refused because {string}', function (this: TradingWorld, reason: string) {
   const result = this.trader.lastModification();
   if (result.outcome !== 'refused') throw new Error(`expected the modification to be refused, it was ${result.outcome}`);

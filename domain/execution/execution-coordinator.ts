@@ -156,10 +156,10 @@ export class ExecutionCoordinator {
     const order = this.ledger.state.orders.get(clientOrderId);
     if (!order) return { outcome: 'refused', error: new TradingError('UnknownOrder', `no order with client order id ${clientOrderId}`, { clientOrderId }) };
     if (!CANCELLABLE.has(order.status)) {
-      return {
-        outcome: 'refused',
-        error: new TradingError('IllegalTransition', `order ${clientOrderId} is ${order.status} and cannot be cancelled`, { clientOrderId, status: order.status }),
-      };
+      const error = new TradingError('IllegalTransition', `order ${clientOrderId} is ${order.status} and cannot be cancelled`, { clientOrderId, status: order.status });
+      // The refusal is on the order's record, as the broker's refusals are: who asked to cancel what, and why nothing happened.
+      this.ledger.record({ type: 'OrderCancelRefused', payload: { clientOrderId, errorKind: error.kind, reason: `${error.message} (${reason})` } });
+      return { outcome: 'refused', error };
     }
     return this.cancelOutcome(clientOrderId, this.engine.cancel(order, reason));
   }

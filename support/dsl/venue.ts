@@ -10,6 +10,8 @@ const ORDER_REQUESTS: RequestMatch = { method: 'POST', pathPrefix: `${API_PREFIX
 const POSITION_QUERIES: RequestMatch = { method: 'GET', pathPrefix: `${API_PREFIX}/positions` };
 const BALANCE_QUERIES: RequestMatch = { method: 'GET', pathPrefix: `${API_PREFIX}/balance` };
 const CANCEL_ALL_REQUESTS: RequestMatch = { method: 'POST', pathPrefix: `${API_PREFIX}/orders/cancel-all` };
+/** A cancel of one order: DELETE /orders/{clientOrderId}. */
+const CANCEL_REQUESTS: RequestMatch = { method: 'DELETE', pathPrefix: `${API_PREFIX}/orders/` };
 /** How many requests using up the quota may take before the broker must have said 429. */
 const QUOTA_ATTEMPTS = 1000;
 
@@ -99,6 +101,10 @@ export class Venue {
 
   failNextCancelAllRequests(count: number, answer: string): void {
     this.server.failNextRequests(count, brokerAnswer(answer), CANCEL_ALL_REQUESTS);
+  }
+
+  failNextCancelRequests(count: number, answer: string): void {
+    this.server.failNextRequests(count, brokerAnswer(answer), CANCEL_REQUESTS);
   }
 
   /** The broker carries out the next cancel-all (the kill switch) and answers it with this body. */
