@@ -255,7 +255,24 @@ function main(): number {
   });
   compactPages(HTML_DIR);
   pruneFonts();
+  const bytes = folderBytes(HTML_DIR);
+  const pages = fs.readdirSync(path.join(HTML_DIR, 'features')).filter(f => f.endsWith('.html')).length;
+  // The drill-down's budget: a risk officer opens it from a mail or a CI artefact, not only from disk.
+  const budget = `${(DRILL_DOWN_BUDGET_BYTES / 1e6).toFixed(0)} MB`;
+  const over = bytes > DRILL_DOWN_BUDGET_BYTES ? `, over its budget of ${budget}: trim what the pages repeat before adding more` : ` (budget ${budget})`;
+  console.log(`drill-down: ${pages} feature pages, ${(bytes / 1e6).toFixed(2)} MB in ${path.relative(ROOT, HTML_DIR)}${over}`);
   return 0;
+}
+
+const DRILL_DOWN_BUDGET_BYTES = 6_000_000;
+
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    total += entry.isDirectory() ? folderBytes(full) : fs.statSync(full).size;
+  }
+  return total;
 }
 
 if (require.main === module) process.exitCode = main();

@@ -100,14 +100,31 @@ export function reporterInput(features: readonly JsonFeature[], placesOf: (uri: 
     if (other !== undefined && other !== feature.uri) throw new Error(`reporter input: ${other} and ${feature.uri} would both be html/features/${id}.html`);
     pages.set(id, feature.uri);
     const places = placesOf(feature.uri);
+    const tablesShown = new Set<string>();
     const elements = feature.elements?.map(element => ({
       ...element,
       // A background's name is the Background's own; the plan's places are for scenarios.
       name: element.type === 'background' ? element.name : placedName(element.name, places?.get(element.line)),
-      steps: element.steps.map(step => (step.embeddings ? { ...step, embeddings: step.embeddings.filter(e => !isEvidenceIndex(e)) } : step)),
+      steps: element.steps.map(step => onceShown(step.embeddings ? { ...step, embeddings: step.embeddings.filter(e => !isEvidenceIndex(e)) } : step, tablesShown)),
     }));
     return { ...feature, id, ...(elements ? { elements } : {}) };
   });
+}
+
+/**
+ * A step's table is shown where the page first shows that step with that table: a Background's
+ * market and limits, or an Outline's table its rows share, are the same in every scenario that runs
+ * them, and repeated they were a third of a page. Later copies say where the table is.
+ */
+export function onceShown(step: JsonStep, shown: Set<string>): JsonStep {
+  const args = step.arguments;
+  if (!Array.isArray(args) || args.length === 0 || typeof step.line !== 'number') return step;
+  const key = `${step.line}\u0000${JSON.stringify(args)}`;
+  if (!shown.has(key)) {
+    shown.add(key);
+    return step;
+  }
+  return { ...step, arguments: [], name: `${String(step.name ?? '')} (the same table as where this page first shows this step)` };
 }
 
 /** One page a feature file: a feature that came in more than once (results put together by hand) has all its scenarios on it. */

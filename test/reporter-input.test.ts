@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVIDENCE_INDEX_MEDIA_TYPE } from '../scripts/front-page';
-import { JsonFeature, parseFeature, placesFromFiles, planPlaces, reporterInput } from '../scripts/reporter-input';
+import { JsonFeature, onceShown, parseFeature, placesFromFiles, planPlaces, reporterInput } from '../scripts/reporter-input';
 import { compactPage } from '../scripts/report';
 
 const FEATURE = `Feature: Broker errors (plan 4.3)
@@ -111,4 +111,19 @@ test('the plan places are read from the feature files, and a feature file that d
 test("the pages lose the templates' indentation, not the white space of a preformatted block", () => {
   const page = '<div>\n        <span>Given </span>\n        a step\n    </div>\n<pre class=info>Error:\n    at line 1\n</pre>\n    <div class="label" title="Success">\n<i class="fa fa-check-circle fa-2x passed-color" data-bs-toggle="tooltip" data-placement="top" title="Step passed"></i>';
   assert.equal(compactPage(page), '<div>\n<span>Given </span>\na step\n</div>\n<pre class=info>Error:\n    at line 1\n</pre>\n<div class="label" title="Step passed">\n<i class="fa fa-check-circle fa-2x passed-color"></i>');
+});
+
+test('a step\'s table is shown once a page: a later copy of the same step with the same table says where it is, a different table stays', () => {
+  const table = [{ rows: [{ cells: ['symbol', 'mark'] }, { cells: ['BTC-PERP', '50,000'] }] }];
+  const other = [{ rows: [{ cells: ['symbol', 'mark'] }, { cells: ['ETH-PERP', '3,000'] }] }];
+  const shown = new Set<string>();
+  const first = onceShown({ keyword: 'And ', name: 'the market is:', line: 11, arguments: table }, shown);
+  const again = onceShown({ keyword: 'And ', name: 'the market is:', line: 11, arguments: table }, shown);
+  const changed = onceShown({ keyword: 'And ', name: 'the market is:', line: 11, arguments: other }, shown);
+  const plain = onceShown({ keyword: 'When ', name: 'the trader buys 1 BTC-PERP at market', line: 20, arguments: [] }, shown);
+  assert.deepEqual(first.arguments, table);
+  assert.deepEqual(again.arguments, []);
+  assert.match(String(again.name), /^the market is: \(the same table as where this page first shows this step\)$/);
+  assert.deepEqual(changed.arguments, other);
+  assert.equal(plain.name, 'the trader buys 1 BTC-PERP at market');
 });
