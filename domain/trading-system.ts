@@ -79,14 +79,10 @@ export class TradingSystem {
     if (options.clientOrderIdPrefix !== undefined && !/^[A-Za-z0-9]{1,20}$/.test(options.clientOrderIdPrefix)) {
       throw new TradingError('InvalidInput', `client order id prefix ${JSON.stringify(options.clientOrderIdPrefix)} must be 1-20 letters or digits`, { field: 'clientOrderIdPrefix' });
     }
-    const { store, events } = SqliteEventStore.openWithEvents(options.eventStorePath, options.clock);
     const state = new StateProjection(options.instruments ?? new InstrumentRegistry(), options.defaultSettings ?? DEFAULT_SETTINGS);
-    try {
-      this.ledger = TradingLedger.rebuild(store, state, events);
-    } catch (error) {
-      store.close();
-      throw error;
-    }
+    // The projection is rebuilt as the log is verified, one event at a time; a log that fails the check leaves no system behind.
+    const store = SqliteEventStore.openReplaying(options.eventStorePath, options.clock, event => state.replay([event]));
+    this.ledger = new TradingLedger(store, state);
     this.eventsReplayed = store.length;
     const logger = options.logger ?? SILENT_LOGGER;
     this.ledger.subscribe(event => logRecordedEvent(logger, event));

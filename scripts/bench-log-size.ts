@@ -42,7 +42,7 @@ const BATCH = 5_000;
  * broker order and trade ids, through the ledger's one write path (checked by the projection, chained,
  * in batches), with a mark of the feed between each order event and the next.
  */
-async function writeLog(path: string, events: number): Promise<void> {
+export async function writeLog(path: string, events: number): Promise<void> {
   const clock = new VirtualClock();
   const broker = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
   const gateway = new InProcessBrokerGateway(broker);

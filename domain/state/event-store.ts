@@ -156,14 +156,14 @@ export class SqliteEventStore {
   }
 
   /**
-   * Open a log and read every event of it, in one pass: each row is verified and kept as the
-   * read-only check walks the chain, so a system opening on its log verifies and reads it once, not
-   * once to check, once more to verify and again to replay.
+   * Open a log and hand each of its events to onEvent, in one pass: each row is verified, read and
+   * handed on as the read-only check walks the chain, and none is kept, so a system opening on its
+   * log verifies and replays it once, in memory that does not grow with the log. A chain that breaks
+   * part of the way throws EventStoreCorrupted after onEvent has seen the rows before the break:
+   * whatever it built from them must be dropped.
    */
-  static openWithEvents(path: string, clock: Clock): { store: SqliteEventStore; events: StoredEvent[] } {
-    const events: StoredEvent[] = [];
-    const { store } = SqliteEventStore.openChecked(path, clock, row => events.push(toStoredEvent(row)));
-    return { store, events };
+  static openReplaying(path: string, clock: Clock, onEvent: (event: StoredEvent) => void): SqliteEventStore {
+    return SqliteEventStore.openChecked(path, clock, row => onEvent(toStoredEvent(row))).store;
   }
 
   private static openChecked(path: string, clock: Clock, onVerified: (row: EventRow) => void): { store: SqliteEventStore } {

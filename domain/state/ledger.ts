@@ -16,9 +16,8 @@ export class TradingLedger {
     readonly state: StateProjection,
   ) {}
 
-  /** The projection rebuilt from the log: from the events given (read as the log was opened), else read from the store. */
-  static rebuild(store: SqliteEventStore, state: StateProjection, events: readonly StoredEvent[] = store.read()): TradingLedger {
-    state.replay(events);
+  static rebuild(store: SqliteEventStore, state: StateProjection): TradingLedger {
+    state.replay(store.read());
     return new TradingLedger(store, state);
   }
 
