@@ -6,7 +6,8 @@
  * Then the same over the wire (scripts/wire-bench.ts), beside a bare WebSocket echo as the floor,
  * market data over the wire to a risk decision and the market simulator's book updates a second
  * (scripts/bench-market-data.ts), and recovery over the wire with 10,000 and 100,000 fills at the
- * broker (scripts/recovery-bench.ts), the log opened, verified and replayed at LOG_SIZES events
+ * broker (scripts/recovery-bench.ts), the event store's append rate beside raw better-sqlite3 inserts
+ * (scripts/bench-append.ts), the log opened, verified and replayed at LOG_SIZES events
  * (scripts/bench-log-size.ts), one reconciliation of RECON_FILLS fills and RECON_ORDERS
  * orders against the broker's books with known discrepancies injected (scripts/bench-reconciliation.ts),
  * and the acceptance suite's own time beside cucumber's floor of as many empty scenarios (scripts/bench-suite.ts;
@@ -32,6 +33,7 @@ import { BenchSection, PLACE_TO_FILL_TARGET_US, wireBenchmark } from './wire-ben
 import { recoveryBenchmark } from './recovery-bench';
 import { logRecoveryBenchmark } from './bench-log-size';
 import { suiteBenchmark } from './bench-suite';
+import { appendBenchmark } from './bench-append';
 import { openMarket } from './bench-market';
 import { marketDataToDecision, simulatorBookUpdates } from './bench-market-data';
 import { reconciliationBenchmark } from './bench-reconciliation';
@@ -135,6 +137,8 @@ async function main(): Promise<void> {
   print(await breakers(Number(process.env.BREAKER_RUNS ?? 100)), figures);
   console.log('');
   print(await recoveryBenchmark((process.env.RECOVERY_FILLS ?? '10000,100000').split(',').map(Number)), figures);
+  console.log('');
+  print(await appendBenchmark(Number(process.env.APPENDS ?? 3000)), figures);
   console.log('');
   print(await logRecoveryBenchmark((process.env.LOG_SIZES ?? '10000,100000,1000000').split(',').map(Number)), figures);
   console.log('');
