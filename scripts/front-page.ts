@@ -21,6 +21,7 @@ import { BREAKER_FAILURE_MEANINGS, HEALTH_FAILURE_MEANINGS, STANDARD_BREAKERS } 
 import { BREAKER_LEVEL_SETTINGS, DEFAULT_SETTINGS, settingLabel } from '../support/sut';
 import { PLAN_SECTIONS, PLAN_TARGETS, PLAN_TEST_CASES, testCasesOfTags } from '../support/plan-catalogue';
 import type { EvidenceIndexRow, EvidenceKind } from '../support/evidence-index';
+import type { BenchFigure } from './bench-figures';
 
 export const EVIDENCE_INDEX_MEDIA_TYPE = 'application/vnd.trading-risk.evidence-index+json';
 
@@ -448,20 +449,6 @@ interface TestCaseRow {
   text: string;
 }
 
-/** A figure of reports/bench.json: a latency distribution (p50, p99, p99.9), or one value (a rate, a duration measured once) with the percentiles null. */
-interface BenchFigure {
-  readonly name: string;
-  /** "us" for latencies; a rate ends in "/s" ("records/s"), and its target is a lower bound. */
-  readonly unit: string;
-  readonly n: number;
-  readonly p50: number | null;
-  readonly p99: number | null;
-  readonly p999: number | null;
-  readonly value?: number;
-  readonly floor?: number;
-  readonly ratio?: number;
-  readonly target?: number;
-}
 
 interface CoverageSummary {
   readonly total?: Record<string, { total: number; covered: number; pct: number | string }>;
