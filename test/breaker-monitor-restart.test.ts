@@ -111,3 +111,47 @@ test('an order a trip marked for cancelling on acknowledgement is cancelled once
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a trip whose kill switch had no answer on record when the system died is pulled again when it starts, and the orders it was to close are cancelled here and at the broker', async () => {
+  const clock = new VirtualClock();
+  const dir = mkdtempSync(join(tmpdir(), 'breaker-restart-kill-'));
+  const core = new BrokerSimulatorCore({ name: 'SIM', clock, instruments: DEFAULT_INSTRUMENTS });
+  core.deposit(new Decimal(100_000));
+  core.setMark('ETH-PERP', new Decimal(3_000));
+  const open = (gateway: InProcessBrokerGateway) => TradingSystem.open({ eventStorePath: join(dir, 'events.sqlite'), broker: gateway, clock });
+  const gateway = new InProcessBrokerGateway(core);
+  let system = open(gateway);
+  try {
+    system.fund('100000');
+    system.updateMark('ETH-PERP', '3000');
+    system.breakers.register({ name: 'eth floor', measure: 'mark price of ETH-PERP (USD)', metric: snapshot => snapshot.state.marks.get('ETH-PERP') ?? null, warning: '2500', critical: '2000', direction: 'below', actor: 'risk officer' });
+    const placed = await system.coordinator.place({ symbol: 'ETH-PERP', side: 'buy', type: 'limit', quantity: '1', limitPrice: '2900' });
+    assert.equal(placed.outcome, 'accepted');
+    const id = placed.outcome === 'accepted' ? placed.order.clientOrderId : '';
+    await nextEvent(system, ofOrder(id, 'OrderAcknowledged'), 'the acknowledgement');
+    // The kill switch's request never gets an answer; the process dies while it waits.
+    gateway.failNextRequest('no-answer');
+    system.updateMark('ETH-PERP', '1900');
+    await nextEvent(system, ofOrder(id, 'OrderCancelRequested'), 'the order marked for the kill switch');
+    system.close();
+    assert.deepEqual(core.openOrders().map(o => o.clientOrderId), [id], 'the order is still open at the broker');
+
+    system = open(new InProcessBrokerGateway(core));
+    const cancelled = await nextEvent(system, ofOrder(id, 'OrderCancelled'), `the cancel of ${id}`);
+    await system.breakers.idle();
+    assert.ok(cancelled.seq > system.eventsReplayed, 'cancelled after the restart');
+    assert.deepEqual(core.openOrders(), [], 'nothing open at the broker');
+    assert.equal(system.state.order(id).status, 'cancelled');
+    const pulls = system.events.filter(e => e.type === 'BreakerActionTaken' && e.payload.action === 'broker kill switch');
+    assert.deepEqual(pulls.map(e => e.type === 'BreakerActionTaken' && [e.payload.outcome, e.seq > system.eventsReplayed]), [['done', true]]);
+
+    // Started again, the log now holds the kill switch's outcome: it is not pulled a third time.
+    system.close();
+    system = open(new InProcessBrokerGateway(core));
+    await system.breakers.idle();
+    assert.equal(system.events.filter(e => e.type === 'BreakerActionTaken' && e.payload.action === 'broker kill switch').length, 1);
+  } finally {
+    system.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -55,10 +55,28 @@ export class BreakerResponder {
     return [...this.inFlight].map(([done, what]) => ({ what: what(), done }));
   }
 
-  /** Take over the episode the log tells of: its kill switch was pulled, and its deferred cancels still wait for an acknowledgement. */
+  /**
+   * Take over the episode the log tells of: its kill switch was pulled, and its deferred cancels
+   * still wait for an acknowledgement. A process that stopped after the trip was committed and before
+   * the kill switch's outcome was recorded may have left every order it marked open at the broker:
+   * the kill switch is pulled again (cancel-all closes what is open, once or twice alike), with the
+   * one-by-one cancels as its fallback, as the trip would have.
+   */
   resume(): void {
     const board = this.ports.ledger.state.breakers;
     this.ports.memory.killSwitchPulled = board.episode !== null;
+    const episode = board.episode;
+    if (episode && !episode.killSwitchSettled && this.inFlight.size === 0) {
+      const breaker = episode.breakers[0];
+      const state = this.ports.ledger.state;
+      const acknowledged = state.workingOrders().filter(o => o.brokerOrderId !== undefined);
+      const already = acknowledged.filter(o => o.status === 'pending_cancel').map(o => o.clientOrderId);
+      const marked = [...already, ...this.ports.coordinator.markCancelRequested(acknowledged.filter(o => o.status !== 'pending_cancel').map(o => o.clientOrderId), `${BREAKER_ACTOR} ${breaker}`)];
+      this.response = this.track(
+        this.response.then(() => this.pullKillSwitch(breaker, marked)).catch(error => this.responseFailed(breaker, error)),
+        () => `the kill switch of the ${breaker} trip, pulled again after a restart`,
+      );
+    }
     // A deferred cancel is in the log: after a restart (or a stop) the order is still cancelled once the broker acknowledges it.
     this.ports.memory.deferredCancelsHandled.clear();
     // Acknowledged while no process watched: cancel it now.

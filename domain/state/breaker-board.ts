@@ -23,6 +23,8 @@ export interface TripEpisode {
   readonly startedAt: string;
   readonly breakers: string[];
   readonly limitsBefore: Readonly<Record<string, string>>;
+  /** Whether the outcome of the episode's kill switch (done or failed) is on the log: until it is, the broker may still hold the orders it was pulled to close. */
+  killSwitchSettled: boolean;
 }
 
 /** Limits coming back in steps after a reset. */
@@ -76,7 +78,7 @@ export class BreakerBoard {
           const status = this.upsert(p.breaker, at);
           Object.assign(status, { level: 'critical', tripped: true, trippedAt: at, normalSince: null, observed: p.observed, limit: p.limit, observedText: p.observedText, limitText: p.limitText, changedAt: at });
           if (this.episode) this.episode.breakers.push(p.breaker);
-          else this.episode = { startedAt: at, breakers: [p.breaker], limitsBefore: { ...p.limitsBefore } };
+          else this.episode = { startedAt: at, breakers: [p.breaker], limitsBefore: { ...p.limitsBefore }, killSwitchSettled: false };
         };
       }
       case 'BreakerReset': {
@@ -100,7 +102,12 @@ export class BreakerBoard {
         };
       }
       case 'BreakerActionTaken': {
-        const { action, breaker, clientOrderId } = event.payload;
+        const { action, breaker, clientOrderId, outcome } = event.payload;
+        if (action === 'broker kill switch') {
+          return () => {
+            if (this.episode && outcome !== 'skipped') this.episode.killSwitchSettled = true;
+          };
+        }
         if (clientOrderId === undefined) return () => undefined;
         return () => {
           if (action === 'cancel on acknowledgement') this.cancelOnAcknowledgement.set(clientOrderId, breaker);
