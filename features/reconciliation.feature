@@ -273,7 +273,7 @@ Feature: Reconciliation (plan 4.5)
         | adjust 99,700 | half refunded, half owed          | 99,700  | the same difference, decided |
 
     @TC-RC-015
-    Scenario: An item two risk officers decide at once is decided once: the later decision finds no open item and is refused on record
+    Scenario: A second risk officer's decision on an item already decided finds no open item and is refused on record; the item was decided once
       Given the broker debits 500 USD from the wallet for "exchange fee correction"
       And the operator asks for a reconciliation
       When the risk officer decides item "R-1": accept broker, because "the venue's fee schedule changed"

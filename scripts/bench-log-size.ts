@@ -1,10 +1,10 @@
 /**
  * Recovery as the log grows: a log of N events on a real SQLite file (synchronous FULL), then the
- * trading system opened on it again, timed (TradingSystem.open verifies the chain and reads the
- * events in one pass, then replays them), and the parts alone: the chain check, and reading every
- * event and applying it to a fresh projection. The log is what a trading day writes: orders through
- * the whole path (request, risk decision, submit, acknowledgement, fill, reconciliation) among the
- * marks of a feed, about one order's events in ten.
+ * trading system opened on it again, timed (TradingSystem.open verifies each event, reads it and
+ * replays it as the check walks the chain, in one pass), and the parts alone: the chain check, and
+ * reading every event and applying it to a fresh projection. The log is what a trading day writes:
+ * orders through the whole path (request, risk decision, submit, acknowledgement, fill,
+ * reconciliation), each event of them followed by a mark of the feed.
  *
  *   npm run bench            (LOG_SIZES=10000,100000,1000000 by default; writing the 1,000,000-event log takes minutes)
  */

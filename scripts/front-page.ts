@@ -20,10 +20,11 @@ import { REJECTION_CODE_MEANINGS, RejectionCode } from '../domain/risk/rejection
 import { BREAKER_FAILURE_MEANINGS, HEALTH_FAILURE_MEANINGS, STANDARD_BREAKERS } from '../domain/breakers';
 import { BREAKER_LEVEL_SETTINGS, DEFAULT_SETTINGS, settingLabel } from '../support/sut';
 import { PLAN_SECTIONS, PLAN_TARGETS, PLAN_TEST_CASES, testCasesOfTags } from '../support/plan-catalogue';
+import { EVIDENCE_INDEX_MEDIA_TYPE } from '../support/evidence-index';
 import type { EvidenceIndexRow, EvidenceKind } from '../support/evidence-index';
 import type { BenchFigure } from './bench-figures';
 
-export const EVIDENCE_INDEX_MEDIA_TYPE = 'application/vnd.trading-risk.evidence-index+json';
+export { EVIDENCE_INDEX_MEDIA_TYPE };
 
 export interface FrontPageOptions {
   /** The run's message files (reports/messages.ndjson), one a shard. */

@@ -1,5 +1,8 @@
 import { Decimal, StoredEvent } from './sut';
 
+/** The media type each scenario's evidence index is attached under: the front page reads it from the messages, the drill-down leaves it out. */
+export const EVIDENCE_INDEX_MEDIA_TYPE = 'application/vnd.trading-risk.evidence-index+json';
+
 /**
  * A scenario's evidence as data for the front page: every risk decision, breaker trip, broker error
  * and reconciliation discrepancy, one row each, with the figures a risk officer checks by hand.

@@ -7,7 +7,7 @@ import { limitsInForceHtml, marketStateHtml, timelineSummaryHtml } from './evide
 import type { MarketStateRow, RecordedBy } from './evidence';
 import type { EventFeed, SystemUnderTest } from './sut';
 import { stepEvidenceHtml } from './step-evidence';
-import { evidenceIndex } from './evidence-index';
+import { EVIDENCE_INDEX_MEDIA_TYPE, evidenceIndex } from './evidence-index';
 import { runSeed } from './run-context';
 import { orderPrefixOf } from './order-names';
 import { brokerTransport } from './broker-connection';
@@ -49,7 +49,6 @@ function marketViews(system: SystemUnderTest): MarketStateRow[] {
 }
 
 /** The front page reads this attachment from the run's messages; the drill-down leaves it out (scripts/reporter-input.ts). */
-const EVIDENCE_INDEX_MEDIA_TYPE = 'application/vnd.trading-risk.evidence-index+json';
 
 /**
  * Which part of a scenario recorded which events: each step's evidence goes on that step's row of

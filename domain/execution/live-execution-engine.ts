@@ -159,18 +159,10 @@ export class LiveExecutionEngine {
   }
 
   /**
-   * Records the submission before the first await, so the order's exposure is reserved in the same
-   * synchronous step as the risk check that approved it. The time the request is signed with is in
-   * the record: it says until when the request can still arrive at the broker.
-   */
-  async submit(order: Order, placedAt: number): Promise<SubmitOutcome> {
-    return this.send(this.recordSubmission(order, placedAt));
-  }
-
-  /**
-   * The first half of submit: record the submission (the order's exposure reserved) and nothing
-   * more, so a caller can commit it in one transaction with the risk decision that approved it and
-   * send it once that is on disk.
+   * Record the submission (the order's exposure reserved, in the same synchronous step as the risk
+   * check that approved it) and nothing more, so a caller commits it in one transaction with that
+   * decision and sends it once that is on disk. The time the request is signed with is in the
+   * record: it says until when the request can still arrive at the broker.
    */
   recordSubmission(order: Order, placedAt: number): Submission {
     const signedAt = this.clock.now();
@@ -180,7 +172,7 @@ export class LiveExecutionEngine {
     return { request: brokerRequest(order, signedAt) };
   }
 
-  /** The second half of submit: send a recorded submission to the broker and record its outcome. */
+  /** Send a recorded submission to the broker and record its outcome. */
   async send(submission: Submission): Promise<SubmitOutcome> {
     const id = submission.request.clientOrderId;
     const submitStarted = this.telemetry.startTimer();
