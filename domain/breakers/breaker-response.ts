@@ -8,6 +8,7 @@ import { BreakerMonitorMemory } from './breaker-monitor-memory';
 import { BreakerWork } from './breaker-work';
 import { limitsBeforeTrip } from './breaker-recovery';
 import { liquidationSlices } from './liquidation';
+import { KILL_SWITCH_CANCEL_REASON } from '../execution';
 
 /** What a BreakerActionTaken may name beyond the action and its outcome. */
 type BreakerActionExtras = Omit<EventOf<'BreakerActionTaken'>['payload'], 'breaker' | 'action' | 'outcome' | 'detail'>;
@@ -18,9 +19,6 @@ export interface BreakerResponderPorts extends BreakerPorts {
 
 /** A liquidation never takes more slices than this; what is left is reported. */
 export const MAX_LIQUIDATION_SLICES = 20;
-
-/** Why an order the kill switch closed is cancelled, as the broker's own cancel report says it. */
-const KILL_SWITCH_REASON = 'cancel all (kill switch)';
 
 /** How far one trip's response has come, kept up to date as it runs. */
 interface ResponseProgress {
@@ -207,9 +205,9 @@ export class BreakerResponder {
       if (failure === null) this.action(breaker, 'broker kill switch', 'done', `cancel all sent to broker ${broker.name}: ${closed.size} open orders cancelled there; ${pending.length} cancelled one by one`);
       else this.action(breaker, 'broker kill switch', 'failed', `cancel all not confirmed: ${describeError(failure).message}; ${pending.length} working orders cancelled one by one`, { code: 'KILL_SWITCH_FAILED' });
       for (const id of marked) {
-        if (closed.has(id)) this.ports.coordinator.confirmCancelled(id, KILL_SWITCH_REASON);
+        if (closed.has(id)) this.ports.coordinator.confirmCancelled(id, KILL_SWITCH_CANCEL_REASON);
         const order = state.order(id);
-        if (order.status === 'cancelled') this.action(breaker, 'cancel order', 'done', `${id} cancelled at the broker: ${order.reason ?? KILL_SWITCH_REASON}`, { clientOrderId: id });
+        if (order.status === 'cancelled') this.action(breaker, 'cancel order', 'done', `${id} cancelled at the broker: ${order.reason ?? KILL_SWITCH_CANCEL_REASON}`, { clientOrderId: id });
         else if (order.status !== 'pending_cancel') this.action(breaker, 'cancel order', 'skipped', `${id} is ${order.status}: the kill switch did not close it`, { clientOrderId: id });
       }
       return pending;

@@ -299,6 +299,9 @@ export function decodeOrderRequest(value: unknown): WireOrderRequest & { quantit
   return { ...request, quantityValue: dec(obj, 'quantity', 'order request'), limitPriceValue: optDec(obj, 'limitPrice', 'order request') };
 }
 
+/** The reason a broker's cancel report gives for an order its kill switch (POST /orders/cancel-all) closed; the system books it cancelled with the same words. */
+export const KILL_SWITCH_CANCEL_REASON = 'cancel all (kill switch)';
+
 /** The answer to DELETE /orders/{id}: the cancelled order, or a cancel acknowledged before the order arrived. */
 export function decodeCancelAnswer(value: unknown): { clientOrderId: string; beforeArrival: boolean; order?: BrokerOrderView } {
   const obj = asObject(value, 'cancel answer');

@@ -1,6 +1,6 @@
 import { Clock, Decimal, ZERO, isMultipleOf } from '../../../domain/shared';
 import { Instrument, OrderType, Side, signedQuantity, Position, applyFill, flatPosition, unrealizedPnl } from '../../../domain/model';
-import { BrokerBalance, BrokerFill, BrokerLeverage, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage, MAX_FILL_PAGE } from '../../../domain/execution';
+import { BrokerBalance, BrokerFill, BrokerLeverage, BrokerOrderStatus, BrokerOrderView, BrokerPosition, BrokerReport, FillPage, KILL_SWITCH_CANCEL_REASON, MAX_FILL_PAGE } from '../../../domain/execution';
 import { DEFAULT_SETTINGS } from '../../../domain/state';
 import { BoundedLog } from '../bounded-log';
 
@@ -501,7 +501,7 @@ export class BrokerSimulatorCore {
     const open = [...this.orders.values()].filter(o => o.status === 'open' || o.status === 'partially_filled');
     for (const order of open) {
       order.status = 'cancelled';
-      this.emit({ type: 'cancelled', clientOrderId: order.clientOrderId, reason: 'cancel all (kill switch)', at: this.now() });
+      this.emit({ type: 'cancelled', clientOrderId: order.clientOrderId, reason: KILL_SWITCH_CANCEL_REASON, at: this.now() });
     }
     return open.map(o => o.clientOrderId);
   }
