@@ -19,6 +19,7 @@ import {
   logReturns,
   minuteCloses,
   parseThresholds,
+  PriceHistory,
   positionShares,
   realizedVolatility,
   SlidingWindowMinimum,
@@ -106,6 +107,31 @@ test('the largest move found from the window\'s lowest and highest prices equals
       },
     ),
     { seed: 20261203, numRuns: 500 },
+  );
+});
+
+test('a price history kept as prices come holds what the definition gives from its prices: their minute closes, and the log returns between those', () => {
+  fc.assert(
+    fc.property(
+      // Mostly forward in time, sometimes a price stamped before the newest (a late mark goes in its place).
+      fc.array(fc.record({ step: fc.integer({ min: -90_000, max: 70_000 }), cents: fc.integer({ min: 1, max: 10_000_000 }) }), { minLength: 1, maxLength: 80 }),
+      fc.integer({ min: 60_000, max: 600_000 }),
+      (raw, keepMs) => {
+        const history = new PriceHistory();
+        let clock = 1_000_000;
+        for (const r of raw) {
+          clock += r.step;
+          history.add({ atMs: clock, price: new Decimal(r.cents).div(100) }, keepMs);
+          const points = history.points();
+          for (let i = 1; i < points.length; i += 1) assert.ok(points[i - 1].atMs <= points[i].atMs, 'prices stay oldest first');
+          assert.ok(points[0].atMs >= points[points.length - 1].atMs - keepMs, 'nothing older than the window is kept');
+          const closes = minuteCloses(points);
+          assert.deepEqual(history.closes().map(p => `${p.atMs}:${p.price}`), closes.map(p => `${p.atMs}:${p.price}`));
+          assert.deepEqual(history.returns().map(String), logReturns(closes.map(p => p.price)).map(String));
+        }
+      },
+    ),
+    { seed: 20261204, numRuns: 300 },
   );
 });
 

@@ -6,7 +6,7 @@ import { BREAKER_ACTOR, BreakerPorts } from './breaker-monitor-ports';
 import { BreakerMonitorMemory } from './breaker-monitor-memory';
 import type { BreakerResponder } from './breaker-response';
 import type { BreakerRecovery } from './breaker-recovery';
-import { PricePoint, minuteCloses as minuteClosesOf } from './volatility';
+import { PriceHistory } from './volatility';
 
 export interface CustomBreakerInput {
   readonly name: string;
@@ -46,10 +46,8 @@ const TRIGGERS: ReadonlySet<StoredEvent['type']> = new Set(['MarkPriceUpdated', 
  */
 export class BreakerWatch {
   private readonly definitions = new Map<string, BreakerDefinition>();
-  /** The mark prices seen per symbol, oldest first, as far back as the volatility and price move breakers look. */
-  private readonly prices = new Map<string, PricePoint[]>();
-  /** The last price of each minute per symbol, oldest first, kept as the prices come: the volatility breaker's closes without a pass over every price. */
-  private readonly closes = new Map<string, PricePoint[]>();
+  /** The mark prices seen per symbol, as far back as the volatility and price move breakers look, with their minute closes and returns. */
+  private readonly history = new Map<string, PriceHistory>();
   private unsubscribe: (() => void) | null = null;
   private evaluating = false;
   private evaluateAgain = false;
@@ -202,27 +200,23 @@ export class BreakerWatch {
       settings,
       limits,
       equity: state.account().equity,
-      prices: symbol => this.prices.get(symbol) ?? [],
-      minuteCloses: symbol => this.closes.get(symbol) ?? [],
+      prices: symbol => this.history.get(symbol)?.points() ?? [],
+      minuteCloses: symbol => this.history.get(symbol)?.closes() ?? [],
+      minuteReturns: symbol => this.history.get(symbol)?.returns() ?? [],
       averageCorrelation: averagePairwiseCorrelation(held, (a, b) => correlationBetween(limits, a, b)),
       correlationLookback: this.ports.memory.correlationLookback.candidates(),
     };
   }
 
   private recordPrice(symbol: string, price: Decimal, at: string): void {
-    const points = this.prices.get(symbol) ?? [];
-    const atMs = Date.parse(at);
-    const point = { atMs, price };
-    // Oldest first, always: a price stamped before the last one seen goes in its place, so a reader may stop at the window's edge.
-    if (points.length === 0 || points[points.length - 1].atMs <= atMs) points.push(point);
-    else points.splice(insertionIndex(points, atMs), 0, point);
+    let history = this.history.get(symbol);
+    if (!history) {
+      history = new PriceHistory();
+      this.history.set(symbol, history);
+    }
     const settings = this.ports.ledger.state.settings.snapshot();
     const keepMs = Math.max((Number(settings.volatility_window_returns) + 2) * 60_000, Number(settings.price_move_window_seconds) * 1000);
-    let stale = 0;
-    while (stale < points.length && points[stale].atMs < atMs - keepMs) stale += 1;
-    if (stale > 0) points.splice(0, stale);
-    this.prices.set(symbol, points);
-    this.closes.set(symbol, minuteCloses(points, this.closes.get(symbol), point));
+    history.add({ atMs: Date.parse(at), price }, keepMs);
   }
 
   private tradingState(): TradingState {
@@ -234,36 +228,4 @@ export class BreakerWatch {
     this.ports.ledger.record({ type: 'BreakerLevelChanged', payload: { ...payload, level: to, from, to } });
     if (to === 'warning' && from === 'normal') this.ports.responder.alert(definition.name, 'warning', payload.observedText, payload.limitText);
   }
-}
-
-/** Where a point stamped atMs goes among points oldest first: after every point stamped no later. */
-function insertionIndex(points: readonly PricePoint[], atMs: number): number {
-  let low = 0;
-  let high = points.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (points[mid].atMs <= atMs) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
-/**
- * The minute closes after a point was added: the last close replaced or one appended when the point
- * is the newest (the usual case, no pass over the prices), else all of them again from the prices.
- * Closes of minutes no longer among the prices are dropped.
- */
-function minuteCloses(points: readonly PricePoint[], before: PricePoint[] | undefined, added: PricePoint): PricePoint[] {
-  const minute = (p: PricePoint) => Math.floor(p.atMs / 60_000);
-  const newest = points[points.length - 1] === added;
-  if (!before || !newest) return minuteClosesOf(points);
-  const closes = before;
-  const last = closes[closes.length - 1];
-  if (last !== undefined && minute(last) === minute(added)) closes[closes.length - 1] = added;
-  else closes.push(added);
-  const oldestMinute = minute(points[0]);
-  let stale = 0;
-  while (stale < closes.length && minute(closes[stale]) < oldestMinute) stale += 1;
-  if (stale > 0) closes.splice(0, stale);
-  return closes;
 }

@@ -22,6 +22,8 @@ export interface BreakerSnapshot {
   prices(symbol: string): readonly PricePoint[];
   /** The last price of each minute among them, oldest first (minuteCloses of the prices). */
   minuteCloses(symbol: string): readonly PricePoint[];
+  /** The log returns between consecutive minute closes, oldest first. */
+  minuteReturns(symbol: string): readonly Decimal[];
   /** Average pairwise correlation of the symbols held now, and its values over the lookback. */
   readonly averageCorrelation: Decimal | null;
   readonly correlationLookback: readonly Decimal[];

@@ -5,7 +5,7 @@ import { correlatedExposure, correlationJump } from './correlation';
 import { dailyLoss, dailyLossLimit } from './daily-loss';
 import { liquidationBuffer, liquidationPrice } from './liquidation';
 import { excessQuantity, positionShares, totalPositionShare } from './position-size';
-import { largestMove, logReturns, realizedVolatility } from './volatility';
+import { largestMove, realizedVolatility } from './volatility';
 
 const pct = (snapshot: BreakerSnapshot, key: string) => new Decimal(snapshot.settings[key]).div(100);
 const num = (snapshot: BreakerSnapshot, key: string) => new Decimal(snapshot.settings[key]);
@@ -73,8 +73,7 @@ export const volatilityBreaker: BreakerDefinition = {
     const minimum = Math.min(window, num(s, 'volatility_min_returns').toNumber());
     let worst: { vol: Decimal; symbol: string } | null = null;
     for (const symbol of s.state.marks.keys()) {
-      const closes = s.minuteCloses(symbol).map(p => p.price);
-      const vol = realizedVolatility(logReturns(closes), window, minimum);
+      const vol = realizedVolatility(s.minuteReturns(symbol), window, minimum);
       if (vol && (!worst || vol.gt(worst.vol))) worst = { vol, symbol };
     }
     if (!worst) return null;

@@ -61,3 +61,85 @@ export function largestMove(points: readonly PricePoint[], windowMs: number): De
   const down = highest.gt(latest.price) ? highest.minus(latest.price).div(highest) : ZERO;
   return Decimal.max(up, down);
 }
+
+const minuteOf = (p: PricePoint) => Math.floor(p.atMs / 60_000);
+
+/** Where a point stamped atMs goes among points oldest first: after every point stamped no later. */
+function insertionIndex(points: readonly PricePoint[], atMs: number): number {
+  let low = 0;
+  let high = points.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (points[mid].atMs <= atMs) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/**
+ * One symbol's recent prices, oldest first, with their one-minute closes and the log returns
+ * between them kept as the prices come. A feed of ten marks a second keeps thousands of prices in a
+ * volatility window: the closes and returns are moved by the newest price alone (the last close
+ * replaced or one appended, one logarithm), and worked out again from the prices only when a price
+ * arrives stamped before the newest one kept. What they hold always equals minuteCloses(points())
+ * and logReturns of those closes' prices.
+ */
+export class PriceHistory {
+  private readonly kept: PricePoint[] = [];
+  private closeList: PricePoint[] = [];
+  private returnList: Decimal[] = [];
+
+  /** Add a price, then drop those stamped more than keepMs before the newest. */
+  add(point: PricePoint, keepMs: number): void {
+    const points = this.kept;
+    const newest = points.length === 0 || points[points.length - 1].atMs <= point.atMs;
+    if (newest) points.push(point);
+    else points.splice(insertionIndex(points, point.atMs), 0, point);
+    const keepFrom = points[points.length - 1].atMs - keepMs;
+    let stale = 0;
+    while (stale < points.length && points[stale].atMs < keepFrom) stale += 1;
+    if (stale > 0) points.splice(0, stale);
+    if (newest) this.followNewest(point);
+    else this.rebuild();
+  }
+
+  /** The prices kept, oldest first. */
+  points(): readonly PricePoint[] {
+    return this.kept;
+  }
+
+  /** The last price of each minute among the prices kept, oldest first. */
+  closes(): readonly PricePoint[] {
+    return this.closeList;
+  }
+
+  /** The log returns between consecutive closes, oldest first. */
+  returns(): readonly Decimal[] {
+    return this.returnList;
+  }
+
+  private followNewest(point: PricePoint): void {
+    const closes = this.closeList;
+    const last = closes[closes.length - 1];
+    if (last !== undefined && minuteOf(last) === minuteOf(point)) {
+      closes[closes.length - 1] = point;
+      if (closes.length > 1) this.returnList[this.returnList.length - 1] = point.price.div(closes[closes.length - 2].price).ln();
+    } else {
+      closes.push(point);
+      if (closes.length > 1) this.returnList.push(point.price.div(closes[closes.length - 2].price).ln());
+    }
+    // Closes of minutes no longer among the prices go, and with each the return that starts from it.
+    const oldestMinute = minuteOf(this.kept[0]);
+    let stale = 0;
+    while (stale < closes.length && minuteOf(closes[stale]) < oldestMinute) stale += 1;
+    if (stale > 0) {
+      closes.splice(0, stale);
+      this.returnList.splice(0, Math.min(stale, this.returnList.length));
+    }
+  }
+
+  private rebuild(): void {
+    this.closeList = minuteCloses(this.kept);
+    this.returnList = logReturns(this.closeList.map(p => p.price));
+  }
+}

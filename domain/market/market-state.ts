@@ -3,7 +3,7 @@ import type { Instrument } from '../model';
 import type { RecordedTradingStatus, StoredEvent, TradingLedger } from '../state';
 import type { Telemetry } from '../telemetry';
 // The pure volatility measures, from their own file: the breakers' folder as a whole reaches the execution layer, which reads the market.
-import { MINUTES_PER_YEAR, PricePoint, logReturns, minuteCloses, realizedVolatility } from '../breakers/volatility';
+import { MINUTES_PER_YEAR, PriceHistory, PricePoint, realizedVolatility } from '../breakers/volatility';
 import { HaltReason, MARKET_WIDE, MarketDataFeedEvent, MarketDataMessage, MarketDataSource } from './market-data';
 import type { MarketView, TradingStatusView } from './market-view';
 import { calendarFor } from './venue-calendar';
@@ -56,7 +56,7 @@ export class MarketState {
   private readonly resynchronising = new Set<string>();
   /** Symbols whose first message was a delta (a book listed after the feed connected): their snapshot is asked for once. */
   private readonly firstSnapshots = new Set<string>();
-  private readonly samples = new Map<string, PricePoint[]>();
+  private readonly samples = new Map<string, PriceHistory>();
   /**
    * The LULD reference price per symbol as the venue keeps it: the mean of the regular session's
    * prices of the five minutes before, moved only when that mean has moved 1 % from it; a price with
@@ -305,11 +305,12 @@ export class MarketState {
   }
 
   private addSample(symbol: string, price: Decimal, atMs: number): void {
-    const points = this.samples.get(symbol) ?? [];
-    points.push({ price, atMs });
-    const keepFrom = atMs - this.retentionMs();
-    while (points.length > 0 && points[0].atMs < keepFrom) points.shift();
-    this.samples.set(symbol, points);
+    let history = this.samples.get(symbol);
+    if (!history) {
+      history = new PriceHistory();
+      this.samples.set(symbol, history);
+    }
+    history.add({ price, atMs }, this.retentionMs());
   }
 
   private followLuldReference(symbol: string, price: Decimal, atMs: number): void {
@@ -387,9 +388,9 @@ export class MarketState {
     const settings = this.state.settings.snapshot();
     const window = Number(settings.volatility_window_returns);
     const minimum = Number(settings.volatility_min_returns);
-    const closes = minuteCloses(this.samples.get(instrument.symbol) ?? []).map(p => p.price);
+    const returns = this.samples.get(instrument.symbol)?.returns() ?? [];
     try {
-      return realizedVolatility(logReturns(closes), window, minimum, instrument.calendar === 'us-equity' ? EQUITY_MINUTES_PER_YEAR : MINUTES_PER_YEAR);
+      return realizedVolatility(returns, window, minimum, instrument.calendar === 'us-equity' ? EQUITY_MINUTES_PER_YEAR : MINUTES_PER_YEAR);
     } catch {
       // Settings that cannot make an estimate (a minimum above the window) give none.
       return null;
