@@ -1,5 +1,5 @@
 import { Decimal, describeError, formatAmount } from '../shared';
-import { isTerminal } from '../model';
+import { cancelRoute, isTerminal } from '../model';
 import { settingLabel, EventOf } from '../state';
 import { BreakerDefinition, BreakerReading, BreakerResponse, readingPayload, responseFor, stricterState } from './breaker';
 import { BreakerAction, BreakerActionOutcome } from './breaker-action';
@@ -67,9 +67,11 @@ export class BreakerResponder {
     if (episode && !episode.killSwitchSettled && this.inFlight.size === 0) {
       const breaker = episode.breakers[0];
       const state = this.ports.ledger.state;
-      const acknowledged = state.workingOrders().filter(o => o.brokerOrderId !== undefined);
-      const already = acknowledged.filter(o => o.status === 'pending_cancel').map(o => o.clientOrderId);
-      const marked = [...already, ...this.ports.coordinator.markCancelRequested(acknowledged.filter(o => o.status !== 'pending_cancel').map(o => o.clientOrderId), `${BREAKER_ACTOR} ${breaker}`)];
+      const working = state.workingOrders();
+      // Marked before the process stopped, or now: the kill switch's answer books them all.
+      const already = working.filter(o => o.status === 'pending_cancel' && o.brokerOrderId !== undefined).map(o => o.clientOrderId);
+      const toMark = working.filter(o => cancelRoute(o) === 'kill switch').map(o => o.clientOrderId);
+      const marked = [...already, ...this.ports.coordinator.markCancelRequested(toMark, `${BREAKER_ACTOR} ${breaker}`)];
       this.response = this.track(
         this.response.then(() => this.pullKillSwitch(breaker, marked)).catch(error => this.responseFailed(breaker, error)),
         () => `the kill switch of the ${breaker} trip, pulled again after a restart`,
@@ -114,8 +116,9 @@ export class BreakerResponder {
     this.action(definition.name, 'alert raised', 'done', `critical: ${payload.observedText} against a limit of ${payload.limitText}`);
     const toCancel: string[] = [];
     for (const order of state.workingOrders()) {
-      if (order.status === 'pending_cancel') continue;
-      if (order.status === 'submitted' && order.brokerOrderId === undefined) {
+      const route = cancelRoute(order);
+      if (route === 'none') continue;
+      if (route === 'on acknowledgement') {
         // Marked afresh by this trip: the board holds it again and its acknowledgement is waited for again.
         this.ports.memory.deferredCancelsHandled.delete(order.clientOrderId);
         this.action(definition.name, 'cancel on acknowledgement', 'done', `${order.clientOrderId} is on its way to the broker: cancel it as soon as the broker acknowledges it`, { clientOrderId: order.clientOrderId });

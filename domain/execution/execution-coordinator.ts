@@ -1,5 +1,5 @@
 import { Decimal, Clock, TradingError, asTradingError, describeError, formatAmount } from '../shared';
-import { Order, OrderRequest, OrderStatus } from '../model';
+import { CANCELLABLE_STATUSES as CANCELLABLE, Order, OrderRequest, cancelRoute } from '../model';
 import { LiveRiskManager, RiskDecision } from '../risk';
 import { StoredEvent, TradingLedger } from '../state';
 import { Telemetry } from '../telemetry';
@@ -28,7 +28,6 @@ type Checked =
   | { outcome: 'approved'; decision: RiskDecision; submission: Submission };
 
 /** Every working order can be cancelled except one whose cancel is already on its way. */
-const CANCELLABLE: ReadonlySet<OrderStatus> = new Set(['submitted', 'acknowledged', 'partially_filled', 'pending_replace']);
 
 export interface ModifyInput {
   readonly quantity?: string;
@@ -173,7 +172,7 @@ export class ExecutionCoordinator {
     const state = this.ledger.state;
     const marked = clientOrderIds.filter(id => {
       const order = state.orders.get(id);
-      return order !== undefined && order.brokerOrderId !== undefined && CANCELLABLE.has(order.status);
+      return order !== undefined && cancelRoute(order) === 'kill switch';
     });
     this.ledger.batch(() => {
       for (const clientOrderId of marked) this.ledger.record({ type: 'OrderCancelRequested', payload: { clientOrderId, reason } });

@@ -55,6 +55,19 @@ export const WORKING_STATUSES: ReadonlySet<OrderStatus> = new Set([
   'pending_replace',
 ]);
 
+/** Working orders whose cancel may be asked for: every one but those whose cancel is already on its way. */
+export const CANCELLABLE_STATUSES: ReadonlySet<OrderStatus> = new Set(['submitted', 'acknowledged', 'partially_filled', 'pending_replace']);
+
+/**
+ * How a cancel of every working order reaches this one: the broker's kill switch closes those it
+ * has acknowledged; one still on its way is cancelled once acknowledged; one whose cancel is
+ * already on its way, or that is no longer working, needs nothing.
+ */
+export function cancelRoute(order: Order): 'kill switch' | 'on acknowledgement' | 'none' {
+  if (!CANCELLABLE_STATUSES.has(order.status)) return 'none';
+  return order.brokerOrderId !== undefined ? 'kill switch' : 'on acknowledgement';
+}
+
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
