@@ -21,7 +21,7 @@ const withTransport = tags => {
 
 const base = {
   paths: ['features/**/*.feature'],
-  requireModule: ['ts-node/register'],
+  requireModule: [require.resolve('./support/register-typescript.js')],
   require: ['support/**/*.ts', 'step-definitions/**/*.ts'],
   format: [interactive ? 'progress-bar' : 'progress', ...reportFiles],
   formatOptions: { snippetInterface: 'async-await' },
