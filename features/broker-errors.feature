@@ -104,7 +104,7 @@ Feature: Broker errors and their propagation (plan 4.3)
 
     @TC-BE-005
     Scenario: The broker's answers are slower than the request timeout: the order stays in flight, reserved, and is found once the network recovers
-      Given the network delays everything the broker sends by 1,500 ms
+      Given the network delays everything the broker sends by 6,000 ms, longer than the system's request timeout of 5,000 ms
       When the trader buys 1 BTC-PERP at market
       Then the order is in flight after a "Timeout" error
       And the projected leverage is 0.50x

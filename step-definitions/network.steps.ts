@@ -30,7 +30,9 @@ When('the network resets every connection to the broker', function (this: Tradin
 
 // ---- a slow or lossy network ----
 
-Given('the network delays everything the broker sends by {figure} ms', function (this: TradingWorld, ms: Decimal) {
+Given('the network delays everything the broker sends by {figure} ms, longer than the system\'s request timeout of {figure} ms', function (this: TradingWorld, ms: Decimal, timeout: Decimal) {
+  expect(this.network.requestTimeoutMs(), 'the request timeout the suite gives the system').to.equal(timeout.toNumber());
+  expect(ms.toNumber()).to.be.greaterThan(timeout.toNumber());
   this.network.delayAnswers(ms.toNumber());
 });
 

@@ -6,6 +6,7 @@ import type { HttpLogEntry } from './simulators/broker';
 import { FaultProxy } from './simulators/network';
 import { InProcessMarketData, type VenueMarketFeed } from './simulators/market';
 import { marketDataUrl } from '../domain/market/market-data-protocol';
+import { TransportTime } from './transport-time';
 
 /** The broker's receive window is the one the trading system counts with (its default setting), so both agree when a request can no longer arrive. */
 const SUITE_RECEIVE_WINDOW_MS = Number(DEFAULT_SETTINGS.broker_receive_window_ms);
@@ -22,11 +23,16 @@ export function brokerTransport(): BrokerTransport {
   return value;
 }
 
-/** The client timings each wire route offers the system: short, so a fault scenario takes a second, not a minute. */
-const SUITE_CLIENT_TIMINGS: ClientTimings = {
-  requestTimeoutMs: 750,
+/**
+ * The client timings each wire route offers the system. The deadlines are the gateway's own
+ * defaults, so a healthy request never times out on a loaded machine; a fault that withholds an
+ * answer lets the route's transport time pass instead of the scenario waiting (TransportTime).
+ * The backoffs are short: a reconnect is not a fault's to skip.
+ */
+export const SUITE_CLIENT_TIMINGS: ClientTimings = {
+  requestTimeoutMs: 5000,
   retry: { attempts: 3, baseDelayMs: 25 },
-  livenessTimeoutMs: 1500,
+  livenessTimeoutMs: 30_000,
   reconnectAttempts: 5,
   reconnectBaseDelayMs: 25,
   receiveWindowMs: SUITE_RECEIVE_WINDOW_MS,
@@ -90,6 +96,8 @@ export interface BrokerConnectionOptions {
   readonly apiSecret: string;
   /** Resolves once the trading system has recorded its next broker error: an outage of one request lasts until then. */
   readonly nextBrokerError: () => Promise<unknown>;
+  /** Resolves once the running system has taken this route's reports up to seq (at once while it is down). */
+  readonly untilSystemHasReports: (seq: number) => Promise<void>;
   /** Work no step waits for, kept so that its failure fails the scenario. */
   readonly background: (what: string, work: Promise<unknown>) => void;
   /** The venue's public market data, served on this broker's port (on the wire, behind a fault proxy of its own). */
@@ -114,6 +122,8 @@ export interface MarketDataFaultControls {
  */
 export class BrokerConnection {
   private closed = false;
+  /** The time the system's client for this route runs its timers on, and the broker's request quota refills by. */
+  readonly transportTime: TransportTime;
   /** Requests signed by another client of the trader's key: each needs a nonce of its own. */
   private nonces = 0;
 
@@ -122,13 +132,17 @@ export class BrokerConnection {
     private readonly options: BrokerConnectionOptions,
     private readonly inProcessGateway: InProcessBrokerGateway | null,
     private readonly wire: { readonly server: BrokerServer; readonly proxy: FaultProxy; readonly marketProxy: FaultProxy | null } | null,
-  ) {}
+    transportTime: TransportTime,
+  ) {
+    this.transportTime = transportTime;
+  }
 
   /** The source the system took at its last start, in process: the faults act on it. */
   private inProcessMarket: InProcessMarketData | null = null;
 
   static async open(transport: BrokerTransport, options: BrokerConnectionOptions): Promise<BrokerConnection> {
-    if (transport === 'in-process') return new BrokerConnection(transport, options, new InProcessBrokerGateway(options.core, { receiveWindowMs: SUITE_RECEIVE_WINDOW_MS }), null);
+    const transportTime = new TransportTime();
+    if (transport === 'in-process') return new BrokerConnection(transport, options, new InProcessBrokerGateway(options.core, { receiveWindowMs: SUITE_RECEIVE_WINDOW_MS }), null, transportTime);
     const server = new BrokerServer({
       core: options.core,
       clock: options.clock,
@@ -138,6 +152,13 @@ export class BrokerConnection {
       ],
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
       recvWindowMs: SUITE_RECEIVE_WINDOW_MS,
+      refillTime: () => transportTime.now(),
+    });
+    // A request the broker will never answer: the system can only wait for its timeout, which passes at once.
+    // It runs out after what the broker reported before it reached the system, as a timeout many times a report's delivery does.
+    server.onUnanswered(() => {
+      const reported = server.lastReportSeq;
+      options.background('the timeout of a request the broker will not answer', options.untilSystemHasReports(reported).then(() => transportTime.pass(SUITE_CLIENT_TIMINGS.requestTimeoutMs)));
     });
     if (options.marketFeed) server.attachMarketData(options.marketFeed);
     await server.start();
@@ -151,7 +172,7 @@ export class BrokerConnection {
       await server.stop();
       throw error;
     }
-    return new BrokerConnection(transport, options, null, { server, proxy, marketProxy });
+    return new BrokerConnection(transport, options, null, { server, proxy, marketProxy }, transportTime);
   }
 
   /** Where the system takes the venue's market data at a start: the channel behind its own proxy, or a new in-process source on the same feed. */
@@ -200,7 +221,7 @@ export class BrokerConnection {
     return {
       name: this.name,
       transport: 'wire',
-      endpoint: { baseUrl: `http://127.0.0.1:${this.wire.proxy.port}`, apiKey: signing.apiKey, apiSecret: signing.apiSecret, timings: SUITE_CLIENT_TIMINGS },
+      endpoint: { baseUrl: `http://127.0.0.1:${this.wire.proxy.port}`, apiKey: signing.apiKey, apiSecret: signing.apiSecret, timings: SUITE_CLIENT_TIMINGS, timers: this.transportTime },
       clockSkewMs: signing.clockSkewMs,
     };
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { Clock, Decimal, ErrorKind, TradingError, describeError, parseDecimal } from '../shared';
+import { Clock, Decimal, ErrorKind, Timers, TradingError, WALL_CLOCK_TIMERS, describeError, parseDecimal } from '../shared';
 import { DEFAULT_SETTINGS } from '../state';
 import {
   BrokerBalance,
@@ -70,6 +70,8 @@ export interface NetworkGatewayOptions {
   readonly reconnectBaseDelayMs?: number;
   /** How long after its timestamp the broker still takes a request (REFERENCE.md: at most 60 s). */
   readonly receiveWindowMs?: number;
+  /** Where request timeouts, backoff and the user channel's liveness run (the wall clock unless told). */
+  readonly timers?: Timers;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1000 };
@@ -154,13 +156,16 @@ export class NetworkBrokerGateway implements BrokerGateway {
   private readonly nonceInstance = randomBytes(12).toString('hex');
   private nonceCounter = 0;
   private timestampOffsetMs = 0;
-  private readonly pendingTimers = new Set<NodeJS.Timeout>();
+  private readonly timers: Timers;
+  /** Cancels the timers running now: close() stops them all. */
+  private readonly pendingTimers = new Set<() => void>();
   private readonly pauseEnders = new Set<() => void>();
   private closed = false;
 
   constructor(private readonly options: NetworkGatewayOptions) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.retry = options.retry ?? DEFAULT_RETRY;
+    this.timers = options.timers ?? WALL_CLOCK_TIMERS;
     const wsUrl = `${options.baseUrl.replace(/^http/, 'ws')}${USER_CHANNEL_PATH}`;
     this.channel = new UserChannel({
       url: wsUrl,
@@ -169,6 +174,7 @@ export class NetworkBrokerGateway implements BrokerGateway {
       reconnectAttempts: options.reconnectAttempts ?? 5,
       reconnectBaseDelayMs: options.reconnectBaseDelayMs ?? 1000,
       random: options.random,
+      timers: this.timers,
       onReport: report => {
         for (const listener of this.reportListeners) listener(report);
       },
@@ -308,7 +314,7 @@ export class NetworkBrokerGateway implements BrokerGateway {
   async close(): Promise<void> {
     this.closed = true;
     this.channel.close();
-    for (const timer of this.pendingTimers) clearTimeout(timer);
+    for (const cancel of this.pendingTimers) cancel();
     this.pendingTimers.clear();
     for (const end of this.pauseEnders) end();
     this.pauseEnders.clear();
@@ -445,13 +451,14 @@ export class NetworkBrokerGateway implements BrokerGateway {
       let requestSent = false;
       let answered = false;
       const request = http.request(url, { method, headers, agent: this.agent });
-      const timer = setTimeout(() => {
+      const cancel = this.timers.deadline(this.requestTimeoutMs, () => {
+        this.pendingTimers.delete(cancel);
         request.destroy(new TradingError('Timeout', `broker ${this.name}: no answer to ${method} ${url.pathname} within ${this.requestTimeoutMs} ms`, { requestSent, timeoutMs: this.requestTimeoutMs }));
-      }, this.requestTimeoutMs);
-      this.pendingTimers.add(timer);
+      });
+      this.pendingTimers.add(cancel);
       const done = () => {
-        clearTimeout(timer);
-        this.pendingTimers.delete(timer);
+        cancel();
+        this.pendingTimers.delete(cancel);
       };
       request.on('error', error => {
         done();
@@ -513,12 +520,12 @@ export class NetworkBrokerGateway implements BrokerGateway {
   /** A backoff wait; closing the gateway ends it at once, and the retry then fails as closed. */
   private pause(ms: number): Promise<void> {
     return new Promise(resolve => {
-      const timer = setTimeout(() => {
-        this.pendingTimers.delete(timer);
+      const cancel = this.timers.delay(ms, () => {
+        this.pendingTimers.delete(cancel);
         this.pauseEnders.delete(resolve);
         resolve();
-      }, ms);
-      this.pendingTimers.add(timer);
+      });
+      this.pendingTimers.add(cancel);
       this.pauseEnders.add(resolve);
     });
   }

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { TradingError, describeError } from '../shared';
+import { Timers, TradingError, WALL_CLOCK_TIMERS, describeError } from '../shared';
 import { BrokerReport } from './broker-gateway';
 import { MAX_FRAME_BYTES, decodeChannelMessage } from './wire-protocol';
 import { ReconnectLoop } from './channel-reconnect';
@@ -32,6 +32,8 @@ export interface UserChannelOptions {
   readonly reconnectAttempts: number;
   readonly reconnectBaseDelayMs: number;
   readonly random: () => number;
+  /** Where the liveness watchdog and the waits for a report run (the wall clock unless told). */
+  readonly timers?: Timers;
   readonly onReport: (report: BrokerReport) => void;
   readonly onEvent: (event: ChannelEvent) => void;
   /** Defaults to MAX_SEQUENCE_JUMP. */
@@ -63,13 +65,16 @@ export class UserChannel {
   /** Highest seq a wait timed out for: the channel is not going to deliver it, so no read waits for it again. */
   private abandonedSeq = 0;
   private readonly maxJump: number;
-  private watchdog: NodeJS.Timeout | null = null;
+  private readonly timers: Timers;
+  /** Cancels the liveness watchdog armed for the connection's last message. */
+  private watchdog: (() => void) | null = null;
   private readonly reconnects: ReconnectLoop;
   private readonly seqWaiters = new Set<{ seq: number; resolve: () => void }>();
   private heartbeats = 0;
 
   constructor(private readonly options: UserChannelOptions) {
     this.maxJump = options.maxSequenceJump ?? MAX_SEQUENCE_JUMP;
+    this.timers = options.timers ?? WALL_CLOCK_TIMERS;
     this.reconnects = new ReconnectLoop({ baseDelayMs: options.reconnectBaseDelayMs, random: options.random, connected: () => this.connected, run: () => this.connectWithRetries() });
   }
 
@@ -105,9 +110,9 @@ export class UserChannel {
     if ((session !== undefined && session !== this.session) || seq > this.lastSequence + this.maxJump || seq <= this.abandonedSeq) return Promise.resolve();
     return new Promise(resolve => {
       const waiter = { seq, resolve: () => finish(false) };
-      const timer = setTimeout(() => finish(true), timeoutMs);
+      const cancel = this.timers.deadline(timeoutMs, () => finish(true));
       const finish = (timedOut: boolean) => {
-        clearTimeout(timer);
+        cancel();
         this.seqWaiters.delete(waiter);
         if (timedOut && this.lastSequence < seq) this.abandonedSeq = Math.max(this.abandonedSeq, seq);
         resolve();
@@ -283,12 +288,12 @@ export class UserChannel {
   }
 
   private armWatchdog(socket: WebSocket): void {
-    if (this.watchdog) clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => {
+    this.watchdog?.();
+    this.watchdog = this.timers.deadline(this.options.livenessTimeoutMs, () => {
       socket.on('error', () => undefined);
       socket.terminate();
       if (this.socket === socket) this.connectionLost(`no heartbeat for ${this.options.livenessTimeoutMs} ms`);
-    }, this.options.livenessTimeoutMs);
+    });
   }
 
   private connectionLost(reason: string): void {
@@ -303,7 +308,7 @@ export class UserChannel {
   }
 
   private clearTimers(): void {
-    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog?.();
     this.watchdog = null;
   }
 }

@@ -2,5 +2,6 @@
 export * from './decimal';
 export * from './errors';
 export * from './clock';
+export * from './timers';
 export * from './random';
 export * from './format';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { FaultProxy, FaultProxyStats } from '../simulators/network';
-import { isOrderRequest } from '../broker-connection';
+import { SUITE_CLIENT_TIMINGS, isOrderRequest } from '../broker-connection';
 import type { ScenarioContext } from './scenario-context';
 import type { Operator } from './operator';
 import { WAIT_MS } from './system-session';
@@ -30,10 +30,43 @@ export interface PoorNetwork {
 
 /** The network between the trading system and the broker: the TCP fault proxy on the link, and the system's end of it. */
 export class Network {
+  /** Ends the fault's letting the system's transport time pass (see lateAnswersLetTimePass). */
+  private stopLettingTimePass: (() => void) | null = null;
+
   constructor(
     private readonly context: ScenarioContext,
     private readonly operator: Operator,
   ) {}
+
+  /**
+   * While the network withholds what the system sends (held or swallowed on its way), the system
+   * can only wait for its request timeout: that much of the route's transport time passes at once,
+   * for each piece withheld, instead of the scenario waiting it out.
+   */
+  private withheldRequestsLetTimeoutPass(): void {
+    const { transportTime } = this.context.connection;
+    this.letTimePassUntilTheFaultEnds(
+      this.link.onWithheld(stream => {
+        if (stream === 'upstream') transportTime.pass(SUITE_CLIENT_TIMINGS.requestTimeoutMs);
+      }),
+    );
+  }
+
+  /** While the network delays the broker's answers, each answer the broker sends lets the delay pass on the route's transport time. */
+  private lateAnswersLetTimePass(delayMs: number): void {
+    const { transportTime, server } = this.context.connection;
+    this.letTimePassUntilTheFaultEnds(server.onAnswered(() => transportTime.pass(delayMs)));
+  }
+
+  private letTimePassUntilTheFaultEnds(stop: () => void): void {
+    this.stopLettingTimePass?.();
+    this.stopLettingTimePass = stop;
+  }
+
+  private faultEnded(): void {
+    this.stopLettingTimePass?.();
+    this.stopLettingTimePass = null;
+  }
 
   /** The fault proxy on the link to the broker: only on the wire. */
   get link(): FaultProxy {
@@ -61,20 +94,30 @@ export class Network {
 
   // ---- a slow or lossy link ----
 
+  /** How long the system's client waits for an answer, as the suite configures it. */
+  requestTimeoutMs(): number {
+    return SUITE_CLIENT_TIMINGS.requestTimeoutMs;
+  }
+
+  /** Everything the broker sends is held for ms; removing the delay hands on at once what was held. */
   delayAnswers(ms: number): void {
     this.link.addToxic({ name: SLOW_ANSWERS, stream: 'downstream', spec: { type: 'latency', latencyMs: ms } });
+    this.lateAnswersLetTimePass(ms);
   }
 
   removeDelay(): void {
+    this.faultEnded();
     this.link.removeToxic(SLOW_ANSWERS);
   }
 
   /** Everything sent to the broker disappears on the way; nothing is answered. */
   swallowRequests(): void {
     this.link.addToxic({ name: BLACK_HOLE, stream: 'upstream', spec: { type: 'timeout', timeoutMs: 0 } });
+    this.withheldRequestsLetTimeoutPass();
   }
 
   stopSwallowing(): void {
+    this.faultEnded();
     this.link.removeToxic(BLACK_HOLE);
   }
 
@@ -106,6 +149,7 @@ export class Network {
   /** Every request to the broker is held on the network until it is let through. */
   holdRequests(): void {
     this.link.addToxic({ name: HELD, stream: 'upstream', spec: { type: 'latency', latencyMs: HOLD_MS } });
+    this.withheldRequestsLetTimeoutPass();
   }
 
   /** Once the network holds a request, the trading system dies; what it sent stays held, a new process's connections get through. */
@@ -128,6 +172,7 @@ export class Network {
       });
     });
     markLog(this.context, LAST_FAULT);
+    this.faultEnded();
     this.link.removeToxic(HELD);
     await answered.finally(() => stopListening());
   }

@@ -113,6 +113,8 @@ export class ScenarioContext {
       random: () => this.random.next(),
       apiSecret: this.apiSecret,
       nextBrokerError: () => this.session.forEvent('the failure to be recorded as a broker error', e => e.type === 'BrokerErrorRecorded', this.system.events.mark()),
+      untilSystemHasReports: seq =>
+        this.session.until(`the system to take the reports of route ${name} up to ${seq}`, () => !this.session.isRunning || this.system.lastReportSequence(name) >= seq),
       background: (what, work) => this.errors.background(what, work),
       ...(name === 'SIM' ? { marketFeed: this.market } : {}),
     });

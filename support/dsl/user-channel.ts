@@ -1,4 +1,5 @@
 import type { BrokerServer } from '../simulators/broker';
+import { SUITE_CLIENT_TIMINGS } from '../broker-connection';
 import { Decimal } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 import type { EventLog } from './event-log';
@@ -59,7 +60,9 @@ export class UserChannel {
   async silenceHeartbeatsUntilDeclaredDead(): Promise<void> {
     const mark = markLog(this.context, LAST_FAULT);
     this.server.stopHeartbeats();
-    await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => e.payload.state === 'lost', WAIT_MS.broker);
+    // The system can only wait out its liveness timeout: that time passes on the route's transport time at once.
+    const endLapse = this.context.connection.transportTime.lapse(SUITE_CLIENT_TIMINGS.livenessTimeoutMs);
+    await this.eventLog.waitForType('BrokerConnectionChanged', mark, e => e.payload.state === 'lost', WAIT_MS.broker).finally(endLapse);
     this.server.resumeHeartbeats();
   }
 

@@ -72,8 +72,8 @@ function markPriceMetric(symbol: string): (snapshot: BreakerSnapshot) => Decimal
 
 /** The reference system's own adapter to a route on the wire: a new one at each start, as a new process would make. */
 function wireGateway(route: Extract<BrokerRoute, { transport: 'wire' }>, configuration: SystemConfiguration): NetworkBrokerGateway {
-  const { baseUrl, apiKey, apiSecret, timings } = route.endpoint;
-  const gateway = new NetworkBrokerGateway({ name: route.name, baseUrl, apiKey, apiSecret, clock: configuration.clock, random: configuration.random, ...timings });
+  const { baseUrl, apiKey, apiSecret, timings, timers } = route.endpoint;
+  const gateway = new NetworkBrokerGateway({ name: route.name, baseUrl, apiKey, apiSecret, clock: configuration.clock, random: configuration.random, timers, ...timings });
   gateway.setClockSkew(route.clockSkewMs);
   return gateway;
 }

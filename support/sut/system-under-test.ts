@@ -7,7 +7,7 @@
  * The types below are the reference system's own model, named here as the port's vocabulary: a
  * driver for another system translates its orders, events and errors into them.
  */
-import type { Clock } from '../../domain/shared';
+import type { Clock, Timers } from '../../domain/shared';
 import { Decimal } from '../../domain/shared';
 import type { Logger, Alert, LatencyStage } from '../../domain/telemetry';
 import type { BrokerGateway, CancelResult, ModifyInput, ModifyResult, PlaceResult, OrderInput } from '../../domain/execution';
@@ -26,7 +26,7 @@ export type { ConsistencyCheck, ReconciliationRunPayload, ResolutionRequest, Dis
 
 /** The port's number: money, prices and quantities cross it as decimals, never as floating point. */
 export { Decimal };
-export type { Clock, Logger, BrokerGateway, CancelResult, ModifyInput, ModifyResult, PlaceResult, OrderInput, StoredEvent, SizingResult, WorkingExposure, Alert };
+export type { Clock, Timers, Logger, BrokerGateway, CancelResult, ModifyInput, ModifyResult, PlaceResult, OrderInput, StoredEvent, SizingResult, WorkingExposure, Alert };
 export type { BreakerLevel, BreakerReading, HealthCheckRow, ResetOutcome, ResetRequest, RecoveryReport };
 import type { DecisionRow } from '../../domain/state';
 export type { DecisionRow };
@@ -179,9 +179,9 @@ export interface RiskDecisionView {
 export type StateSnapshot = Readonly<Record<string, unknown>>;
 
 /**
- * The timings the suite's scenarios are written for: short, so a fault scenario takes a second, not
- * a minute. A driver whose client has such settings may take them; the scenarios that count retries
- * or wait for a reconnect assume them.
+ * The timings the suite gives the system's client: deadlines generous enough that a healthy request
+ * never times out on a loaded machine, backoffs short. A driver whose client has such settings may
+ * take them; the scenarios that count retries or wait for a reconnect assume them.
  */
 export interface ClientTimings {
   /** How long a REST request may go unanswered. */
@@ -203,6 +203,11 @@ export interface BrokerEndpoint {
   readonly apiKey: string;
   readonly apiSecret: string;
   readonly timings: ClientTimings;
+  /**
+   * Where the client may run its timers: the route's transport time, which a fault that withholds
+   * an answer lets pass at once. A client that keeps to the wall clock waits its timeouts out.
+   */
+  readonly timers: Timers;
 }
 
 /**

@@ -11,6 +11,7 @@ import { BrokerCredential, BrokerPermission, DEFAULT_RATE_LIMIT, DEFAULT_RECV_WI
 import { CapturedRequest, RestApi } from './rest-api';
 import { RestRoutes } from './rest-routes';
 import { RequestMatch, ScriptedAnswer, ScriptedRestFailures } from './scripted-failures';
+import type { RefillTime } from './token-bucket';
 import { ServiceStatusSwitch } from './service-status';
 import { UserChannel } from './user-channel';
 import { MarketDataChannelServer } from '../market';
@@ -28,8 +29,10 @@ export interface BrokerServerOptions {
   credentials: readonly BrokerCredential[];
   /** |clock.now() - X-Timestamp| above this is refused with TIMESTAMP_OUTSIDE_WINDOW. */
   recvWindowMs?: number;
-  /** Token bucket per API key, refilled in real time. */
+  /** Token bucket per API key, refilled on refillTime. */
   rateLimit?: { capacity: number; refillPerSecond: number };
+  /** The time the buckets refill by: the wall clock unless told (a client's transport time, whose waits may pass at once). */
+  refillTime?: RefillTime;
   /** Real time between heartbeats on every user channel. */
   heartbeatIntervalMs?: number;
   /** Structured request log; never carries secrets, signatures or whole API keys. */
@@ -69,7 +72,7 @@ export class BrokerServer {
     this.core = options.core;
     this.clock = options.clock;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
-    this.auth = new RequestAuthenticator(options.clock, options.recvWindowMs ?? DEFAULT_RECV_WINDOW_MS, options.rateLimit ?? DEFAULT_RATE_LIMIT);
+    this.auth = new RequestAuthenticator(options.clock, options.recvWindowMs ?? DEFAULT_RECV_WINDOW_MS, options.rateLimit ?? DEFAULT_RATE_LIMIT, options.refillTime);
     this.status = new ServiceStatusSwitch(this.core.name);
     this.answered = new HttpLog(options.httpLogCapacity ?? DEFAULT_HTTP_LOG_CAPACITY, this.core.name, options.log ?? (() => undefined));
     for (const credential of options.credentials) this.auth.addCredential(credential);
@@ -112,6 +115,11 @@ export class BrokerServer {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The seq of the last report sent in this session. */
+  get lastReportSeq(): number {
+    return this.reports.lastSeq;
   }
 
   /** The current session's id, as the welcome names it. */
@@ -273,6 +281,11 @@ export class BrokerServer {
   }
 
   /** Told of each answer as it is sent: a scenario waits for the broker to answer a request still on its way. */
+  /** Told of each request the broker will never answer: swallowed, or carried out with its answer lost. */
+  onUnanswered(listener: (request: { method: string; path: string }, fault: string) => void): () => void {
+    return this.answered.onUnanswered((target, fault) => listener({ method: target.method, path: target.pathWithQuery }, fault));
+  }
+
   onAnswered(listener: (entry: HttpLogEntry) => void): () => void {
     return this.answered.onAnswered(listener);
   }

@@ -22,6 +22,7 @@ export const DEFAULT_HTTP_LOG_CAPACITY = 10_000;
 export class HttpLog {
   private readonly answered: BoundedLog<HttpLogEntry>;
   private readonly answerListeners = new Set<(entry: HttpLogEntry) => void>();
+  private readonly silenceListeners = new Set<(target: Target, fault: string) => void>();
 
   constructor(
     capacity: number,
@@ -61,7 +62,14 @@ export class HttpLog {
   }
 
   /** Scripted silence: logged for the evidence, kept out of httpLog (which holds answers only). */
+  /** Told of each request the broker will never answer (scripted silence). */
+  onUnanswered(listener: (target: Target, fault: string) => void): () => void {
+    this.silenceListeners.add(listener);
+    return () => this.silenceListeners.delete(listener);
+  }
+
   recordUnanswered(target: Target, fault: string): void {
     this.log({ event: 'broker.http.unanswered', broker: this.brokerName, method: target.method, path: target.pathWithQuery, fault, at: new Date().toISOString() });
+    for (const listener of this.silenceListeners) listener(target, fault);
   }
 }

@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Clock } from '../../../domain/shared';
 import { AUTH_HEADERS, RATE_LIMIT_HEADERS, signRequest } from '../../../domain/execution';
 import { Answer, errorAnswer } from './answer';
-import { TokenBucket } from './token-bucket';
+import { RefillTime, TokenBucket } from './token-bucket';
 
 export type BrokerPermission = 'read' | 'trade';
 
@@ -68,6 +68,7 @@ export class RequestAuthenticator {
     private readonly clock: Clock,
     private readonly recvWindowMs: number,
     private rateLimit: RateLimit,
+    private readonly refillTime?: RefillTime,
   ) {}
 
   gate(headers: IncomingHttpHeaders, method: string, pathWithQuery: string, body: string): Gate {
@@ -98,14 +99,14 @@ export class RequestAuthenticator {
       secret: credential.secret,
       permissions: new Set(credential.permissions),
       nonces: new Map(),
-      bucket: new TokenBucket(this.rateLimit.capacity, this.rateLimit.refillPerSecond),
+      bucket: new TokenBucket(this.rateLimit.capacity, this.rateLimit.refillPerSecond, this.refillTime),
     });
   }
 
   /** A new limit for every key, each bucket starting full. */
   setRateLimit(limit: RateLimit): void {
     this.rateLimit = limit;
-    for (const account of this.accounts.values()) account.bucket = new TokenBucket(limit.capacity, limit.refillPerSecond);
+    for (const account of this.accounts.values()) account.bucket = new TokenBucket(limit.capacity, limit.refillPerSecond, this.refillTime);
   }
 
   revokeKey(key: string): void {

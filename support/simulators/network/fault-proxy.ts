@@ -42,6 +42,7 @@ const LISTEN_HOST = '127.0.0.1';
 export class FaultProxy {
   private readonly chain: ToxicChain;
   private readonly holdWaiters = new ConditionWaiters();
+  private readonly withheldListeners = new Set<(stream: ToxicStream) => void>();
   private readonly connections = new Set<ProxiedConnection>();
   private readonly counters = { connectionsAccepted: 0, bytesUpstream: 0, bytesDownstream: 0, bytesDropped: 0, largestWriteUpstream: 0, largestWriteDownstream: 0 };
   private readonly host: ConnectionHost;
@@ -66,8 +67,9 @@ export class FaultProxy {
       recordDropped: bytes => {
         this.counters.bytesDropped += bytes;
       },
-      recordIngested: () => {
+      recordIngested: (stream, withheld) => {
         this.holdWaiters.changed();
+        if (withheld) for (const listener of this.withheldListeners) listener(stream);
       },
       release: connection => {
         this.connections.delete(connection);
@@ -154,6 +156,12 @@ export class FaultProxy {
   }
 
   /** Resolves once toxics hold bytes sent on this stream (a request on its way, not yet delivered). */
+  /** Told each time a chunk taken in is not passed on at once: a toxic held, slowed or dropped it. */
+  onWithheld(listener: (stream: ToxicStream) => void): () => void {
+    this.withheldListeners.add(listener);
+    return () => this.withheldListeners.delete(listener);
+  }
+
   whenHolding(stream: ToxicStream, timeoutMs: number): Promise<void> {
     const holding = () => [...this.connections].some(connection => (stream === 'upstream' ? connection.upstream : connection.downstream).bytesInFlight > 0);
     return this.holdWaiters.until(holding, timeoutMs, () => new Error(`fault proxy ${this.options.name}: nothing held ${stream} within ${timeoutMs} ms`));

@@ -10,7 +10,7 @@ export interface ConnectionHost {
   recordDelivered(stream: ToxicStream, bytes: number): void;
   recordDropped(bytes: number): void;
   /** Bytes entered the toxics: whoever waits for data to be held looks again. */
-  recordIngested(): void;
+  recordIngested(stream: ToxicStream, withheld: boolean): void;
   release(connection: ProxiedConnection): void;
 }
 
@@ -72,8 +72,8 @@ export class ProxiedConnection implements LinkOwner {
     this.host.recordDropped(bytes);
   }
 
-  recordIngested(): void {
-    this.host.recordIngested();
+  recordIngested(stream: ToxicStream, withheld: boolean): void {
+    this.host.recordIngested(stream, withheld);
   }
 
   onFinDelivered(): void {

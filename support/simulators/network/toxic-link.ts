@@ -13,7 +13,8 @@ export interface LinkOwner {
   readonly isOpen: boolean;
   recordDelivered(stream: ToxicStream, bytes: number): void;
   recordDropped(bytes: number): void;
-  recordIngested(): void;
+  /** A chunk was taken in; withheld: a toxic did not pass all of it on at once (held, slowed or dropped it). */
+  recordIngested(stream: ToxicStream, withheld: boolean): void;
   onFinDelivered(): void;
   close(): void;
   reset(): void;
@@ -23,6 +24,8 @@ export interface LinkOwner {
 export class ToxicLink implements StageLink {
   private readonly stages: ToxicStage[] = [];
   private inFlightBytes = 0;
+  /** Bytes written to the destination so far: what a chunk taken in got through at once. */
+  private passedOnBytes = 0;
   private sourcePaused = false;
   finDelivered = false;
 
@@ -59,12 +62,14 @@ export class ToxicLink implements StageLink {
 
   ingest(payload: Buffer): void {
     this.inFlightBytes += payload.length;
+    const passedBefore = this.passedOnBytes;
     this.enterAt(0, { kind: 'bytes', payload });
+    const withheld = this.passedOnBytes - passedBefore < payload.length;
     if (!this.sourcePaused && this.bytesInFlight > PAUSE_ABOVE_BYTES && this.connection.isOpen) {
       this.sourcePaused = true;
       this.source.pause();
     }
-    this.connection.recordIngested();
+    this.connection.recordIngested(this.stream, withheld);
   }
 
   ingestFin(): void {
@@ -102,6 +107,7 @@ export class ToxicLink implements StageLink {
         this.inFlightBytes -= size;
         if (isWritable(this.destination)) {
           this.destination.write(segment.payload);
+          this.passedOnBytes += size;
           this.connection.recordDelivered(this.stream, size);
         } else {
           this.connection.recordDropped(size);
