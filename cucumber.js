@@ -1,5 +1,7 @@
 'use strict';
 
+const os = require('node:os');
+
 // `npm test` type-checks with `tsc --noEmit` first, so ts-node only needs to transpile.
 process.env.TS_NODE_TRANSPILE_ONLY ??= 'true';
 
@@ -29,8 +31,12 @@ const base = {
   publish: false,
 };
 
+// The ci profile runs a worker a core: the scenarios own their ports, folders and log files, and
+// scripts/run-suite.js hands every worker the run's one seed.
+const CI_WORKERS = os.availableParallelism();
+
 module.exports = {
   default: { ...base, ...withTransport('') },
   smoke: { ...base, ...withTransport('@smoke') },
-  ci: { ...base, ...withTransport(''), format: ['progress', ...reportFiles], retry: 0, failFast: false },
+  ci: { ...base, ...withTransport(''), format: ['progress', ...reportFiles], retry: 0, failFast: false, parallel: CI_WORKERS },
 };
