@@ -172,9 +172,10 @@ export class LiveExecutionEngine {
     return { request: brokerRequest(order, signedAt) };
   }
 
-  /** Send a recorded submission to the broker and record its outcome. */
+  /** Send a recorded submission to the broker, once it is on disk, and record its outcome. */
   async send(submission: Submission): Promise<SubmitOutcome> {
     const id = submission.request.clientOrderId;
+    await this.ledger.durable();
     const submitStarted = this.telemetry.startTimer();
     try {
       const accepted = await this.broker.submit(submission.request);
@@ -241,6 +242,7 @@ export class LiveExecutionEngine {
     const signedAt = this.clock.now();
     this.ledger.record({ type: 'OrderResubmitted', payload: { clientOrderId: id, broker: this.broker.name, reason, signedAt: signedAt.toISOString() } });
     this.telemetry.increment('orders.resubmitted');
+    await this.ledger.durable();
     try {
       const accepted = await this.broker.submit(brokerRequest(order, signedAt));
       if (this.ledger.state.order(id).status === 'submitted') this.acknowledge(id, accepted.brokerOrderId);
@@ -267,6 +269,8 @@ export class LiveExecutionEngine {
     if (this.ledger.state.order(id).status !== 'pending_cancel') {
       throw new TradingError('IllegalTransition', `order ${id} is ${this.ledger.state.order(id).status}: no cancel of it is pending`, { clientOrderId: id });
     }
+    // The request to cancel is on disk before the broker hears of it.
+    await this.ledger.durable();
     try {
       await this.broker.cancel(id);
       const current = this.ledger.state.order(id);
@@ -301,6 +305,7 @@ export class LiveExecutionEngine {
         checks: [...decision.rows],
       },
     });
+    await this.ledger.durable();
     try {
       await this.broker.replace(id, change);
       if (this.ledger.state.order(id).status === 'pending_replace') this.recordReplaced(id, change.quantity, change.limitPrice);
