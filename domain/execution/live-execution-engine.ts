@@ -55,7 +55,6 @@ export interface LiveExecutionEnginePorts {
  */
 export class LiveExecutionEngine {
   private readonly placedAt = new Map<string, number>();
-  private readonly fillListeners = new Set<(event: StoredEvent) => void>();
   private unsubscribe: (() => void) | null = null;
 
   private readonly ledger: TradingLedger;
@@ -152,11 +151,6 @@ export class LiveExecutionEngine {
 
   private held: BrokerReport[] | null = null;
   private holds = 0;
-
-  onFill(listener: (event: StoredEvent) => void): () => void {
-    this.fillListeners.add(listener);
-    return () => this.fillListeners.delete(listener);
-  }
 
   /**
    * Record the submission (the order's exposure reserved, in the same synchronous step as the risk
@@ -376,7 +370,6 @@ export class LiveExecutionEngine {
     });
     this.telemetry.increment('fills.applied');
     if (placedAt !== undefined) this.telemetry.recordSince('fill', placedAt);
-    for (const listener of this.fillListeners) listener(stored);
     return stored;
   }
 
