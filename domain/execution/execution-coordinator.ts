@@ -92,12 +92,14 @@ export class ExecutionCoordinator {
       const error = cause instanceof TradingError ? cause : asTradingError(cause, 'execution coordinator');
       // The field the input was refused for, so the log says which one without parsing the reason.
       const field = typeof error.details.field === 'string' ? { field: error.details.field } : {};
-      this.ledger.record({ type: 'InputRejected', payload: { clientOrderId, errorKind: error.kind, reason: error.message, ...field, input: { ...input } } });
+      this.ledger.stage(() => this.ledger.record({ type: 'InputRejected', payload: { clientOrderId, errorKind: error.kind, reason: error.message, ...field, input: { ...input } } }));
       this.telemetry.increment('orders.rejected.input');
+      await this.ledger.durable();
       return { outcome: 'rejected', stage: 'input', error };
     }
-    // The request, the risk decision and the submission go in one transaction: one sync to disk, on disk before the order is sent.
-    const checked = this.ledger.batch(() => this.requestAndCheck(clientOrderId, request, placedAt));
+    // The request, the risk decision and the submission go in the transaction the commands of this turn share: on disk before the order is sent, or the rejection answered.
+    const checked = this.ledger.stage(() => this.requestAndCheck(clientOrderId, request, placedAt));
+    await this.ledger.durable();
     if (checked.outcome === 'rejected') return checked.result;
     const { decision, submission } = checked;
     const submitted = await this.engine.send(submission);

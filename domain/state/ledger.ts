@@ -1,4 +1,3 @@
-import { TradingError } from '../shared';
 import { DomainEvent, StoredEvent } from './events';
 import { SqliteEventStore } from './event-store';
 import { StateProjection } from './projection';
@@ -12,7 +11,8 @@ interface CommitWaiter {
 /**
  * The one write path: check the event against the projection, append it to the log, then apply
  * it. An event the projection would refuse is never appended; an appended event is always applied.
- * Every event is recorded in a transaction: its own, or the batch's it is recorded in.
+ * Every event is recorded in a transaction: its own, a batch's, or the one the commands of one turn
+ * of the event loop share (stage).
  */
 export class TradingLedger {
   private readonly listeners = new Set<(event: StoredEvent) => void>();
@@ -21,6 +21,10 @@ export class TradingLedger {
   private pending: StoredEvent[] | null = null;
   /** Who waits for the open transaction's commit (durable()). */
   private waiters: CommitWaiter[] = [];
+  /** Inside a batch's or a stage's fn, or a hook before the commit: what is recorded joins the open transaction. */
+  private depth = 0;
+  /** The commit at the end of this turn of the event loop is due. */
+  private commitScheduled = false;
 
   constructor(
     readonly store: SqliteEventStore,
@@ -32,10 +36,13 @@ export class TradingLedger {
     return new TradingLedger(store, state);
   }
 
-  /** Record one event: in the open batch when there is one, else in a transaction of its own, on disk when this returns. */
+  /**
+   * Record one event: inside a batch or a stage, in its transaction; else in a transaction of its
+   * own (with whatever was staged before it), on disk when this returns.
+   */
   record(event: DomainEvent): StoredEvent {
     const pending = this.pending;
-    if (!pending) return this.batch(() => this.record(event));
+    if (this.depth === 0 || !pending) return this.batch(() => this.record(event));
     const commit = this.state.prepare(event);
     const stored = this.store.append(event);
     commit(stored.at);
@@ -45,28 +52,39 @@ export class TradingLedger {
   }
 
   /**
-   * Record many events with one sync to disk (a page of the broker's fill history): each is checked
-   * and applied as it is recorded; the hooks before the commit record what follows from them in the
-   * same transaction; listeners hear of them after the commit. fn must not await.
+   * Record many events with one sync to disk (a page of the broker's fill history), on disk when
+   * this returns: each is checked and applied as it is recorded; the hooks before the commit record
+   * what follows from them in the same transaction; listeners hear of them after the commit. Events
+   * staged earlier in this turn commit with them. fn must not await.
    */
   batch<T>(fn: () => T): T {
-    if (this.pending) return fn();
-    this.pending = [];
-    let failure: unknown = null;
+    if (this.depth > 0) return fn();
+    if (!this.pending) this.begin();
+    let result: T;
     try {
-      return this.store.batch(() => {
-        try {
-          return fn();
-        } finally {
-          this.beforeCommit();
-        }
-      });
+      result = this.inside(fn);
     } catch (error) {
-      failure = error;
+      this.commit(error);
       throw error;
-    } finally {
-      this.committed(failure);
     }
+    this.commit();
+    return result;
+  }
+
+  /**
+   * Record what fn records in the transaction the commands of this turn of the event loop share:
+   * it commits once the turn's callbacks have run, one sync to disk for all of them. Nothing is
+   * durable when this returns: a caller awaits durable() before it sends anything to a broker and
+   * before it answers its own caller. fn must not await.
+   */
+  stage<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    if (!this.pending) this.begin();
+    if (!this.commitScheduled) {
+      this.commitScheduled = true;
+      setImmediate(() => this.commitStaged());
+    }
+    return this.inside(fn);
   }
 
   /**
@@ -76,6 +94,11 @@ export class TradingLedger {
   durable(): Promise<void> {
     if (!this.pending) return Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** Commit what is staged now (the log is about to close): what was recorded is not left behind. */
+  flush(): void {
+    if (this.pending && this.depth === 0) this.commit();
   }
 
   /**
@@ -95,6 +118,55 @@ export class TradingLedger {
     return () => this.listeners.delete(listener);
   }
 
+  private begin(): void {
+    this.store.begin();
+    this.pending = [];
+  }
+
+  private inside<T>(fn: () => T): T {
+    this.depth += 1;
+    try {
+      return fn();
+    } finally {
+      this.depth -= 1;
+    }
+  }
+
+  private commitStaged(): void {
+    this.commitScheduled = false;
+    if (!this.pending || this.depth > 0) return;
+    try {
+      this.commit();
+    } catch {
+      // The store closed on the failed commit; those waiting for it heard why.
+    }
+  }
+
+  /**
+   * Commit the open transaction: the hooks first, then one sync; then its listeners hear of its
+   * events and its waiters go on. A commit that fails closes the store: nobody hears of the events
+   * (they are not on disk), the waiters are refused, and the error is thrown.
+   */
+  private commit(failure?: unknown): void {
+    this.inside(() => this.beforeCommit());
+    const events = this.pending ?? [];
+    const waiters = this.waiters;
+    let refused: unknown = null;
+    try {
+      this.store.commit(failure);
+    } catch (error) {
+      refused = error;
+    }
+    this.pending = null;
+    this.waiters = [];
+    if (refused) {
+      for (const waiter of waiters) waiter.reject(refused);
+      throw refused;
+    }
+    for (const event of events) this.notify(event);
+    for (const waiter of waiters) waiter.resolve();
+  }
+
   private beforeCommit(): void {
     const pending = this.pending ?? [];
     // Bounded: hooks that keep answering each other's events stop after a few rounds; what they recorded is committed.
@@ -111,24 +183,6 @@ export class TradingLedger {
     }
   }
 
-  /** The open transaction ended: committed (its listeners hear of it, its waiters go on), or its commit failed and the store closed. */
-  private committed(failure: unknown): void {
-    const events = this.store.isClosed ? [] : (this.pending ?? []);
-    const waiters = this.waiters;
-    this.pending = null;
-    this.waiters = [];
-    for (const event of events) this.notify(event);
-    const refused = this.store.isClosed ? (failure ?? this.closedError()) : null;
-    for (const waiter of waiters) {
-      if (refused) waiter.reject(refused);
-      else waiter.resolve();
-    }
-  }
-
-  private closedError(): TradingError {
-    return new TradingError('EventStoreClosed', `event store ${this.store.path} closed before its open transaction committed`);
-  }
-
   private notify(stored: StoredEvent): void {
     for (const listener of this.listeners) {
       try {
@@ -139,3 +193,4 @@ export class TradingLedger {
     }
   }
 }
+
