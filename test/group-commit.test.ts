@@ -92,3 +92,28 @@ test('when the commit of the orders placed at once fails, no request reaches the
   assert.deepEqual(core.openOrders(), []);
   assert.equal(system.ledger.store.isClosed, true);
 });
+
+test('what a hook records before a commit goes to disk in the same commit as the events it heard, and listeners hear of both after it', t => {
+  const { system } = fundedSystem(t);
+  const { commits, commitOf } = countCommits(system);
+  const ledger = system.ledger;
+  const heardBeforeCommit: string[] = [];
+  const stop = ledger.beforeEachCommit(events => {
+    for (const event of events) {
+      if (event.type !== 'AccountFunded') continue;
+      heardBeforeCommit.push(event.payload.amount);
+      // A deposit answered by a fee, as a breaker answers a fill with its change of level.
+      if (event.payload.amount === '100') ledger.record({ type: 'AccountFunded', payload: { currency: 'USD', amount: '1' } });
+    }
+  });
+  t.after(stop);
+
+  const deposit = system.fund('100');
+
+  assert.deepEqual(heardBeforeCommit, ['100', '1'], 'the hook heard the deposit, then what it recorded itself');
+  const answer = system.events.find(e => e.seq === deposit.seq + 1);
+  assert.equal(answer?.type, 'AccountFunded');
+  assert.equal(commits(), 1, 'one sync to disk for the deposit and what the hook recorded');
+  assert.equal(commitOf.get(deposit.seq), 1);
+  assert.equal(commitOf.get(deposit.seq + 1), 1);
+});
