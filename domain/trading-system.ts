@@ -326,6 +326,7 @@ export class TradingSystem {
     this.breakers.stop();
     this.engine.stop();
     void this.brokers.close();
+    this.ledger.flush();
     this.ledger.store.close();
   }
 }

@@ -24,6 +24,12 @@ export interface BenchFigure {
   readonly target?: number;
 }
 
+/** What a benchmark measured: its figures, and the lines printed from them. */
+export interface BenchSection {
+  readonly figures: BenchFigure[];
+  readonly lines: string[];
+}
+
 const round1 = (value: number) => Math.round(value * 10) / 10;
 
 /** A latency figure from a histogram of nanoseconds. */

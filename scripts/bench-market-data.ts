@@ -15,8 +15,8 @@ import type { RiskDecision } from '../domain/risk';
 import type { StoredEvent } from '../domain/state';
 import { BrokerSimulatorCore } from '../support/simulators/broker';
 import { MarketSimulator } from '../support/simulators/market';
-import { BenchSection, benchBroker, benchGateway } from './wire-bench';
-import { latencyFigure, latencyLine, valueFigure } from './bench-figures';
+import { benchBroker, benchGateway } from './wire-bench';
+import { BenchSection, latencyFigure, latencyLine, valueFigure } from './bench-figures';
 
 const SYMBOL = 'BTC-PERP';
 /** Two marks one BTC-PERP tick (0.5) apart, inside a book that never moves: each sample is one mark message and nothing else. */

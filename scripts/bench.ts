@@ -29,7 +29,7 @@ import { DEFAULT_INSTRUMENTS } from '../domain/model';
 import { TradingSystem } from '../domain/trading-system';
 import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulators/broker';
 import { breakerResponse } from './breaker-bench';
-import { BenchSection, PLACE_TO_FILL_TARGET_US, wireBenchmark } from './wire-bench';
+import { PLACE_TO_FILL_TARGET_US, wireBenchmark } from './wire-bench';
 import { recoveryBenchmark } from './recovery-bench';
 import { logRecoveryBenchmark } from './bench-log-size';
 import { suiteBenchmark } from './bench-suite';
@@ -37,7 +37,7 @@ import { appendBenchmark } from './bench-append';
 import { openMarket } from './bench-market';
 import { marketDataToDecision, simulatorBookUpdates } from './bench-market-data';
 import { reconciliationBenchmark } from './bench-reconciliation';
-import { BenchFigure, latencyFigure, latencyLine } from './bench-figures';
+import { BenchFigure, BenchSection, latencyFigure, latencyLine } from './bench-figures';
 
 /** The plan's target for the breaker's response, in microseconds. */
 const BREAKER_TARGET_US = 50_000;

@@ -15,11 +15,12 @@ import { ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHistogram, performance, RecordableHistogram } from 'node:perf_hooks';
+import { createHistogram, performance } from 'node:perf_hooks';
 import { Decimal, SeededRandom, SystemClock } from '../domain/shared';
 import { NetworkBrokerGateway } from '../domain/execution';
 import { TradingSystem } from '../domain/trading-system';
 import { LOAD_CREDENTIAL, LoadBrokerCommand, LoadBrokerMessage, LoadMarket } from './load-broker';
+import { latencyFigure } from './bench-figures';
 
 const ROOT = join(__dirname, '..');
 const SECONDS = positiveNumber('LOAD_SECONDS', 30);
@@ -78,10 +79,6 @@ function startBroker(): Promise<{ child: ChildProcess; url: string; ask(command:
       resolve({ child, url: message.url, ask });
     });
   });
-}
-
-function figure(name: string, h: RecordableHistogram) {
-  return { name, unit: 'us', n: h.count, p50: h.percentile(50) / 1000, p99: h.percentile(99) / 1000, p999: h.percentile(99.9) / 1000, max: h.max / 1000 };
 }
 
 async function main(): Promise<number> {
@@ -238,7 +235,7 @@ async function main(): Promise<number> {
           counts,
           ordersPerSecond: rate,
           rejections: Object.fromEntries(rejections),
-          figures: [figure('load place -> ack', toAck), figure('load place -> fill', toFill)],
+          figures: [latencyFigure('load place -> ack', toAck), latencyFigure('load place -> fill', toFill)],
           memory,
           heapGrowthMbPerMin,
           breaches,

@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WireRecoveryRig } from '../support/wire-recovery-rig';
-import { BenchFigure, valueFigure } from './bench-figures';
-import type { BenchSection } from './wire-bench';
+import { BenchFigure, BenchSection, valueFigure } from './bench-figures';
 
 /** The plan's target for a recovery, in microseconds (5 s). */
 export const RECOVERY_TARGET_US = 5_000_000;

@@ -15,13 +15,7 @@ import { TradingSystem } from '../domain/trading-system';
 import { NetworkBrokerGateway } from '../domain/execution';
 import { BrokerSimulatorCore, BrokerServer } from '../support/simulators/broker';
 import { MarkFeed, openMarket } from './bench-market';
-import { BenchFigure, latencyFigure, latencyLine, onFloor } from './bench-figures';
-
-/** What a benchmark measured: its figures, and the lines printed from them. */
-export interface BenchSection {
-  readonly figures: BenchFigure[];
-  readonly lines: string[];
-}
+import { BenchSection, latencyFigure, latencyLine, onFloor } from './bench-figures';
 
 /** Plan targets, in microseconds: an order placed to its fill, a broker error to the coordinator's result. */
 export const PLACE_TO_FILL_TARGET_US = 100_000;

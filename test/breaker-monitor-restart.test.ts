@@ -36,7 +36,7 @@ async function tripWithAnOrderInFlight(system: TradingSystem, gateway: InProcess
   system.fund('100000');
   system.updateMark('ETH-PERP', '3000');
   system.breakers.register({ name: 'eth floor', measure: 'mark price of ETH-PERP (USD)', metric: snapshot => snapshot.state.marks.get('ETH-PERP') ?? null, warning: '2500', critical: '2000', direction: 'below', actor: 'risk officer' });
-  gateway.failNextRequest('held');
+  gateway.failNextOrderRequest('held');
   const placing = system.coordinator.place({ symbol: 'ETH-PERP', side: 'buy', type: 'limit', quantity: '1', limitPrice: '2900' });
   const submitted = await nextEvent(system, e => e.type === 'OrderSubmitted', 'the order request');
   const id = (submitted.payload as { clientOrderId: string }).clientOrderId;

@@ -193,6 +193,8 @@ export class BreakerResponder {
    * or all those still pending when it fails, are then cancelled one by one.
    */
   private async pullKillSwitch(breaker: string, marked: readonly string[]): Promise<void> {
+    // The trip and the cancels it marked are on disk before the broker hears of them (a trip read before a commit waits for it).
+    await this.ports.ledger.durable();
     const broker = this.ports.broker();
     let closed: ReadonlySet<string> = new Set();
     let failure: unknown = null;

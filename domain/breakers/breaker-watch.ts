@@ -40,8 +40,8 @@ export interface BreakerWatchPorts extends BreakerPorts {
 const TRIGGERS: ReadonlySet<StoredEvent['type']> = new Set(['MarkPriceUpdated', 'OrderFilled', 'SettingsChanged', 'TradingDayStarted', 'AccountFunded']);
 
 /**
- * Reads every breaker on every mark price, fill and settings change (it listens to the ledger, so it
- * sees each event in the same synchronous step that records it), records each change of level, and
+ * Reads every breaker on every mark price, fill and settings change (it hears each transaction's
+ * events before the commit, so a change of level goes to disk with what caused it), records each change of level, and
  * hands a critical reading to the response and every pass to the recovery.
  */
 export class BreakerWatch {
@@ -65,7 +65,12 @@ export class BreakerWatch {
     if (this.unsubscribe) return;
     const state = this.ports.ledger.state;
     for (const [symbol, price] of state.marks) this.recordPrice(symbol, price, state.markTimes.get(symbol) ?? this.ports.clock.now().toISOString());
-    this.unsubscribe = this.ports.ledger.subscribe(event => this.onEvent(event));
+    const beforeCommit = this.ports.ledger.beforeEachCommit(events => this.onRecorded(events));
+    const afterCommit = this.ports.ledger.subscribe(event => this.onCommitted(event));
+    this.unsubscribe = () => {
+      beforeCommit();
+      afterCommit();
+    };
   }
 
   stop(): void {
@@ -121,13 +126,34 @@ export class BreakerWatch {
     return definition;
   }
 
-  private onEvent(event: StoredEvent): void {
+  /**
+   * The events of a transaction about to commit: the breakers are read once for all of them, and a
+   * change of level they cause is recorded in the same transaction (one sync to disk with the fill
+   * or mark that moved it). A trip's requests to the broker wait for that commit.
+   */
+  private onRecorded(events: readonly StoredEvent[]): void {
+    this.guarded(() => {
+      let triggered = false;
+      for (const event of events) {
+        if (event.type === 'MarkPriceUpdated') this.recordPrice(event.payload.symbol, new Decimal(event.payload.price), event.at);
+        if (!TRIGGERS.has(event.type)) continue;
+        if (event.type === 'SettingsChanged' && event.payload.actor.startsWith(BREAKER_ACTOR)) continue;
+        triggered = true;
+      }
+      if (triggered) this.requestEvaluation();
+    });
+  }
+
+  /** A deferred cancel goes out only once the acknowledgement it waits for is on disk. */
+  private onCommitted(event: StoredEvent): void {
+    if (!('clientOrderId' in event.payload) || typeof event.payload.clientOrderId !== 'string') return;
+    const clientOrderId = event.payload.clientOrderId;
+    this.guarded(() => this.ports.responder.onOrderProgress(clientOrderId));
+  }
+
+  private guarded(work: () => void): void {
     try {
-      if (event.type === 'MarkPriceUpdated') this.recordPrice(event.payload.symbol, new Decimal(event.payload.price), event.at);
-      if ('clientOrderId' in event.payload && typeof event.payload.clientOrderId === 'string') this.ports.responder.onOrderProgress(event.payload.clientOrderId);
-      if (!TRIGGERS.has(event.type)) return;
-      if (event.type === 'SettingsChanged' && event.payload.actor.startsWith(BREAKER_ACTOR)) return;
-      this.requestEvaluation();
+      work();
     } catch (error) {
       this.ports.telemetry.increment(`breakers.errors.${describeError(error).kind}`);
       this.ports.logger.log('error', 'circuit breaker monitor failed', { kind: describeError(error).kind, reason: describeError(error).message });

@@ -61,6 +61,8 @@ export class ExecutionCoordinator {
   private readonly clock: Clock;
   private readonly brokerErrors: BrokerErrorLog;
   private readonly clientOrderIdPrefix: string;
+  /** Symbols with fills committed whose position check has not started yet, with the fills' trade ids. */
+  private readonly checksDue = new Map<string, string[]>();
 
   constructor(ports: ExecutionCoordinatorPorts) {
     this.clientOrderIdPrefix = ports.clientOrderIdPrefix ?? 'CO';
@@ -71,7 +73,8 @@ export class ExecutionCoordinator {
     this.telemetry = ports.telemetry;
     this.clock = ports.clock;
     this.brokerErrors = ports.brokerErrors;
-    this.engine.onFill(event => this.afterFill(event));
+    // Heard after the commit: the broker is asked about a position only once the fills that moved it are on disk.
+    this.ledger.subscribe(event => this.afterFill(event));
   }
 
   async place(input: OrderInput): Promise<PlaceResult> {
@@ -88,12 +91,14 @@ export class ExecutionCoordinator {
       const error = cause instanceof TradingError ? cause : asTradingError(cause, 'execution coordinator');
       // The field the input was refused for, so the log says which one without parsing the reason.
       const field = typeof error.details.field === 'string' ? { field: error.details.field } : {};
-      this.ledger.record({ type: 'InputRejected', payload: { clientOrderId, errorKind: error.kind, reason: error.message, ...field, input: { ...input } } });
+      this.ledger.stage(() => this.ledger.record({ type: 'InputRejected', payload: { clientOrderId, errorKind: error.kind, reason: error.message, ...field, input: { ...input } } }));
       this.telemetry.increment('orders.rejected.input');
+      await this.ledger.durable();
       return { outcome: 'rejected', stage: 'input', error };
     }
-    // The request, the risk decision and the submission go in one transaction: one sync to disk, on disk before the order is sent.
-    const checked = this.ledger.batch(() => this.requestAndCheck(clientOrderId, request, placedAt));
+    // The request, the risk decision and the submission go in the transaction the commands of this turn share: on disk before the order is sent, or the rejection answered.
+    const checked = this.ledger.stage(() => this.requestAndCheck(clientOrderId, request, placedAt));
+    await this.ledger.durable();
     if (checked.outcome === 'rejected') return checked.result;
     const { decision, submission } = checked;
     const submitted = await this.engine.send(submission);
@@ -326,10 +331,23 @@ export class ExecutionCoordinator {
   private afterFill(event: StoredEvent): void {
     // A fill read from the history mid-synchronisation would be compared with a broker already past it: the synchronisation reconciles at its end.
     if (event.type !== 'OrderFilled' || event.payload.fromHistory) return;
-    const order = this.ledger.state.order(event.payload.clientOrderId);
-    void this.reconciler.reconcile(order.symbol, `fill ${event.payload.tradeId}`).catch(error => {
-      this.telemetry.increment(`reconciliation.errors.${describeError(error).kind}`);
-    });
+    const symbol = this.ledger.state.order(event.payload.clientOrderId).symbol;
+    // The events of one commit are heard in one synchronous step: the checks start after it, one per symbol however many fills it held.
+    if (this.checksDue.size === 0) queueMicrotask(() => this.checkPositions());
+    const tradeIds = this.checksDue.get(symbol) ?? [];
+    tradeIds.push(event.payload.tradeId);
+    this.checksDue.set(symbol, tradeIds);
+  }
+
+  private checkPositions(): void {
+    const due = [...this.checksDue];
+    this.checksDue.clear();
+    for (const [symbol, tradeIds] of due) {
+      const trigger = tradeIds.length === 1 ? `fill ${tradeIds[0]}` : `fills ${tradeIds.join(', ')}`;
+      void this.reconciler.reconcile(symbol, trigger).catch(error => {
+        this.telemetry.increment(`reconciliation.errors.${describeError(error).kind}`);
+      });
+    }
   }
 
   /** The daily loss limit counts from the start of the trading day: a new day (UTC) starts from the equity of that moment. */

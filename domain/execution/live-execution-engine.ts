@@ -55,7 +55,6 @@ export interface LiveExecutionEnginePorts {
  */
 export class LiveExecutionEngine {
   private readonly placedAt = new Map<string, number>();
-  private readonly fillListeners = new Set<(event: StoredEvent) => void>();
   private unsubscribe: (() => void) | null = null;
 
   private readonly ledger: TradingLedger;
@@ -95,8 +94,9 @@ export class LiveExecutionEngine {
 
   /**
    * Reports that arrive together (one socket read, one delivery of the simulator's queue) are
-   * applied together, in the order they came, with one commit: a kill switch's fifty cancels cost
-   * one sync to disk, not fifty. They are applied at the end of the turn they arrived in.
+   * applied together, in the order they came, at the end of the turn they arrived in, and staged:
+   * a kill switch's fifty cancels, and the acknowledgements and fills of a turn's orders, cost one
+   * sync to disk with the commands of that turn, not one each.
    */
   private receive(report: BrokerReport): void {
     this.arriving.push(report);
@@ -111,13 +111,17 @@ export class LiveExecutionEngine {
         else this.handleReport(report);
       }
     };
-    try {
-      this.ledger.batch(apply);
-    } catch (error) {
-      // The log refused the batch (closed, or its commit failed and closed it): the reports are counted and logged, never thrown into the socket's turn.
+    // The log refused the reports (closed, or its commit failed and closed it): they are counted and logged, never thrown into the socket's turn.
+    const refused = (error: unknown) => {
       const { kind, message } = describeError(error);
       this.telemetry.increment(`reports.refused.${kind}`);
       this.logger.log('error', 'broker reports not recorded', { kind, reason: message, reports: reports.length });
+    };
+    try {
+      this.ledger.stage(apply);
+      this.ledger.durable().catch(refused);
+    } catch (error) {
+      refused(error);
     }
   }
 
@@ -153,11 +157,6 @@ export class LiveExecutionEngine {
   private held: BrokerReport[] | null = null;
   private holds = 0;
 
-  onFill(listener: (event: StoredEvent) => void): () => void {
-    this.fillListeners.add(listener);
-    return () => this.fillListeners.delete(listener);
-  }
-
   /**
    * Record the submission (the order's exposure reserved, in the same synchronous step as the risk
    * check that approved it) and nothing more, so a caller commits it in one transaction with that
@@ -172,19 +171,22 @@ export class LiveExecutionEngine {
     return { request: brokerRequest(order, signedAt) };
   }
 
-  /** Send a recorded submission to the broker and record its outcome. */
+  /** Send a recorded submission to the broker, once it is on disk, and record its outcome: on disk when this resolves. */
   async send(submission: Submission): Promise<SubmitOutcome> {
     const id = submission.request.clientOrderId;
+    await this.ledger.durable();
     const submitStarted = this.telemetry.startTimer();
     try {
       const accepted = await this.broker.submit(submission.request);
       this.telemetry.recordSince('submit', submitStarted);
-      this.acknowledge(id, accepted.brokerOrderId);
-      return { outcome: 'acknowledged', order: this.ledger.state.order(id) };
+      // Staged: the acknowledgements of this turn's answers share one commit.
+      this.ledger.stage(() => this.acknowledge(id, accepted.brokerOrderId));
     } catch (cause) {
       this.telemetry.recordSince('submit', submitStarted);
       return this.afterSubmitError(id, asTradingError(cause, 'execution engine'));
     }
+    await this.ledger.durable();
+    return { outcome: 'acknowledged', order: this.ledger.state.order(id) };
   }
 
   /**
@@ -241,6 +243,7 @@ export class LiveExecutionEngine {
     const signedAt = this.clock.now();
     this.ledger.record({ type: 'OrderResubmitted', payload: { clientOrderId: id, broker: this.broker.name, reason, signedAt: signedAt.toISOString() } });
     this.telemetry.increment('orders.resubmitted');
+    await this.ledger.durable();
     try {
       const accepted = await this.broker.submit(brokerRequest(order, signedAt));
       if (this.ledger.state.order(id).status === 'submitted') this.acknowledge(id, accepted.brokerOrderId);
@@ -254,6 +257,7 @@ export class LiveExecutionEngine {
     this.brokerErrors.record(error, { broker: this.broker.name, operation, clientOrderId, saw: { 'execution engine': saw } });
   }
 
+  /** The request to cancel commits at once (with whatever this turn staged), not at the end of the turn: a cancel races the fills. */
   async cancel(order: Order, reason: string): Promise<Order> {
     this.ledger.record({ type: 'OrderCancelRequested', payload: { clientOrderId: order.clientOrderId, reason } });
     return this.sendCancel(order.clientOrderId, reason);
@@ -267,6 +271,8 @@ export class LiveExecutionEngine {
     if (this.ledger.state.order(id).status !== 'pending_cancel') {
       throw new TradingError('IllegalTransition', `order ${id} is ${this.ledger.state.order(id).status}: no cancel of it is pending`, { clientOrderId: id });
     }
+    // The request to cancel is on disk before the broker hears of it.
+    await this.ledger.durable();
     try {
       await this.broker.cancel(id);
       const current = this.ledger.state.order(id);
@@ -291,6 +297,7 @@ export class LiveExecutionEngine {
 
   async replace(order: Order, change: { quantity: Decimal; limitPrice?: Decimal }, decision: { settingsVersion: number; rows: readonly DecisionRow[] }): Promise<Order> {
     const id = order.clientOrderId;
+    // Committed at once, as a cancel's request is: a replace races the fills too.
     this.ledger.record({
       type: 'OrderReplaceRequested',
       payload: {
@@ -301,6 +308,7 @@ export class LiveExecutionEngine {
         checks: [...decision.rows],
       },
     });
+    await this.ledger.durable();
     try {
       await this.broker.replace(id, change);
       if (this.ledger.state.order(id).status === 'pending_replace') this.recordReplaced(id, change.quantity, change.limitPrice);
@@ -371,7 +379,6 @@ export class LiveExecutionEngine {
     });
     this.telemetry.increment('fills.applied');
     if (placedAt !== undefined) this.telemetry.recordSince('fill', placedAt);
-    for (const listener of this.fillListeners) listener(stored);
     return stored;
   }
 

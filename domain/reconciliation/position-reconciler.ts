@@ -81,10 +81,11 @@ export class PositionReconciler {
     return this.ledger.record({ type: 'ReconciliationSkipped', payload: { symbol, trigger, errorKind: kind, reason: message } });
   }
 
-  private record(symbol: string, trigger: string, status: 'matched' | 'mismatched', broker: { brokerQuantity: Decimal; brokerAverage: Decimal }): StoredEvent {
+  /** Staged with the commands of this turn, and on disk before the check resolves. */
+  private async record(symbol: string, trigger: string, status: 'matched' | 'mismatched', broker: { brokerQuantity: Decimal; brokerAverage: Decimal }): Promise<StoredEvent> {
     const local = this.ledger.state.position(symbol);
     this.telemetry.increment(`reconciliation.${status}`);
-    return this.ledger.record({
+    const event = this.ledger.stage(() => this.ledger.record({
       type: 'PositionReconciled',
       payload: {
         symbol,
@@ -95,6 +96,8 @@ export class PositionReconciler {
         localAverage: local.averageEntryPrice.toString(),
         brokerAverage: broker.brokerAverage.toString(),
       },
-    });
+    }));
+    await this.ledger.durable();
+    return event;
   }
 }

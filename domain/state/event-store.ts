@@ -227,8 +227,7 @@ export class SqliteEventStore {
   batch<T>(fn: () => T): T {
     if (this.closed) throw new TradingError('EventStoreClosed', `event store ${this.path} is closed`);
     if (this.db.inTransaction) return fn();
-    this.db.exec('BEGIN IMMEDIATE');
-    this.inBatch = true;
+    this.begin();
     let failure: { error: unknown } | null = null;
     try {
       return fn();
@@ -236,17 +235,30 @@ export class SqliteEventStore {
       failure = { error };
       throw error;
     } finally {
-      this.inBatch = false;
-      try {
-        // The head moves in the same transaction as the rows: a log cut short at its end is still detected.
-        this.moveHead();
-        this.db.exec('COMMIT');
-      } catch (error) {
-        this.close();
-        const why = failure ? `; the batch itself had failed: ${String((failure.error as Error)?.message ?? failure.error)}` : '';
-        // eslint-disable-next-line no-unsafe-finally
-        throw new TradingError('EventStoreClosed', `event store ${this.path} failed to commit a batch and closed: open the system again on the log${why}`, {}, { cause: error });
-      }
+      // eslint-disable-next-line no-unsafe-finally
+      this.commit(failure?.error);
+    }
+  }
+
+  /** Open a transaction that every append joins until commit(): what batch does, for a caller whose transaction outlives one synchronous step. */
+  begin(): void {
+    if (this.closed) throw new TradingError('EventStoreClosed', `event store ${this.path} is closed`);
+    this.db.exec('BEGIN IMMEDIATE');
+    this.inBatch = true;
+  }
+
+  /** Commit the transaction begin() opened: one sync to disk. A commit that fails closes the store, as in batch. */
+  commit(failure?: unknown): void {
+    this.inBatch = false;
+    if (this.closed) throw new TradingError('EventStoreClosed', `event store ${this.path} closed before its open transaction committed`);
+    try {
+      // The head moves in the same transaction as the rows: a log cut short at its end is still detected.
+      this.moveHead();
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.close();
+      const why = failure !== undefined ? `; the batch itself had failed: ${String((failure as Error)?.message ?? failure)}` : '';
+      throw new TradingError('EventStoreClosed', `event store ${this.path} failed to commit a batch and closed: open the system again on the log${why}`, {}, { cause: error });
     }
   }
 

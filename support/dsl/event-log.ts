@@ -11,7 +11,13 @@ type BreakerEventType = 'BreakerLevelChanged' | 'BreakerTripped' | 'BreakerActio
  */
 export class EventLog {
   /** How far `reconciliationsSettled` has counted, and what it counted. */
-  private readonly tally = { upTo: 0, fills: 0, reconciled: 0, lastHistoryFillSeq: 0, syncEndedAfterHistory: true };
+  private readonly tally = {
+    upTo: 0,
+    /** Trade ids of live fills no position check has named yet (one check may name several fills of a symbol). */
+    unreconciled: new Set<string>(),
+    lastHistoryFillSeq: 0,
+    syncEndedAfterHistory: true,
+  };
 
   constructor(private readonly context: ScenarioContext) {}
 
@@ -53,7 +59,7 @@ export class EventLog {
 
   /**
    * Until the reconciliation each fill triggers is on record (for fills read from the broker's
-   * history: the end of their synchronisation), so a Then sees its result. Counts each event once.
+   * history: the end of their synchronisation), so a Then sees its result. Reads each event once.
    */
   reconciliationsSettled(): Promise<void> {
     return this.context.session.until('every fill to be reconciled', () => {
@@ -63,15 +69,17 @@ export class EventLog {
           if (e.payload.fromHistory) {
             t.lastHistoryFillSeq = e.seq;
             t.syncEndedAfterHistory = false;
-          } else t.fills += 1;
-        } else if ((e.type === 'PositionReconciled' || e.type === 'ReconciliationSkipped') && e.payload.trigger.startsWith('fill')) {
-          t.reconciled += 1;
+          } else t.unreconciled.add(e.payload.tradeId);
+        } else if (e.type === 'PositionReconciled' || e.type === 'ReconciliationSkipped') {
+          // "fill T-1", or "fills T-1, T-2" for the fills of one symbol committed together.
+          const checked = /^fills? (.+)$/.exec(e.payload.trigger);
+          for (const tradeId of checked ? checked[1].split(', ') : []) t.unreconciled.delete(tradeId);
         } else if (e.type === 'StateSynchronised' || e.type === 'BrokerSyncFailed' || e.type === 'ReconciliationCompleted') {
           if (e.seq > t.lastHistoryFillSeq) t.syncEndedAfterHistory = true;
         }
         t.upTo = e.seq;
       }
-      return t.reconciled >= t.fills && t.syncEndedAfterHistory;
+      return t.unreconciled.size === 0 && t.syncEndedAfterHistory;
     });
   }
 
