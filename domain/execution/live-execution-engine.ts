@@ -218,7 +218,11 @@ export class LiveExecutionEngine {
         this.telemetry.increment('orders.in_flight_unresolved');
         return { outcome: 'in_flight', order: state.order(id), error: asTradingError(queryError, 'execution engine') };
       }
-      if (state.order(id).status !== 'submitted') return { outcome: 'acknowledged', order: state.order(id) };
+      if (state.order(id).status !== 'submitted') {
+        // A report settled it while the look-up was on its way: the error it answered is still on the record.
+        this.recordResolvedError(id, error, 'submit', `outcome unknown: while the broker was asked by client order id, its report showed the order ${state.order(id).status}: kept, not sent again`);
+        return { outcome: 'acknowledged', order: state.order(id) };
+      }
       if (view) {
         this.recordResolvedError(id, error, 'submit', 'outcome unknown: asked the broker by client order id, found it: acknowledged, not sent again');
         this.acknowledge(id, view.brokerOrderId);
