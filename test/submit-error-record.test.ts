@@ -22,6 +22,7 @@ test('a submit whose answer was lost, settled by the broker\'s report while the 
   const placed = await system.coordinator.place({ symbol: 'BTC-PERP', side: 'buy', type: 'limit', quantity: '0.1', limitPrice: '49000' });
 
   assert.deepEqual(statusWhenAsked, ['submitted'], 'the order was looked up while it was still only submitted here');
+  if (placed.outcome !== 'accepted') throw new Error(`the order was not accepted: ${placed.outcome}`);
   assert.equal(placed.order.status, 'acknowledged');
   const errors = system.events.filter((e): e is StoredEvent & EventOf<'BrokerErrorRecorded'> => e.type === 'BrokerErrorRecorded');
   assert.equal(errors.length, 1, 'the lost answer is on the record once');
