@@ -1,7 +1,7 @@
 import { Clock, Decimal, TradingError } from './shared';
 import { InstrumentRegistry } from './model';
 import { LiveRiskManager } from './risk';
-import { SqliteEventStore, StoredEvent, InputDesk, TradingLedger, StateProjection, DEFAULT_SETTINGS, TradingState } from './state';
+import { StoredEvent, InputDesk, TradingLedger, StateProjection, DEFAULT_SETTINGS, TradingState, LogOpening, PrefixCheck, PrefixVerdict, ProjectionSnapshots, SnapshotOptions, openLog } from './state';
 import { Telemetry, Logger, SILENT_LOGGER, logRecordedEvent } from './telemetry';
 import { BalanceReconciler, PositionReconciler, ReconciliationService, ResolutionRequest, ConsistencyCheck, checkConsistency } from './reconciliation';
 import type { ReconciliationRunPayload } from './reconciliation';
@@ -40,7 +40,16 @@ export interface TradingSystemOptions {
   readonly reconciliation?: 'automatic' | 'on request';
   /** What the client order ids the system hands out start with: 1 to 20 letters or digits, "CO" unless named. */
   readonly clientOrderIdPrefix?: string;
+  /**
+   * Snapshots of the projection kept in the log's file, so an open restores the newest and replays
+   * only the events after it (domain/state/snapshot-store.ts says why that is safe); 'off' neither
+   * uses nor takes them. Taken every 10,000 events and on close unless told otherwise.
+   */
+  readonly snapshots?: SnapshotOptions | 'off';
 }
+
+/** Whether the log's chain is known to be whole: at once after a full replay, once the check of the part before the snapshot answers otherwise. */
+export type LogIntegrity = PrefixVerdict | { readonly status: 'checking'; readonly through: number };
 
 /**
  * The reference trading system, assembled from its ports. Opening it on an existing event log
@@ -57,7 +66,12 @@ export class TradingSystem {
   /** The broker the system routes to: the primary, or a fallback after a switch. */
   readonly brokers: BrokerRouter;
   readonly brokerErrors: BrokerErrorLog;
+  /** Events the log held when the system opened: the state it opened with includes them all. */
   readonly eventsReplayed: number;
+  /** How the state was brought up to the log's head at open: from a snapshot and its tail, or by a full replay. */
+  readonly logOpening: LogOpening;
+  /** Settles when the whole chain is known to be whole, or not: at once after a full replay. */
+  readonly logChecked: Promise<LogIntegrity>;
   /** What the system knows of the market (null without market data). */
   readonly marketState: MarketState | null;
   private readonly sessionWatch: SessionWatch | null;
@@ -73,19 +87,30 @@ export class TradingSystem {
   private nextScheduledRun: number | null = null;
   private startUpHold: (() => void) | null = null;
   private readonly background = new Set<Promise<unknown>>();
+  private readonly snapshots: ProjectionSnapshots | null;
+  private readonly prefixCheck: PrefixCheck | null;
+  private integrity: LogIntegrity;
   private closed = false;
 
   private constructor(readonly options: TradingSystemOptions) {
     if (options.clientOrderIdPrefix !== undefined && !/^[A-Za-z0-9]{1,20}$/.test(options.clientOrderIdPrefix)) {
       throw new TradingError('InvalidInput', `client order id prefix ${JSON.stringify(options.clientOrderIdPrefix)} must be 1-20 letters or digits`, { field: 'clientOrderIdPrefix' });
     }
-    const state = new StateProjection(options.instruments ?? new InstrumentRegistry(), options.defaultSettings ?? DEFAULT_SETTINGS);
-    // The projection is rebuilt as the log is verified, one event at a time; a log that fails the check leaves no system behind.
-    const store = SqliteEventStore.openReplaying(options.eventStorePath, options.clock, event => state.replay([event]));
+    const defaults = options.defaultSettings ?? DEFAULT_SETTINGS;
+    // The projection is restored from a snapshot or rebuilt as the log is verified, one event at a time; a log that fails the check leaves no system behind.
+    const opened = openLog(options.eventStorePath, options.clock, { instruments: options.instruments ?? new InstrumentRegistry(), defaults, fromSnapshot: options.snapshots !== 'off' });
+    const { store, state } = opened;
     this.ledger = new TradingLedger(store, state);
     this.eventsReplayed = store.length;
+    this.logOpening = opened.opening;
     const logger = options.logger ?? SILENT_LOGGER;
     this.ledger.subscribe(event => logRecordedEvent(logger, event));
+    for (const aside of opened.opening.setAside) logger.log(aside.reason === 'other basis' ? 'info' : 'warn', `snapshot of the projection at seq ${aside.seq} set aside (${aside.reason}): ${aside.problem}`, { seq: aside.seq, reason: aside.reason });
+    this.snapshots = options.snapshots === 'off' ? null : new ProjectionSnapshots(store, state, options.clock, opened.basis, { ...options.snapshots, since: opened.opening.snapshotSeq });
+    this.ledger.subscribe(() => this.takeSnapshotIfDue(logger));
+    this.prefixCheck = opened.prefixCheck;
+    this.integrity = this.prefixCheck ? { status: 'checking', through: this.prefixCheck.through.seq } : { status: 'verified', events: store.length };
+    this.logChecked = this.prefixCheck ? this.prefixCheck.verdict.then(verdict => this.logCheckAnswered(verdict, logger)) : Promise.resolve(this.integrity);
     this.inputs = new InputDesk({ ledger: this.ledger, telemetry: this.telemetry });
     const changeSettings = (changes: Readonly<Record<string, string>>, actor: string, reason: string) => this.inputs.changeSettings(changes, actor, reason);
     this.startUp = options.reconciliation !== 'automatic' ? null : { status: 'pending', reason: 'the start-up reconciliation has not completed: nothing new trades before it' };
@@ -311,7 +336,53 @@ export class TradingSystem {
     }
   }
 
+  /** Whether the log's chain is known to be whole (see logChecked). */
+  logIntegrity(): LogIntegrity {
+    return this.integrity;
+  }
+
+  /** Snapshot the projection now (it stands at the log's last committed event); null when nothing was written. */
+  takeSnapshot(): { seq: number; size: number } | null {
+    return this.snapshots?.take() ?? null;
+  }
+
+  private takeSnapshotIfDue(logger: Logger): void {
+    try {
+      this.snapshots?.takeIfDue();
+    } catch (error) {
+      // A snapshot is a shortcut for the next open, never a condition of recording: the log is whole without it.
+      logger.log('warn', `snapshot of the projection not taken: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /**
+   * The check of the chain before the snapshot answered. A break is handled as a corrupted log is:
+   * nothing new trades, an alert goes out, and the snapshots are dropped so the next open verifies
+   * the whole log and refuses it (then the log is rebuilt from the broker). A check that could not
+   * run leaves the chain unproven: trading halts the same way, the snapshots are kept.
+   */
+  private logCheckAnswered(verdict: PrefixVerdict, logger: Logger): LogIntegrity {
+    this.integrity = verdict;
+    if (verdict.status === 'corrupted' || verdict.status === 'failed') {
+      const message = verdict.status === 'corrupted' ? verdict.error.message : `the event log's chain before the snapshot is not proven: ${verdict.problem}`;
+      if (verdict.status === 'corrupted' && !this.closed) this.snapshots?.dropAll();
+      logger.log('error', message, { kind: verdict.status === 'corrupted' ? verdict.error.kind : 'EventStoreUnchecked' });
+      this.telemetry.alert({
+        breaker: 'event log integrity',
+        level: 'critical',
+        observed: verdict.status === 'corrupted' ? `broken at seq ${String(verdict.error.details.brokenAt)}` : 'not checked',
+        limit: 'an unbroken hash chain',
+        at: this.options.clock.now().toISOString(),
+        message,
+      });
+    }
+    return verdict;
+  }
+
   private tradingStateCap(): { state: TradingState; reason: string } | null {
+    const integrity = this.integrity;
+    if (integrity.status === 'corrupted') return { state: 'HALTED', reason: `${integrity.error.kind}: ${integrity.error.message}: nothing trades on it` };
+    if (integrity.status === 'failed') return { state: 'HALTED', reason: `the event log's chain before the snapshot is not proven (${integrity.problem}): nothing trades before it is` };
     if (this.startUp) return { state: 'HALTED', reason: this.startUp.reason };
     return this.reconciliation.queueCap();
   }
@@ -326,7 +397,16 @@ export class TradingSystem {
     this.breakers.stop();
     this.engine.stop();
     void this.brokers.close();
+    // What this turn staged is committed before the snapshot is taken: a snapshot is of committed events only.
     this.ledger.flush();
+    this.prefixCheck?.stop();
+    if (this.integrity.status !== 'corrupted') {
+      try {
+        this.snapshots?.takeOnClose();
+      } catch (error) {
+        (this.options.logger ?? SILENT_LOGGER).log('warn', `snapshot of the projection not taken on close: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     this.ledger.store.close();
   }
 }

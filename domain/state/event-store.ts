@@ -34,20 +34,46 @@ function isDamagedFile(error: unknown): boolean {
   return error instanceof Error && DAMAGED_FILE_CODES.test(String((error as { code?: unknown }).code ?? ''));
 }
 
+/** An event of the chain by its sequence number and hash: where a walk starts after, or must end on. */
+export interface ChainPoint {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * Which part of the chain a walk covers: from the start (or after `from`, whose own row is checked
+ * first) to the end and the head, or only up to `through`, which must be the event it names.
+ */
+interface ChainRange {
+  readonly from?: ChainPoint;
+  readonly through?: ChainPoint;
+}
+
 /**
  * Walk the chain in sequence order: the first row out of sequence, off its predecessor's hash or
  * not matching its own hash breaks it; so does a head that says the log went on past its last row.
  * onVerified hears of each row that verified, in order.
  */
-function verifyChain(db: Database.Database, onVerified: (row: EventRow) => void = () => undefined): ChainVerification {
-  let expectedPrev = GENESIS_HASH;
-  let expectedSeq = 1;
-  let count = 0;
+function verifyChain(db: Database.Database, onVerified: (row: EventRow) => void = () => undefined, range: ChainRange = {}): ChainVerification {
+  const { from, through } = range;
+  let expectedPrev = from?.hash ?? GENESIS_HASH;
+  let expectedSeq = (from?.seq ?? 0) + 1;
+  let count = from?.seq ?? 0;
   try {
     const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(t => t.name));
-    if (tables.size === 0) return { ok: true, events: 0 };
+    if (tables.size === 0 && !from) return { ok: true, events: 0 };
     if (!tables.has('events')) return { ok: false, events: 0, brokenAt: 1, problem: `not an event log: it holds the tables ${[...tables].sort().join(', ')}` };
-    for (const row of db.prepare('SELECT seq, type, at, payload, prev_hash, hash FROM events ORDER BY seq').iterate() as IterableIterator<EventRow>) {
+    if (from) {
+      const start = db.prepare('SELECT seq, type, at, payload, prev_hash, hash FROM events WHERE seq = ?').get(from.seq) as EventRow | undefined;
+      const last = (db.prepare('SELECT MAX(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
+      if (!start) return { ok: false, events: 0, brokenAt: from.seq, problem: `the log holds no event at seq ${from.seq} (it ends at seq ${last}), yet a state was kept of it: events are missing` };
+      if (start.hash !== from.hash) return { ok: false, events: 0, brokenAt: from.seq, problem: `the event at seq ${from.seq} is not the one a state was kept of: its hash differs` };
+      if (eventHash(start.prev_hash, start.seq, start.type, start.at, start.payload) !== start.hash) return { ok: false, events: 0, brokenAt: from.seq, problem: 'content does not match its hash' };
+    }
+    const rows = through
+      ? db.prepare('SELECT seq, type, at, payload, prev_hash, hash FROM events WHERE seq > ? AND seq <= ? ORDER BY seq').iterate(count, through.seq)
+      : db.prepare('SELECT seq, type, at, payload, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq').iterate(count);
+    for (const row of rows as IterableIterator<EventRow>) {
       if (row.seq !== expectedSeq) return { ok: false, events: count, brokenAt: expectedSeq, problem: `sequence gap: expected ${expectedSeq}, found ${row.seq}` };
       if (row.prev_hash !== expectedPrev) return { ok: false, events: count, brokenAt: row.seq, problem: 'previous-hash link broken' };
       if (eventHash(row.prev_hash, row.seq, row.type, row.at, row.payload) !== row.hash) {
@@ -57,6 +83,11 @@ function verifyChain(db: Database.Database, onVerified: (row: EventRow) => void 
       expectedPrev = row.hash;
       expectedSeq += 1;
       count += 1;
+    }
+    if (through) {
+      if (count !== through.seq) return { ok: false, events: count, brokenAt: count + 1, problem: `the log ends at seq ${count}, before seq ${through.seq}` };
+      if (expectedPrev !== through.hash) return { ok: false, events: count, brokenAt: through.seq, problem: `the chain does not lead to the event at seq ${through.seq} a state was kept of` };
+      return { ok: true, events: count };
     }
     const head = tables.has('chain_head') ? (db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1').get() as { seq: number; hash: string } | undefined) : undefined;
     if (head && (head.seq !== count || head.hash !== expectedPrev)) {
@@ -166,17 +197,32 @@ export class SqliteEventStore {
     return SqliteEventStore.openChecked(path, clock, row => onEvent(toStoredEvent(row))).store;
   }
 
-  private static openChecked(path: string, clock: Clock, onVerified: (row: EventRow) => void): { store: SqliteEventStore } {
+  /**
+   * Open a log whose state up to `from` is already known (restored from a snapshot of the projection)
+   * and hand on only the events after it, each verified as in openReplaying; the event at `from` must
+   * be in the log under its hash, or the open is refused with EventStoreCorrupted. The rows up to
+   * `from` are not read: inspectPrefix checks them, off the open's path.
+   */
+  static openReplayingFrom(path: string, clock: Clock, from: ChainPoint, onEvent: (event: StoredEvent) => void): SqliteEventStore {
+    if (!existsSync(path)) throw corrupted(path, { ok: false, events: 0, brokenAt: from.seq, problem: `the log is not there, yet a state was kept of its event at seq ${from.seq}` });
+    return SqliteEventStore.openChecked(path, clock, row => onEvent(toStoredEvent(row)), from).store;
+  }
+
+  private static openChecked(path: string, clock: Clock, onVerified: (row: EventRow) => void, from?: ChainPoint): { store: SqliteEventStore } {
     let verified: { events: number; head: string } = { events: 0, head: GENESIS_HASH };
     if (existsSync(path)) {
-      let head = GENESIS_HASH;
+      let head = from?.hash ?? GENESIS_HASH;
       const checked = readOnly(
         path,
         db =>
-          verifyChain(db, row => {
-            head = row.hash;
-            onVerified(row);
-          }),
+          verifyChain(
+            db,
+            row => {
+              head = row.hash;
+              onVerified(row);
+            },
+            { from },
+          ),
         problem => ({ ok: false, events: 0, brokenAt: 1, problem }) as ChainVerification,
       );
       if (!checked.ok) throw corrupted(path, checked);
@@ -276,6 +322,11 @@ export class SqliteEventStore {
     return readOnly(path, db => verifyChain(db), problem => ({ ok: false, events: 0, brokenAt: 1, problem }));
   }
 
+  /** Verify a log on disk from its first event up to `through`, which must be the event it names; read-only. */
+  static inspectPrefix(path: string, through: ChainPoint): ChainVerification {
+    return readOnly(path, db => verifyChain(db, undefined, { through }), problem => ({ ok: false, events: 0, brokenAt: 1, problem }));
+  }
+
   /** The events of a log on disk before its first bad sequence number (all of them when it verifies), read without opening it for writing. */
   static readVerifiedPrefix(path: string): VerifiedPrefix {
     return readOnly(
@@ -288,6 +339,17 @@ export class SqliteEventStore {
       },
       problem => ({ verification: { ok: false, events: 0, brokenAt: 1, problem }, events: [] }),
     );
+  }
+
+  /**
+   * Write beside the chain (snapshots of the projection) on the log's own connection, in a
+   * transaction of its own and never inside an append's or a batch's, so what is written beside can
+   * neither join nor undo events. Null, with nothing written, while a transaction is open or once
+   * the store is closed.
+   */
+  writeBeside<T>(write: (db: Database.Database) => T): T | null {
+    if (this.closed || this.db.inTransaction) return null;
+    return this.db.transaction(write).immediate(this.db);
   }
 
   close(): void {

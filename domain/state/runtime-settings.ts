@@ -409,6 +409,13 @@ export class RuntimeSettings {
     return canonical;
   }
 
+  /** As a snapshot of the projection kept them: these values and this version exactly, the limits derived from them again. */
+  restore(version: number, values: Readonly<Record<string, string>>): void {
+    this.values = { ...values };
+    this.versionNumber = version;
+    this.limitsCache = toRiskLimits(this.values);
+  }
+
   apply(version: number, changes: Readonly<Record<string, string>>): void {
     this.values = { ...this.values, ...changes };
     this.versionNumber = version;
