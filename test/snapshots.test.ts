@@ -132,19 +132,23 @@ test('the dump names every field of the projection and of each board, so a field
   assert.throws(() => restoreProjection(without, new InstrumentRegistry(), DEFAULT_SETTINGS), /fields/);
 });
 
-test('a dump reads back to the same dump: decimals to the last digit and a negative zero, undefined fields kept, collections in their order', () => {
+test('a dump reads back to the same dump: decimals to the last digit and a negative zero, text that looks like a dumped decimal, undefined fields kept, collections in their order', () => {
   const state = new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS);
   state.deposits = new Decimal('-0');
   state.cashAdjustments = new Decimal('0.1234567890123456789012345678901234567891');
   state.marks.set('SOL-PERP', new Decimal('1'));
   state.marks.set('BTC-PERP', new Decimal('2'));
   state.breakers.cancelOnAcknowledgement.set('CO-1', 'daily loss');
+  // Text that starts as a dumped decimal does is still text.
+  state.reconciliation.kept.set('#1', '#2.5');
+  state.reconciliation.kept.set('##', '#');
   state.reconciliation.lastRun = { runId: 'RUN-1', trigger: 'x', broker: 'SIM', status: 'complete', parts: [], discrepancies: [], records: 0, startedAt: '2026-01-05T14:30:00.000Z', clockOffsetMs: undefined };
   const dump = dumpProjection(state);
   const back = restoreProjection(JSON.parse(JSON.stringify(dump)), new InstrumentRegistry(), DEFAULT_SETTINGS);
   assert.deepEqual(dumpProjection(back), dump);
   assert.ok(back.deposits.isNegative() && back.deposits.isZero(), 'the negative zero stays negative');
   assert.deepEqual([...back.marks.keys()], ['SOL-PERP', 'BTC-PERP']);
+  assert.deepEqual([...back.reconciliation.kept], [['#1', '#2.5'], ['##', '#']]);
   assert.ok(back.reconciliation.lastRun && 'clockOffsetMs' in back.reconciliation.lastRun);
 });
 
