@@ -13,12 +13,13 @@ import { fundedSystem } from './in-process-system';
 
 function ledger(t: { after: (fn: () => void) => void }): { ledger: TradingLedger; telemetry: Telemetry } {
   const dir = mkdtempSync(join(tmpdir(), 'error-origin-'));
-  const store = SqliteEventStore.open(join(dir, 'events.sqlite'), new VirtualClock());
+  const state = new StateProjection(new InstrumentRegistry());
+  const store = SqliteEventStore.openReplaying(join(dir, 'events.sqlite'), new VirtualClock(), event => state.replay([event]));
   t.after(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { ledger: TradingLedger.rebuild(store, new StateProjection(new InstrumentRegistry())), telemetry: new Telemetry() };
+  return { ledger: new TradingLedger(store, state), telemetry: new Telemetry() };
 }
 
 /** A refusal as the gateway raises it, passed out through the engine and the coordinator. */

@@ -64,8 +64,9 @@ test('a batch is one transaction: listeners hear of its events after the commit,
   const dir = mkdtempSync(join(tmpdir(), 'ledger-batch-'));
   const path = join(dir, 'events.db');
   const clock = new VirtualClock();
-  const store = SqliteEventStore.open(path, clock);
-  const ledger = TradingLedger.rebuild(store, new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS));
+  const state = new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS);
+  const store = SqliteEventStore.openReplaying(path, clock, event => state.replay([event]));
+  const ledger = new TradingLedger(store, state);
   const heard: number[] = [];
   ledger.subscribe(event => heard.push(event.seq));
   const fund = (amount: string) => ledger.record({ type: 'AccountFunded', payload: { currency: 'USD', amount } });
@@ -108,8 +109,9 @@ test('a batch is one transaction: another connection to the log sees none of its
 
 test('a batch whose commit fails closes the store, and listeners hear of none of its events: they are not on disk', () => {
   withStore((path, clock) => {
-    const store = SqliteEventStore.open(path, clock);
-    const ledger = TradingLedger.rebuild(store, new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS));
+    const state = new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS);
+    const store = SqliteEventStore.openReplaying(path, clock, event => state.replay([event]));
+    const ledger = new TradingLedger(store, state);
     const heard: number[] = [];
     ledger.subscribe(event => heard.push(event.seq));
     ledger.record({ type: 'AccountFunded', payload: { currency: 'USD', amount: '1' } });

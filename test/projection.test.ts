@@ -10,9 +10,11 @@ import { InstrumentRegistry } from '../domain/model';
 test('an order sent again counts from its latest signing: the resubmission\'s signing time, live and rebuilt from the log', () => {
   const dir = mkdtempSync(join(tmpdir(), 'projection-'));
   const clock = new VirtualClock('2026-01-05T14:30:00.000Z');
-  const store = SqliteEventStore.open(join(dir, 'events.db'), clock);
+  const path = join(dir, 'events.db');
+  const live = new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS);
+  const store = SqliteEventStore.openReplaying(path, clock, event => live.replay([event]));
   try {
-    const ledger = TradingLedger.rebuild(store, new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS));
+    const ledger = new TradingLedger(store, live);
     const id = 'CO-1';
     ledger.record({ type: 'OrderRequested', payload: { clientOrderId: id, symbol: 'BTC-PERP', side: 'buy', orderType: 'market', quantity: '1', reduceOnly: false } });
     ledger.record({ type: 'RiskCheckPassed', payload: { clientOrderId: id, settingsVersion: 1, checks: [] } });
@@ -23,8 +25,9 @@ test('an order sent again counts from its latest signing: the resubmission\'s si
     ledger.record({ type: 'OrderResubmitted', payload: { clientOrderId: id, broker: 'SIM', reason: 'in flight and not known at the broker', signedAt: '2026-01-05T14:30:30.000Z' } });
     assert.equal(ledger.state.order(id).signedAt, '2026-01-05T14:30:30.000Z');
 
+    store.close();
     const rebuilt = new StateProjection(new InstrumentRegistry(), DEFAULT_SETTINGS);
-    rebuilt.replay(store.read());
+    SqliteEventStore.openReplaying(path, clock, event => rebuilt.replay([event])).close();
     assert.equal(rebuilt.order(id).signedAt, '2026-01-05T14:30:30.000Z');
   } finally {
     store.close();

@@ -31,11 +31,6 @@ export class TradingLedger {
     readonly state: StateProjection,
   ) {}
 
-  static rebuild(store: SqliteEventStore, state: StateProjection): TradingLedger {
-    state.replay(store.read());
-    return new TradingLedger(store, state);
-  }
-
   /**
    * Record one event: inside a batch or a stage, in its transaction; else in a transaction of its
    * own (with whatever was staged before it), on disk when this returns.
