@@ -269,6 +269,7 @@ test(`the trading system killed ${KILLS} times between submit and acknowledgemen
   const resent = new Set<string>();
   let inFlightKills = 0;
   const restartsMs: number[] = [];
+  let openedFromSnapshot = 0;
   let previous: { incarnation: number; killAtMs: number; rule: string; createdBeforeKill: ReadonlySet<string> } | null = null;
 
   for (let incarnation = 1; ; incarnation += 1) {
@@ -292,7 +293,10 @@ test(`the trading system killed ${KILLS} times between submit and acknowledgemen
     const recovered = await trader.next('recovered');
     assert.ok(recovered.eventsReplayed >= lastTold, `${where}: the reopened log has ${recovered.eventsReplayed} events, ${lastTold} were committed`);
     if (recovered.head && told.has(recovered.head.seq)) assert.equal(recovered.head.hash, told.get(recovered.head.seq)?.hash, `${where}: the reopened log's last event (seq ${recovered.head.seq}) is not the committed one`);
+    assert.deepEqual(recovered.openedDiffersFromFullReplay, [], `${where}: the state opened (${recovered.openedFrom}) is not the state a full replay of the log gives`);
+    if (recovered.openedFrom === 'snapshot') openedFromSnapshot += 1;
     const settled = await trader.next('settled');
+    assert.equal(settled.logCheck, 'verified', `${where}: the check of the log's chain`);
     const books = await broker.books();
     assert.deepEqual(rewritten, [], `${where}: a committed sequence number was appended again with another event`);
     assertAgreesWithBroker(`${where}, settle mode ${settle}`, settled.state, books);
@@ -375,11 +379,13 @@ test(`the trading system killed ${KILLS} times between submit and acknowledgemen
     if (first !== undefined && first < recoveryStartedAtMs) assert.equal(placements.length, 1, `${where}, client order id ${id} (${fate}): recovery sent it to the broker again`);
   }
   assert.ok(inFlightKills >= FORCED_RULES.length, `seed ${SEED}: only ${inFlightKills} of ${KILLS} kills left an order in flight`);
+  assert.ok(openedFromSnapshot >= KILLS / 2, `seed ${SEED}: only ${openedFromSnapshot} of ${KILLS + 1} opens went through a snapshot`);
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   const medianRestartMs = [...restartsMs].sort((a, b) => a - b)[Math.floor(restartsMs.length / 2)];
   const summary =
     `crash consistency: seed ${SEED}, ${KILLS} kills in ${seconds} s (kill to recovered: median ${medianRestartMs} ms), ` +
-    `${inFlightKills} with an order in flight (${[...fates].map(([fate, n]) => `${n} ${fate}`).join(', ')}; ${sentTwice} reached the broker twice, one order each), ${told.size} committed events kept`;
+    `${inFlightKills} with an order in flight (${[...fates].map(([fate, n]) => `${n} ${fate}`).join(', ')}; ${sentTwice} reached the broker twice, one order each), ${told.size} committed events kept, ` +
+    `${openedFromSnapshot} opens from a snapshot, each equal to a full replay`;
   console.log(summary);
   t.diagnostic(summary);
 });

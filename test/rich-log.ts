@@ -98,6 +98,16 @@ export const RICH_LOG_FIRST_HALF: readonly DomainEvent[] = [
   { type: 'BrokerSwitched', payload: { from: 'SIM', to: 'SIM-B', reason: 'primary unhealthy' } },
   { type: 'DegradedModeChanged', payload: { active: true, tradingState: 'REDUCE_ONLY', reason: 'no fallback left', changed: { from: 'ACTIVE', to: 'REDUCE_ONLY' } } },
   { type: 'StateSynchronised', payload: { broker: 'SIM-B', trigger: 'switch', fillsRecovered: 0, ordersClosed: 0, ordersStillWorking: 5, positionsChecked: 1, fillCursor: 4 } },
+  {
+    type: 'ReconciliationCompleted',
+    payload: { runId: 'RUN-1', trigger: 'schedule', broker: 'SIM-B', status: 'incomplete', parts: [{ part: 'orders', status: 'checked', attempts: 1, records: 9 }, { part: 'positions', status: 'skipped', attempts: 3, records: 0, reason: 'broker down' }],
+      discrepancies: [{ class: 'order unknown at broker', part: 'orders', subject: { clientOrderId: 'R-acked' }, ours: 'acknowledged', broker: 'none', difference: null, tolerance: null, policy: 'escalate', resolution: 'counted', events: [] }], records: 9, startedAt: '2026-01-05T15:00:00.000Z' },
+  } satisfies DomainEvent,
+  // As the system hands it over: a measured offset of -0 and a part it did not fill in, which the log keeps as 0 and leaves out.
+  {
+    type: 'ReconciliationCompleted',
+    payload: { runId: 'RUN-2', trigger: 'start-up', broker: 'SIM', status: 'complete', parts: [], discrepancies: [], portfolio: undefined, clockOffsetMs: -0, records: 0, startedAt: '2026-01-05T14:31:00.000Z' },
+  } satisfies DomainEvent,
 ];
 
 /** The second half: what the first left mid-way is finished, and more of each kind happens. */
@@ -115,11 +125,6 @@ export const RICH_LOG_SECOND_HALF: readonly DomainEvent[] = [
   { type: 'ReconciliationItemResolved', payload: { itemId: 'R-1', decision: 'accept broker', actor: 'rita', role: 'risk officer', reason: 'the venue is right', changes: [] } },
   { type: 'BooksAdjusted', payload: { source: 'reconciliation', reason: 'accepted', itemId: 'R-1', cash: { currency: 'USD', amount: '-12.5' } } },
   { type: 'TradeQuarantined', payload: { tradeId: 'T-Q', clientOrderId: 'UNKNOWN', symbol: 'ETH-PERP', side: 'buy', quantity: '0.1', price: '3000', reason: 'unknown order' } },
-  {
-    type: 'ReconciliationCompleted',
-    payload: { runId: 'RUN-2', trigger: 'schedule', broker: 'SIM-B', status: 'incomplete', parts: [{ part: 'orders', status: 'checked', attempts: 1, records: 9 }, { part: 'positions', status: 'skipped', attempts: 3, records: 0, reason: 'broker down' }],
-      discrepancies: [{ class: 'order unknown at broker', part: 'orders', subject: { clientOrderId: 'R-acked' }, ours: 'acknowledged', broker: 'none', difference: null, tolerance: null, policy: 'escalate', resolution: 'counted', events: [] }], records: 9, startedAt: '2026-01-05T15:00:00.000Z' },
-  } satisfies DomainEvent,
   { type: 'MarketStatusChanged', payload: { symbol: 'AAPL', status: 'open', reason: 'REOPENED', reopeningPrice: '190.25' } },
   { type: 'MarketStatusChanged', payload: { symbol: MARKET_WIDE, status: 'halted', reason: 'MARKET_WIDE_LEVEL_1' } },
   { type: 'MarketWideBreakerTriggered', payload: { level: 1, decline: '0.07', halts: true, haltEnds: '2026-01-05T16:15:00.000Z', tradingDay: '2026-01-05', index: 'SPX', indexLevel: '4460', priorClose: '4800' } },

@@ -122,12 +122,21 @@ export class StateProjection {
   /** Rebuild from a log, in order. */
   replay(events: readonly StoredEvent[]): void {
     for (const event of events) {
-      this.prepare(event)(event.at);
+      this.prepareLogged(event)(event.at);
       this.lastSeq = event.seq;
     }
   }
 
+  /**
+   * Check an event about to be recorded; the commit applies it as the log will give it back (its
+   * payload through JSON, as the store writes it), so the live state is the state a replay of the
+   * log builds, to the last field: no undefined key, no -0, no object shared with the caller.
+   */
   prepare(event: DomainEvent): Commit {
+    return this.prepareLogged({ type: event.type, payload: JSON.parse(JSON.stringify(event.payload)) as unknown } as DomainEvent);
+  }
+
+  private prepareLogged(event: DomainEvent): Commit {
     switch (event.type) {
       case 'AccountFunded': {
         const amount = new Decimal(event.payload.amount);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { dirname, extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Clock, TradingError } from '../shared';
@@ -93,8 +93,9 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS projection_snapshots (
   event_hash TEXT NOT NULL,
   basis TEXT NOT NULL,
   taken_at TEXT NOT NULL,
-  state TEXT NOT NULL,
-  hash TEXT NOT NULL
+  hash TEXT NOT NULL,
+  -- Last: the columns before it are read without walking the state's overflow pages.
+  state TEXT NOT NULL
 )`;
 
 export function snapshotHash(seq: number, eventHash: string, basis: string, takenAt: string, state: string): string {
@@ -253,15 +254,15 @@ export class PrefixCheck {
 }
 
 function startPrefixWorker(path: string, through: ChainPoint): Worker {
-  const extension = extname(__filename);
-  const entry = join(__dirname, `prefix-check-worker${extension}`);
+  // Resolved as a module is, so whoever bundles or transpiles the system finds the worker beside it.
+  const entry = require.resolve('./prefix-check-worker');
   const workerData = { path, through };
-  if (extension !== '.ts') return new Worker(entry, { workerData });
+  if (extname(entry) !== '.ts') return new Worker(entry, { workerData });
   // Run from the TypeScript sources: the worker registers the same loader (transpiling only) before its entry.
   const loader = JSON.stringify(require.resolve('ts-node'));
   const source = [
     `const tsNode = require(${loader});`,
-    `if (!process[Symbol.for('ts-node.register.instance')]) tsNode.register({ transpileOnly: true, projectSearchDir: ${JSON.stringify(__dirname)} });`,
+    `if (!process[Symbol.for('ts-node.register.instance')]) tsNode.register({ transpileOnly: true, projectSearchDir: ${JSON.stringify(dirname(entry))} });`,
     `require(${JSON.stringify(entry)});`,
   ].join('\n');
   return new Worker(source, { eval: true, workerData, execArgv: [] });
@@ -336,13 +337,13 @@ export class ProjectionSnapshots {
       // The event's hash as committed, read in the snapshot's own transaction: the link is to the row on disk.
       const event = db.prepare('SELECT hash FROM events WHERE seq = ?').get(seq) as { hash: string } | undefined;
       if (!event) return false;
-      db.prepare('INSERT OR REPLACE INTO projection_snapshots (seq, event_hash, basis, taken_at, state, hash) VALUES (?, ?, ?, ?, ?, ?)').run(
+      db.prepare('INSERT OR REPLACE INTO projection_snapshots (seq, event_hash, basis, taken_at, hash, state) VALUES (?, ?, ?, ?, ?, ?)').run(
         seq,
         event.hash,
         this.basis,
         takenAt,
-        text,
         snapshotHash(seq, event.hash, this.basis, takenAt, text),
+        text,
       );
       db.prepare(`DELETE FROM projection_snapshots WHERE seq NOT IN (SELECT seq FROM projection_snapshots ORDER BY seq DESC LIMIT ${SNAPSHOTS_KEPT})`).run();
       return true;

@@ -129,8 +129,13 @@ export type TraderMessage =
       readonly recoveryStartedAtMs: number;
       readonly recoveredAtMs: number;
       readonly state: TraderState;
+      /** How the open brought the state to the log's head: from a snapshot and its tail, or by a full replay. */
+      readonly openedFrom: 'snapshot' | 'full replay';
+      /** Where the state opened differed from a full replay of the log read at the same moment (none: equal, field for field). */
+      readonly openedDiffersFromFullReplay: readonly string[];
     }
-  | { readonly type: 'settled'; readonly state: TraderState; readonly resolutions: number }
+  /** logCheck: what the check of the whole chain said (after a snapshot, the worker's check of the part before it). */
+  | { readonly type: 'settled'; readonly state: TraderState; readonly resolutions: number; readonly logCheck: string }
   | { readonly type: 'loop-done' }
   | { readonly type: 'failed'; readonly error: string };
 

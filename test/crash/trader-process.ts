@@ -6,9 +6,26 @@
  */
 import { SystemClock, SeededRandom } from '../../domain/shared';
 import { NetworkBrokerGateway } from '../../domain/execution';
-import { DEFAULT_SETTINGS } from '../../domain/state';
+import { InstrumentRegistry } from '../../domain/model';
+import { DEFAULT_SETTINGS, SqliteEventStore, StateProjection, dumpProjection } from '../../domain/state';
 import { TradingSystem } from '../../domain/trading-system';
 import { BROKER_NAME, CLOCK_TOLERANCE_MS, CREDENTIAL, DEPOSIT, MARK, RECEIVE_WINDOW_MS, SYMBOL, SettleMode, TraderCommand, TraderConfig, TraderMessage, TraderState } from './protocol';
+
+/** Snapshots far more often than the default, so kills land before, after and during their writes and most restarts open from one. */
+const SNAPSHOTS = { every: 25, onCloseAfter: 1 } as const;
+
+/** The fields in which the state opened differs from a full replay of the log as it is on disk now (none: equal, field for field). */
+function differencesFromFullReplay(system: TradingSystem, eventStorePath: string, defaults: Readonly<Record<string, string>>): string[] {
+  const { verification, events } = SqliteEventStore.readVerifiedPrefix(eventStorePath);
+  if (!verification.ok) return [`the log does not verify: ${verification.problem}`];
+  const replayed = new StateProjection(new InstrumentRegistry(), defaults);
+  replayed.replay(events);
+  const theirs = dumpProjection(replayed);
+  const ours = dumpProjection(system.state);
+  return Object.keys({ ...theirs, ...ours })
+    .filter(field => JSON.stringify(theirs[field]) !== JSON.stringify(ours[field]))
+    .map(field => `${field}: opened ${JSON.stringify(ours[field]).slice(0, 2000)}, replayed ${JSON.stringify(theirs[field]).slice(0, 2000)}`);
+}
 
 /** Settle in-flight orders at most this many rounds: a broker that keeps failing the query fails the run instead of spinning. */
 const MAX_SETTLE_ROUNDS = 20;
@@ -104,14 +121,18 @@ async function main(): Promise<void> {
     receiveWindowMs: RECEIVE_WINDOW_MS,
     retry: { attempts: 3, baseDelayMs: 50 },
   });
+  const defaultSettings = { ...DEFAULT_SETTINGS, broker_receive_window_ms: String(RECEIVE_WINDOW_MS), broker_clock_tolerance_ms: String(CLOCK_TOLERANCE_MS) };
   const system = TradingSystem.open({
     eventStorePath: config.eventStorePath,
     broker: gateway,
     clock,
     circuitBreakers: 'disarmed',
     reconciliation: 'automatic',
-    defaultSettings: { ...DEFAULT_SETTINGS, broker_receive_window_ms: String(RECEIVE_WINDOW_MS), broker_clock_tolerance_ms: String(CLOCK_TOLERANCE_MS) },
+    defaultSettings,
+    snapshots: SNAPSHOTS,
   });
+  // Before anything is recorded: the state opened, against the log it was opened from.
+  const openedDiffersFromFullReplay = differencesFromFullReplay(system, config.eventStorePath, defaultSettings);
   system.ledger.subscribe(event => {
     const clientOrderId = 'clientOrderId' in event.payload && typeof event.payload.clientOrderId === 'string' ? { clientOrderId: event.payload.clientOrderId } : {};
     send({ type: 'event', seq: event.seq, hash: event.hash, eventType: event.type, ...clientOrderId });
@@ -142,9 +163,12 @@ async function main(): Promise<void> {
     recoveryStartedAtMs,
     recoveredAtMs,
     state: snapshot(system),
+    openedFrom: system.logOpening.from,
+    openedDiffersFromFullReplay,
   });
   const resolutions = await settleInFlight(system, config.settle);
-  send({ type: 'settled', state: snapshot(system), resolutions });
+  const logCheck = await system.logChecked;
+  send({ type: 'settled', state: snapshot(system), resolutions, logCheck: logCheck.status === 'corrupted' ? logCheck.error.message : logCheck.status });
 
   for (let command = await nextCommand(); ; command = await nextCommand()) {
     if (command.type === 'stop') break;

@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
-const RELATIVE_IMPORT = /(?:\bfrom\s+|\bimport\s+|\brequire\(\s*)'(\.{1,2}\/[^']+)'/g;
+// require.resolve too: a worker thread's entry is named that way, and the children start workers.
+const RELATIVE_IMPORT = /(?:\bfrom\s+|\bimport\s+|\brequire(?:\.resolve)?\(\s*)'(\.{1,2}\/[^']+)'/g;
 
 function sourceOf(from: string, specifier: string): string {
   const base = resolve(dirname(from), specifier);
