@@ -105,8 +105,38 @@ export class StateProjection {
     return this.fillCursors.get(broker) ?? 0;
   }
 
+  /**
+   * The working orders, in the order they became working, kept as events move orders: the risk
+   * check of every order reads them, and walking every order the day has seen made each check
+   * slower than the last. Built from the orders at first use (after a restore from a snapshot);
+   * derived, so not part of the state a snapshot holds (a private field is not dumped).
+   */
+  #working: Map<string, Order> | null = null;
+
   workingOrders(): Order[] {
-    return [...this.orders.values()].filter(isWorking);
+    if (this.#working === null) this.#working = new Map([...this.orders].filter(([, order]) => isWorking(order)));
+    return [...this.#working.values()];
+  }
+
+  /** Only an event about one order (it names its clientOrderId) moves an order in or out of work. */
+  private followWork(event: DomainEvent): void {
+    const working = this.#working;
+    if (working === null) return;
+    const id = (event.payload as { clientOrderId?: unknown }).clientOrderId;
+    if (typeof id !== 'string') return;
+    const order = this.orders.get(id);
+    if (order !== undefined && isWorking(order)) {
+      if (!working.has(id)) working.set(id, order);
+    } else {
+      working.delete(id);
+    }
+  }
+
+  private applying(event: DomainEvent, commit: Commit): Commit {
+    return at => {
+      commit(at);
+      this.followWork(event);
+    };
   }
 
   account(): AccountSnapshot {
@@ -122,7 +152,7 @@ export class StateProjection {
   /** Rebuild from a log, in order. */
   replay(events: readonly StoredEvent[]): void {
     for (const event of events) {
-      this.prepareLogged(event)(event.at);
+      this.applying(event, this.prepareLogged(event))(event.at);
       this.lastSeq = event.seq;
     }
   }
@@ -133,7 +163,8 @@ export class StateProjection {
    * log builds, to the last field: no undefined key, no -0, no object shared with the caller.
    */
   prepare(event: DomainEvent): Commit {
-    return this.prepareLogged({ type: event.type, payload: JSON.parse(JSON.stringify(event.payload)) as unknown } as DomainEvent);
+    const logged = { type: event.type, payload: JSON.parse(JSON.stringify(event.payload)) as unknown } as DomainEvent;
+    return this.applying(logged, this.prepareLogged(logged));
   }
 
   private prepareLogged(event: DomainEvent): Commit {
