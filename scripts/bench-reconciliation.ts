@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { VirtualClock, Decimal, ZERO, SeededRandom } from '../domain/shared';
 import { DEFAULT_INSTRUMENTS, Side } from '../domain/model';
-import type { BrokerFill } from '../domain/execution';
+import { type BrokerFill, tradeIdsOfTrigger } from '../domain/execution';
 import { TradingSystem } from '../domain/trading-system';
 import { DiscrepancyClass, DiscrepancyRecord, ReconciliationRunPayload } from '../domain/reconciliation';
 import { BrokerSimulatorCore, InProcessBrokerGateway } from '../support/simulators/broker';
@@ -212,7 +212,7 @@ export async function reconciliationRun(options: ReconciliationBenchOptions): Pr
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`reconciliation bench: no position check after fill ${tradeId}`)), 10_000);
         const unsubscribe = ledger.subscribe(event => {
-          if (event.type !== 'PositionReconciled' || event.payload.trigger !== `fill ${tradeId}`) return;
+          if (event.type !== 'PositionReconciled' || !tradeIdsOfTrigger(event.payload.trigger).includes(tradeId)) return;
           clearTimeout(timer);
           unsubscribe();
           resolve();

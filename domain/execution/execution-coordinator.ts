@@ -47,6 +47,17 @@ export interface ExecutionCoordinatorPorts {
   readonly clientOrderIdPrefix?: string;
 }
 
+/** What a position check after fills says set it off: "fill T-1", or "fills T-1, T-2" for the fills of one symbol committed together. */
+export function fillsTrigger(tradeIds: readonly string[]): string {
+  return tradeIds.length === 1 ? `fill ${tradeIds[0]}` : `fills ${tradeIds.join(', ')}`;
+}
+
+/** The trade ids a position check's trigger names (none for a check set off by anything but fills). */
+export function tradeIdsOfTrigger(trigger: string): string[] {
+  const named = /^fills? (.+)$/.exec(trigger);
+  return named ? named[1].split(', ') : [];
+}
+
 /**
  * The one entry point for trading: place, cancel, modify. Every order passes the live risk manager,
  * goes to the broker through the execution engine, and after each fill the position is reconciled
@@ -343,8 +354,7 @@ export class ExecutionCoordinator {
     const due = [...this.checksDue];
     this.checksDue.clear();
     for (const [symbol, tradeIds] of due) {
-      const trigger = tradeIds.length === 1 ? `fill ${tradeIds[0]}` : `fills ${tradeIds.join(', ')}`;
-      void this.reconciler.reconcile(symbol, trigger).catch(error => {
+      void this.reconciler.reconcile(symbol, fillsTrigger(tradeIds)).catch(error => {
         this.telemetry.increment(`reconciliation.errors.${describeError(error).kind}`);
       });
     }

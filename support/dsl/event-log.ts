@@ -1,4 +1,4 @@
-import { Decimal } from '../sut';
+import { Decimal, tradeIdsOfTrigger } from '../sut';
 import type { EventOf, EventType, StoredEvent, SystemUnderTest } from '../sut';
 import type { ScenarioContext } from './scenario-context';
 
@@ -71,9 +71,7 @@ export class EventLog {
             t.syncEndedAfterHistory = false;
           } else t.unreconciled.add(e.payload.tradeId);
         } else if (e.type === 'PositionReconciled' || e.type === 'ReconciliationSkipped') {
-          // "fill T-1", or "fills T-1, T-2" for the fills of one symbol committed together.
-          const checked = /^fills? (.+)$/.exec(e.payload.trigger);
-          for (const tradeId of checked ? checked[1].split(', ') : []) t.unreconciled.delete(tradeId);
+          for (const tradeId of tradeIdsOfTrigger(e.payload.trigger)) t.unreconciled.delete(tradeId);
         } else if (e.type === 'StateSynchronised' || e.type === 'BrokerSyncFailed' || e.type === 'ReconciliationCompleted') {
           if (e.seq > t.lastHistoryFillSeq) t.syncEndedAfterHistory = true;
         }

@@ -3,3 +3,4 @@ export * from './system-under-test';
 export * from './settings-catalogue';
 export { referenceDriver } from './reference-driver';
 export { statePicture as stateSnapshot } from '../../domain/state';
+export { tradeIdsOfTrigger } from '../../domain/execution';
