@@ -27,8 +27,6 @@ type Checked =
   | { outcome: 'rejected'; result: PlaceResult }
   | { outcome: 'approved'; decision: RiskDecision; submission: Submission };
 
-/** Every working order can be cancelled except one whose cancel is already on its way. */
-
 export interface ModifyInput {
   readonly quantity?: string;
   readonly limitPrice?: string;
